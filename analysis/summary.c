@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/cfg.h"
+#include "summary.h"
+
+#define MAX_REPS 256
+
+struct row {
+	char scenario[32], backing[32], params[96];
+	/* per repetition, for medians */
+	int nt, ns, nc;
+	double per_op[MAX_REPS], ovh_b[MAX_REPS];
+	double p50[MAX_REPS], p99[MAX_REPS], ovh_s[MAX_REPS];
+	double copies[MAX_REPS], reuses[MAX_REPS], cls[NCLASS][MAX_REPS];
+	double populate[MAX_REPS], faults[MAX_REPS], tlb[MAX_REPS];
+	int perturbed, errors;
+	char reason[300];
+	int status_seen; /* bit per status */
+};
+
+struct summary {
+	int n;
+	struct row **rows;
+};
+
+struct summary *summary_new(void)
+{
+	return xcalloc(1, sizeof(struct summary));
+}
+
+void summary_free(struct summary *s)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->rows[i]);
+	free(s->rows);
+	free(s);
+}
+
+static void params_str(const struct kvset *p, char *buf, int len)
+{
+	int i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->n && n < len; i++) {
+		char v[32];
+
+		if (!strcmp(p->kv[i].key, "size"))
+			fmt_size(v, sizeof(v), p->kv[i].val);
+		else
+			snprintf(v, sizeof(v), "%lld", (long long)p->kv[i].val);
+		n += snprintf(buf + n, len - n, "%s%s=%s", i ? "," : "",
+			      p->kv[i].key, v);
+	}
+}
+
+static struct row *find_row(struct summary *s, const struct record *r)
+{
+	char params[96];
+	struct row *row;
+	int i;
+
+	params_str(&r->params, params, sizeof(params));
+	for (i = 0; i < s->n; i++) {
+		row = s->rows[i];
+		if (!strcmp(row->scenario, r->scenario) &&
+		    !strcmp(row->backing, r->backing) &&
+		    !strcmp(row->params, params))
+			return row;
+	}
+	row = xcalloc(1, sizeof(*row));
+	snprintf(row->scenario, sizeof(row->scenario), "%s", r->scenario);
+	snprintf(row->backing, sizeof(row->backing), "%s", r->backing);
+	snprintf(row->params, sizeof(row->params), "%s", params);
+	s->rows = xrealloc(s->rows, (s->n + 1) * sizeof(*s->rows));
+	s->rows[s->n++] = row;
+	return row;
+}
+
+static uint64_t tlb_total(const struct kvset *k)
+{
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < k->n; i++)
+		if (strcmp(k->kv[i].key, "remote_send_ipi"))
+			sum += k->kv[i].val;
+	return sum;
+}
+
+static void add_counting(struct row *row, const struct record *r)
+{
+	int i = row->nc++, c;
+	double ops = r->ops ? (double)r->ops : 1;
+
+	row->copies[i] = r->c.t.copies;
+	row->reuses[i] = r->c.t.reuses;
+	for (c = 0; c < NCLASS; c++)
+		row->cls[c][i] = r->c.t.classes[c];
+	row->populate[i] = r->c.t.populate;
+	row->faults[i] = r->c.faults / ops;
+	row->tlb[i] = tlb_total(&r->c.tlb_flush) / ops;
+}
+
+void summary_add(struct summary *s, const struct record *r)
+{
+	struct row *row = find_row(s, r);
+
+	row->status_seen |= 1 << r->status;
+	if (r->status != ST_OK) {
+		if (!row->reason[0])
+			snprintf(row->reason, sizeof(row->reason), "%s: %s",
+				 rec_status_names[r->status], r->reason);
+		row->errors += r->status != ST_SKIP;
+		return;
+	}
+	if (r->perturbed[0]) {
+		row->perturbed++;
+		return; /* kept in the results, left out of the statistics */
+	}
+	if (!strcmp(r->pass, "timing") && row->nt < MAX_REPS && r->ops) {
+		row->per_op[row->nt] = r->window_ns / r->ops;
+		row->ovh_b[row->nt++] = r->overhead_ns;
+	} else if (!strcmp(r->pass, "sampled") && row->ns < MAX_REPS) {
+		row->p50[row->ns] = hist_pct(&r->lat, 50);
+		row->p99[row->ns] = hist_pct(&r->lat, 99);
+		row->ovh_s[row->ns++] = r->overhead_ns;
+	} else if (!strcmp(r->pass, "counting") && row->nc < MAX_REPS) {
+		add_counting(row, r);
+	}
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double *c;
+	double m;
+
+	if (!n)
+		return 0;
+	c = xmalloc(n * sizeof(*c));
+	memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), cmp_dbl);
+	m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+	free(c);
+	return m;
+}
+
+/* A count that differed between repetitions is marked with '~'. */
+static void fmt_count(char *buf, int len, const double *v, int n)
+{
+	double lo = v[0], hi = v[0];
+	int i;
+
+	for (i = 1; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	snprintf(buf, len, "%s%.0f", lo != hi ? "~" : "", median(v, n));
+}
+
+void fmt_ns(char *buf, int len, double ns)
+{
+	if (ns < 10000)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 10e6)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 10e9)
+		snprintf(buf, len, "%.1fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+}
+
+static void print_row(const struct row *r, FILE *out)
+{
+	char op[16] = "-", p99[16] = "-", ob[16] = "-", os[16] = "-";
+	char cnt[8][16];
+	double p50 = median(r->per_op, r->nt), s50 = median(r->p50, r->ns);
+	int i;
+
+	fprintf(out, "%-16s %-4s %-17s", r->scenario, r->backing, r->params);
+	if (!r->nt && !r->ns && !r->nc) {
+		fprintf(out, " %s\n",
+			r->reason[0] ? r->reason :
+				       "every repetition was perturbed");
+		return;
+	}
+	if (r->nt) {
+		fmt_ns(op, sizeof(op), p50);
+		snprintf(ob, sizeof(ob), "%.1f%%",
+			 100 * median(r->ovh_b, r->nt) / p50);
+	}
+	if (r->ns) {
+		fmt_ns(p99, sizeof(p99), median(r->p99, r->ns));
+		snprintf(os, sizeof(os), "%.1f%%",
+			 100 * median(r->ovh_s, r->ns) / s50);
+	}
+	fprintf(out, " %8s %8s %5s %5s", op, p99, ob, os);
+	if (!r->nc) {
+		fprintf(out, "  %s\n",
+			r->reason[0] ? r->reason : "no counting pass");
+		return;
+	}
+	fmt_count(cnt[0], 16, r->copies, r->nc);
+	fmt_count(cnt[1], 16, r->reuses, r->nc);
+	for (i = 0; i < NCLASS; i++)
+		fmt_count(cnt[2 + i], 16, r->cls[i], r->nc);
+	fmt_count(cnt[7], 16, r->populate, r->nc);
+	fprintf(out, " %6s %6s %5s %5s %5s %4s %5s %5s %6.2f %6.2f", cnt[0],
+		cnt[1], cnt[2], cnt[3], cnt[4], cnt[5], cnt[6], cnt[7],
+		median(r->faults, r->nc), median(r->tlb, r->nc));
+	if (r->perturbed || r->errors)
+		fprintf(out, "  (%d perturbed, %d failed)", r->perturbed,
+			r->errors);
+	fputc('\n', out);
+}
+
+void summary_print(struct summary *s, FILE *out)
+{
+	int i;
+
+	fprintf(out,
+		"%-16s %-4s %-17s %8s %8s %5s %5s %6s %6s %5s %5s %5s %4s %5s %5s %6s %6s\n",
+		"scenario", "back", "params", "t/op", "p99", "ovh-b", "ovh-s",
+		"copies", "reuses", "reuse", "nec", "unn", "miss", "wrong",
+		"popul", "flt/op", "tlb/op");
+	for (i = 0; i < s->n; i++)
+		print_row(s->rows[i], out);
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Backings: what memory a scenario writes to.  Each maps the region and then
+ * checks that it got what it asked for; anything else is a skip.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../lib/knobs.h"
+#include "../lib/pagemap.h"
+#include "../lib/scenario.h"
+
+#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+
+/* Count the region's pages whose kpageflags have all of want. */
+static long count_flagged(struct sc *sc, uint64_t want, char *why, int len)
+{
+	uint64_t *pm = xcalloc(sc->pages, 8), *fl = xcalloc(sc->pages, 8);
+	int fd = pagemap_open();
+	long n = -1;
+	size_t i;
+
+	if (fd >= 0 && !pagemap_read(fd, sc->buf, sc->pages, pm) &&
+	    !kpageflags_read(pm, sc->pages, fl)) {
+		for (n = 0, i = 0; i < sc->pages; i++)
+			n += (fl[i] & want) == want;
+	} else {
+		snprintf(why, len,
+			 "pagemap/kpageflags unreadable (root needed)");
+	}
+	if (fd >= 0)
+		close(fd);
+	free(pm);
+	free(fl);
+	return n;
+}
+
+static int check_zero_pages(struct sc *sc, uint64_t want, const char *what,
+			    char *why, int len)
+{
+	long n = count_flagged(sc, want, why, len);
+
+	if (n < 0)
+		return -1;
+	if ((size_t)n == sc->pages)
+		return 0;
+	snprintf(why, len, "read faults mapped %ld of %zu pages to the %s", n,
+		 sc->pages, what);
+	return 1;
+}
+
+static int base_map(struct sc *sc, char *why, int len)
+{
+	return map_anon(sc, MADV_NOHUGEPAGE, why, len);
+}
+
+static int base_verify(struct sc *sc, char *why, int len)
+{
+	int64_t kb = smaps_anon_huge_kb(sc->buf);
+
+	if (sc->ops->populate == POP_READ)
+		return check_zero_pages(sc, KPF_ZERO_PAGE, "zero page", why,
+					len);
+	if (kb != 0) {
+		snprintf(
+			why, len,
+			"base pages asked for, smaps AnonHugePages shows %lld kB",
+			(long long)kb);
+		return 1;
+	}
+	return 0;
+}
+
+static int thp_map(struct sc *sc, char *why, int len)
+{
+	char mode[32];
+
+	if (knob_read(THP_ENABLED, mode, sizeof(mode))) {
+		snprintf(why, len, "no THP support (%s missing)", THP_ENABLED);
+		return 1;
+	}
+	if (!strcmp(mode, "never")) {
+		snprintf(why, len,
+			 "THP disabled (transparent_hugepage/enabled = never)");
+		return 1;
+	}
+	return map_anon(sc, MADV_HUGEPAGE, why, len);
+}
+
+static int thp_verify(struct sc *sc, char *why, int len)
+{
+	int64_t kb = smaps_anon_huge_kb(sc->buf);
+
+	if (sc->ops->populate == POP_READ)
+		return check_zero_pages(sc, KPF_ZERO_PAGE | KPF_THP,
+					"huge zero page", why, len);
+	if (kb * 1024 != (int64_t)sc->len) {
+		snprintf(
+			why, len,
+			"PMD-mapped THP not obtained: asked for %zu kB, smaps AnonHugePages shows %lld kB",
+			sc->len / 1024, (long long)kb);
+		return 1;
+	}
+	return 0;
+}
+
+static const struct backing_ops base = {
+	.name = "base",
+	.desc = "4 KiB anonymous pages (MADV_NOHUGEPAGE)",
+	.unit_pages = 1,
+	.map = base_map,
+	.verify = base_verify,
+};
+
+static const struct backing_ops thp = {
+	.name = "thp",
+	.desc = "PMD-mapped 2 MiB THP (MADV_HUGEPAGE, verified in smaps)",
+	.unit_pages = PMD_SZ / PAGE_SZ,
+	.map = thp_map,
+	.verify = thp_verify,
+};
+
+const struct backing_ops *const backings[] = { &base, &thp };
+const int nr_backings = ARRAY_SIZE(backings);

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The parent populates and forks; the child writes: every page is shared. */
+#include "bench.h"
+
+const struct scenario_ops sc_cow_child = {
+	.name = "cow-child",
+	.desc = "parent populates N pages and forks; the child writes one byte per page",
+	.backings = BK_ANON,
+	.params = pages_param,
+	.nparams = 1,
+	.populate = POP_WRITE,
+	.share = SHARE_CHILD_WRITES,
+	.expect = EXP_SHARED,
+};

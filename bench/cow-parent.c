@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The parent writes while its forked child is alive and idle. */
+#include "bench.h"
+
+const struct scenario_ops sc_cow_parent = {
+	.name = "cow-parent",
+	.desc = "parent populates N pages and forks; the parent writes while the child idles",
+	.backings = BK_ANON,
+	.params = pages_param,
+	.nparams = 1,
+	.populate = POP_WRITE,
+	.share = SHARE_PARENT_WRITES,
+	.expect = EXP_SHARED,
+};

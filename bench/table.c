@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
+#include "bench.h"
+
+const struct param_spec pages_param[1] = {
+	{
+		.name = "pages",
+		.type = CFG_INT,
+		.min = 1,
+		.max = 1 << 26,
+		.def = { 512 },
+		.ndef = 1,
+		.desc = "4 KiB pages in the region, one write each",
+	},
+};
+
+const struct scenario_ops *const scenarios[] = {
+	&sc_cow_child, &sc_cow_parent,	 &sc_reuse_after_exit, &sc_first_touch,
+	&sc_zeropage,  &sc_fork_latency, &sc_file_private,
+};
+const int nr_scenarios = ARRAY_SIZE(scenarios);
+
+const struct scenario_ops *scenario_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nr_scenarios; i++)
+		if (!strcmp(scenarios[i]->name, name))
+			return scenarios[i];
+	return NULL;
+}
+
+int backing_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nr_backings; i++)
+		if (!strcmp(backings[i]->name, name))
+			return i;
+	return -1;
+}

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "lib/cfg.h"
+#include "lib/scenario.h"
+
+static void param_defaults(const struct param_spec *p, char *buf, int len)
+{
+	int i, n = 0;
+
+	for (i = 0; i < p->ndef && n < len; i++) {
+		char v[32];
+
+		if (p->type == CFG_SIZE)
+			fmt_size(v, sizeof(v), p->def[i]);
+		else
+			snprintf(v, sizeof(v), "%lld", (long long)p->def[i]);
+		n += snprintf(buf + n, len - n, "%s%s", i ? "," : "", v);
+	}
+}
+
+int cmd_list(int argc, char **argv)
+{
+	int i, j;
+
+	if (argc > 1) {
+		if (strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
+			die(EXIT_USAGE, "list: unknown option '%s'", argv[1]);
+		printf("usage: cowbench list\n\nOne line per scenario (with its backings and parameters), then one per backing.\n");
+		return 0;
+	}
+	printf("scenarios:\n");
+	for (i = 0; i < nr_scenarios; i++) {
+		const struct scenario_ops *s = scenarios[i];
+		char bk[64] = "", def[96];
+		int n = 0;
+
+		for (j = 0; j < nr_backings; j++)
+			if (s->backings & (1u << j))
+				n += snprintf(bk + n, sizeof(bk) - n, "%s%s",
+					      n ? "," : "", backings[j]->name);
+		printf("  %-17s %s [backings: %s;", s->name, s->desc, bk);
+		for (j = 0; j < s->nparams; j++) {
+			param_defaults(&s->params[j], def, sizeof(def));
+			printf(" %s=%s", s->params[j].name, def);
+		}
+		printf("]\n");
+	}
+	printf("backings:\n");
+	for (i = 0; i < nr_backings; i++)
+		printf("  %-17s %s\n", backings[i]->name, backings[i]->desc);
+	return 0;
+}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "clock.h"
+#include "counters.h"
+#include "env.h"
+#include "knobs.h"
+#include "util.h"
+
+#ifndef COWBENCH_VERSION
+#define COWBENCH_VERSION "unknown"
+#endif
+
+/* Kernel options that change COW results or their cost. */
+static const char *const config_keys[] = {
+	"CONFIG_INIT_ON_ALLOC_DEFAULT_ON",
+	"CONFIG_DEBUG_VM",
+	"CONFIG_PREEMPT_NONE",
+	"CONFIG_PREEMPT_VOLUNTARY",
+	"CONFIG_PREEMPT",
+	"CONFIG_PREEMPT_DYNAMIC",
+	"CONFIG_HZ",
+	"CONFIG_LRU_GEN",
+	"CONFIG_ZSWAP",
+	"CONFIG_PAGE_REPORTING",
+	"CONFIG_CPU_MITIGATIONS",
+	"CONFIG_TRANSPARENT_HUGEPAGE",
+	"CONFIG_KSM",
+	"CONFIG_PER_VMA_LOCK",
+	"CONFIG_GUP_TEST",
+};
+
+static char *read_config(size_t *len)
+{
+	gzFile gz = gzopen("/proc/config.gz", "rb");
+	size_t cap = 1 << 18, n = 0;
+	char *buf;
+	int r;
+
+	if (!gz) {
+		struct utsname u;
+		char path[160];
+
+		uname(&u);
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		return slurp(path, len);
+	}
+	buf = xmalloc(cap);
+	while ((r = gzread(gz, buf + n, cap - n - 1)) > 0) {
+		n += r;
+		if (cap - n < 4096)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	gzclose(gz);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static void config_value(const char *cfg, const char *key, char *out, int len)
+{
+	char pat[96];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\n%s=", key);
+	p = strstr(cfg, pat);
+	if (!p) {
+		snprintf(out, len, "n");
+		return;
+	}
+	p += strlen(pat);
+	snprintf(out, len, "%.*s", (int)strcspn(p, "\n"), p);
+}
+
+static void accelerator(char *out, int len)
+{
+	unsigned int a, b, c, d;
+	char sig[13];
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 31))) {
+		snprintf(out, len, "host");
+		return;
+	}
+	__cpuid(0x40000000, a, b, c, d);
+	memcpy(sig, &b, 4);
+	memcpy(sig + 4, &c, 4);
+	memcpy(sig + 8, &d, 4);
+	sig[12] = '\0';
+	if (!strncmp(sig, "KVMKVMKVM", 9))
+		snprintf(out, len, "kvm");
+	else if (!strncmp(sig, "TCGTCGTCGTCG", 12))
+		snprintf(out, len, "tcg");
+	else
+		snprintf(out, len, "%s", sig[0] ? sig : "unknown");
+}
+
+static void cmdline_policy(const char *cmdline, char *out, int len)
+{
+	const char *p = strstr(cmdline, "cow_policy=");
+
+	if (!p) {
+		snprintf(out, len, "stock");
+		return;
+	}
+	p += strlen("cow_policy=");
+	snprintf(out, len, "%.*s", (int)strcspn(p, " \n"), p);
+}
+
+void env_collect(struct env *e, const struct topo *t)
+{
+	struct utsname u;
+	char cmdline[4096] = "";
+	int major = 0, minor = 0;
+
+	memset(e, 0, sizeof(*e));
+	uname(&u);
+	snprintf(e->release, sizeof(e->release), "%s", u.release);
+	read_text("/proc/cmdline", cmdline, sizeof(cmdline));
+	cmdline_policy(cmdline, e->policy, sizeof(e->policy));
+	sscanf(u.release, "%d.%d", &major, &minor);
+	snprintf(e->label, sizeof(e->label), "%s-%d.%d", e->policy, major,
+		 minor);
+	accelerator(e->accel, sizeof(e->accel));
+	if (knob_read("/sys/kernel/mm/transparent_hugepage/enabled", e->thp,
+		      sizeof(e->thp)))
+		snprintf(e->thp, sizeof(e->thp), "unavailable");
+	(void)t;
+}
+
+static void str_file(struct jw *w, const char *key, const char *path)
+{
+	char buf[256];
+
+	if (knob_read(path, buf, sizeof(buf)))
+		jw_null(w, key);
+	else
+		jw_str(w, key, buf);
+}
+
+static void mm_state(struct jw *w)
+{
+	glob_t g;
+	size_t i;
+	char swaps[4096] = "";
+	int nswap = -1;
+
+	jw_open(w, "mm", '{');
+	str_file(w, "thp_enabled",
+		 "/sys/kernel/mm/transparent_hugepage/enabled");
+	str_file(w, "thp_defrag", "/sys/kernel/mm/transparent_hugepage/defrag");
+	str_file(w, "thp_use_zero_page",
+		 "/sys/kernel/mm/transparent_hugepage/use_zero_page");
+	str_file(w, "thp_shrink_underused",
+		 "/sys/kernel/mm/transparent_hugepage/shrink_underused");
+	jw_open(w, "mthp", '{');
+	if (!glob("/sys/kernel/mm/transparent_hugepage/hugepages-*/enabled", 0,
+		  NULL, &g)) {
+		for (i = 0; i < g.gl_pathc; i++) {
+			char key[64];
+			const char *p = strstr(g.gl_pathv[i], "hugepages-");
+
+			snprintf(key, sizeof(key), "%.*s",
+				 (int)strcspn(p + 10, "/"), p + 10);
+			str_file(w, key, g.gl_pathv[i]);
+		}
+		globfree(&g);
+	}
+	jw_close(w, '}');
+	str_file(w, "ksm_run", "/sys/kernel/mm/ksm/run");
+	str_file(w, "nr_hugepages", "/proc/sys/vm/nr_hugepages");
+	if (read_text("/proc/swaps", swaps, sizeof(swaps)) >= 0)
+		for (i = 0, nswap = -1; swaps[i]; i++)
+			nswap += swaps[i] == '\n';
+	jw_i64(w, "swap_devices", nswap);
+	jw_close(w, '}');
+}
+
+static void kernel_config(struct jw *w)
+{
+	size_t len = 0, i;
+	char *cfg = read_config(&len), val[64], digest[17];
+
+	jw_open(w, "config", '{');
+	if (!cfg) {
+		jw_str(w, "unavailable",
+		       "no /proc/config.gz or /boot/config-*");
+		jw_close(w, '}');
+		return;
+	}
+	snprintf(digest, sizeof(digest), "%016llx",
+		 (unsigned long long)fnv1a(cfg, len, FNV_SEED));
+	jw_str(w, "digest", digest);
+	for (i = 0; i < ARRAY_SIZE(config_keys); i++) {
+		config_value(cfg, config_keys[i], val, sizeof(val));
+		jw_str(w, config_keys[i] + 7, val);
+	}
+	free(cfg);
+	jw_close(w, '}');
+}
+
+static void cpu_model(char *out, int len)
+{
+	char *info = slurp("/proc/cpuinfo", NULL), *p;
+
+	snprintf(out, len, "unknown");
+	p = info ? strstr(info, "model name") : NULL;
+	if (p && (p = strchr(p, ':')))
+		snprintf(out, len, "%.*s", (int)strcspn(p + 2, "\n"), p + 2);
+	free(info);
+}
+
+/* Everything that defines the environment (the id is its digest). */
+static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
+{
+	struct utsname u;
+	char buf[4096] = "";
+	const char *hw = hw_probe();
+
+	uname(&u);
+	jw_str(w, "suite_version", COWBENCH_VERSION);
+	jw_str(w, "hostname", u.nodename);
+	jw_str(w, "kernel", e->release);
+	jw_str(w, "kernel_version", u.version);
+	jw_str(w, "label", e->label);
+	jw_str(w, "cow_policy", e->policy);
+	read_text("/proc/cmdline", buf, sizeof(buf));
+	jw_str(w, "cmdline", strtrim(buf));
+	kernel_config(w);
+	cpu_model(buf, sizeof(buf));
+	jw_str(w, "cpu", buf);
+	jw_str(w, "accelerator", e->accel);
+	jw_str(w, "topology", t->summary);
+	jw_i64(w, "writer_cpu", t->writer_cpu);
+	jw_i64(w, "other_cpu", t->other_cpu);
+	mm_state(w);
+	jw_str(w, "clock_source", cb_clock.source);
+	if (hw)
+		jw_str(w, "hw_counters", hw);
+	else
+		jw_str(w, "hw_counters", "available");
+}
+
+void env_write_json(struct jw *w, struct env *e, const struct topo *t,
+		    const char *run)
+{
+	struct jw body;
+	char now[64];
+	time_t tm = time(NULL);
+
+	jw_init(&body);
+	jw_open(&body, NULL, '{');
+	env_fields(&body, e, t);
+	jw_close(&body, '}');
+	snprintf(e->id, sizeof(e->id), "%016llx",
+		 (unsigned long long)fnv1a(body.buf, body.len, FNV_SEED));
+	jw_free(&body);
+
+	jw_open(w, NULL, '{');
+	jw_str(w, "id", e->id);
+	if (run)
+		jw_str(w, "run", run);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tm));
+	jw_str(w, "created", now);
+	env_fields(w, e, t);
+	/* Measured, so it varies from run to run: not part of the id. */
+	jw_open(w, "clock", '{');
+	jw_dbl(w, "ns_per_tick", cb_clock.ns_per_tick);
+	jw_dbl(w, "pair_ns", cb_clock.pair_ns);
+	jw_dbl(w, "pair_ns_p99", cb_clock.pair_ns_p99);
+	jw_close(w, '}');
+	jw_close(w, '}');
+}
+
+int env_write_file(const char *dir, struct env *e, const struct topo *t,
+		   const char *run)
+{
+	char tmp[512], path[512];
+	struct jw w;
+	int fd, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s/.env.json.tmp", dir);
+	snprintf(path, sizeof(path), "%s/env.json", dir);
+	jw_init(&w);
+	env_write_json(&w, e, t, run);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, w.buf, w.len) != (ssize_t)w.len ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) || rename(tmp, path))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	jw_free(&w);
+	return ret;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_ENV_H
+#define COWBENCH_ENV_H
+
+#include "json.h"
+#include "topo.h"
+
+/*
+ * What a result depends on besides the scenario: kernel, its config and
+ * command line (cow_policy=), CPU, THP/mTHP/KSM/swap state, topology,
+ * accelerator, clock.  The id is a digest of all of it, so that two runs
+ * with the same id ran in the same environment.
+ */
+struct env {
+	char id[17];
+	char release[96];
+	char policy[48]; /* cow_policy= from the command line, or "stock" */
+	char label[160]; /* "stock-6.18" */
+	char accel[16]; /* host, kvm, tcg, or the hypervisor's signature */
+	char thp[16];
+};
+
+void env_collect(struct env *e, const struct topo *t);
+/* The whole document; run may be NULL (cowbench env). */
+void env_write_json(struct jw *w, struct env *e, const struct topo *t,
+		    const char *run);
+/* Write env.json into dir (tmp + rename); 0 or -errno. */
+int env_write_file(const char *dir, struct env *e, const struct topo *t,
+		   const char *run);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_PAGEMAP_H
+#define COWBENCH_PAGEMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Documentation/admin-guide/mm/pagemap.rst */
+#define PM_PFN(e) ((e) & ((1ULL << 55) - 1))
+#define PM_EXCLUSIVE (1ULL << 56)
+#define PM_FILE (1ULL << 61)
+#define PM_SWAP (1ULL << 62)
+#define PM_PRESENT (1ULL << 63)
+
+#define KPF_ANON (1ULL << 12)
+#define KPF_SWAPCACHE (1ULL << 14)
+#define KPF_HUGE (1ULL << 17)
+#define KPF_KSM (1ULL << 21)
+#define KPF_THP (1ULL << 22)
+#define KPF_ZERO_PAGE (1ULL << 24)
+
+/*
+ * /proc/self/pagemap names the process that opened it: a child must open
+ * its own after fork.  Reading PFNs needs CAP_SYS_ADMIN.
+ */
+int pagemap_open(void);
+/* One entry per 4 KiB page of [addr, addr + pages * 4K); 0 or -errno. */
+int pagemap_read(int fd, const void *addr, size_t pages, uint64_t *out);
+/* kpageflags of each present entry's PFN (0 for absent ones). */
+int kpageflags_read(const uint64_t *pm, size_t pages, uint64_t *flags);
+
+/* What happened to one page between two snapshots around a write. */
+enum pg_outcome {
+	PG_UNTOUCHED, /* absent before and after */
+	PG_POPULATE, /* first touch, or the zero page replaced */
+	PG_COPY, /* another PFN: copied */
+	PG_SAME, /* same PFN: reused (written in place) */
+	PG_SWAPIN, /* was a swap entry, now present */
+	PG_GONE, /* present before, absent after */
+	PG_NR
+};
+
+enum pg_outcome pagemap_outcome(uint64_t before, uint64_t after,
+				uint64_t flags_before);
+
+#endif

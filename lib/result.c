@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "result.h"
+
+const char *const rec_status_names[ST_NR] = { "ok", "skip", "error",
+					      "timeout" };
+
+void record_init(struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	hist_init(&r->lat);
+}
+
+static void kv_json(struct jw *w, const char *key, const struct kvset *s)
+{
+	int i;
+
+	jw_open(w, key, '{');
+	for (i = 0; i < s->n; i++)
+		jw_i64(w, s->kv[i].key, s->kv[i].val);
+	jw_close(w, '}');
+}
+
+static void latency_json(struct jw *w, const struct record *r)
+{
+	char *h = hist_serialise(&r->lat);
+
+	jw_open(w, "latency_ns", '{');
+	jw_u64(w, "n", r->lat.n);
+	jw_u64(w, "mean", (uint64_t)(hist_mean(&r->lat) + 0.5));
+	jw_u64(w, "p50", hist_pct(&r->lat, 50));
+	jw_u64(w, "p90", hist_pct(&r->lat, 90));
+	jw_u64(w, "p99", hist_pct(&r->lat, 99));
+	jw_u64(w, "p999", hist_pct(&r->lat, 99.9));
+	jw_u64(w, "max", r->lat.max);
+	jw_str(w, "hist", h);
+	jw_close(w, '}');
+	free(h);
+}
+
+static void counts_json(struct jw *w, const struct rec_counts *c)
+{
+	int i;
+
+	jw_open(w, "counts", '{');
+	jw_u64(w, "faults", c->faults);
+	jw_u64(w, "faults_min", c->faults_min);
+	jw_u64(w, "faults_maj", c->faults_maj);
+	jw_u64(w, "copies", c->t.copies);
+	jw_u64(w, "reuses", c->t.reuses);
+	jw_open(w, "classes", '{');
+	for (i = 0; i < NCLASS; i++)
+		jw_u64(w, cow_class_names[i], c->t.classes[i]);
+	jw_close(w, '}');
+	jw_open(w, "events", '{');
+	jw_u64(w, "populate", c->t.populate);
+	jw_u64(w, "swapin", c->t.swapin);
+	jw_u64(w, "unexplained", c->t.unexplained);
+	jw_close(w, '}');
+	if (c->tlb_skip[0]) {
+		jw_open(w, "tlb_flush", '{');
+		jw_str(w, "skipped", c->tlb_skip);
+		jw_close(w, '}');
+	} else {
+		kv_json(w, "tlb_flush", &c->tlb_flush);
+	}
+	jw_i64(w, "tlb_ipis_received", c->tlb_ipis_received);
+	kv_json(w, "vmstat", &c->vmstat);
+	if (c->hw_skip[0]) {
+		jw_open(w, "hw", '{');
+		jw_str(w, "skipped", c->hw_skip);
+		jw_close(w, '}');
+	} else {
+		kv_json(w, "hw", &c->hw);
+	}
+	kv_json(w, "extra", &c->extra);
+	jw_close(w, '}');
+}
+
+char *record_json(const struct record *r)
+{
+	struct jw w;
+
+	jw_init(&w);
+	jw_open(&w, NULL, '{');
+	jw_str(&w, "run", r->run);
+	jw_str(&w, "scenario", r->scenario);
+	jw_str(&w, "backing", r->backing);
+	kv_json(&w, "params", &r->params);
+	jw_i64(&w, "rep", r->rep);
+	jw_str(&w, "pass", r->pass);
+	jw_str(&w, "status", rec_status_names[r->status]);
+	if (r->reason[0])
+		jw_str(&w, "reason", r->reason);
+	jw_u64(&w, "ops", r->ops);
+	if (r->has_lat) {
+		latency_json(&w, r);
+		jw_dbl(&w, "overhead_ns", r->overhead_ns);
+	}
+	if (r->window_ns)
+		jw_dbl(&w, "window_ns", r->window_ns);
+	if (r->has_counts)
+		counts_json(&w, &r->c);
+	if (r->perturbed[0])
+		jw_str(&w, "perturbed", r->perturbed);
+	jw_str(&w, "env", r->env);
+	jw_close(&w, '}');
+	return w.buf;
+}
+
+/* ---- reading back ---- */
+
+static int str_field(const struct jval *v, const char *key, char *out, int len,
+		     int required)
+{
+	const char *s = json_str(v, key);
+
+	if (!s)
+		return required ? -1 : 0;
+	snprintf(out, len, "%s", s);
+	return 0;
+}
+
+static void kv_parse(const struct jval *obj, struct kvset *s)
+{
+	size_t i;
+
+	if (!obj || obj->t != J_OBJ)
+		return;
+	for (i = 0; i < obj->n; i++)
+		if (obj->items[i].t == J_NUM)
+			kv_set(s, obj->keys[i], (int64_t)obj->items[i].num);
+}
+
+static void counts_parse(const struct jval *c, struct rec_counts *o)
+{
+	int i;
+	char path[64];
+
+	o->faults = json_num(c, "faults", 0);
+	o->faults_min = json_num(c, "faults_min", 0);
+	o->faults_maj = json_num(c, "faults_maj", 0);
+	o->t.copies = json_num(c, "copies", 0);
+	o->t.reuses = json_num(c, "reuses", 0);
+	for (i = 0; i < NCLASS; i++) {
+		snprintf(path, sizeof(path), "classes.%s", cow_class_names[i]);
+		o->t.classes[i] = json_num(c, path, 0);
+	}
+	o->t.populate = json_num(c, "events.populate", 0);
+	o->t.swapin = json_num(c, "events.swapin", 0);
+	o->t.unexplained = json_num(c, "events.unexplained", 0);
+	if (str_field(c, "tlb_flush.skipped", o->tlb_skip, sizeof(o->tlb_skip),
+		      0) ||
+	    !o->tlb_skip[0])
+		kv_parse(json_get(c, "tlb_flush"), &o->tlb_flush);
+	o->tlb_ipis_received = json_num(c, "tlb_ipis_received", 0);
+	kv_parse(json_get(c, "vmstat"), &o->vmstat);
+	str_field(c, "hw.skipped", o->hw_skip, sizeof(o->hw_skip), 0);
+	if (!o->hw_skip[0])
+		kv_parse(json_get(c, "hw"), &o->hw);
+	kv_parse(json_get(c, "extra"), &o->extra);
+}
+
+static int status_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; s && i < ST_NR; i++)
+		if (!strcmp(s, rec_status_names[i]))
+			return i;
+	return -1;
+}
+
+int record_parse(const char *line, struct record *r, char *err, int errlen)
+{
+	struct jval *v = json_parse(line, err, errlen);
+	const struct jval *lat, *c;
+	const char *h;
+	int st;
+
+	record_init(r);
+	if (!v)
+		return -1;
+	st = status_parse(json_str(v, "status"));
+	if (v->t != J_OBJ || str_field(v, "run", r->run, sizeof(r->run), 1) ||
+	    str_field(v, "scenario", r->scenario, sizeof(r->scenario), 1) ||
+	    str_field(v, "backing", r->backing, sizeof(r->backing), 1) ||
+	    str_field(v, "pass", r->pass, sizeof(r->pass), 1) ||
+	    str_field(v, "env", r->env, sizeof(r->env), 1) || st < 0 ||
+	    !json_get(v, "rep")) {
+		snprintf(err, errlen,
+			 "not a cowbench record (a required key is missing)");
+		json_free(v);
+		return -1;
+	}
+	r->status = st;
+	r->rep = (int)json_num(v, "rep", 0);
+	r->ops = json_num(v, "ops", 0);
+	str_field(v, "reason", r->reason, sizeof(r->reason), 0);
+	str_field(v, "perturbed", r->perturbed, sizeof(r->perturbed), 0);
+	kv_parse(json_get(v, "params"), &r->params);
+	lat = json_get(v, "latency_ns");
+	h = json_str(lat, "hist");
+	if (lat && (!h || hist_parse(&r->lat, h))) {
+		snprintf(err, errlen, "bad latency histogram");
+		json_free(v);
+		return -1;
+	}
+	r->has_lat = lat != NULL;
+	r->overhead_ns = json_num(v, "overhead_ns", 0);
+	r->window_ns = json_num(v, "window_ns", 0);
+	c = json_get(v, "counts");
+	r->has_counts = c != NULL;
+	if (c)
+		counts_parse(c, &r->c);
+	json_free(v);
+	return 0;
+}
+
+int result_open(const char *dir)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	return fd < 0 ? -errno : fd;
+}
+
+int result_append(int fd, const struct record *r)
+{
+	char *s = record_json(r);
+	size_t len = strlen(s);
+	int ret = 0;
+
+	s[len] = '\n'; /* the writer's buffer always has room for one more */
+	if (write(fd, s, len + 1) != (ssize_t)(len + 1) || fsync(fd))
+		ret = errno ? -errno : -EIO;
+	free(s);
+	return ret;
+}
+
+void record_key(const struct record *r, char *buf, int len)
+{
+	int n = snprintf(buf, len, "%s|%s|", r->scenario, r->backing), i;
+
+	for (i = 0; i < r->params.n && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s=%lld,", r->params.kv[i].key,
+			      (long long)r->params.kv[i].val);
+	if (n < len)
+		snprintf(buf + n, len - n, "|%d|%s", r->rep, r->pass);
+}

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void oom(void)
+{
+	static const char msg[] = "cowbench: out of memory\n";
+
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("cowbench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+void warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cowbench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+ssize_t read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	else
+		buf[n] = '\0';
+	close(fd);
+	return n;
+}
+
+int write_text(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? (int)n : n == (ssize_t)len ? 0 : -EIO;
+}
+
+char *slurp(const char *path, size_t *lenp)
+{
+	size_t len = 0, cap = 65536;
+	char *buf;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	buf = xmalloc(cap);
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (cap - len < 4096)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+char *strtrim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t' ||
+		     s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+int64_t meminfo_kb(const char *key)
+{
+	char buf[8192], *p;
+	size_t klen = strlen(key);
+
+	if (read_text("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+		if (!strncmp(p, key, klen) && p[klen] == ':')
+			return strtoll(p + klen + 1, NULL, 10);
+	}
+	return -1;
+}
+
+uint64_t mem_available(void)
+{
+	int64_t kb = meminfo_kb("MemAvailable");
+
+	return kb < 0 ? 0 : (uint64_t)kb * 1024;
+}
+
+uint64_t fnv1a(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *c = p;
+
+	while (n--) {
+		h ^= *c++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static struct kv *kv_find(struct kvset *s, const char *key)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->kv[i].key, key))
+			return &s->kv[i];
+	if (s->n == KV_MAX)
+		return NULL;
+	snprintf(s->kv[s->n].key, sizeof(s->kv[0].key), "%s", key);
+	s->kv[s->n].val = 0;
+	return &s->kv[s->n++];
+}
+
+void kv_set(struct kvset *s, const char *key, int64_t val)
+{
+	struct kv *kv = kv_find(s, key);
+
+	if (kv)
+		kv->val = val;
+}
+
+void kv_add(struct kvset *s, const char *key, int64_t val)
+{
+	struct kv *kv = kv_find(s, key);
+
+	if (kv)
+		kv->val += val;
+}
+
+int64_t kv_get(const struct kvset *s, const char *key, int64_t def)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->kv[i].key, key))
+			return s->kv[i].val;
+	return def;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_UTIL_H
+#define COWBENCH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PAGE_SZ 4096UL
+#define PMD_SZ (2UL << 20)
+#define EXIT_USAGE 2
+
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* Print "cowbench: msg" on stderr and exit with status. */
+void __printf(2, 3) __attribute__((noreturn))
+die(int status, const char *fmt, ...);
+void __printf(1, 2) warnx(const char *fmt, ...);
+
+/* Whole small file (procfs/sysfs) into buf; returns length or -errno. */
+ssize_t read_text(const char *path, char *buf, size_t len);
+/* Write a string to a procfs/sysfs file; 0 or -errno. */
+int write_text(const char *path, const char *val);
+/* Read a file into a malloc'd NUL-terminated buffer; NULL + errno on failure. */
+char *slurp(const char *path, size_t *lenp);
+/* Trim trailing white space in place. */
+char *strtrim(char *s);
+
+/* MemAvailable from /proc/meminfo, in bytes (0 if unknown). */
+uint64_t mem_available(void);
+/* A /proc/meminfo line in kB (-1 if absent). */
+int64_t meminfo_kb(const char *key);
+
+/* 64-bit FNV-1a, for environment and config digests. */
+uint64_t fnv1a(const void *p, size_t n, uint64_t h);
+#define FNV_SEED 0xcbf29ce484222325ULL
+
+/* A small ordered set of named counts (vmstat deltas, params, extras). */
+#define KV_MAX 48
+struct kv {
+	char key[40];
+	int64_t val;
+};
+struct kvset {
+	int n;
+	struct kv kv[KV_MAX];
+};
+/* Set key to val (the last set wins); silently full at KV_MAX. */
+void kv_set(struct kvset *s, const char *key, int64_t val);
+void kv_add(struct kvset *s, const char *key, int64_t val);
+int64_t kv_get(const struct kvset *s, const char *key, int64_t def);
+
+#endif

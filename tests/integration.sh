@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Integration tests on the running kernel: exact counts the kernel
+# guarantees, bad input, supervision and the knobs.  Needs root.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+CB=${COWBENCH:-build/cowbench}
+[ -x "$CB" ] || { echo "no $CB: run make first" >&2; exit 2; }
+work=$(mktemp -d /tmp/cowbench-test.XXXXXX)
+export COWBENCH_STATE=$work/knobs.state
+trap 'rm -rf "$work"' EXIT
+
+n=0 passed=0 failed=0 skipped=0
+ok() { n=$((n + 1)) passed=$((passed + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)) failed=$((failed + 1)); echo "not ok $n $1"; shift; for l in "$@"; do echo "# $l"; done; }
+skip() { n=$((n + 1)) skipped=$((skipped + 1)); echo "ok $n $1 # SKIP $2"; }
+check() { # check NAME COND...
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
+}
+conf() { # conf NAME LINES...: a config file in $work
+	local f=$work/$1.conf; shift
+	printf '%s\n' "$@" > "$f"
+	echo "$f"
+}
+run() { # run DIR ARGS...: a run into $work/DIR, output in $work/DIR.out
+	local d=$work/$1; shift
+	"$CB" run -o "$d" "$@" > "$d.out" 2>&1
+}
+rec() { # rec DIR SCENARIO BACKING PASS JQ-EXPR: the value in rep 0's record
+	jq -r --arg s "$2" --arg b "$3" --arg p "$4" \
+		"select(.scenario==\$s and .backing==\$b and .pass==\$p and .rep==0) | $5" \
+		"$work/$1/results.jsonl" | head -n1
+}
+eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
+ge() { [ "$1" -ge "$2" ] 2>/dev/null || { echo "# got '$1', expected >= $2"; return 1; }; }
+
+knob_files="/proc/sys/vm/compaction_proactiveness /proc/sys/kernel/numa_balancing
+/sys/kernel/mm/transparent_hugepage/shrink_underused /sys/kernel/mm/ksm/run
+/sys/kernel/mm/transparent_hugepage/enabled /proc/sys/vm/nr_hugepages"
+knobs_now() {
+	for f in $knob_files; do [ -e "$f" ] && echo "$f=$(cat "$f")"; done
+	mountpoint -q /sys/kernel/tracing && echo "tracefs mounted" || echo "tracefs not mounted"
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP integration tests need root"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+
+# ---- exact counts on the running kernel, base pages ----
+base=$(conf base "pages = 256" "reps = 1" "warmup = 0" "backings = base" \
+	"scenarios = cow-child cow-parent reuse-after-exit first-touch zeropage file-private")
+before=$(knobs_now)
+if run base "$base"; then ok "run of the base-page scenarios exits 0"; else
+	not_ok "run of the base-page scenarios exits 0" "$(tail -5 "$work/base.out")"; fi
+
+classes() { rec base "$1" base counting '.counts | [.copies, .reuses, .classes.reuse, .classes.necessary_copy, .classes.unnecessary_copy, .classes.missed_cow, .classes.wrong_cow, .events.populate] | map(tostring) | join(" ")'; }
+check "cow-child N=256: 256 copies, all necessary" eq "$(classes cow-child)" "256 0 0 256 0 0 0 0"
+check "cow-child N=256: the writer takes exactly 256 minor faults" \
+	eq "$(rec base cow-child base counting '.counts.faults_min')" 256
+check "cow-child N=256: the parent never sees the child's writes" \
+	eq "$(rec base cow-child base counting '.counts.classes.missed_cow')" 0
+check "cow-parent N=256: 256 copies, all necessary" eq "$(classes cow-parent)" "256 0 0 256 0 0 0 0"
+check "reuse-after-exit N=256: 0 copies, 256 reuses" eq "$(classes reuse-after-exit)" "0 256 256 0 0 0 0 0"
+check "reuse-after-exit: pgreuse counts (system-wide) at least 256" \
+	ge "$(rec base reuse-after-exit base counting '.counts.vmstat.pgreuse')" 256
+check "zeropage: the write replaces the zero page: 0 copies, 256 populated" \
+	eq "$(classes zeropage)" "0 0 0 0 0 0 0 256"
+check "first-touch: 256 populated, no copy" eq "$(classes first-touch)" "0 0 0 0 0 0 0 256"
+check "file-private: 256 copies from the page cache, file unchanged" \
+	eq "$(classes file-private)" "256 0 0 256 0 0 0 0"
+check "no counting pass was perturbed or unexplained" \
+	eq "$(jq -r 'select(.pass=="counting") | select(.perturbed or .counts.events.unexplained > 0) | .scenario' "$work/base/results.jsonl")" ""
+
+# ---- the record format ----
+check "every record has the keys of DESIGN.md section 5" \
+	eq "$(jq -r 'select((has("run") and has("scenario") and has("backing") and has("params") and has("rep") and has("pass") and has("status") and has("ops") and has("env")) | not) | .scenario' "$work/base/results.jsonl")" ""
+check "timing records carry the latency summary and histogram" \
+	eq "$(jq -r 'select(.pass!="counting") | .latency_ns | select((has("n") and has("mean") and has("p50") and has("p90") and has("p99") and has("p999") and has("max") and has("hist")) | not) | "x"' "$work/base/results.jsonl")" ""
+check "each scenario has a timing, a sampled and a counting record" \
+	eq "$(jq -r '.pass' "$work/base/results.jsonl" | sort | uniq -c | awk '{print $1}' | sort -u)" 6
+check "records name env.json's id" \
+	eq "$(jq -r .env "$work/base/results.jsonl" | sort -u)" "$(jq -r .id "$work/base/env.json")"
+check "hardware counters are counted or skipped with a reason" \
+	eq "$(jq -r 'select(.pass=="counting") | .counts.hw | select((has("cycles") or (.skipped|type=="string")) | not) | "x"' "$work/base/results.jsonl")" ""
+check "TLB flushes are counted per reason (cow-child: one per copy)" \
+	ge "$(rec base cow-child base counting '[.counts.tlb_flush[]] | add')" 256
+check "the summary shows the clock overhead and every scenario" \
+	eq "$(grep -cE '^(cow-child|cow-parent|reuse-after-exit|first-touch|zeropage|file-private) ' "$work/base.out")" 6
+check "knobs are back after a normal run" eq "$(knobs_now)" "$before"
+
+# ---- THP: what the kernel really does, or a recorded skip ----
+thp=$(conf thp "pages = 512" "reps = 1" "warmup = 0" "backings = thp" \
+	"scenarios = cow-child reuse-after-exit")
+run thp "$thp"
+st=$(rec thp cow-child thp counting .status)
+if [ "$st" = skip ]; then
+	skip "thp cow-child" "$(rec thp cow-child thp counting .reason)"
+else
+	check "thp cow-child: every 4 KiB written is one necessary copy" \
+		eq "$(rec thp cow-child thp counting '[.counts.copies, .counts.classes.necessary_copy] | map(tostring) | join(" ")')" "512 512"
+	check "thp cow-child: the child's PMD is split (thp_split_pmd)" \
+		ge "$(rec thp cow-child thp counting .counts.vmstat.thp_split_pmd)" 1
+	check "thp cow-child: the child ends with no PMD mapping" \
+		eq "$(rec thp cow-child thp counting .counts.extra.anon_huge_kb)" 0
+	check "thp cow-child: the parent keeps its PMD (2048 kB AnonHugePages)" \
+		eq "$(rec thp cow-child thp counting .counts.extra.observer_anon_huge_kb)" 2048
+	check "thp reuse-after-exit: one fault reuses the whole PMD" \
+		eq "$(rec thp reuse-after-exit thp counting '[.counts.faults, .counts.reuses, .counts.copies, .counts.extra.anon_huge_kb] | map(tostring) | join(" ")')" "1 512 0 2048"
+fi
+
+# ---- fork latency ----
+fk=$(conf fork "scenarios = fork-latency" "backings = base" "reps = 1" "warmup = 0" \
+	"fork-latency.size = 16M" "fork-latency.forks = 4")
+run fork "$fk"
+check "fork-latency: 4 forks timed per pass, page tables counted" \
+	eq "$(rec fork fork-latency base sampled '.latency_ns.n'),$(rec fork fork-latency base counting '.counts.extra.child_pte_kb >= 32')" "4,true"
+
+# ---- bad input: one line, exit 2, nothing written ----
+bad() { # bad NAME EXPECTED-TEXT ARGS...
+	local name=$1 want=$2 out rc; shift 2
+	out=$("$CB" "$@" 2>&1); rc=$?
+	if [ $rc = 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q -- "$want" &&
+		[ ! -e "$work/never" ]; then ok "bad input: $name"; else
+		not_ok "bad input: $name" "exit $rc: $out"; fi
+}
+bad "unknown scenario" "unknown scenario 'nope'" run -o "$work/never" -s nope
+bad "unknown backing" "unknown backing 'huge'" run -o "$work/never" -b huge
+bad "unknown config key" "$work/k.conf:2: unknown key 'colour'" run -o "$work/never" "$(conf k 'reps = 1' 'colour = red')"
+bad "malformed number in a config" "m.conf:1: 'reps': 'abc' is not a number" run -o "$work/never" "$(conf m 'reps = abc')"
+bad "malformed size in a config" "'fork-latency.size': '12Q' is not a size" run -o "$work/never" "$(conf s 'fork-latency.size = 12Q')"
+bad "malformed --reps" "--reps: 'x' is not a number" run -o "$work/never" --reps x
+bad "size above MemAvailable" "more than MemAvailable" run -o "$work/never" "$(conf big 'pages = 60000000')"
+bad "THP region not a multiple of 2 MiB" "not a multiple of 512" run -o "$work/never" -b thp "$(conf odd 'pages = 100')"
+bad "scenario on a backing it does not support" "runs on none of the selected backings" run -o "$work/never" -s file-private -b thp
+bad "unknown option" "unknown option" run --frobnicate
+bad "missing config file" "No such file" run -o "$work/never" "$work/none.conf"
+bad "unknown command" "unknown command" frob
+
+# ---- supervision: a hung pass times out, a crashed one is an error ----
+to=$(conf to "scenarios = fork-latency file-private" "backings = base" "reps = 1" "warmup = 0" \
+	"timeout = 1" "fork-latency.size = 1G" "fork-latency.forks = 10000" "pages = 64")
+run to "$to"
+check "a pass over its time limit is recorded as timeout and the run goes on" \
+	eq "$(rec to fork-latency base timing .status),$(rec to file-private base counting .status)" "timeout,ok"
+check "the timed-out pass left no process behind" eq "$(pgrep -f 'cowbench run' | wc -l)" 0
+
+cr=$(conf cr "scenarios = fork-latency file-private" "backings = base" "reps = 1" "warmup = 0" \
+	"fork-latency.size = 64M" "fork-latency.forks = 3000" "pages = 64")
+before=$(knobs_now)
+"$CB" run -o "$work/cr" "$cr" > "$work/cr.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do pass=$(pgrep -P $pid | head -n1); [ -n "$pass" ] && break; sleep 0.1; done
+sleep 0.5
+kill -SEGV "$pass" 2>/dev/null
+sleep 0.3
+during="$([ -e "$COWBENCH_STATE" ] && echo state),$(cat /proc/sys/vm/compaction_proactiveness)"
+wait $pid
+check "a crashed pass is recorded as error with its signal, the run goes on" \
+	eq "$(rec cr fork-latency base timing '.status + ": " + .reason' | grep -o '^error: pass process killed by signal 11'),$(rec cr file-private base counting .status)" \
+	"error: pass process killed by signal 11,ok"
+check "a crashed pass does not undo the run's knobs; the run's end does" \
+	eq "$during|$(knobs_now)|$([ -e "$COWBENCH_STATE" ] && echo left)" "state,0|$before|"
+
+# ---- knobs: SIGINT restores; SIGKILL + 'cowbench restore' restores ----
+long=$(conf long "scenarios = fork-latency" "backings = base" "reps = 50" \
+	"fork-latency.size = 256M" "fork-latency.forks = 50")
+before=$(knobs_now)
+"$CB" run -o "$work/int" "$long" > "$work/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -e "$COWBENCH_STATE" ] && break; sleep 0.1; done
+sleep 0.5
+changed=$(knobs_now)
+kill -INT $pid; wait $pid; rc=$?
+check "SIGINT: exit 130, knobs restored, no state file left" \
+	eq "$rc,$(knobs_now),$([ -e "$COWBENCH_STATE" ] && echo left)" "130,$before,"
+[ "$changed" != "$before" ] && ok "the run did change knobs (compaction_proactiveness, tracefs, ...)" ||
+	skip "the run did change knobs" "every knob already had the run's value"
+
+"$CB" run -o "$work/kill" "$long" > "$work/kill.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -e "$COWBENCH_STATE" ] && break; sleep 0.1; done
+sleep 0.5
+kill -KILL $pid; wait $pid 2>/dev/null
+sleep 0.2
+check "SIGKILL leaves the state file and no pass process" \
+	eq "$([ -e "$COWBENCH_STATE" ] && echo yes),$(pgrep -f 'cowbench run' | wc -l)" "yes,0"
+"$CB" restore > "$work/restore.out" 2>&1
+check "after SIGKILL, 'cowbench restore' puts every knob back" eq "$(knobs_now)" "$before"
+check "restore with nothing to do says so and exits 0" eq "$("$CB" restore)" "restored 0 value(s): nothing to restore"
+
+# ---- resume: an interrupted results file is continued, not repeated ----
+rs=$(conf rs "scenarios = first-touch zeropage" "backings = base" "reps = 2" "warmup = 0" "pages = 64")
+run rs "$rs"
+full=$(wc -l < "$work/rs/results.jsonl")
+head -n 4 "$work/rs/results.jsonl" > "$work/rs/cut"
+head -n 5 "$work/rs/results.jsonl" | tail -n 1 | head -c 40 >> "$work/rs/cut"
+mv "$work/rs/cut" "$work/rs/results.jsonl"
+"$CB" run --resume "$work/rs" "$rs" > "$work/rs.out2" 2>&1
+check "--resume completes a torn run without repeating a record" \
+	eq "$(wc -l < "$work/rs/results.jsonl"),$(jq -c '[.scenario,.backing,.rep,.pass]' "$work/rs/results.jsonl" | sort -u | wc -l)" "$full,$full"
+[ "$(wc -l < "$work/rs/results.jsonl")" = "$full" ] || sed "s/^/# /" "$work/rs.out2" | tail -n 3
+check "refuses to overwrite a finished run" eq "$("$CB" run -o "$work/rs" "$rs" >/dev/null 2>&1; echo $?)" 2
+
+echo "1..$n"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests: KTAP-style lines, then "N passed, N failed". */
+#include <stdio.h>
+
+#include "unit.h"
+
+int unit_failed;
+static int passed, failed;
+
+static const struct unit_test *const suites[] = {
+	hist_tests, cfg_tests, result_tests, pagemap_tests, json_tests,
+};
+static const int *const suite_sizes[] = {
+	&nr_hist_tests,	   &nr_cfg_tests,  &nr_result_tests,
+	&nr_pagemap_tests, &nr_json_tests,
+};
+
+int main(void)
+{
+	size_t s;
+	int i, n = 0;
+
+	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++)
+		n += *suite_sizes[s];
+	printf("KTAP version 1\n1..%d\n", n);
+	n = 0;
+	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
+		for (i = 0; i < *suite_sizes[s]; i++) {
+			unit_failed = 0;
+			suites[s][i].fn();
+			printf("%s %d %s\n", unit_failed ? "not ok" : "ok", ++n,
+			       suites[s][i].name);
+			if (unit_failed)
+				failed++;
+			else
+				passed++;
+		}
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

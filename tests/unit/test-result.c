@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../lib/result.h"
+#include "unit.h"
+
+static void fill(struct record *r)
+{
+	int i;
+
+	record_init(r);
+	snprintf(r->run, sizeof(r->run), "20261121-231500-host");
+	snprintf(r->scenario, sizeof(r->scenario), "cow-child");
+	snprintf(r->backing, sizeof(r->backing), "thp");
+	snprintf(r->pass, sizeof(r->pass), "counting");
+	snprintf(r->env, sizeof(r->env), "0123456789abcdef");
+	kv_set(&r->params, "pages", 512);
+	r->rep = 2;
+	r->status = ST_OK;
+	r->ops = 512;
+	r->has_lat = true;
+	for (i = 1; i <= 512; i++)
+		hist_record(&r->lat, 1000 + i * 7);
+	r->overhead_ns = 0.625;
+	r->window_ns = 601208;
+	r->has_counts = true;
+	r->c.faults = r->c.faults_min = 512;
+	r->c.t.copies = 512;
+	r->c.t.classes[CLS_NECESSARY] = 510;
+	r->c.t.classes[CLS_MISSED] = 2;
+	r->c.t.populate = 3;
+	r->c.t.unexplained = 1;
+	kv_set(&r->c.tlb_flush, "local_mm_shootdown", 513);
+	kv_set(&r->c.tlb_flush, "remote_shootdown", 0);
+	r->c.tlb_ipis_received = 4;
+	kv_set(&r->c.vmstat, "thp_split_pmd", 1);
+	snprintf(r->c.hw_skip, sizeof(r->c.hw_skip),
+		 "no cpu PMU (perf_event_open: ENOENT)");
+	kv_set(&r->c.extra, "anon_huge_kb", 0);
+	kv_set(&r->c.extra, "observer_anon_huge_kb", 2048);
+	snprintf(r->perturbed, sizeof(r->perturbed), "pgmigrate_success +1");
+	snprintf(r->reason, sizeof(r->reason), "a \"quoted\"\treason\\");
+}
+
+static void round_trip(void)
+{
+	struct record *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	char err[200], *line;
+
+	fill(a);
+	line = record_json(a);
+	CHECK(strchr(line, '\n') == NULL);
+	CHECK(record_parse(line, b, err, sizeof(err)) == 0);
+	CHECK(!strcmp(a->run, b->run) && !strcmp(a->scenario, b->scenario) &&
+	      !strcmp(a->backing, b->backing) && !strcmp(a->pass, b->pass) &&
+	      !strcmp(a->env, b->env) && !strcmp(a->reason, b->reason) &&
+	      !strcmp(a->perturbed, b->perturbed));
+	CHECK_EQ(b->rep, 2);
+	CHECK_EQ(b->status, ST_OK);
+	CHECK_EQ(b->ops, 512);
+	CHECK_EQ(kv_get(&b->params, "pages", -1), 512);
+	CHECK(b->has_lat && b->lat.n == 512 && b->lat.max == a->lat.max);
+	CHECK(!memcmp(a->lat.c, b->lat.c, sizeof(a->lat.c)));
+	CHECK(b->overhead_ns == 0.625 && b->window_ns == 601208);
+	CHECK(b->has_counts);
+	CHECK_EQ(b->c.faults_min, 512);
+	CHECK_EQ(b->c.t.copies, 512);
+	CHECK_EQ(b->c.t.classes[CLS_NECESSARY], 510);
+	CHECK_EQ(b->c.t.classes[CLS_MISSED], 2);
+	CHECK_EQ(b->c.t.populate, 3);
+	CHECK_EQ(b->c.t.unexplained, 1);
+	CHECK_EQ(kv_get(&b->c.tlb_flush, "local_mm_shootdown", -1), 513);
+	CHECK_EQ(b->c.tlb_flush.n, 2);
+	CHECK_EQ(b->c.tlb_ipis_received, 4);
+	CHECK_EQ(kv_get(&b->c.vmstat, "thp_split_pmd", -1), 1);
+	CHECK(!strcmp(b->c.hw_skip, a->c.hw_skip) && b->c.hw.n == 0);
+	CHECK_EQ(kv_get(&b->c.extra, "observer_anon_huge_kb", -1), 2048);
+	free(line);
+	free(a);
+	free(b);
+}
+
+static void keys_of_design(void)
+{
+	static const char *const keys[] = {
+		"\"run\":",
+		"\"scenario\":",
+		"\"backing\":",
+		"\"params\":",
+		"\"rep\":",
+		"\"pass\":",
+		"\"status\":",
+		"\"ops\":",
+		"\"latency_ns\":",
+		"\"p50\":",
+		"\"p999\":",
+		"\"hist\":",
+		"\"counts\":",
+		"\"faults_min\":",
+		"\"faults_maj\":",
+		"\"copies\":",
+		"\"reuses\":",
+		"\"classes\":",
+		"\"necessary_copy\":",
+		"\"unnecessary_copy\":",
+		"\"missed_cow\":",
+		"\"wrong_cow\":",
+		"\"tlb_flush\":",
+		"\"tlb_ipis_received\":",
+		"\"vmstat\":",
+		"\"hw\":",
+		"\"skipped\":",
+		"\"env\":",
+	};
+	struct record *a = malloc(sizeof(*a));
+	char *line;
+	size_t i;
+
+	fill(a);
+	line = record_json(a);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strstr(line, keys[i])) {
+			printf("# key %s missing\n", keys[i]);
+			unit_failed = 1;
+		}
+	free(line);
+	free(a);
+}
+
+static void bad_lines(void)
+{
+	struct record *r = malloc(sizeof(*r));
+	char err[200];
+
+	CHECK(record_parse("{\"run\":\"x\"", r, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "column") != NULL);
+	CHECK(record_parse("{\"run\":\"x\"}", r, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "required key") != NULL);
+	CHECK(record_parse("[1,2]", r, err, sizeof(err)) == -1);
+	CHECK(record_parse("", r, err, sizeof(err)) == -1);
+	CHECK(record_parse(
+		      "{\"run\":\"r\",\"scenario\":\"s\",\"backing\":\"b\","
+		      "\"pass\":\"timing\",\"env\":\"e\",\"rep\":0,"
+		      "\"status\":\"weird\"}",
+		      r, err, sizeof(err)) == -1);
+	CHECK(record_parse(
+		      "{\"run\":\"r\",\"scenario\":\"s\",\"backing\":\"b\","
+		      "\"pass\":\"timing\",\"env\":\"e\",\"rep\":0,"
+		      "\"status\":\"skip\",\"reason\":\"no THP\"}",
+		      r, err, sizeof(err)) == 0);
+	CHECK(r->status == ST_SKIP && !strcmp(r->reason, "no THP"));
+	free(r);
+}
+
+static void append_is_one_line_each(void)
+{
+	struct record *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	char dir[] = "/tmp/cowbench-res-XXXXXX", path[64], err[200];
+	char *text, *nl;
+	int fd;
+
+	fill(a);
+	CHECK(mkdtemp(dir) != NULL);
+	fd = result_open(dir);
+	CHECK(fd >= 0);
+	CHECK(result_append(fd, a) == 0);
+	a->rep = 3;
+	CHECK(result_append(fd, a) == 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	text = slurp(path, NULL);
+	CHECK(text != NULL);
+	nl = text ? strchr(text, '\n') : NULL;
+	CHECK(nl && strchr(nl + 1, '\n') && !strchr(nl + 1, '\n')[1]);
+	if (nl) {
+		*strchr(nl + 1, '\n') = '\0';
+		CHECK(record_parse(nl + 1, b, err, sizeof(err)) == 0 &&
+		      b->rep == 3);
+	}
+	free(text);
+	unlink(path);
+	rmdir(dir);
+	free(a);
+	free(b);
+}
+
+static void resume_key(void)
+{
+	struct record *a = malloc(sizeof(*a));
+	char key[200];
+
+	fill(a);
+	record_key(a, key, sizeof(key));
+	CHECK(!strcmp(key, "cow-child|thp|pages=512,|2|counting"));
+	free(a);
+}
+
+const struct unit_test result_tests[] = {
+	{ "result: write/read round trip keeps every field", round_trip },
+	{ "result: a record has the keys of DESIGN.md section 5",
+	  keys_of_design },
+	{ "result: bad and truncated lines are rejected with a reason",
+	  bad_lines },
+	{ "result: append writes one fsynced line per record",
+	  append_is_one_line_each },
+	{ "result: the identity --resume skips on", resume_key },
+};
+const int nr_result_tests = sizeof(result_tests) / sizeof(result_tests[0]);
