@@ -29,7 +29,7 @@ UNIT_O := $(UNIT:%.c=$(O)/%.o)
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps run test fuzz clean format
-all: deps $(O)/cowbench $(O)/unit-tests
+all: deps $(O)/cowbench $(O)/unit-tests $(O)/mkrun
 ifeq ($(SANITIZE),0)
 	@ln -sf build/cowbench cowbench
 endif
@@ -50,11 +50,14 @@ $(O)/cowbench: $(CLI_O) $(BENCH_O) $(O)/libcowbench.a
 $(O)/unit-tests: $(UNIT_O) $(O)/libcowbench.a
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_O) $(O)/libcowbench.a $(LDLIBS)
 
+$(O)/mkrun: $(O)/tests/mkrun.o $(O)/libcowbench.a
+	$(CC) $(LDFLAGS) -o $@ $< $(O)/libcowbench.a $(LDLIBS)
+
 run: all
 	./cowbench run configs/quick.conf
 
 test: all
-	COWBENCH=$(O)/cowbench UNIT=$(O)/unit-tests tests/run
+	COWBENCH=$(O)/cowbench UNIT=$(O)/unit-tests MKRUN=$(O)/mkrun tests/run
 
 # libFuzzer on the config parser (clang); corpus in build/fuzz-corpus
 fuzz: deps
@@ -66,7 +69,7 @@ fuzz: deps
 		-print_final_stats=1 build/fuzz-corpus
 
 format:
-	clang-format -i lib/*.[ch] bench/*.[ch] analysis/*.[ch] ./*.[ch] tests/unit/*.[ch] tests/fuzz-cfg.c
+	clang-format -i lib/*.[ch] bench/*.[ch] analysis/*.[ch] ./*.[ch] tests/unit/*.[ch] tests/*.c
 
 clean:
 	rm -rf build/cowbench build/unit-tests build/lib build/bench build/analysis \

@@ -143,7 +143,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->reps = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+c:s:b:o:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:b:o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -373,6 +373,25 @@ static void settings_from(const struct cfg *c, const struct opts *o,
 	}
 }
 
+/*
+ * Same digest, same matrix (scenarios, backings, params, batch; not the
+ * repetitions): what 'regress' compares like with like by.
+ */
+static void matrix_digest(const struct settings *s, char out[17])
+{
+	uint64_t h = fnv1a(&s->batch, sizeof(s->batch), FNV_SEED);
+	int i, j;
+
+	for (i = 0; i < ncombos; i++) {
+		h = fnv1a(combos[i].ops->name, strlen(combos[i].ops->name), h);
+		h = fnv1a(backings[combos[i].bk]->name,
+			  strlen(backings[combos[i].bk]->name), h);
+		for (j = 0; j < combos[i].params.n; j++)
+			h = fnv1a(&combos[i].params.kv[j].val, 8, h);
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
 /* ---- resume ---- */
 
 struct done {
@@ -450,7 +469,8 @@ static void check_resume_env(const char *dir, struct env *e, struct topo *t)
 			const char *k = now->keys[i];
 
 			if (strcmp(k, "id") && strcmp(k, "created") &&
-			    strcmp(k, "clock") &&
+			    strcmp(k, "clock") && strcmp(k, "run") &&
+			    strcmp(k, "matrix") &&
 			    !json_equal(&now->items[i], json_get(old, k)))
 				n += snprintf(diff + n, sizeof(diff) - n,
 					      "%s%s", n ? ", " : "", k);
@@ -706,6 +726,7 @@ int cmd_run(int argc, char **argv)
 {
 	static struct runner R;
 	struct cfg *c = xcalloc(1, sizeof(*c));
+	struct run_info ri;
 	char err[512], path[600];
 	struct opts o;
 	sigset_t set;
@@ -756,7 +777,10 @@ int cmd_run(int argc, char **argv)
 		check_resume_env(R.dir, &R.env, &R.topo);
 		load_done(R.dir, &R.done, R.sum);
 	}
-	if (!o.resume && env_write_file(R.dir, &R.env, &R.topo, R.run_id))
+	ri.run = R.run_id;
+	ri.config = o.config ? o.config : "";
+	matrix_digest(&R.set, ri.matrix);
+	if (!o.resume && env_write_file(R.dir, &R.env, &R.topo, &ri))
 		die(1, "run: writing %s/env.json: %s", R.dir, strerror(errno));
 	R.fd = result_open(R.dir);
 	if (R.fd < 0)

@@ -6,5 +6,12 @@ int cmd_list(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_env(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_regress(int argc, char **argv);
+
+/* --format's value; exits 2 on an unknown one. */
+int parse_format(const char *s);
 
 #endif

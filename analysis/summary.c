@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/cfg.h"
+#include "runs.h"
 #include "summary.h"
 
 #define MAX_REPS 256
@@ -39,23 +39,6 @@ void summary_free(struct summary *s)
 		free(s->rows[i]);
 	free(s->rows);
 	free(s);
-}
-
-static void params_str(const struct kvset *p, char *buf, int len)
-{
-	int i, n = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < p->n && n < len; i++) {
-		char v[32];
-
-		if (!strcmp(p->kv[i].key, "size"))
-			fmt_size(v, sizeof(v), p->kv[i].val);
-		else
-			snprintf(v, sizeof(v), "%lld", (long long)p->kv[i].val);
-		n += snprintf(buf + n, len - n, "%s%s=%s", i ? "," : "",
-			      p->kv[i].key, v);
-	}
 }
 
 static struct row *find_row(struct summary *s, const struct record *r)

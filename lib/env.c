@@ -251,7 +251,7 @@ static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
 }
 
 void env_write_json(struct jw *w, struct env *e, const struct topo *t,
-		    const char *run)
+		    const struct run_info *ri)
 {
 	struct jw body;
 	char now[64];
@@ -267,8 +267,13 @@ void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 
 	jw_open(w, NULL, '{');
 	jw_str(w, "id", e->id);
-	if (run)
-		jw_str(w, "run", run);
+	if (ri) {
+		jw_str(w, "run", ri->run);
+		jw_open(w, "matrix", '{');
+		jw_str(w, "config", ri->config);
+		jw_str(w, "digest", ri->matrix);
+		jw_close(w, '}');
+	}
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tm));
 	jw_str(w, "created", now);
 	env_fields(w, e, t);
@@ -282,7 +287,7 @@ void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 }
 
 int env_write_file(const char *dir, struct env *e, const struct topo *t,
-		   const char *run)
+		   const struct run_info *ri)
 {
 	char tmp[512], path[512];
 	struct jw w;
@@ -291,7 +296,7 @@ int env_write_file(const char *dir, struct env *e, const struct topo *t,
 	snprintf(tmp, sizeof(tmp), "%s/.env.json.tmp", dir);
 	snprintf(path, sizeof(path), "%s/env.json", dir);
 	jw_init(&w);
-	env_write_json(&w, e, t, run);
+	env_write_json(&w, e, t, ri);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, w.buf, w.len) != (ssize_t)w.len ||
 	    write(fd, "\n", 1) != 1 || fsync(fd) || rename(tmp, path))

@@ -21,11 +21,18 @@ struct env {
 };
 
 void env_collect(struct env *e, const struct topo *t);
-/* The whole document; run may be NULL (cowbench env). */
+/* What a run ran, beside where: not part of the environment's id. */
+struct run_info {
+	const char *run; /* run id */
+	const char *config; /* the config file, or "" */
+	char matrix[17]; /* digest of the expanded matrix */
+};
+
+/* The whole document; ri may be NULL (cowbench env). */
 void env_write_json(struct jw *w, struct env *e, const struct topo *t,
-		    const char *run);
+		    const struct run_info *ri);
 /* Write env.json into dir (tmp + rename); 0 or -errno. */
 int env_write_file(const char *dir, struct env *e, const struct topo *t,
-		   const char *run);
+		   const struct run_info *ri);
 
 #endif

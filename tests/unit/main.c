@@ -7,12 +7,16 @@
 int unit_failed;
 static int passed, failed;
 
-static const struct unit_test *const suites[] = {
-	hist_tests, cfg_tests, result_tests, pagemap_tests, json_tests,
-};
-static const int *const suite_sizes[] = {
-	&nr_hist_tests,	   &nr_cfg_tests,  &nr_result_tests,
-	&nr_pagemap_tests, &nr_json_tests,
+static const struct suite {
+	const struct unit_test *tests;
+	const int *n;
+} suites[] = {
+	{ hist_tests, &nr_hist_tests },
+	{ cfg_tests, &nr_cfg_tests },
+	{ result_tests, &nr_result_tests },
+	{ pagemap_tests, &nr_pagemap_tests },
+	{ json_tests, &nr_json_tests },
+	{ stats_tests, &nr_stats_tests },
 };
 
 int main(void)
@@ -21,15 +25,15 @@ int main(void)
 	int i, n = 0;
 
 	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++)
-		n += *suite_sizes[s];
+		n += *suites[s].n;
 	printf("KTAP version 1\n1..%d\n", n);
 	n = 0;
 	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
-		for (i = 0; i < *suite_sizes[s]; i++) {
+		for (i = 0; i < *suites[s].n; i++) {
 			unit_failed = 0;
-			suites[s][i].fn();
+			suites[s].tests[i].fn();
 			printf("%s %d %s\n", unit_failed ? "not ok" : "ok", ++n,
-			       suites[s][i].name);
+			       suites[s].tests[i].name);
 			if (unit_failed)
 				failed++;
 			else

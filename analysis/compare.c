@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowbench compare: per scenario x backing x params, one row per metric;
+ * the first run is the baseline, every other column shows its median, the
+ * change "(+x.xx%)" and '*' when the change is significant (Mann-Whitney
+ * p < 0.05 and the bootstrap interval of the ratio excludes 1).  The text
+ * format fits a 72-column mail.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+
+const char *const cmp_format_names[FMT_NR] = { "text", "md", "csv", "json" };
+
+#define MAXS 1024
+#define WIDTH 72
+#define COLS_PER_TABLE 2 /* compared columns beside the baseline in text */
+
+int compare_metric(const struct run *runs, int n, const struct group *g,
+		   const struct metric *m, struct cell *cells)
+{
+	double *base = xmalloc(MAXS * sizeof(double));
+	double *v = xmalloc(MAXS * sizeof(double));
+	int i, j, nb, any = 0;
+
+	nb = samples(&runs[0], g, m, base, MAXS);
+	for (i = 0; i < n; i++) {
+		struct cell *c = &cells[i];
+		double *s = i ? v : base;
+
+		memset(c, 0, sizeof(*c));
+		c->n = i ? samples(&runs[i], g, m, v, MAXS) : nb;
+		c->median = median_of(s, c->n);
+		c->max = c->n ? s[0] : NAN;
+		for (j = 1; j < c->n; j++)
+			c->max = s[j] > c->max ? s[j] : c->max;
+		if (i && nb && c->n)
+			compare_samples(base, nb, v, c->n, &c->cmp);
+		any |= c->n > 0;
+	}
+	free(base);
+	free(v);
+	return any;
+}
+
+/* At most 10 characters. */
+static void fmt_num(char *buf, int len, double v)
+{
+	double a = fabs(v);
+
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (a >= 1e9)
+		snprintf(buf, len, "%.3e", v);
+	else if (a >= 100 || v == floor(v))
+		snprintf(buf, len, "%.0f", v);
+	else if (a >= 1)
+		snprintf(buf, len, "%.2f", v);
+	else
+		snprintf(buf, len, "%.3f", v);
+}
+
+static void fmt_change(char *buf, int len, const struct cell *c)
+{
+	double pct = (c->cmp.ratio - 1) * 100;
+
+	if (!c->n || isnan(c->cmp.ratio))
+		snprintf(buf, len, "%10s", "");
+	else if (isinf(c->cmp.ratio))
+		snprintf(buf, len, "(    new)%s",
+			 c->cmp.significant ? "*" : " ");
+	else if (fabs(pct) >= 1000)
+		snprintf(buf, len, "(%+6.0f%%)%s", pct,
+			 c->cmp.significant ? "*" : " ");
+	else
+		snprintf(buf, len, "(%+6.2f%%)%s", pct,
+			 c->cmp.significant ? "*" : " ");
+}
+
+/* Word-wrap "text" at WIDTH with an indent for continuation lines. */
+static void wrap(FILE *out, const char *first, const char *text, int indent)
+{
+	int col = fprintf(out, "%s", first);
+	const char *p = text;
+
+	while (*p) {
+		int w = (int)strcspn(p, " ");
+
+		if (col + 1 + w > WIDTH && col > indent) {
+			col = fprintf(out, "\n%*s", indent, "") - 1;
+		} else if (p != text) {
+			fputc(' ', out);
+			col++;
+		}
+		if (w > WIDTH - indent)
+			w = WIDTH - indent; /* one overlong word: cut */
+		col += fprintf(out, "%.*s", w, p);
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	fputc('\n', out);
+}
+
+static void warn_differ(FILE *out, const struct run *runs, int n,
+			const char *what, size_t off)
+{
+	const char *first = (const char *)&runs[0] + off;
+	char line[512];
+	int i, len;
+
+	for (i = 1; i < n; i++)
+		if (strcmp((const char *)&runs[i] + off, first))
+			break;
+	if (i == n)
+		return;
+	len = snprintf(line, sizeof(line), "the runs differ in %s:", what);
+	for (i = 0; i < n && len < (int)sizeof(line); i++)
+		len += snprintf(line + len, sizeof(line) - len, " %c=%s",
+				'A' + i, (const char *)&runs[i] + off);
+	wrap(out, "warning: ", line, 9);
+}
+
+void compare_header(FILE *out, const struct run *runs, int n)
+{
+	char buf[2048];
+	bool same_cmdline = true;
+	int i;
+
+	for (i = 1; i < n; i++)
+		same_cmdline &= !strcmp(runs[i].cmdline, runs[0].cmdline);
+
+	fprintf(out, "cowbench compare: %d run%s, baseline A\n", n,
+		n == 1 ? "" : "s");
+	for (i = 0; i < n; i++) {
+		const struct run *r = &runs[i];
+
+		snprintf(buf, sizeof(buf), "%s %s (%s) %s", r->name, r->label,
+			 r->kernel, r->host);
+		fprintf(out, "  %c ", 'A' + i);
+		wrap(out, "", buf, 4);
+		snprintf(buf, sizeof(buf), "%s, accelerator %s, THP %s", r->cpu,
+			 r->accel, r->thp);
+		wrap(out, "    ", buf, 4);
+		if (!same_cmdline)
+			wrap(out, "    cmdline: ", r->cmdline, 13);
+	}
+	if (same_cmdline)
+		wrap(out, "  cmdline: ", runs[0].cmdline, 11);
+	warn_differ(out, runs, n, "CPU", offsetof(struct run, cpu));
+	warn_differ(out, runs, n, "THP mode", offsetof(struct run, thp));
+	warn_differ(out, runs, n, "accelerator", offsetof(struct run, accel));
+	fprintf(out,
+		"'*': Mann-Whitney p < 0.05 and the 95%% bootstrap interval of the\n"
+		"ratio of medians excludes 1; values are medians over repetitions\n");
+}
+
+/* A text line without trailing blanks. */
+static void put_line(FILE *out, char *line)
+{
+	fprintf(out, "%s\n", strtrim(line));
+}
+
+static int column_head(char *buf, int len, const char *label)
+{
+	if (strlen(label) <= 10)
+		return snprintf(buf, len, " %10s%13s", label, "");
+	return snprintf(buf, len, " %-23.23s", label);
+}
+
+static void text_head(FILE *out, const struct run *runs, int n, int from,
+		      int to)
+{
+	char line[256], col[64];
+	int i, len;
+
+	run_column(runs, n, 0, col, sizeof(col));
+	len = snprintf(line, sizeof(line), "%-14s%10.10s", "", col);
+	for (i = from; i < to; i++) {
+		run_column(runs, n, i, col, sizeof(col));
+		len += column_head(line + len, sizeof(line) - len, col);
+	}
+	put_line(out, line);
+	len = snprintf(line, sizeof(line), "%-14s%10s", "", "A");
+	for (i = from; i < to; i++)
+		len += snprintf(line + len, sizeof(line) - len, " %10c%13s",
+				'A' + i, "");
+	put_line(out, line);
+}
+
+static void text_table(FILE *out, const struct run *runs, int n,
+		       const struct group *g, int from, int to)
+{
+	struct cell *cells = xcalloc(n, sizeof(*cells));
+	char line[256], num[32], chg[32], label[32];
+	int i, k, len;
+
+	fprintf(out, "\n%s %s %s\n", g->scenario, g->backing, g->params);
+	text_head(out, runs, n, from, to);
+	for (k = 0; k < nr_metrics; k++) {
+		const struct metric *m = &metrics[k];
+
+		if (!compare_metric(runs, n, g, m, cells))
+			continue;
+		snprintf(label, sizeof(label), "%s%s%s", m->name,
+			 m->unit[0] ? " " : "", m->unit);
+		fmt_num(num, sizeof(num),
+			m->verdict ? cells[0].max : cells[0].median);
+		len = snprintf(line, sizeof(line), "%-14.14s%10s", label, num);
+		for (i = from; i < to; i++) {
+			fmt_num(num, sizeof(num),
+				m->verdict ? cells[i].max : cells[i].median);
+			fmt_change(chg, sizeof(chg), &cells[i]);
+			len += snprintf(line + len, sizeof(line) - len,
+					" %10s %-12s", num, chg);
+		}
+		put_line(out, line);
+	}
+	free(cells);
+}
+
+static void print_text(FILE *out, const struct run *runs, int n,
+		       const struct group *g, int ng)
+{
+	int i, from;
+
+	compare_header(out, runs, n);
+	for (i = 0; i < ng; i++) {
+		if (n == 1)
+			text_table(out, runs, n, &g[i], 1, 1);
+		for (from = 1; from < n; from += COLS_PER_TABLE)
+			text_table(out, runs, n, &g[i], from,
+				   from + COLS_PER_TABLE < n ?
+					   from + COLS_PER_TABLE :
+					   n);
+	}
+}
+
+static void print_md(FILE *out, const struct run *runs, int n,
+		     const struct group *g, int ng)
+{
+	struct cell *cells = xcalloc(n, sizeof(*cells));
+	char col[128], num[32], chg[32];
+	int i, j, k;
+
+	for (i = 0; i < ng; i++) {
+		fprintf(out, "\n### %s %s %s\n\n| metric |", g[i].scenario,
+			g[i].backing, g[i].params);
+		for (j = 0; j < n; j++) {
+			run_column(runs, n, j, col, sizeof(col));
+			fprintf(out, " %c: %s |", 'A' + j, col);
+		}
+		fprintf(out, "\n|---|");
+		for (j = 0; j < n; j++)
+			fprintf(out, "---:|");
+		fputc('\n', out);
+		for (k = 0; k < nr_metrics; k++) {
+			const struct metric *m = &metrics[k];
+
+			if (!compare_metric(runs, n, &g[i], m, cells))
+				continue;
+			fprintf(out, "| %s%s%s |", m->name,
+				m->unit[0] ? " " : "", m->unit);
+			for (j = 0; j < n; j++) {
+				fmt_num(num, sizeof(num),
+					m->verdict ? cells[j].max :
+						     cells[j].median);
+				fmt_change(chg, sizeof(chg), &cells[j]);
+				fprintf(out, " %s %s |", num,
+					j ? strtrim(chg) : "");
+			}
+			fputc('\n', out);
+		}
+	}
+	free(cells);
+}
+
+static const char *const row_keys[] = { "scenario", "backing", "params",
+					"metric",   "unit",    "run",
+					"label" };
+
+static void row_fields(const struct run *r, const struct group *g,
+		       const struct metric *m, const char *f[7])
+{
+	f[0] = g->scenario;
+	f[1] = g->backing;
+	f[2] = g->params;
+	f[3] = m->name;
+	f[4] = m->unit;
+	f[5] = r->name;
+	f[6] = r->label;
+}
+
+static void csv_row(FILE *out, const char *f[7], const struct cell *c,
+		    bool base)
+{
+	int x;
+
+	for (x = 0; x < 7; x++)
+		fprintf(out, "\"%s\",", f[x]);
+	fprintf(out, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d\n", c->n, c->median,
+		c->max, base ? 1 : c->cmp.ratio, base ? 1 : c->cmp.lo,
+		base ? 1 : c->cmp.hi, base ? 1 : c->cmp.p, c->cmp.significant);
+}
+
+static void json_row(FILE *out, const char *f[7], const struct cell *c,
+		     bool base, bool first)
+{
+	struct jw w;
+	int x;
+
+	jw_init(&w);
+	jw_open(&w, NULL, '{');
+	for (x = 0; x < 7; x++)
+		jw_str(&w, row_keys[x], f[x]);
+	jw_i64(&w, "n", c->n);
+	jw_dbl(&w, "median", c->median);
+	jw_dbl(&w, "max", c->max);
+	if (!base) {
+		jw_dbl(&w, "ratio", c->cmp.ratio);
+		jw_dbl(&w, "ci_lo", c->cmp.lo);
+		jw_dbl(&w, "ci_hi", c->cmp.hi);
+		jw_dbl(&w, "p", c->cmp.p);
+		jw_bool(&w, "significant", c->cmp.significant);
+	}
+	jw_close(&w, '}');
+	fprintf(out, "%s  %s", first ? "" : ",\n", w.buf);
+	jw_free(&w);
+}
+
+static void print_rows(FILE *out, const struct run *runs, int n,
+		       const struct group *g, int ng, bool json)
+{
+	struct cell *cells = xcalloc(n, sizeof(*cells));
+	const char *f[7];
+	int i, j, k;
+	bool first = true;
+
+	if (json)
+		fputs("[\n", out);
+	else
+		fputs("scenario,backing,params,metric,unit,run,label,n,median,max,ratio,ci_lo,ci_hi,p,significant\n",
+		      out);
+	for (i = 0; i < ng; i++) {
+		for (k = 0; k < nr_metrics; k++) {
+			if (!compare_metric(runs, n, &g[i], &metrics[k], cells))
+				continue;
+			for (j = 0; j < n; j++) {
+				row_fields(&runs[j], &g[i], &metrics[k], f);
+				if (json)
+					json_row(out, f, &cells[j], !j, first);
+				else
+					csv_row(out, f, &cells[j], !j);
+				first = false;
+			}
+		}
+	}
+	if (json)
+		fputs("\n]\n", out);
+	free(cells);
+}
+
+void compare_print(FILE *out, const struct run *runs, int n,
+		   enum cmp_format fmt)
+{
+	struct group *g;
+	int ng = groups_collect(runs, n, &g);
+
+	switch (fmt) {
+	case FMT_TEXT:
+		print_text(out, runs, n, g, ng);
+		break;
+	case FMT_MD:
+		print_md(out, runs, n, g, ng);
+		break;
+	default:
+		print_rows(out, runs, n, g, ng, fmt == FMT_JSON);
+		break;
+	}
+	free(g);
+}

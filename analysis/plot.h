@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_PLOT_H
+#define COWBENCH_PLOT_H
+
+#include <stdio.h>
+
+#include "runs.h"
+
+/*
+ * Write gnuplot data files and scripts into dir and run gnuplot on each:
+ * every plot is name.dat + name.gp -> name.png + name.svg, so a user can
+ * restyle and re-run.  A plot these runs cannot make is listed on log with
+ * the reason.  Returns the number of plots made, -1 if gnuplot failed
+ * (message in err).
+ */
+struct plot_list {
+	int n;
+	char name[64][96];
+	char title[64][200];
+};
+
+int plot_runs(const struct run *runs, int n, const char *dir,
+	      struct plot_list *made, FILE *log, char *err, int errlen);
+/* qsort over struct run pointers: release order (6.9 < 6.18), then date. */
+int run_release_cmp(const void *a, const void *b);
+
+#endif

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowbench regress: a history folder of runs, indexed by host, matrix,
+ * kernel release and policy.  The newest run is compared with the latest
+ * run of the previous release (same host, matrix and policy); significant
+ * changes beyond the threshold are printed 0-day style.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compare.h"
+#include "plot.h"
+#include "report.h"
+
+static int load_history(const char *history, struct run **out, char *err,
+			int errlen)
+{
+	DIR *d = opendir(history);
+	struct run *runs = NULL;
+	struct dirent *e;
+	char path[700];
+	struct stat st;
+	int n = 0;
+
+	if (!d) {
+		snprintf(err, errlen,
+			 "regress: %s: cannot open the history folder",
+			 history);
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s/env.json", history,
+			 e->d_name);
+		if (e->d_name[0] == '.' || stat(path, &st))
+			continue;
+		runs = xrealloc(runs, (n + 1) * sizeof(*runs));
+		snprintf(path, sizeof(path), "%s/%s", history, e->d_name);
+		if (run_load(path, &runs[n], err, errlen)) {
+			closedir(d);
+			free(runs);
+			return -1;
+		}
+		n++;
+	}
+	closedir(d);
+	*out = runs;
+	return n;
+}
+
+/* history/index.tsv: what the folder holds, one run a line. */
+static void write_index(const char *history, struct run *runs, int n)
+{
+	const struct run **order = xcalloc(n, sizeof(*order));
+	char path[700];
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/index.tsv", history);
+	f = fopen(path, "w");
+	if (!f) {
+		free(order);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		order[i] = &runs[i];
+	qsort(order, n, sizeof(*order), run_release_cmp);
+	fprintf(f, "release\tpolicy\thost\tmatrix\tcreated\trun\n");
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\n", order[i]->kernel,
+			order[i]->policy, order[i]->host, order[i]->matrix,
+			order[i]->created, order[i]->dir);
+	fclose(f);
+	free(order);
+}
+
+static bool same_series(const struct run *a, const struct run *b)
+{
+	return !strcmp(a->host, b->host) && !strcmp(a->matrix, b->matrix) &&
+	       !strcmp(a->policy, b->policy);
+}
+
+/* The latest run of the newest release older than new's. */
+static const struct run *previous(const struct run *runs, int n,
+				  const struct run *new)
+{
+	const struct run *best = NULL;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const struct run *r = &runs[i];
+
+		if (r == new || !same_series(r, new) ||
+		    !strcmp(r->kernel, new->kernel) ||
+		    run_release_cmp(&r, &new) > 0)
+			continue;
+		if (!best || run_release_cmp(&r, &best) > 0)
+			best = r;
+	}
+	return best;
+}
+
+static int report_group(const struct run pair[2], const struct group *g,
+			double threshold, FILE *out)
+{
+	struct cell cells[2];
+	char a[32], b[32];
+	int k, found = 0;
+
+	for (k = 0; k < nr_metrics; k++) {
+		const struct metric *m = &metrics[k];
+		double pct;
+
+		if (!compare_metric(pair, 2, g, m, cells) || !cells[0].n ||
+		    !cells[1].n)
+			continue;
+		if (m->verdict) {
+			if (cells[1].max > 0 && cells[0].max == 0) {
+				fprintf(out,
+					"%s %s %s: %s: %.0f -> %.0f: new correctness failure: %s -> %s\n",
+					g->scenario, g->backing, g->params,
+					m->name, cells[0].max, cells[1].max,
+					pair[0].label, pair[1].label);
+				found++;
+			}
+			continue;
+		}
+		pct = (cells[1].cmp.ratio - 1) * 100;
+		if (!cells[1].cmp.significant || !(pct > threshold))
+			continue;
+		snprintf(a, sizeof(a), "%.4g", cells[0].median);
+		snprintf(b, sizeof(b), "%.4g", cells[1].median);
+		fprintf(out,
+			"%s %s %s: %s %+.1f%% regression: %s -> %s (%s -> %s%s%s)\n",
+			g->scenario, g->backing, g->params, m->name, pct,
+			pair[0].label, pair[1].label, a, b,
+			m->unit[0] ? " " : "", m->unit);
+		found++;
+	}
+	return found;
+}
+
+int regress(const char *history, const char *run, double threshold, FILE *out,
+	    char *err, int errlen)
+{
+	struct run *runs = NULL, extra, pair[2];
+	const struct run *new = NULL, *old;
+	struct group *g;
+	int n, i, ng, found = 0;
+
+	n = load_history(history, &runs, err, errlen);
+	if (n < 0)
+		return -1;
+	write_index(history, runs, n);
+	if (run) {
+		if (run_load(run, &extra, err, errlen))
+			return -1;
+		new = &extra;
+	}
+	for (i = 0; !run && i < n; i++)
+		if (!new || strcmp(runs[i].created, new->created) > 0)
+			new = &runs[i];
+	if (!new) {
+		fprintf(out, "regress: %s holds no runs\n", history);
+		free(runs);
+		return 0;
+	}
+	old = previous(runs, n, new);
+	if (!old) {
+		fprintf(out,
+			"regress: no earlier release of %s (%s, policy %s) in %s: nothing to compare\n",
+			new->kernel, new->host, new->policy, history);
+		goto out;
+	}
+	pair[0] = *old;
+	pair[1] = *new;
+	fprintf(out, "regress: %s (%s) against %s (%s), threshold %.1f%%\n",
+		new->label, new->name, old->label, old->name, threshold);
+	ng = groups_collect(pair, 2, &g);
+	for (i = 0; i < ng; i++)
+		found += report_group(pair, &g[i], threshold, out);
+	free(g);
+	fprintf(out, "regress: %d regression%s\n", found,
+		found == 1 ? "" : "s");
+out:
+	for (i = 0; i < n; i++)
+		run_free(&runs[i]);
+	if (run)
+		run_free(&extra);
+	free(runs);
+	return found;
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowbench report: compare.txt/.md/.csv, plots/, env-*.json and an
+ * index.html that shows them with the correctness verdicts per kernel.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compare.h"
+#include "plot.h"
+#include "report.h"
+
+static void html_esc(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static FILE *create(const char *dir, const char *name, char *err, int errlen)
+{
+	char path[700];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		snprintf(err, errlen, "report: %s: %s", path, strerror(errno));
+	return f;
+}
+
+static int write_compare(const struct run *runs, int n, const char *dir,
+			 char *err, int errlen)
+{
+	static const char *const names[] = { "compare.txt", "compare.md",
+					     "compare.csv", "compare.json" };
+	int i;
+
+	for (i = 0; i < FMT_NR; i++) {
+		FILE *f = create(dir, names[i], err, errlen);
+
+		if (!f)
+			return -1;
+		compare_print(f, runs, n, i);
+		fclose(f);
+	}
+	return 0;
+}
+
+static int copy_envs(const struct run *runs, int n, const char *dir, char *err,
+		     int errlen)
+{
+	char name[64], src[700], *text;
+	FILE *f;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "env-%c.json", 'A' + i);
+		snprintf(src, sizeof(src), "%s/env.json", runs[i].dir);
+		text = slurp(src, NULL);
+		f = text ? create(dir, name, err, errlen) : NULL;
+		if (!f) {
+			if (!text)
+				snprintf(err, errlen, "report: %s: %s", src,
+					 strerror(errno));
+			free(text);
+			return -1;
+		}
+		fputs(text, f);
+		fclose(f);
+		free(text);
+	}
+	return 0;
+}
+
+/* "ok", "FAIL: 3 missed COW", or "-" when the run has no counting pass. */
+static void verdict(const struct run *r, const struct group *g, char *buf,
+		    int len)
+{
+	const struct metric *miss = metric_find("missed COW");
+	const struct metric *wrong = metric_find("wrong COW");
+	double v[1024];
+	int i, nm = samples(r, g, miss, v, 1024), nw;
+	double m = 0, w = 0;
+
+	for (i = 0; i < nm; i++)
+		m = v[i] > m ? v[i] : m;
+	nw = samples(r, g, wrong, v, 1024);
+	for (i = 0; i < nw; i++)
+		w = v[i] > w ? v[i] : w;
+	if (!nm && !nw)
+		snprintf(buf, len, "-");
+	else if (!m && !w)
+		snprintf(buf, len, "ok");
+	else
+		snprintf(buf, len, "FAIL: %.0f missed, %.0f wrong COW", m, w);
+}
+
+static void html_runs(FILE *f, const struct run *runs, int n)
+{
+	int i;
+
+	fputs("<h2>Runs</h2>\n<table>\n<tr><th></th><th>run</th><th>kernel</th>"
+	      "<th>host</th><th>CPU</th><th>accelerator</th><th>THP</th>"
+	      "<th>cmdline</th><th>env</th></tr>\n",
+	      f);
+	for (i = 0; i < n; i++) {
+		const struct run *r = &runs[i];
+		const char *cells[] = { r->name,  r->label, r->host,   r->cpu,
+					r->accel, r->thp,   r->cmdline };
+		size_t k;
+
+		fprintf(f, "<tr><td>%c</td>", 'A' + i);
+		for (k = 0; k < ARRAY_SIZE(cells); k++) {
+			fputs("<td>", f);
+			html_esc(f, cells[k]);
+			fputs("</td>", f);
+		}
+		fprintf(f,
+			"<td><a href=\"env-%c.json\">env.json</a></td></tr>\n",
+			'A' + i);
+	}
+	fputs("</table>\n", f);
+}
+
+static void html_verdicts(FILE *f, const struct run *runs, int n)
+{
+	struct group *g;
+	int ng = groups_collect(runs, n, &g), i, j;
+	char v[96], col[128];
+
+	fputs("<h2>Correctness</h2>\n<p>Any missed COW (a shared page written in "
+	      "place) or wrong COW (the writer's pinned page copied away) fails."
+	      "</p>\n<table>\n<tr><th>scenario</th>",
+	      f);
+	for (j = 0; j < n; j++) {
+		run_column(runs, n, j, col, sizeof(col));
+		fprintf(f, "<th>%c: ", 'A' + j);
+		html_esc(f, col);
+		fputs("</th>", f);
+	}
+	fputs("</tr>\n", f);
+	for (i = 0; i < ng; i++) {
+		fprintf(f, "<tr><td>%s %s %s</td>", g[i].scenario, g[i].backing,
+			g[i].params);
+		for (j = 0; j < n; j++) {
+			verdict(&runs[j], &g[i], v, sizeof(v));
+			fprintf(f, "<td class=\"%s\">%s</td>",
+				!strcmp(v, "ok") ? "ok" :
+				v[0] == 'F'	 ? "fail" :
+						   "",
+				v);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	free(g);
+}
+
+static int write_index(const struct run *runs, int n, const char *dir,
+		       const struct plot_list *plots, char *err, int errlen)
+{
+	FILE *f = create(dir, "index.html", err, errlen), *txt;
+	char path[700], *text;
+	int i;
+
+	if (!f)
+		return -1;
+	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
+	      "<title>cowbench report</title>\n<style>body{font-family:sans-serif;"
+	      "max-width:1000px;margin:auto}table{border-collapse:collapse}"
+	      "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}"
+	      ".ok{background:#dfd}.fail{background:#fcc}img{max-width:100%}"
+	      "pre{font-size:85%}</style></head><body>\n<h1>cowbench report</h1>\n",
+	      f);
+	html_runs(f, runs, n);
+	html_verdicts(f, runs, n);
+	fputs("<h2>Comparison</h2>\n<p><a href=\"compare.txt\">text</a> "
+	      "<a href=\"compare.md\">md</a> <a href=\"compare.csv\">csv</a> "
+	      "<a href=\"compare.json\">json</a></p>\n<pre>",
+	      f);
+	snprintf(path, sizeof(path), "%s/compare.txt", dir);
+	text = slurp(path, NULL);
+	if (text)
+		html_esc(f, text);
+	free(text);
+	fputs("</pre>\n<h2>Plots</h2>\n", f);
+	for (i = 0; i < plots->n; i++) {
+		const char *p = plots->name[i];
+
+		fprintf(f, "<h3>");
+		html_esc(f, plots->title[i]);
+		fprintf(f,
+			"</h3>\n<img src=\"plots/%s.svg\" alt=\"%s\">\n"
+			"<p><a href=\"plots/%s.png\">png</a> "
+			"<a href=\"plots/%s.gp\">gnuplot script</a> "
+			"<a href=\"plots/%s.dat\">data</a></p>\n",
+			p, p, p, p, p);
+	}
+	snprintf(path, sizeof(path), "%s/plots.log", dir);
+	txt = fopen(path, "r");
+	if (txt) {
+		char line[256];
+
+		fputs("<h3>Not plotted</h3>\n<ul>\n", f);
+		while (fgets(line, sizeof(line), txt)) {
+			fputs("<li>", f);
+			html_esc(f, strtrim(line));
+			fputs("</li>\n", f);
+		}
+		fputs("</ul>\n", f);
+		fclose(txt);
+	}
+	fputs("</body></html>\n", f);
+	fclose(f);
+	return 0;
+}
+
+int report_write(const struct run *runs, int n, const char *dir, FILE *log,
+		 char *err, int errlen)
+{
+	struct plot_list *plots = xcalloc(1, sizeof(*plots));
+	char pdir[600], path[700];
+	FILE *plog;
+	int ret = -1;
+
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		snprintf(err, errlen, "report: mkdir %s: %s", dir,
+			 strerror(errno));
+		goto out;
+	}
+	if (write_compare(runs, n, dir, err, errlen) ||
+	    copy_envs(runs, n, dir, err, errlen))
+		goto out;
+	snprintf(pdir, sizeof(pdir), "%s/plots", dir);
+	snprintf(path, sizeof(path), "%s/plots.log", dir);
+	plog = fopen(path, "w");
+	if (!plog) {
+		snprintf(err, errlen, "report: %s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = plot_runs(runs, n, pdir, plots, plog, err, errlen);
+	fclose(plog);
+	if (ret < 0 || write_index(runs, n, dir, plots, err, errlen))
+		goto out;
+	fprintf(log, "report: %s/index.html (%d plots)\n", dir, plots->n);
+	ret = 0;
+out:
+	free(plots);
+	return ret;
+}

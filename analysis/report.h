@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_REPORT_H
+#define COWBENCH_REPORT_H
+
+#include <stdio.h>
+
+#include "runs.h"
+
+/* One folder to attach or publish; 0, or -1 with a message in err. */
+int report_write(const struct run *runs, int n, const char *dir, FILE *log,
+		 char *err, int errlen);
+
+/* Regressions of the newest run of history (or of `run` when given)
+ * against the previous release on the same host and matrix; the number
+ * found, or -1 with a message in err. */
+int regress(const char *history, const char *run, double threshold_pct,
+	    FILE *out, char *err, int errlen);
+
+#endif

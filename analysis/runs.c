@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/cfg.h"
+#include "runs.h"
+
+static void env_str(const struct jval *env, const char *path, char *out,
+		    int len)
+{
+	const char *s = json_str(env, path);
+
+	snprintf(out, len, "%s", s ? s : "?");
+}
+
+static int load_env(const char *dir, struct run *r, char *err, int errlen)
+{
+	char path[600], jerr[160];
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/env.json", dir);
+	text = slurp(path, NULL);
+	if (!text) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	r->env = json_parse(text, jerr, sizeof(jerr));
+	free(text);
+	if (!r->env || r->env->t != J_OBJ || !json_str(r->env, "id")) {
+		snprintf(err, errlen, "%s:1: %s", path,
+			 r->env ? "not a cowbench env.json (no id)" : jerr);
+		return -1;
+	}
+	env_str(r->env, "run", r->name, sizeof(r->name));
+	env_str(r->env, "label", r->label, sizeof(r->label));
+	env_str(r->env, "hostname", r->host, sizeof(r->host));
+	env_str(r->env, "kernel", r->kernel, sizeof(r->kernel));
+	env_str(r->env, "cow_policy", r->policy, sizeof(r->policy));
+	env_str(r->env, "cpu", r->cpu, sizeof(r->cpu));
+	env_str(r->env, "accelerator", r->accel, sizeof(r->accel));
+	env_str(r->env, "mm.thp_enabled", r->thp, sizeof(r->thp));
+	env_str(r->env, "id", r->env_id, sizeof(r->env_id));
+	env_str(r->env, "matrix.digest", r->matrix, sizeof(r->matrix));
+	env_str(r->env, "created", r->created, sizeof(r->created));
+	env_str(r->env, "cmdline", r->cmdline, sizeof(r->cmdline));
+	return 0;
+}
+
+static int load_records(const char *dir, struct run *r, char *err, int errlen)
+{
+	char path[600], rerr[200];
+	size_t len;
+	char *text = NULL, *line, *next;
+	int lineno = 0, cap = 0;
+
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	text = slurp(path, &len);
+	if (!text) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (line = text; *line; line = next) {
+		next = strchr(line, '\n');
+		lineno++;
+		if (!next) {
+			snprintf(err, errlen,
+				 "%s:%d: truncated record (no end of line)",
+				 path, lineno);
+			free(text);
+			return -1;
+		}
+		*next++ = '\0';
+		if (r->nrec == cap) {
+			cap = cap ? cap * 2 : 64;
+			r->recs = xrealloc(r->recs, cap * sizeof(*r->recs));
+		}
+		if (record_parse(line, &r->recs[r->nrec], rerr, sizeof(rerr))) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, rerr);
+			free(text);
+			return -1;
+		}
+		r->nrec++;
+	}
+	free(text);
+	return 0;
+}
+
+int run_load(const char *dir, struct run *r, char *err, int errlen)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "%s", dir);
+	return load_env(dir, r, err, errlen) ?
+		       -1 :
+		       load_records(dir, r, err, errlen);
+}
+
+void run_free(struct run *r)
+{
+	json_free(r->env);
+	free(r->recs);
+	memset(r, 0, sizeof(*r));
+}
+
+struct run *runs_load_or_die(char **dirs, int n)
+{
+	struct run *runs = xcalloc(n, sizeof(*runs));
+	char err[800];
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (run_load(dirs[i], &runs[i], err, sizeof(err)))
+			die(EXIT_USAGE, "%s", err);
+	return runs;
+}
+
+void run_column(const struct run *runs, int n, int i, char *buf, int len)
+{
+	bool hosts_differ = false;
+	int j;
+
+	for (j = 0; j < n; j++)
+		hosts_differ |= strcmp(runs[j].host, runs[0].host) != 0;
+	if (hosts_differ)
+		snprintf(buf, len, "%s@%s", runs[i].label, runs[i].host);
+	else
+		snprintf(buf, len, "%s", runs[i].label);
+}
+
+void params_str(const struct kvset *p, char *buf, int len)
+{
+	int i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->n && n < len; i++) {
+		char v[32];
+
+		if (!strcmp(p->kv[i].key, "size"))
+			fmt_size(v, sizeof(v), p->kv[i].val);
+		else
+			snprintf(v, sizeof(v), "%lld", (long long)p->kv[i].val);
+		n += snprintf(buf + n, len - n, "%s%s=%s", i ? "," : "",
+			      p->kv[i].key, v);
+	}
+}
+
+bool group_match(const struct group *g, const struct record *r)
+{
+	char params[96];
+
+	if (strcmp(g->scenario, r->scenario) || strcmp(g->backing, r->backing))
+		return false;
+	params_str(&r->params, params, sizeof(params));
+	return !strcmp(g->params, params);
+}
+
+bool group_writes(const struct run *r, const struct group *g)
+{
+	int i;
+
+	for (i = 0; i < r->nrec; i++) {
+		const struct record *rec = &r->recs[i];
+
+		if (rec->has_counts && group_match(g, rec) &&
+		    rec->c.t.copies + rec->c.t.reuses + rec->c.t.populate > 0)
+			return true;
+	}
+	return false;
+}
+
+int groups_collect(const struct run *runs, int n, struct group **out)
+{
+	struct group *g = NULL;
+	int ng = 0, i, j, k;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < runs[i].nrec; j++) {
+			const struct record *r = &runs[i].recs[j];
+
+			for (k = 0; k < ng && !group_match(&g[k], r); k++)
+				;
+			if (k < ng)
+				continue;
+			g = xrealloc(g, (ng + 1) * sizeof(*g));
+			snprintf(g[ng].scenario, sizeof(g[ng].scenario), "%s",
+				 r->scenario);
+			snprintf(g[ng].backing, sizeof(g[ng].backing), "%s",
+				 r->backing);
+			params_str(&r->params, g[ng].params,
+				   sizeof(g[ng].params));
+			ng++;
+		}
+	}
+	*out = g;
+	return ng;
+}
+
+/* ---- metrics ---- */
+
+static double per_op(const struct record *r, double v)
+{
+	return r->ops ? v / r->ops : NAN;
+}
+
+static double t_op(const struct record *r)
+{
+	return per_op(r, r->window_ns);
+}
+
+static double p50(const struct record *r)
+{
+	return r->has_lat ? hist_pct(&r->lat, 50) : NAN;
+}
+
+static double p99(const struct record *r)
+{
+	return r->has_lat ? hist_pct(&r->lat, 99) : NAN;
+}
+
+static double copies_op(const struct record *r)
+{
+	return per_op(r, r->c.t.copies);
+}
+
+static double unnecessary(const struct record *r)
+{
+	return r->c.t.classes[CLS_UNNECESSARY];
+}
+
+static double missed(const struct record *r)
+{
+	return r->c.t.classes[CLS_MISSED];
+}
+
+static double wrong(const struct record *r)
+{
+	return r->c.t.classes[CLS_WRONG];
+}
+
+static double faults_op(const struct record *r)
+{
+	return per_op(r, r->c.faults);
+}
+
+static double tlb_op(const struct record *r)
+{
+	double sum = 0;
+	int i;
+
+	if (r->c.tlb_skip[0])
+		return NAN;
+	for (i = 0; i < r->c.tlb_flush.n; i++)
+		if (strcmp(r->c.tlb_flush.kv[i].key, "remote_send_ipi"))
+			sum += r->c.tlb_flush.kv[i].val;
+	return per_op(r, sum);
+}
+
+static double extra_or_nan(const struct record *r, const char *key)
+{
+	int64_t v = kv_get(&r->c.extra, key, INT64_MIN);
+
+	return v == INT64_MIN ? NAN : (double)v;
+}
+
+static double teardown(const struct record *r)
+{
+	return extra_or_nan(r, "teardown_ns_p50");
+}
+
+static double child_pte(const struct record *r)
+{
+	return extra_or_nan(r, "child_pte_kb");
+}
+
+const struct metric metrics[] = {
+	{ "t/op", "ns", "timing", t_op, false },
+	{ "p50", "ns", "sampled", p50, false },
+	{ "p99", "ns", "sampled", p99, false },
+	{ "copies/op", "", "counting", copies_op, false },
+	{ "unnec.copies", "", "counting", unnecessary, false },
+	{ "missed COW", "", "counting", missed, true },
+	{ "wrong COW", "", "counting", wrong, true },
+	{ "faults/op", "", "counting", faults_op, false },
+	{ "tlb/op", "", "counting", tlb_op, false },
+	{ "teardown", "ns", "counting", teardown, false },
+	{ "child PTEs", "kB", "counting", child_pte, false },
+};
+const int nr_metrics = ARRAY_SIZE(metrics);
+
+const struct metric *metric_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nr_metrics; i++)
+		if (!strcmp(metrics[i].name, name))
+			return &metrics[i];
+	return NULL;
+}
+
+int samples(const struct run *r, const struct group *g, const struct metric *m,
+	    double *out, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < r->nrec && n < max; i++) {
+		const struct record *rec = &r->recs[i];
+		double v;
+
+		if (rec->status != ST_OK || rec->perturbed[0] || rec->rep < 0 ||
+		    strcmp(rec->pass, m->pass) || !group_match(g, rec))
+			continue;
+		v = m->get(rec);
+		if (!isnan(v))
+			out[n++] = v;
+	}
+	return n;
+}

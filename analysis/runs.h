@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_RUNS_H
+#define COWBENCH_RUNS_H
+
+#include <stdbool.h>
+
+#include "../lib/json.h"
+#include "../lib/result.h"
+
+/* A run as analysis sees it: env.json and results.jsonl, nothing else. */
+struct run {
+	char dir[512], name[128];
+	char label[96], host[64], kernel[96], policy[48], cpu[128];
+	char accel[32], thp[32], env_id[24], matrix[24], created[32];
+	char cmdline[1024];
+	struct jval *env;
+	struct record *recs;
+	int nrec;
+};
+
+/* 0, or -1 with "file[:line]: what" in err. */
+int run_load(const char *dir, struct run *r, char *err, int errlen);
+void run_free(struct run *r);
+/* Load every argument, or die with exit status 2 naming file and line. */
+struct run *runs_load_or_die(char **dirs, int n);
+/* "stock-6.18", or "stock-6.18@host" when hosts differ among runs. */
+void run_column(const struct run *runs, int n, int i, char *buf, int len);
+
+/* scenario x backing x params: a row group of compare, a plot's series. */
+struct group {
+	char scenario[32], backing[32], params[96];
+};
+
+void params_str(const struct kvset *p, char *buf, int len);
+bool group_match(const struct group *g, const struct record *r);
+/* The group's ops are writes: its counting records classify pages. */
+bool group_writes(const struct run *r, const struct group *g);
+/* Union over the runs, in order of first appearance. */
+int groups_collect(const struct run *runs, int n, struct group **out);
+
+/*
+ * A metric: one value per repetition, from one pass's records.  NAN when
+ * the record does not have it.
+ */
+struct metric {
+	const char *name, *unit, *pass;
+	double (*get)(const struct record *r);
+	bool verdict; /* a correctness count: any non-zero fails */
+};
+
+extern const struct metric metrics[];
+extern const int nr_metrics;
+const struct metric *metric_find(const char *name);
+/* The per-repetition values of m in group g of run r (ok, unperturbed). */
+int samples(const struct run *r, const struct group *g, const struct metric *m,
+	    double *out, int max);
+
+#endif

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/* plot, report and regress: thin option parsing over analysis/. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/plot.h"
+#include "analysis/report.h"
+#include "builtin.h"
+#include "lib/cfg.h"
+
+static const struct option lo[] = {
+	{ "output", required_argument, 0, 'o' },
+	{ "history", required_argument, 0, 'H' },
+	{ "threshold", required_argument, 0, 't' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0, 0, 0, 0 },
+};
+
+struct args {
+	const char *out, *history;
+	double threshold;
+	char **rest;
+	int nrest;
+};
+
+/* Options of all three; `allowed` names the short options this one takes. */
+static void parse(int argc, char **argv, const char *cmd, const char *allowed,
+		  const char *usage, struct args *a)
+{
+	char *end;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->threshold = 5;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		if (c == '?' || !strchr(allowed, c))
+			die(EXIT_USAGE,
+			    "%s: unknown option or missing value: '%s' (see --help)",
+			    cmd, argv[optind - 1]);
+		if (c == 'o')
+			a->out = optarg;
+		else if (c == 'H')
+			a->history = optarg;
+		else {
+			a->threshold = strtod(optarg, &end);
+			if (*end || end == optarg || a->threshold < 0)
+				die(EXIT_USAGE,
+				    "%s: --threshold: '%s' is not a percentage",
+				    cmd, optarg);
+		}
+	}
+	a->rest = argv + optind;
+	a->nrest = argc - optind;
+}
+
+static void free_runs(struct run *runs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		run_free(&runs[i]);
+	free(runs);
+}
+
+int cmd_plot(int argc, char **argv)
+{
+	struct plot_list *made = xcalloc(1, sizeof(*made));
+	struct run *runs;
+	struct args a;
+	char err[800];
+	int i, ret;
+
+	parse(argc, argv, "plot", "o",
+	      "usage: cowbench plot RUN... [-o DIR]\n\n"
+	      "gnuplot plots of the runs into DIR (default plots/): latency CDFs,\n"
+	      "copies, unnecessary copies and TLB flushes per run, fork() latency\n"
+	      "against RSS, the release trend.  Each plot is NAME.dat + NAME.gp ->\n"
+	      "NAME.png + NAME.svg: edit the script and re-run gnuplot to restyle.\n",
+	      &a);
+	if (a.nrest < 1)
+		die(EXIT_USAGE,
+		    "plot: name at least one run directory (see --help)");
+	runs = runs_load_or_die(a.rest, a.nrest);
+	ret = plot_runs(runs, a.nrest, a.out ? a.out : "plots", made, stdout,
+			err, sizeof(err));
+	if (ret < 0)
+		die(1, "%s", err);
+	for (i = 0; i < made->n; i++)
+		printf("%s/%s.{png,svg}: %s\n", a.out ? a.out : "plots",
+		       made->name[i], made->title[i]);
+	free(made);
+	free_runs(runs, a.nrest);
+	return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct run *runs;
+	struct args a;
+	char err[800];
+
+	parse(argc, argv, "report", "o",
+	      "usage: cowbench report RUN... -o DIR\n\n"
+	      "One folder to attach or publish: compare.{txt,md,csv,json}, plots/,\n"
+	      "env-*.json and index.html with the correctness verdicts per kernel.\n",
+	      &a);
+	if (!a.out)
+		die(EXIT_USAGE, "report: -o DIR is required");
+	if (a.nrest < 1)
+		die(EXIT_USAGE,
+		    "report: name at least one run directory (see --help)");
+	runs = runs_load_or_die(a.rest, a.nrest);
+	if (report_write(runs, a.nrest, a.out, stdout, err, sizeof(err)))
+		die(1, "%s", err);
+	free_runs(runs, a.nrest);
+	return 0;
+}
+
+int cmd_regress(int argc, char **argv)
+{
+	struct args a;
+	char err[800];
+	int n;
+
+	parse(argc, argv, "regress", "Ht",
+	      "usage: cowbench regress --history DIR [--threshold P] [RUN]\n\n"
+	      "DIR holds run folders (any names).  The newest run (or RUN) is\n"
+	      "compared with the latest run of the previous kernel release on the\n"
+	      "same host, matrix and policy; every metric that got significantly\n"
+	      "worse by more than P%% (default 5) is printed, and any new missed or\n"
+	      "wrong COW.  Exit status 1 if there is any.  Writes DIR/index.tsv.\n",
+	      &a);
+	if (!a.history)
+		die(EXIT_USAGE, "regress: --history DIR is required");
+	if (a.nrest > 1)
+		die(EXIT_USAGE, "regress: at most one RUN");
+	n = regress(a.history, a.nrest ? a.rest[0] : NULL, a.threshold, stdout,
+		    err, sizeof(err));
+	if (n < 0)
+		die(EXIT_USAGE, "%s", err);
+	return n ? 1 : 0;
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Tests of compare, plot, report and regress on crafted result files
+# (tests/mkrun.c writes them through the real record writer).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+CB=${COWBENCH:-build/cowbench}
+MK=${MKRUN:-build/mkrun}
+work=$(mktemp -d /tmp/cowbench-analysis.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+n=0 passed=0 failed=0
+ok() { n=$((n + 1)) passed=$((passed + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)) failed=$((failed + 1)); echo "not ok $n $1"; shift; for l in "$@"; do echo "# $l"; done; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
+# has TEXT ERE: lines are joined with '~' first, so a pattern may span lines
+has() { tr '\n' '~' <<< "$1" | grep -qE -- "$2" || { echo "# no '$2' in:"; head -n 40 <<< "$1" | sed 's/^/#   /'; return 1; }; }
+hasnt() { ! grep -qE -- "$2" <<< "$1" || { echo "# unexpected '$2'"; return 1; }; }
+mk() { "$MK" "$work/$1" "${@:2}" || echo "mkrun $1 failed"; }
+
+# DIR LABEL KERNEL CREATED SCALE NOISE REPS SEED [MISSED] [ACCEL]
+mk base stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 8 1
+mk slow stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.2 0.01 8 2
+mk noisy_a stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.5 8 3
+mk noisy_b stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.2 0.5 8 4
+mk tcg stock-6.18 6.18.0 2026-11-03T00:00:00Z 1.0 0.01 8 5 0 tcg
+
+out=$("$CB" compare "$work/base" "$work/slow")
+check "compare: a +20% shift with low noise is flagged" \
+	has "$out" '(^|~)t/op ns +[0-9]+ +[0-9]+ \(\+(19|20|21)\.[0-9]+%\)\*'
+check "compare: the unchanged counts are not flagged" \
+	has "$out" '(^|~)copies/op +1 +1 \( \+0\.00%\)~'
+out=$("$CB" compare "$work/noisy_a" "$work/noisy_b")
+check "compare: the same shift within heavy noise is not flagged" hasnt "$out" '^(t/op|p50) .*\*'
+out=$("$CB" compare "$work/base" "$work/base")
+check "compare: identical runs show no '*'" hasnt "$out" '\*$'
+out=$("$CB" compare "$work/base" "$work/slow" "$work/noisy_a" "$work/noisy_b" "$work/tcg")
+check "compare: text output never exceeds 72 columns (5 runs)" \
+	test -z "$(awk 'length($0) > 72' <<< "$out" | head -n 3)"
+check "compare: warns when the accelerator differs" has "$out" '(^|~)warning: the runs differ in accelerator: .*E=tcg'
+check "compare: md is a table per group" has "$("$CB" compare --format md "$work/base" "$work/slow")" '(^|~)\| t/op ns \| 9[0-9][0-9] +\| 1[12][0-9][0-9] \(\+'
+check "compare: csv has a header and a row per run and metric" \
+	has "$("$CB" compare "$work/base" "$work/slow" --format csv | sed -n '1p;$p' | tr '\n' '|')" '^scenario,backing,params,metric,.*\|"reuse-after-exit",.*'
+check "compare: json parses and marks the shift significant" \
+	has "$("$CB" compare "$work/base" "$work/slow" --format json | jq -r '[.[] | select(.metric=="t/op" and .significant)] | length')" '^2~$'
+
+# ---- plot ----
+if "$CB" plot "$work/base" "$work/slow" -o "$work/plots" > "$work/plot.out" 2>&1; then
+	ok "plot: gnuplot ran clean (exit 0, nothing on stderr)"
+else
+	not_ok "plot: gnuplot ran clean" "$(tail -3 "$work/plot.out")"
+fi
+empty=0 count=0
+for f in "$work"/plots/*.png "$work"/plots/*.svg; do
+	count=$((count + 1)); [ -s "$f" ] || empty=$((empty + 1))
+done
+check "plot: every plot is a non-empty PNG and SVG ($count files)" test "$count" -ge 10 -a "$empty" = 0
+check "plot: PNG files are PNG, SVG files are SVG" \
+	test "$(file -b "$work/plots/cdf-cow-child-base-pages_512.png" | cut -c1-3),$(head -c 200 "$work/plots/cdf-cow-child-base-pages_512.svg" | grep -c '<svg')" = "PNG,1"
+check "plot: scripts and data are kept beside the images" \
+	test -s "$work/plots/cdf-cow-child-base-pages_512.gp" -a -s "$work/plots/cdf-cow-child-base-pages_512.dat"
+check "plot: a plot with no data leaves no files" test ! -e "$work/plots/fork-latency.dat"
+
+# ---- report ----
+mk failing stock-6.19 6.19.0 2026-11-04T00:00:00Z 1.0 0.01 8 6 3
+"$CB" report "$work/base" "$work/failing" -o "$work/report" > /dev/null 2>&1
+check "report: index.html, compare text, plots and envs in one folder" \
+	test -s "$work/report/index.html" -a -s "$work/report/compare.txt" -a -s "$work/report/env-B.json" -a -s "$work/report/plots/trend-t-op.svg"
+check "report: verdicts side by side, the missed COW fails" \
+	has "$(grep -o 'class="[a-z]*">[^<]*' "$work/report/index.html" | sort | uniq -c | tr -s ' ')" '1 class="fail">FAIL: 3 missed, 0 wrong COW~ *3 class="ok">ok~'
+check "report: every plot the page shows exists" \
+	test -z "$(grep -o 'plots/[^"]*\.svg' "$work/report/index.html" | while read -r p; do [ -s "$work/report/$p" ] || echo "$p"; done)"
+
+# ---- regress ----
+mkdir -p "$work/h1" "$work/h2"
+mk h1/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 8 7
+mk h1/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.3 0.01 8 8
+out=$("$CB" regress --history "$work/h1"); rc=$?
+check "regress: exit 1 on a crafted +30% regression, 0-day style line" \
+	has "$rc|$out" '^1\|.*~cow-child base pages=512: t/op \+(29|3[0-9])\.[0-9]% regression: stock-6.17 -> stock-6.18 \('
+check "regress: keeps an index by release" has "$(cat "$work/h1/index.tsv")" '^release	policy.*~6\.17\.0	stock	lab1	m1	[^~]*~6\.18\.0	stock	lab1'
+mk h2/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.3 8 9
+mk h2/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.3 8 10
+out=$("$CB" regress --history "$work/h2"); rc=$?
+check "regress: exit 0 on noise" has "$rc|$out" '^0\|.*~regress: 0 regressions~$'
+mk h2/newer stock-6.19 6.19.0 2026-11-05T00:00:00Z 1.0 0.01 8 11 2
+out=$("$CB" regress --history "$work/h2"); rc=$?
+check "regress: a new missed COW is a regression" has "$rc|$out" '^1\|.*~reuse-after-exit base pages=512: missed COW: 0 -> 2: new correctness failure'
+out=$("$CB" regress --history "$work/h2" --threshold 1000 "$work/h2/new"); rc=$?
+check "regress: an explicit RUN against its previous release" has "$rc|$out" '^0\|regress: stock-6.18 \(new\) against stock-6.17'
+
+# ---- bad input: one line naming file and line, exit 2 ----
+bad() { # bad NAME EXPECTED ARGS...
+	local name=$1 want=$2 out rc; shift 2
+	out=$("$CB" "$@" 2>&1); rc=$?
+	if [ $rc = 2 ] && [ "$(wc -l <<< "$out")" = 1 ] && grep -qF -- "$want" <<< "$out"; then
+		ok "bad input: $name"
+	else
+		not_ok "bad input: $name" "exit $rc: $out"
+	fi
+}
+cp -r "$work/base" "$work/torn"
+head -c -20 "$work/base/results.jsonl" > "$work/torn/results.jsonl"
+lines=$(wc -l < "$work/base/results.jsonl")
+bad "a truncated results file" "torn/results.jsonl:$lines: truncated record" compare "$work/base" "$work/torn"
+cp -r "$work/base" "$work/garbled"
+sed -i '5s/"status":"ok"/"status":/' "$work/garbled/results.jsonl"
+bad "a garbled line" "garbled/results.jsonl:5: unexpected character" compare "$work/garbled"
+cp -r "$work/base" "$work/nokey"
+sed -i '7s/"scenario":"[a-z-]*",//' "$work/nokey/results.jsonl"
+bad "a record without a required key" "nokey/results.jsonl:7: not a cowbench record" plot "$work/nokey" -o "$work/p2"
+mkdir -p "$work/noenv"; cp "$work/base/results.jsonl" "$work/noenv/"
+bad "a run without env.json" "noenv/env.json: No such file" report "$work/noenv" -o "$work/r2"
+bad "an unknown format" "unknown format 'xml'" compare --format xml "$work/base"
+bad "regress without --history" "--history DIR is required" regress
+bad "a bad threshold" "is not a percentage" regress --history "$work/h1" --threshold lots
+
+echo "1..$n"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <math.h>
+
+#include "../../analysis/stats.h"
+#include "unit.h"
+
+#define NEAR(a, b, eps) (fabs((a) - (b)) <= (eps))
+
+static void descriptive_by_hand(void)
+{
+	/* mean 5, sum of squares 32: sample sd sqrt(32/7) */
+	const double v[] = { 2, 4, 4, 4, 5, 5, 7, 9 };
+	struct desc d;
+
+	describe(v, 8, &d);
+	CHECK(d.n == 8 && d.mean == 5 && d.median == 4.5);
+	CHECK(d.min == 2 && d.max == 9);
+	CHECK(NEAR(d.stddev, sqrt(32.0 / 7), 1e-12));
+	CHECK(NEAR(d.cv, sqrt(32.0 / 7) / 5, 1e-12));
+	/* 8 / (1/2 + 3/4 + 2/5 + 1/7 + 1/9) */
+	CHECK(NEAR(d.hmean, 8 / (0.5 + 0.75 + 0.4 + 1.0 / 7 + 1.0 / 9), 1e-12));
+	describe((const double[]){ 1, 2, 4 }, 3, &d);
+	CHECK(NEAR(d.hmean, 3 / 1.75, 1e-12));
+	describe((const double[]){ 0, 2 }, 2, &d);
+	CHECK(isnan(d.hmean)); /* a zero rate has no harmonic mean */
+}
+
+static void mann_whitney_exact(void)
+{
+	double u;
+
+	/* complete separation: p = 2 / C(n1 + n2, n1) */
+	CHECK(NEAR(mann_whitney_p((const double[]){ 1, 2, 3 }, 3,
+				  (const double[]){ 4, 5, 6 }, 3, &u),
+		   2.0 / 20, 1e-12));
+	CHECK(u == 0);
+	CHECK(NEAR(mann_whitney_p((const double[]){ 1, 2, 3, 4 }, 4,
+				  (const double[]){ 5, 6, 7, 8 }, 4, NULL),
+		   2.0 / 70, 1e-12));
+	CHECK(NEAR(mann_whitney_p(
+			   (const double[]){ 1, 2, 3, 4, 5, 6, 7, 8 }, 8,
+			   (const double[]){ 9, 10, 11, 12, 13, 14, 15, 16 }, 8,
+			   NULL),
+		   2.0 / 12870, 1e-15));
+	/* n1 = n2 = 5, U = 3: P(U <= 3) = 7/252, two-sided 14/252 (tables:
+	 * the 5% critical value is U = 2, so this is not significant) */
+	CHECK(NEAR(mann_whitney_p((const double[]){ 1, 2, 3, 4, 8 }, 5,
+				  (const double[]){ 5, 6, 7, 9, 10 }, 5, &u),
+		   14.0 / 252, 1e-12));
+	CHECK(u == 3);
+}
+
+static void mann_whitney_ties(void)
+{
+	const double a[] = { 1, 1, 2, 2, 3, 3, 3, 4 };
+	const double b[] = { 2, 3, 3, 4, 4, 5, 5, 5 };
+	double p1 = mann_whitney_p(a, 8, b, 8, NULL);
+	double p2 = mann_whitney_p(b, 8, a, 8, NULL);
+
+	CHECK(p1 > 0 && p1 < 0.05); /* b is clearly larger */
+	CHECK(NEAR(p1, p2, 1e-12)); /* two-sided: symmetric */
+	CHECK(mann_whitney_p((const double[]){ 7, 7, 7 }, 3,
+			     (const double[]){ 7, 7, 7 }, 3, NULL) == 1);
+}
+
+static void bootstrap_is_deterministic(void)
+{
+	const double a[] = { 10, 11, 9, 10, 12, 10, 9, 11 };
+	const double b[] = { 12, 13, 12, 11, 14, 12, 13, 12 };
+	double lo1, hi1, lo2, hi2;
+
+	bootstrap_ratio(a, 8, b, 8, 2000, 42, &lo1, &hi1);
+	bootstrap_ratio(a, 8, b, 8, 2000, 42, &lo2, &hi2);
+	CHECK(lo1 == lo2 && hi1 == hi2);
+	CHECK(lo1 > 1 && lo1 <= 12.0 / 10.5 && hi1 >= 12.0 / 10.5);
+	bootstrap_ratio((const double[]){ 5, 5, 5 }, 3,
+			(const double[]){ 10, 10, 10 }, 3, 500, 1, &lo1, &hi1);
+	CHECK(lo1 == 2 && hi1 == 2);
+}
+
+static void significance(void)
+{
+	const double a[] = { 100, 101, 99, 100, 102, 98, 100, 101 };
+	const double b[] = { 120, 121, 119, 120, 122, 118, 120, 121 };
+	const double noisy_a[] = { 100, 40, 160, 90, 130, 70, 110, 60 };
+	const double noisy_b[] = { 120, 50, 170, 80, 140, 100, 150, 70 };
+	struct comparison c;
+
+	compare_samples(a, 8, b, 8, &c);
+	CHECK(c.significant && NEAR(c.ratio, 1.2, 1e-12));
+	CHECK(c.lo > 1 && c.p < 0.001);
+	compare_samples(noisy_a, 8, noisy_b, 8, &c);
+	CHECK(!c.significant && c.lo < 1 && c.hi > 1);
+	compare_samples(a, 8, a, 8, &c);
+	CHECK(!c.significant && c.ratio == 1 && c.p == 1);
+	compare_samples(a, 1, b, 1, &c);
+	CHECK(!c.significant); /* one repetition proves nothing */
+	compare_samples((const double[]){ 0, 0, 0 }, 3,
+			(const double[]){ 5, 5, 5 }, 3, &c);
+	CHECK(isinf(c.ratio));
+}
+
+const struct unit_test stats_tests[] = {
+	{ "stats: median, mean, hmean, sd and CV against hand values",
+	  descriptive_by_hand },
+	{ "stats: exact Mann-Whitney against textbook values",
+	  mann_whitney_exact },
+	{ "stats: Mann-Whitney with ties is symmetric", mann_whitney_ties },
+	{ "stats: the bootstrap interval is deterministic and sane",
+	  bootstrap_is_deterministic },
+	{ "stats: a clean 20% shift is significant, noise and identity not",
+	  significance },
+};
+const int nr_stats_tests = sizeof(stats_tests) / sizeof(stats_tests[0]);
