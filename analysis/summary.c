@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "runs.h"
+#include "stats.h"
 #include "summary.h"
 
 #define MAX_REPS 256
@@ -117,28 +118,6 @@ void summary_add(struct summary *s, const struct record *r)
 	}
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-	double *c;
-	double m;
-
-	if (!n)
-		return 0;
-	c = xmalloc(n * sizeof(*c));
-	memcpy(c, v, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), cmp_dbl);
-	m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
-	free(c);
-	return m;
-}
-
 /* A count that differed between repetitions is marked with '~'. */
 static void fmt_count(char *buf, int len, const double *v, int n)
 {
@@ -149,7 +128,7 @@ static void fmt_count(char *buf, int len, const double *v, int n)
 		lo = v[i] < lo ? v[i] : lo;
 		hi = v[i] > hi ? v[i] : hi;
 	}
-	snprintf(buf, len, "%s%.0f", lo != hi ? "~" : "", median(v, n));
+	snprintf(buf, len, "%s%.0f", lo != hi ? "~" : "", median_of(v, n));
 }
 
 void fmt_ns(char *buf, int len, double ns)
@@ -168,7 +147,8 @@ static void print_row(const struct row *r, FILE *out)
 {
 	char op[16] = "-", p99[16] = "-", ob[16] = "-", os[16] = "-";
 	char cnt[8][16];
-	double p50 = median(r->per_op, r->nt), s50 = median(r->p50, r->ns);
+	double p50 = median_of(r->per_op, r->nt),
+	       s50 = median_of(r->p50, r->ns);
 	int i;
 
 	fprintf(out, "%-16s %-4s %-17s", r->scenario, r->backing, r->params);
@@ -181,12 +161,12 @@ static void print_row(const struct row *r, FILE *out)
 	if (r->nt) {
 		fmt_ns(op, sizeof(op), p50);
 		snprintf(ob, sizeof(ob), "%.1f%%",
-			 100 * median(r->ovh_b, r->nt) / p50);
+			 100 * median_of(r->ovh_b, r->nt) / p50);
 	}
 	if (r->ns) {
-		fmt_ns(p99, sizeof(p99), median(r->p99, r->ns));
+		fmt_ns(p99, sizeof(p99), median_of(r->p99, r->ns));
 		snprintf(os, sizeof(os), "%.1f%%",
-			 100 * median(r->ovh_s, r->ns) / s50);
+			 100 * median_of(r->ovh_s, r->ns) / s50);
 	}
 	fprintf(out, " %8s %8s %5s %5s", op, p99, ob, os);
 	if (!r->nc) {
@@ -201,7 +181,7 @@ static void print_row(const struct row *r, FILE *out)
 	fmt_count(cnt[7], 16, r->populate, r->nc);
 	fprintf(out, " %6s %6s %5s %5s %5s %4s %5s %5s %6.2f %6.2f", cnt[0],
 		cnt[1], cnt[2], cnt[3], cnt[4], cnt[5], cnt[6], cnt[7],
-		median(r->faults, r->nc), median(r->tlb, r->nc));
+		median_of(r->faults, r->nc), median_of(r->tlb, r->nc));
 	if (r->perturbed || r->errors)
 		fprintf(out, "  (%d perturbed, %d failed)", r->perturbed,
 			r->errors);
