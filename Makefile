@@ -11,7 +11,7 @@ endif
 CC ?= gcc
 LIBPERF := build/libperf
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -I$(LIBPERF)/include \
+CFLAGS := -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -I$(LIBPERF)/include \
 	-DCOWBENCH_VERSION='"$(VERSION)"' $(SAN) -MMD -MP
 LDFLAGS := $(SAN)
 LDLIBS := $(LIBPERF)/lib/libperf.a $(LIBPERF)/lib/libapi.a -lpfm -lhwloc -lz -lm

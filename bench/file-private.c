@@ -35,7 +35,6 @@ static int fill(int fd, size_t len)
 
 static int file_map(struct sc *sc, char *why, int len)
 {
-	char path[512];
 	struct statfs fs;
 	int fd;
 
@@ -44,18 +43,17 @@ static int file_map(struct sc *sc, char *why, int len)
 	     fs.f_type == FUSE_MAGIC)) {
 		snprintf(
 			why, len,
-			"work dir %s is on a network/FUSE file system: file-private needs ext4 or tmpfs",
-			sc->workdir);
+			"work dir %s is on %s: file-private needs ext4 or tmpfs",
+			sc->workdir, "a network or FUSE file system");
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/.file-private.XXXXXX", sc->workdir);
-	fd = mkstemp(path);
+	/* unnamed: nothing is left behind, whatever kills the pass */
+	fd = open(sc->workdir, O_TMPFILE | O_RDWR, 0600);
 	if (fd < 0) {
-		snprintf(why, len, "mkstemp in %s: %s", sc->workdir,
+		snprintf(why, len, "O_TMPFILE in %s: %s", sc->workdir,
 			 strerror(errno));
 		return -1;
 	}
-	unlink(path);
 	if (fill(fd, sc->len)) {
 		snprintf(why, len, "writing the file: %s", strerror(errno));
 		close(fd);

@@ -27,7 +27,8 @@ fi
 tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n1)
 [ -n "$tarball" ] || { echo "deps: no /usr/src/linux-source-6.1.tar.*" >&2; exit 2; }
 echo "deps: building libperf from $tarball" >&2
-tmp=$(mktemp -d "$top/build/.src.XXXXXX" 2>/dev/null || { mkdir -p "$top/build"; mktemp -d "$top/build/.src.XXXXXX"; })
+mkdir -p "$top/build"
+tmp=$(mktemp -d -p "$top/build")
 trap 'rm -rf "$tmp"' EXIT
 # Only what tools/lib/{perf,api} need: ~18 MB of the tree.
 d=linux-source-6.1

@@ -6,7 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 CB=${COWBENCH:-build/cowbench}
 MK=${MKRUN:-build/mkrun}
-work=$(mktemp -d /tmp/cowbench-analysis.XXXXXX)
+work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 n=0 passed=0 failed=0

@@ -6,7 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 CB=${COWBENCH:-build/cowbench}
 [ -x "$CB" ] || { echo "no $CB: run make first" >&2; exit 2; }
-work=$(mktemp -d /tmp/cowbench-test.XXXXXX)
+work=$(mktemp -d)
 export COWBENCH_STATE=$work/knobs.state
 trap 'rm -rf "$work"' EXIT
 

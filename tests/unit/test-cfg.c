@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "../../lib/cfg.h"
@@ -86,14 +87,15 @@ static void every_error_path(void)
 static void long_line_and_nul(void)
 {
 	char *big = malloc(5000);
-	char path[] = "/tmp/cowbench-cfg-XXXXXX";
+	char path[64];
 	int fd;
 
 	memset(big, 'x', 4999);
 	big[4999] = '\0';
 	expect_error(big, "t.conf:1:", "line too long");
 	free(big);
-	fd = mkstemp(path);
+	snprintf(path, sizeof(path), "/tmp/cowbench-cfg-%d", (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	CHECK(fd >= 0);
 	CHECK(write(fd, "reps = 1\n\0\n", 11) == 11);
 	close(fd);
