@@ -24,7 +24,7 @@ int compare_metric(const struct run *runs, int n, const struct group *g,
 {
 	double *base = xmalloc(MAXS * sizeof(double));
 	double *v = xmalloc(MAXS * sizeof(double));
-	int i, j, nb, any = 0;
+	int i, nb, any = 0;
 
 	nb = samples(&runs[0], g, m, base, MAXS);
 	for (i = 0; i < n; i++) {
@@ -33,10 +33,9 @@ int compare_metric(const struct run *runs, int n, const struct group *g,
 
 		memset(c, 0, sizeof(*c));
 		c->n = i ? samples(&runs[i], g, m, v, MAXS) : nb;
-		c->median = median_of(s, c->n);
-		c->max = c->n ? s[0] : NAN;
-		for (j = 1; j < c->n; j++)
-			c->max = s[j] > c->max ? s[j] : c->max;
+		describe(s, c->n, &c->d);
+		c->median = c->d.median;
+		c->max = c->d.max;
 		if (i && nb && c->n)
 			compare_samples(base, nb, v, c->n, &c->cmp);
 		any |= c->n > 0;
@@ -190,6 +189,22 @@ static void text_head(FILE *out, const struct run *runs, int n, int from,
 	put_line(out, line);
 }
 
+/* The noise a reader should weigh each t/op median against. */
+static void cv_line(FILE *out, const struct cell *cells, int from, int to)
+{
+	char line[256], num[32];
+	int i, len;
+
+	snprintf(num, sizeof(num), "%.1f", 100 * cells[0].d.cv);
+	len = snprintf(line, sizeof(line), "%-14s%10s", "  CV %", num);
+	for (i = from; i < to; i++) {
+		snprintf(num, sizeof(num), "%.1f", 100 * cells[i].d.cv);
+		len += snprintf(line + len, sizeof(line) - len, " %10s %-12s",
+				cells[i].n > 1 ? num : "-", "");
+	}
+	put_line(out, line);
+}
+
 static void text_table(FILE *out, const struct run *runs, int n,
 		       const struct group *g, int from, int to)
 {
@@ -217,6 +232,8 @@ static void text_table(FILE *out, const struct run *runs, int n,
 					" %10s %-12s", num, chg);
 		}
 		put_line(out, line);
+		if (!strcmp(m->name, "t/op"))
+			cv_line(out, cells, from, to);
 	}
 	free(cells);
 }
@@ -293,20 +310,45 @@ static void row_fields(const struct run *r, const struct group *g,
 	f[6] = r->label;
 }
 
+/* Percentiles of every repetition's histogram merged (latency metrics). */
+static void merged(const struct run *r, const struct group *g,
+		   const struct metric *m, double pct[3])
+{
+	struct hist *h = xmalloc(sizeof(*h));
+	int i;
+
+	hist_init(h);
+	for (i = 0; i < r->nrec; i++) {
+		const struct record *rec = &r->recs[i];
+
+		if (rec->status == ST_OK && !rec->perturbed[0] &&
+		    rec->has_lat && !strcmp(rec->pass, m->pass) &&
+		    group_match(g, rec))
+			hist_merge(h, &rec->lat);
+	}
+	pct[0] = h->n ? hist_pct(h, 50) : NAN;
+	pct[1] = h->n ? hist_pct(h, 99) : NAN;
+	pct[2] = h->n ? hist_pct(h, 99.9) : NAN;
+	free(h);
+}
+
 static void csv_row(FILE *out, const char *f[7], const struct cell *c,
-		    bool base)
+		    bool base, const double pct[3])
 {
 	int x;
 
 	for (x = 0; x < 7; x++)
 		fprintf(out, "\"%s\",", f[x]);
-	fprintf(out, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d\n", c->n, c->median,
-		c->max, base ? 1 : c->cmp.ratio, base ? 1 : c->cmp.lo,
-		base ? 1 : c->cmp.hi, base ? 1 : c->cmp.p, c->cmp.significant);
+	fprintf(out, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,", c->n, c->median,
+		c->d.mean, c->d.hmean, c->d.stddev, c->d.cv, c->d.min, c->max);
+	fprintf(out, "%.6g,%.6g,%.6g,%.6g,%d,%.6g,%.6g,%.6g\n",
+		base ? 1 : c->cmp.ratio, base ? 1 : c->cmp.lo,
+		base ? 1 : c->cmp.hi, base ? 1 : c->cmp.p, c->cmp.significant,
+		pct[0], pct[1], pct[2]);
 }
 
 static void json_row(FILE *out, const char *f[7], const struct cell *c,
-		     bool base, bool first)
+		     bool base, bool first, const double pct[3])
 {
 	struct jw w;
 	int x;
@@ -317,7 +359,17 @@ static void json_row(FILE *out, const char *f[7], const struct cell *c,
 		jw_str(&w, row_keys[x], f[x]);
 	jw_i64(&w, "n", c->n);
 	jw_dbl(&w, "median", c->median);
+	jw_dbl(&w, "mean", c->d.mean);
+	jw_dbl(&w, "hmean", c->d.hmean);
+	jw_dbl(&w, "stddev", c->d.stddev);
+	jw_dbl(&w, "cv", c->d.cv);
+	jw_dbl(&w, "min", c->d.min);
 	jw_dbl(&w, "max", c->max);
+	if (!isnan(pct[0])) {
+		jw_dbl(&w, "merged_p50", pct[0]);
+		jw_dbl(&w, "merged_p99", pct[1]);
+		jw_dbl(&w, "merged_p999", pct[2]);
+	}
 	if (!base) {
 		jw_dbl(&w, "ratio", c->cmp.ratio);
 		jw_dbl(&w, "ci_lo", c->cmp.lo);
@@ -341,18 +393,22 @@ static void print_rows(FILE *out, const struct run *runs, int n,
 	if (json)
 		fputs("[\n", out);
 	else
-		fputs("scenario,backing,params,metric,unit,run,label,n,median,max,ratio,ci_lo,ci_hi,p,significant\n",
+		fputs("scenario,backing,params,metric,unit,run,label,n,median,mean,hmean,stddev,cv,min,max,ratio,ci_lo,ci_hi,p,significant,merged_p50,merged_p99,merged_p999\n",
 		      out);
 	for (i = 0; i < ng; i++) {
 		for (k = 0; k < nr_metrics; k++) {
 			if (!compare_metric(runs, n, &g[i], &metrics[k], cells))
 				continue;
 			for (j = 0; j < n; j++) {
+				double pct[3];
+
 				row_fields(&runs[j], &g[i], &metrics[k], f);
+				merged(&runs[j], &g[i], &metrics[k], pct);
 				if (json)
-					json_row(out, f, &cells[j], !j, first);
+					json_row(out, f, &cells[j], !j, first,
+						 pct);
 				else
-					csv_row(out, f, &cells[j], !j);
+					csv_row(out, f, &cells[j], !j, pct);
 				first = false;
 			}
 		}

@@ -14,6 +14,7 @@ extern const char *const cmp_format_names[FMT_NR];
 struct cell {
 	int n;
 	double median, max;
+	struct desc d; /* over repetitions */
 	struct comparison cmp; /* unset for the baseline */
 };
 

@@ -68,15 +68,16 @@ static void slug(char *out, int len, const char *a, const char *b,
 }
 
 /* Both terminals from one script: the PNG, then the same plot as SVG. */
-static void script_head(FILE *gp, const char *name, const char *title)
+static void script_head(FILE *gp, const char *name, const char *title,
+			const char *kernels)
 {
 	fprintf(gp,
 		"# cowbench plot: edit and re-run with 'gnuplot %s.gp'\n"
 		"set terminal pngcairo size 960,600 noenhanced font ',10'\n"
 		"set output '%s.png'\n"
-		"set title \"%s\"\n"
+		"set title \"%s\\n%s\"\n"
 		"set grid\nset key outside right top\n",
-		name, name, title);
+		name, name, title, kernels);
 }
 
 static void script_tail(FILE *gp, const char *name)
@@ -136,6 +137,24 @@ static int finish(struct plotter *p, const char *name, const char *title)
 	return 0;
 }
 
+/* "stock-6.17 vs stock-6.18": the kernels and policies of the plot. */
+static const char *kernels(struct plotter *p)
+{
+	static char buf[160];
+	int i, j, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->n; i++) {
+		for (j = 0; j < i && strcmp(p->runs[j].label, p->runs[i].label);
+		     j++)
+			;
+		if (j == i && len < (int)sizeof(buf))
+			len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
+					i ? " vs " : "", p->runs[i].label);
+	}
+	return buf;
+}
+
 static void col_title(struct plotter *p, int i, char *buf, int len)
 {
 	char col[96];
@@ -193,7 +212,7 @@ static int plot_cdf(struct plotter *p, const struct group *g)
 	snprintf(title, sizeof(title), "%s %s %s: latency per op, sampled pass",
 		 g->scenario, g->backing, g->params);
 	gp = open_in(p, name, "gp");
-	script_head(gp, name, title);
+	script_head(gp, name, title, kernels(p));
 	fprintf(gp,
 		"set logscale x\nset xlabel 'latency per op (ns)'\n"
 		"set ylabel 'fraction of ops <= x'\nset yrange [0:1]\nplot ");
@@ -253,7 +272,7 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 		 "%s, %s backing (counting pass, median over repetitions)",
 		 what, backing);
 	gp = open_in(p, name, "gp");
-	script_head(gp, name, title);
+	script_head(gp, name, title, kernels(p));
 	fprintf(gp,
 		"set style data histograms\nset style histogram clustered gap 1\n"
 		"set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
@@ -289,7 +308,7 @@ static int plot_fork(struct plotter *p, const struct group *g, int ng)
 	snprintf(
 		title, sizeof(title),
 		"fork() latency against touched RSS (median over repetitions)");
-	script_head(gp, name, title);
+	script_head(gp, name, title, kernels(p));
 	fprintf(gp, "set logscale xy\nset xlabel 'touched RSS (MiB)'\n"
 		    "set ylabel 'fork() time in the parent (us)'\nplot ");
 	for (j = 0; j < p->n; j++) {
@@ -391,7 +410,7 @@ static int plot_trend(struct plotter *p, const struct group *g, int ng)
 	gp = open_in(p, name, "gp");
 	snprintf(title, sizeof(title),
 		 "time per op across releases (batched timing pass, median)");
-	script_head(gp, name, title);
+	script_head(gp, name, title, kernels(p));
 	fprintf(gp,
 		"set logscale y\nset ylabel 'time per op (ns)'\n"
 		"set xlabel 'kernel (policy-release), in release order'\nset xtics (");
