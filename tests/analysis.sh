@@ -30,6 +30,10 @@ check "compare: a +20% shift with low noise is flagged" \
 	has "$out" '(^|~)t/op ns +[0-9]+ +[0-9]+ \(\+(19|20|21)\.[0-9]+%\)\*'
 check "compare: the unchanged counts are not flagged" \
 	has "$out" '(^|~)copies/op +1 +1 \( \+0\.00%\)~'
+check "compare: a CV row under t/op shows each run's noise" \
+	has "$out" '(^|~)  CV % +[0-9.]+ +[0-9.]+~'
+check "compare: json carries mean, hmean, stddev, cv and merged percentiles" \
+	has "$("$CB" compare "$work/base" "$work/slow" --format json | jq -r '.[] | select(.metric=="p99") | [has("mean"), has("hmean"), has("stddev"), has("cv"), has("min"), has("merged_p99")] | all' | sort -u)" '^true~$'
 out=$("$CB" compare "$work/noisy_a" "$work/noisy_b")
 check "compare: the same shift within heavy noise is not flagged" hasnt "$out" '^(t/op|p50) .*\*'
 out=$("$CB" compare "$work/base" "$work/base")
