@@ -795,7 +795,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "\r\033[K");
 	printf("\n");
 	summary_print(R.sum, stdout);
-	printf("\n%s", legend);
+	printf("\n%s\nresults: %s/ (compare with: cowbench compare %s OTHER_RUN)\n",
+	       legend, R.dir, R.dir);
 	fclose(R.log);
 	return 0;
 }
