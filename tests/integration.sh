@@ -145,7 +145,7 @@ to=$(conf to "scenarios = fork-latency file-private" "backings = base" "reps = 1
 run to "$to"
 check "a pass over its time limit is recorded as timeout and the run goes on" \
 	eq "$(rec to fork-latency base timing .status),$(rec to file-private base counting .status)" "timeout,ok"
-check "the timed-out pass left no process behind" eq "$(pgrep -f 'cowbench run' | wc -l)" 0
+check "the timed-out pass left no process behind" eq "$(pgrep -f "$work/to" | wc -l)" 0
 
 cr=$(conf cr "scenarios = fork-latency file-private" "backings = base" "reps = 1" "warmup = 0" \
 	"fork-latency.size = 64M" "fork-latency.forks = 3000" "pages = 64")
@@ -186,7 +186,7 @@ sleep 0.5
 kill -KILL $pid; wait $pid 2>/dev/null
 sleep 0.2
 check "SIGKILL leaves the state file and no pass process" \
-	eq "$([ -e "$COWBENCH_STATE" ] && echo yes),$(pgrep -f 'cowbench run' | wc -l)" "yes,0"
+	eq "$([ -e "$COWBENCH_STATE" ] && echo yes),$(pgrep -f "$work/kill" | wc -l)" "yes,0"
 "$CB" restore > "$work/restore.out" 2>&1
 check "after SIGKILL, 'cowbench restore' puts every knob back" eq "$(knobs_now)" "$before"
 check "restore with nothing to do says so and exits 0" eq "$("$CB" restore)" "restored 0 value(s): nothing to restore"
