@@ -19,7 +19,6 @@ struct row {
 	double populate[MAX_REPS], faults[MAX_REPS], tlb[MAX_REPS];
 	int perturbed, errors;
 	char reason[300];
-	int status_seen; /* bit per status */
 };
 
 struct summary {
@@ -65,36 +64,29 @@ static struct row *find_row(struct summary *s, const struct record *r)
 	return row;
 }
 
-static uint64_t tlb_total(const struct kvset *k)
+/* One repetition's value of a metric of analysis/runs.c. */
+static double value(const char *metric, const struct record *r)
 {
-	uint64_t sum = 0;
-	int i;
-
-	for (i = 0; i < k->n; i++)
-		if (strcmp(k->kv[i].key, "remote_send_ipi"))
-			sum += k->kv[i].val;
-	return sum;
+	return metric_find(metric)->get(r);
 }
 
 static void add_counting(struct row *row, const struct record *r)
 {
 	int i = row->nc++, c;
-	double ops = r->ops ? (double)r->ops : 1;
 
 	row->copies[i] = r->c.t.copies;
 	row->reuses[i] = r->c.t.reuses;
 	for (c = 0; c < NCLASS; c++)
 		row->cls[c][i] = r->c.t.classes[c];
 	row->populate[i] = r->c.t.populate;
-	row->faults[i] = r->c.faults / ops;
-	row->tlb[i] = tlb_total(&r->c.tlb_flush) / ops;
+	row->faults[i] = value("faults/op", r);
+	row->tlb[i] = value("tlb/op", r);
 }
 
 void summary_add(struct summary *s, const struct record *r)
 {
 	struct row *row = find_row(s, r);
 
-	row->status_seen |= 1 << r->status;
 	if (r->status != ST_OK) {
 		if (!row->reason[0])
 			snprintf(row->reason, sizeof(row->reason), "%s: %s",
@@ -107,11 +99,11 @@ void summary_add(struct summary *s, const struct record *r)
 		return; /* kept in the results, left out of the statistics */
 	}
 	if (!strcmp(r->pass, "timing") && row->nt < MAX_REPS && r->ops) {
-		row->per_op[row->nt] = r->window_ns / r->ops;
+		row->per_op[row->nt] = value("t/op", r);
 		row->ovh_b[row->nt++] = r->overhead_ns;
 	} else if (!strcmp(r->pass, "sampled") && row->ns < MAX_REPS) {
-		row->p50[row->ns] = hist_pct(&r->lat, 50);
-		row->p99[row->ns] = hist_pct(&r->lat, 99);
+		row->p50[row->ns] = value("p50", r);
+		row->p99[row->ns] = value("p99", r);
 		row->ovh_s[row->ns++] = r->overhead_ns;
 	} else if (!strcmp(r->pass, "counting") && row->nc < MAX_REPS) {
 		add_counting(row, r);
