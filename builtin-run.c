@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis/runs.h"
 #include "analysis/summary.h"
 #include "builtin.h"
 #include "lib/cfg.h"
@@ -409,80 +410,76 @@ static int is_done(const struct done *d, const char *key)
 	return 0;
 }
 
-/* Read what an interrupted run recorded; drop a torn last line. */
-static void load_done(const char *dir, struct done *d, struct summary *sum)
-{
-	char path[600], err[200], key[400], *text, *line, *next;
-	struct record *r = xmalloc(sizeof(*r));
-	size_t len = 0;
-	int lineno = 0;
-
-	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
-	text = slurp(path, &len);
-	if (!text) {
-		free(r);
-		return;
-	}
-	while (len && text[len - 1] != '\n')
-		text[--len] = '\0';
-	if (truncate(path, len))
-		die(1, "run: --resume: truncate %s: %s", path, strerror(errno));
-	for (line = text; *line; line = next) {
-		next = strchr(line, '\n');
-		*next++ = '\0';
-		lineno++;
-		if (record_parse(line, r, err, sizeof(err)))
-			die(EXIT_USAGE, "%s:%d: %s", path, lineno, err);
-		record_key(r, key, sizeof(key));
-		d->keys = xrealloc(d->keys, (d->n + 1) * sizeof(char *));
-		d->keys[d->n++] = xstrdup(key);
-		if (r->rep >= 0)
-			summary_add(sum, r);
-	}
-	free(text);
-	free(r);
-}
-
 /* Refuse to resume under another environment, naming what differs. */
-static void check_resume_env(const char *dir, struct env *e, struct topo *t)
+static void check_resume_env(const struct run *old, struct env *e,
+			     struct topo *t)
 {
-	char path[600], err[200], diff[400] = "";
-	struct jval *old, *now;
-	char *text;
+	char err[200], diff[400] = "";
+	struct jval *now;
 	struct jw w;
 	size_t i;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "%s/env.json", dir);
-	text = slurp(path, NULL);
-	if (!text)
-		die(EXIT_USAGE, "run: --resume: %s: %s", path, strerror(errno));
-	old = json_parse(text, err, sizeof(err));
-	if (!old)
-		die(EXIT_USAGE, "%s: %s", path, err);
 	jw_init(&w);
 	env_write_json(&w, e, t, NULL);
 	now = json_parse(w.buf, err, sizeof(err));
-	if (strcmp(json_str(old, "id") ?: "", e->id)) {
-		for (i = 0; now && i < now->n && n < (int)sizeof(diff) - 40;
-		     i++) {
-			const char *k = now->keys[i];
-
-			if (strcmp(k, "id") && strcmp(k, "created") &&
-			    strcmp(k, "clock") && strcmp(k, "run") &&
-			    strcmp(k, "matrix") &&
-			    !json_equal(&now->items[i], json_get(old, k)))
-				n += snprintf(diff + n, sizeof(diff) - n,
-					      "%s%s", n ? ", " : "", k);
-		}
-		die(EXIT_USAGE,
-		    "run: --resume: the environment differs from %s in: %s",
-		    path, n ? diff : "its id");
-	}
-	json_free(old);
-	json_free(now);
 	jw_free(&w);
+	if (!strcmp(old->env_id, e->id)) {
+		json_free(now);
+		return;
+	}
+	for (i = 0; now && i < now->n && n < (int)sizeof(diff) - 40; i++) {
+		const char *k = now->keys[i];
+
+		if (strcmp(k, "id") && strcmp(k, "created") &&
+		    strcmp(k, "clock") && strcmp(k, "run") &&
+		    strcmp(k, "matrix") &&
+		    !json_equal(&now->items[i], json_get(old->env, k)))
+			n += snprintf(diff + n, sizeof(diff) - n, "%s%s",
+				      n ? ", " : "", k);
+	}
+	die(EXIT_USAGE,
+	    "run: --resume: the environment differs from %s/env.json in: %s",
+	    old->dir, n ? diff : "its id");
+}
+
+/* A killed run may end in a torn line: cut it, the pass runs again. */
+static void cut_torn_tail(const char *dir)
+{
+	char path[600], *text;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	text = slurp(path, &len);
+	if (!text)
+		die(EXIT_USAGE, "run: --resume: %s: %s", path, strerror(errno));
+	while (len && text[len - 1] != '\n')
+		len--;
 	free(text);
+	if (truncate(path, len))
+		die(1, "run: --resume: truncate %s: %s", path, strerror(errno));
+}
+
+/* What an interrupted run recorded: skipped now, and in the summary. */
+static void load_done(const char *dir, struct env *e, struct topo *t,
+		      struct done *d, struct summary *sum)
+{
+	char err[800], key[400];
+	struct run old;
+	int i;
+
+	cut_torn_tail(dir);
+	if (run_load(dir, &old, err, sizeof(err)))
+		die(EXIT_USAGE, "run: --resume: %s", err);
+	check_resume_env(&old, e, t);
+	for (i = 0; i < old.nrec; i++) {
+		record_key(&old.recs[i], key, sizeof(key));
+		d->keys = xrealloc(d->keys, (d->n + 1) * sizeof(char *));
+		d->keys[d->n++] = xstrdup(key);
+		if (old.recs[i].rep >= 0)
+			summary_add(sum, &old.recs[i]);
+	}
+	run_free(&old);
 }
 
 /* ---- the machine ---- */
@@ -575,24 +572,20 @@ struct runner {
 static void progress(struct runner *R, const struct combo *cb, int rep,
 		     const char *pass, const struct record *r)
 {
-	char params[96] = "";
-	int i, n = 0;
+	char params[96];
 
-	for (i = 0; i < cb->params.n; i++)
-		n += snprintf(params + n, sizeof(params) - n, " %s=%lld",
-			      cb->params.kv[i].key,
-			      (long long)cb->params.kv[i].val);
-	fprintf(R->log, "[%d/%d] %s %s%s rep %d %s: %s%s%s\n", R->done_n,
+	params_str(&cb->params, params, sizeof(params));
+	fprintf(R->log, "[%d/%d] %s %s %s rep %d %s: %s%s%s\n", R->done_n,
 		R->total, cb->ops->name, backings[cb->bk]->name, params, rep,
 		pass, rec_status_names[r->status], r->reason[0] ? ": " : "",
 		r->reason);
 	fflush(R->log);
 	if (R->isatty)
-		fprintf(stderr, "\r\033[K[%d/%d] %s %s%s rep %d %s", R->done_n,
+		fprintf(stderr, "\r\033[K[%d/%d] %s %s %s rep %d %s", R->done_n,
 			R->total, cb->ops->name, backings[cb->bk]->name, params,
 			rep, pass);
 	else if (!strcmp(pass, "counting") || r->status != ST_OK)
-		fprintf(stderr, "[%d/%d] %s %s%s rep %d: %s%s%s\n", R->done_n,
+		fprintf(stderr, "[%d/%d] %s %s %s rep %d: %s%s%s\n", R->done_n,
 			R->total, cb->ops->name, backings[cb->bk]->name, params,
 			rep, rec_status_names[r->status],
 			r->reason[0] ? ": " : "", r->reason);
@@ -604,6 +597,19 @@ static void finish(struct runner *R, int status)
 	if (R->isatty)
 		fprintf(stderr, "\r\033[K");
 	exit(status);
+}
+
+/* The keys that say which pass of which run a record is. */
+static void identify(const struct runner *R, const struct combo *cb, int rep,
+		     enum pass pass, struct record *r)
+{
+	snprintf(r->run, sizeof(r->run), "%s", R->run_id);
+	snprintf(r->scenario, sizeof(r->scenario), "%s", cb->ops->name);
+	snprintf(r->backing, sizeof(r->backing), "%s", backings[cb->bk]->name);
+	snprintf(r->pass, sizeof(r->pass), "%s", pass_names[pass]);
+	snprintf(r->env, sizeof(r->env), "%s", R->env.id);
+	r->params = cb->params;
+	r->rep = rep;
 }
 
 static void run_pass(struct runner *R, const struct combo *cb, int rep,
@@ -623,11 +629,7 @@ static void run_pass(struct runner *R, const struct combo *cb, int rep,
 	int sig, ret;
 
 	record_init(r);
-	snprintf(r->scenario, sizeof(r->scenario), "%s", cb->ops->name);
-	snprintf(r->backing, sizeof(r->backing), "%s", backings[cb->bk]->name);
-	snprintf(r->pass, sizeof(r->pass), "%s", pass_names[pass]);
-	r->params = cb->params;
-	r->rep = rep;
+	identify(R, cb, rep, pass, r);
 	record_key(r, key, sizeof(key));
 	R->done_n++;
 	if (rep >= 0 && is_done(&R->done, key))
@@ -639,13 +641,7 @@ static void run_pass(struct runner *R, const struct combo *cb, int rep,
 			sig, R->dir);
 		finish(R, 128 + sig);
 	}
-	snprintf(r->run, sizeof(r->run), "%s", R->run_id);
-	snprintf(r->scenario, sizeof(r->scenario), "%s", cb->ops->name);
-	snprintf(r->backing, sizeof(r->backing), "%s", backings[cb->bk]->name);
-	snprintf(r->pass, sizeof(r->pass), "%s", pass_names[pass]);
-	snprintf(r->env, sizeof(r->env), "%s", R->env.id);
-	r->params = cb->params;
-	r->rep = rep;
+	identify(R, cb, rep, pass, r); /* the harness filled the rest */
 	progress(R, cb, rep, pass_names[pass], r);
 	if (rep < 0)
 		return; /* warm-up repetition: not recorded */
@@ -774,8 +770,7 @@ int cmd_run(int argc, char **argv)
 	/* env.json describes the machine as the run leaves it: quieted */
 	quiet_machine(R.log);
 	if (o.resume) {
-		check_resume_env(R.dir, &R.env, &R.topo);
-		load_done(R.dir, &R.done, R.sum);
+		load_done(R.dir, &R.env, &R.topo, &R.done, R.sum);
 	}
 	ri.run = R.run_id;
 	ri.config = o.config ? o.config : "";
