@@ -25,7 +25,7 @@ int cmd_env(int argc, char **argv)
 	clock_init();
 	if (topo_init(&t, err, sizeof(err)))
 		die(1, "%s", err);
-	env_collect(&e, &t);
+	env_collect(&e);
 	jw_init(&w);
 	env_write_json(&w, &e, &t, NULL);
 	printf("%s\n", w.buf);

@@ -759,7 +759,7 @@ int cmd_run(int argc, char **argv)
 	if (topo_init(&R.topo, err, sizeof(err)))
 		die(1, "%s", err);
 	topo_pin(R.topo.other_cpu);
-	env_collect(&R.env, &R.topo);
+	env_collect(&R.env);
 	R.sum = summary_new();
 	R.rec = xmalloc(sizeof(*R.rec));
 	mkdir_p(R.dir);

@@ -86,27 +86,22 @@ static int copy_envs(const struct run *runs, int n, const char *dir, char *err,
 	return 0;
 }
 
-/* "ok", "FAIL: 3 missed COW", or "-" when the run has no counting pass. */
+/* "ok", "FAIL: 3 missed, 0 wrong COW", or "-" without a counting pass:
+ * the worst repetition decides. */
 static void verdict(const struct run *r, const struct group *g, char *buf,
 		    int len)
 {
-	const struct metric *miss = metric_find("missed COW");
-	const struct metric *wrong = metric_find("wrong COW");
-	double v[1024];
-	int i, nm = samples(r, g, miss, v, 1024), nw;
-	double m = 0, w = 0;
+	struct cell miss, wrong;
+	int nm = compare_metric(r, 1, g, metric_find("missed COW"), &miss);
+	int nw = compare_metric(r, 1, g, metric_find("wrong COW"), &wrong);
 
-	for (i = 0; i < nm; i++)
-		m = v[i] > m ? v[i] : m;
-	nw = samples(r, g, wrong, v, 1024);
-	for (i = 0; i < nw; i++)
-		w = v[i] > w ? v[i] : w;
 	if (!nm && !nw)
 		snprintf(buf, len, "-");
-	else if (!m && !w)
+	else if (!miss.max && !wrong.max)
 		snprintf(buf, len, "ok");
 	else
-		snprintf(buf, len, "FAIL: %.0f missed, %.0f wrong COW", m, w);
+		snprintf(buf, len, "FAIL: %.0f missed, %.0f wrong COW",
+			 miss.max, wrong.max);
 }
 
 static void html_runs(FILE *f, const struct run *runs, int n)

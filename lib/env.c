@@ -116,7 +116,7 @@ static void cmdline_policy(const char *cmdline, char *out, int len)
 	snprintf(out, len, "%.*s", (int)strcspn(p, " \n"), p);
 }
 
-void env_collect(struct env *e, const struct topo *t)
+void env_collect(struct env *e)
 {
 	struct utsname u;
 	char cmdline[4096] = "";
@@ -134,7 +134,6 @@ void env_collect(struct env *e, const struct topo *t)
 	if (knob_read("/sys/kernel/mm/transparent_hugepage/enabled", e->thp,
 		      sizeof(e->thp)))
 		snprintf(e->thp, sizeof(e->thp), "unavailable");
-	(void)t;
 }
 
 static void str_file(struct jw *w, const char *key, const char *path)

@@ -20,7 +20,7 @@ struct env {
 	char thp[16];
 };
 
-void env_collect(struct env *e, const struct topo *t);
+void env_collect(struct env *e);
 /* What a run ran, beside where: not part of the environment's id. */
 struct run_info {
 	const char *run; /* run id */
