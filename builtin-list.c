@@ -23,7 +23,8 @@ static void param_defaults(const struct param_spec *p, char *buf, int len)
 
 int cmd_list(int argc, char **argv)
 {
-	int i, j;
+	struct backing inst[64];
+	int i, j, ninst = backings_enumerate(inst, ARRAY_SIZE(inst));
 
 	if (argc > 1) {
 		if (strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
@@ -34,13 +35,13 @@ int cmd_list(int argc, char **argv)
 	printf("scenarios:\n");
 	for (i = 0; i < nr_scenarios; i++) {
 		const struct scenario_ops *s = scenarios[i];
-		char bk[64] = "", def[96];
+		char bk[512] = "", def[96];
 		int n = 0;
 
-		for (j = 0; j < nr_backings; j++)
-			if (s->backings & (1u << j))
+		for (j = 0; j < ninst && n < (int)sizeof(bk); j++)
+			if (scenario_runs_on(s, &inst[j]))
 				n += snprintf(bk + n, sizeof(bk) - n, "%s%s",
-					      n ? "," : "", backings[j]->name);
+					      n ? "," : "", inst[j].name);
 		printf("  %-17s %s [backings: %s;", s->name, s->desc, bk);
 		for (j = 0; j < s->nparams; j++) {
 			param_defaults(&s->params[j], def, sizeof(def));
@@ -48,8 +49,8 @@ int cmd_list(int argc, char **argv)
 		}
 		printf("]\n");
 	}
-	printf("backings:\n");
-	for (i = 0; i < nr_backings; i++)
-		printf("  %-17s %s\n", backings[i]->name, backings[i]->desc);
+	printf("backings (this machine's instances):\n");
+	for (i = 0; i < ninst; i++)
+		printf("  %-17s %s\n", inst[i].name, inst[i].ops->desc);
 	return 0;
 }

@@ -9,29 +9,26 @@
 int cmd_restore(int argc, char **argv)
 {
 	const char *path = knobs_state_path();
-	int force = 0, i, n;
+	int n;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--force")) {
-			force = 1;
-		} else if (!strcmp(argv[i], "--help") ||
-			   !strcmp(argv[i], "-h")) {
-			printf("usage: cowbench restore [--force]\n\n"
-			       "Write back every knob a killed 'cowbench run' left changed, from\n"
-			       "%s ($COWBENCH_STATE), and undo its mounts.\n"
-			       "--force also when the pid that wrote the file still runs.\n",
-			       path);
-			return 0;
-		} else {
+	if (argc > 1) {
+		if (strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
 			die(EXIT_USAGE, "restore: unknown option '%s'",
-			    argv[i]);
-		}
+			    argv[1]);
+		printf("usage: cowbench restore\n\n"
+		       "Undo what a killed 'cowbench run' left changed, from\n"
+		       "%s ($COWBENCH_STATE): knobs, mounts, swap\n"
+		       "devices, zram devices, hugetlb pools, files.  Refuses while a\n"
+		       "live run holds the lock.\n",
+		       path);
+		return 0;
 	}
-	n = knobs_restore_file(path, force);
-	if (n < 0)
-		die(1,
-		    "restore: %s belongs to a running cowbench (use --force)",
-		    path);
+	n = knobs_lock_holder();
+	if (n)
+		die(EXIT_USAGE,
+		    "restore: a cowbench run (pid %d) is live and holds %s.lock",
+		    n, path);
+	n = knobs_restore_file(path);
 	printf("restored %d value(s)%s\n", n, n ? "" : ": nothing to restore");
 	return 0;
 }

@@ -25,75 +25,14 @@
 #include "lib/knobs.h"
 #include "lib/result.h"
 #include "lib/scenario.h"
+#include "lib/plan.h"
 #include "lib/topo.h"
 
-struct combo {
-	const struct scenario_ops *ops;
-	int bk;
-	struct kvset params;
-};
-
-struct settings {
-	int reps, warmup, batch, timeout;
-};
-
 struct opts {
-	const char *config, *outdir, *resume;
-	const char *scen[64], *bk[16];
-	int nscen, nbk, reps, quick;
+	const char *outdir, *resume;
+	const char *scen[64], *bk[64];
+	struct plan_sel sel;
 };
-
-#define MAX_COMBOS 4096
-static struct combo combos[MAX_COMBOS];
-static int ncombos;
-
-/* ---- the config schema, built from the scenario table ---- */
-
-static struct cfg_key schema[CFG_MAXKEYS * 4];
-static int nschema;
-static const char *scen_words[64], *bk_words[16];
-
-static void add_key(const char *name, enum cfg_type t, int64_t min, int64_t max,
-		    int maxv, const char *const *choices)
-{
-	int i;
-
-	for (i = 0; i < nschema; i++)
-		if (!strcmp(schema[i].name, name))
-			return;
-	schema[nschema++] =
-		(struct cfg_key){ xstrdup(name), t, min, max, maxv, choices };
-}
-
-static void build_schema(void)
-{
-	char name[96];
-	int i, j;
-
-	for (i = 0; i < nr_scenarios; i++)
-		scen_words[i] = scenarios[i]->name;
-	scen_words[i] = "all";
-	for (i = 0; i < nr_backings; i++)
-		bk_words[i] = backings[i]->name;
-	bk_words[i] = "all";
-	add_key("scenarios", CFG_WORD, 0, 0, 64, scen_words);
-	add_key("backings", CFG_WORD, 0, 0, 16, bk_words);
-	add_key("reps", CFG_INT, 1, 1000, 1, NULL);
-	add_key("warmup", CFG_INT, 0, 100, 1, NULL);
-	add_key("batch", CFG_INT, 32, 65536, 1, NULL);
-	add_key("timeout", CFG_INT, 1, 3600, 1, NULL);
-	for (i = 0; i < nr_scenarios; i++) {
-		for (j = 0; j < scenarios[i]->nparams; j++) {
-			const struct param_spec *p = &scenarios[i]->params[j];
-
-			add_key(p->name, p->type, p->min, p->max, CFG_MAXV,
-				NULL);
-			snprintf(name, sizeof(name), "%s.%s",
-				 scenarios[i]->name, p->name);
-			add_key(name, p->type, p->min, p->max, CFG_MAXV, NULL);
-		}
-	}
-}
 
 /* ---- options ---- */
 
@@ -142,21 +81,23 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->reps = -1;
+	o->sel.reps = -1;
+	o->sel.scen = o->scen;
+	o->sel.bk = o->bk;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "c:s:b:o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			o->config = optarg;
+			o->sel.config = optarg;
 			break;
 		case 's':
-			split_into(optarg, o->scen, &o->nscen, 64);
+			split_into(optarg, o->scen, &o->sel.nscen, 64);
 			break;
 		case 'b':
-			split_into(optarg, o->bk, &o->nbk, 16);
+			split_into(optarg, o->bk, &o->sel.nbk, 64);
 			break;
 		case 'q':
-			o->quick = 1;
+			o->sel.quick = true;
 			break;
 		case 'o':
 			o->outdir = optarg;
@@ -169,7 +110,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				die(EXIT_USAGE,
 				    "run: --reps: '%s' is not a number in [1, 1000]",
 				    optarg);
-			o->reps = (int)v;
+			o->sel.reps = (int)v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -184,213 +125,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (optind < argc) {
-		if (o->config || optind + 1 < argc)
+		if (o->sel.config || optind + 1 < argc)
 			die(EXIT_USAGE, "run: unexpected argument '%s'",
 			    argv[optind]);
-		o->config = argv[optind];
+		o->sel.config = argv[optind];
 	}
-}
-
-/* ---- matrix ---- */
-
-static int in_list(const char *name, const char **list, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(list[i], name) || !strcmp(list[i], "all"))
-			return 1;
-	return 0;
-}
-
-/* Where a value came from, for errors: "file:line" or the option. */
-static void origin(const struct cfg *c, const char *key, char *buf, int len)
-{
-	const struct cfg_val *v = cfg_find(c, key);
-
-	if (v)
-		snprintf(buf, len, "%s:%d", c->file, v->line);
-	else
-		snprintf(buf, len, "run");
-}
-
-static const struct cfg_val *param_values(const struct cfg *c,
-					  const struct scenario_ops *s,
-					  const char *param, char *key, int len)
-{
-	const struct cfg_val *v;
-
-	snprintf(key, len, "%s.%s", s->name, param);
-	v = cfg_find(c, key);
-	if (v)
-		return v;
-	snprintf(key, len, "%s", param);
-	return cfg_find(c, param);
-}
-
-static void check_combo(const struct cfg *c, const struct combo *cb)
-{
-	const struct backing_ops *bk = backings[cb->bk];
-	uint64_t pages = region_pages(cb->ops, &cb->params), avail;
-	char where[300], key[96];
-	int i;
-
-	for (i = 0; i < cb->ops->nparams; i++) {
-		param_values(c, cb->ops, cb->ops->params[i].name, key,
-			     sizeof(key));
-		origin(c, key, where, sizeof(where));
-		if (pages % bk->unit_pages)
-			die(EXIT_USAGE,
-			    "%s: %s: %llu pages is not a multiple of %zu, as backing %s needs",
-			    where, cb->ops->name, (unsigned long long)pages,
-			    bk->unit_pages, bk->name);
-	}
-	avail = mem_available();
-	if (avail && pages * PAGE_SZ * 2 > avail) {
-		param_values(c, cb->ops, cb->ops->params[0].name, key,
-			     sizeof(key));
-		origin(c, key, where, sizeof(where));
-		die(EXIT_USAGE,
-		    "%s: %s: %llu MiB (twice the region, for the copies) is more than MemAvailable (%llu MiB)",
-		    where, cb->ops->name,
-		    (unsigned long long)(pages * PAGE_SZ * 2 >> 20),
-		    (unsigned long long)(avail >> 20));
-	}
-}
-
-static void expand_params(const struct cfg *c, const struct opts *o,
-			  struct combo *cb, int depth)
-{
-	const struct param_spec *p;
-	const struct cfg_val *v;
-	const int64_t *vals;
-	int64_t lo;
-	char key[96];
-	int i, n;
-
-	if (depth == cb->ops->nparams) {
-		check_combo(c, cb);
-		if (ncombos == MAX_COMBOS)
-			die(EXIT_USAGE, "run: more than %d combinations",
-			    MAX_COMBOS);
-		combos[ncombos++] = *cb;
-		return;
-	}
-	p = &cb->ops->params[depth];
-	v = param_values(c, cb->ops, p->name, key, sizeof(key));
-	vals = v ? v->v : p->def;
-	n = v ? v->n : p->ndef;
-	if (o->quick) {
-		for (lo = vals[0], i = 1; i < n; i++)
-			lo = vals[i] < lo ? vals[i] : lo;
-		kv_set(&cb->params, p->name, lo);
-		expand_params(c, o, cb, depth + 1);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		struct combo next = *cb;
-
-		kv_set(&next.params, p->name, vals[i]);
-		expand_params(c, o, &next, depth + 1);
-	}
-}
-
-static void select_list(const struct cfg *c, const char *key,
-			const char *const *cli, int ncli, const char **out,
-			int *n)
-{
-	const struct cfg_val *v = cfg_find(c, key);
-	int i;
-
-	*n = 0;
-	if (ncli) {
-		for (i = 0; i < ncli; i++)
-			out[(*n)++] = cli[i];
-	} else if (v) {
-		for (i = 0; i < v->n; i++)
-			out[(*n)++] = v->w[i];
-	} else {
-		out[(*n)++] = "all";
-	}
-}
-
-static void build_matrix(const struct cfg *c, const struct opts *o)
-{
-	const char *sel_s[64], *sel_b[16];
-	int ns, nb, i, j, found;
-
-	select_list(c, "scenarios", o->scen, o->nscen, sel_s, &ns);
-	select_list(c, "backings", o->bk, o->nbk, sel_b, &nb);
-	for (i = 0; i < o->nscen; i++)
-		if (strcmp(o->scen[i], "all") && !scenario_find(o->scen[i]))
-			die(EXIT_USAGE,
-			    "run: -s: unknown scenario '%s' (see 'cowbench list')",
-			    o->scen[i]);
-	for (i = 0; i < o->nbk; i++)
-		if (strcmp(o->bk[i], "all") && backing_index(o->bk[i]) < 0)
-			die(EXIT_USAGE,
-			    "run: -b: unknown backing '%s' (see 'cowbench list')",
-			    o->bk[i]);
-	for (i = 0; i < nr_scenarios; i++) {
-		if (!in_list(scenarios[i]->name, sel_s, ns))
-			continue;
-		for (found = 0, j = 0; j < nr_backings; j++) {
-			struct combo cb = { scenarios[i], j, { 0 } };
-
-			if (!in_list(backings[j]->name, sel_b, nb) ||
-			    !(scenarios[i]->backings & (1u << j)))
-				continue;
-			found = 1;
-			expand_params(c, o, &cb, 0);
-		}
-		if (!found)
-			die(EXIT_USAGE,
-			    "run: scenario %s runs on none of the selected backings (see 'cowbench list')",
-			    scenarios[i]->name);
-	}
-	if (!ncombos)
-		die(EXIT_USAGE, "run: the matrix is empty");
-}
-
-static void settings_from(const struct cfg *c, const struct opts *o,
-			  struct settings *s)
-{
-	const struct cfg_val *v;
-
-	*s = (struct settings){ 5, 1, 32, 120 };
-	if ((v = cfg_find(c, "reps")))
-		s->reps = (int)v->v[0];
-	if ((v = cfg_find(c, "warmup")))
-		s->warmup = (int)v->v[0];
-	if ((v = cfg_find(c, "batch")))
-		s->batch = (int)v->v[0];
-	if ((v = cfg_find(c, "timeout")))
-		s->timeout = (int)v->v[0];
-	if (o->reps > 0)
-		s->reps = o->reps;
-	if (o->quick) {
-		s->reps = 1;
-		s->warmup = 0;
-	}
-}
-
-/*
- * Same digest, same matrix (scenarios, backings, params, batch; not the
- * repetitions): what 'regress' compares like with like by.
- */
-static void matrix_digest(const struct settings *s, char out[17])
-{
-	uint64_t h = fnv1a(&s->batch, sizeof(s->batch), FNV_SEED);
-	int i, j;
-
-	for (i = 0; i < ncombos; i++) {
-		h = fnv1a(combos[i].ops->name, strlen(combos[i].ops->name), h);
-		h = fnv1a(backings[combos[i].bk]->name,
-			  strlen(backings[combos[i].bk]->name), h);
-		for (j = 0; j < combos[i].params.n; j++)
-			h = fnv1a(&combos[i].params.kv[j].val, 8, h);
-	}
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
 /* ---- resume ---- */
@@ -517,15 +256,22 @@ static void quiet_machine(FILE *log)
 		fprintf(log, "warning: mount tracefs: %s\n", strerror(-ret));
 }
 
+/* One run at a time; what a killed run left changed is undone first. */
 static void take_over_state(void)
 {
-	int n = knobs_restore_file(knobs_state_path(), 0);
+	int n = knobs_lock();
 
-	if (n < 0)
-		die(EXIT_USAGE, "run: another cowbench is running (%s)",
-		    knobs_state_path());
 	if (n > 0)
-		warnx("restored %d knob(s) left by a killed run", n);
+		die(EXIT_USAGE,
+		    "run: another cowbench run (pid %d) holds %s.lock", n,
+		    knobs_state_path());
+	if (n < 0)
+		die(EXIT_USAGE, "run: cannot take %s.lock: %s",
+		    knobs_state_path(),
+		    n == -1 ? "held by another run" : strerror(-n));
+	n = knobs_restore_file(knobs_state_path());
+	if (n > 0)
+		warnx("restored %d value(s) left by a killed run", n);
 }
 
 static void make_run_id(char *buf, int len)
@@ -558,6 +304,7 @@ static void mkdir_p(const char *dir)
 /* ---- running ---- */
 
 struct runner {
+	struct plan plan;
 	struct settings set;
 	struct topo topo;
 	struct env env;
@@ -576,19 +323,19 @@ static void progress(struct runner *R, const struct combo *cb, int rep,
 
 	params_str(&cb->params, params, sizeof(params));
 	fprintf(R->log, "[%d/%d] %s %s %s rep %d %s: %s%s%s\n", R->done_n,
-		R->total, cb->ops->name, backings[cb->bk]->name, params, rep,
-		pass, rec_status_names[r->status], r->reason[0] ? ": " : "",
+		R->total, cb->ops->name, cb->bk.name, params, rep, pass,
+		rec_status_names[r->status], r->reason[0] ? ": " : "",
 		r->reason);
 	fflush(R->log);
 	if (R->isatty)
 		fprintf(stderr, "\r\033[K[%d/%d] %s %s %s rep %d %s", R->done_n,
-			R->total, cb->ops->name, backings[cb->bk]->name, params,
-			rep, pass);
+			R->total, cb->ops->name, cb->bk.name, params, rep,
+			pass);
 	else if (!strcmp(pass, "counting") || r->status != ST_OK)
 		fprintf(stderr, "[%d/%d] %s %s %s rep %d: %s%s%s\n", R->done_n,
-			R->total, cb->ops->name, backings[cb->bk]->name, params,
-			rep, rec_status_names[r->status],
-			r->reason[0] ? ": " : "", r->reason);
+			R->total, cb->ops->name, cb->bk.name, params, rep,
+			rec_status_names[r->status], r->reason[0] ? ": " : "",
+			r->reason);
 }
 
 static void finish(struct runner *R, int status)
@@ -605,42 +352,18 @@ static void identify(const struct runner *R, const struct combo *cb, int rep,
 {
 	snprintf(r->run, sizeof(r->run), "%s", R->run_id);
 	snprintf(r->scenario, sizeof(r->scenario), "%s", cb->ops->name);
-	snprintf(r->backing, sizeof(r->backing), "%s", backings[cb->bk]->name);
+	snprintf(r->backing, sizeof(r->backing), "%s", cb->bk.name);
 	snprintf(r->pass, sizeof(r->pass), "%s", pass_names[pass]);
 	snprintf(r->env, sizeof(r->env), "%s", R->env.id);
 	r->params = cb->params;
 	r->rep = rep;
 }
 
-static void run_pass(struct runner *R, const struct combo *cb, int rep,
-		     enum pass pass)
+static void record_out(struct runner *R, const struct combo *cb, int rep,
+		       enum pass pass, struct record *r)
 {
-	struct pass_args a = { cb->ops,
-			       backings[cb->bk],
-			       &cb->params,
-			       pass,
-			       R->set.batch,
-			       R->topo.writer_cpu,
-			       R->topo.other_cpu,
-			       R->set.timeout,
-			       R->dir };
-	struct record *r = R->rec;
-	char key[400];
-	int sig, ret;
+	int ret;
 
-	record_init(r);
-	identify(R, cb, rep, pass, r);
-	record_key(r, key, sizeof(key));
-	R->done_n++;
-	if (rep >= 0 && is_done(&R->done, key))
-		return;
-	sig = harness_run_pass(&a, r);
-	if (sig) {
-		fprintf(stderr,
-			"\ncowbench: interrupted by signal %d; knobs restored; %s can be resumed with --resume\n",
-			sig, R->dir);
-		finish(R, 128 + sig);
-	}
 	identify(R, cb, rep, pass, r); /* the harness filled the rest */
 	progress(R, cb, rep, pass_names[pass], r);
 	if (rep < 0)
@@ -651,15 +374,95 @@ static void run_pass(struct runner *R, const struct combo *cb, int rep,
 	summary_add(R->sum, r);
 }
 
+/* 1 if the pass is already in the results (--resume). */
+static int skip_done(struct runner *R, const struct combo *cb, int rep,
+		     enum pass pass)
+{
+	struct record *r = R->rec;
+	char key[400];
+
+	record_init(r);
+	identify(R, cb, rep, pass, r);
+	record_key(r, key, sizeof(key));
+	R->done_n++;
+	return rep >= 0 && is_done(&R->done, key);
+}
+
+static void run_pass(struct runner *R, const struct combo *cb, int rep,
+		     enum pass pass, const char *skip)
+{
+	struct pass_args a = { cb->ops,
+			       &cb->bk,
+			       &cb->params,
+			       pass,
+			       R->set.batch,
+			       R->topo.writer_cpu,
+			       R->topo.other_cpu,
+			       R->set.timeout,
+			       R->dir };
+	struct record *r = R->rec;
+	int sig;
+
+	if (skip_done(R, cb, rep, pass))
+		return;
+	if (skip) {
+		r->status = skip[0] == '!' ? ST_ERROR : ST_SKIP;
+		snprintf(r->reason, sizeof(r->reason), "%s", skip + 1);
+		record_out(R, cb, rep, pass, r);
+		return;
+	}
+	sig = harness_run_pass(&a, r);
+	if (sig) {
+		fprintf(stderr,
+			"\ncowbench: interrupted by signal %d; knobs restored; %s can be resumed with --resume\n",
+			sig, R->dir);
+		finish(R, 128 + sig);
+	}
+	record_out(R, cb, rep, pass, r);
+}
+
+static unsigned int passes_of(const struct scenario_ops *ops)
+{
+	return ops->passes ? ops->passes : PASSES_ALL;
+}
+
+/*
+ * The backing's resources (a zram device, a hugetlb pool, ...) for one
+ * combination; what could not be set up is a skip ('-') or an error ('!')
+ * recorded for every pass, never a silently missing row.
+ */
+static void run_combo(struct runner *R, const struct combo *cb)
+{
+	const struct backing_ops *bk = cb->bk.ops;
+	off_t mark = knobs_mark();
+	char why[240] = "", skip[242] = "";
+	int rep, p, ret;
+
+	if (cb->skip[0])
+		snprintf(why, sizeof(why), "%s", cb->skip);
+	ret = cb->skip[0] ? 1 :
+	      bk->setup ? bk->setup(&cb->bk, region_pages(cb->ops, &cb->params),
+				    why, sizeof(why)) :
+			  0;
+	if (ret)
+		snprintf(skip, sizeof(skip), "%c%s", ret < 0 ? '!' : '-', why);
+	for (rep = -R->set.warmup; rep < R->set.reps; rep++)
+		for (p = 0; p < PASS_NR; p++)
+			if (passes_of(cb->ops) & (1u << p))
+				run_pass(R, cb, rep, p, skip[0] ? skip : NULL);
+	knobs_restore_since(mark);
+}
+
 static void run_matrix(struct runner *R)
 {
-	int i, rep, p;
+	int i, p;
 
-	R->total = ncombos * (R->set.reps + R->set.warmup) * PASS_NR;
-	for (i = 0; i < ncombos; i++)
-		for (rep = -R->set.warmup; rep < R->set.reps; rep++)
-			for (p = 0; p < PASS_NR; p++)
-				run_pass(R, &combos[i], rep, p);
+	for (i = 0; i < R->plan.n; i++)
+		for (p = 0; p < PASS_NR; p++)
+			if (passes_of(R->plan.combos[i].ops) & (1u << p))
+				R->total += R->set.reps + R->set.warmup;
+	for (i = 0; i < R->plan.n; i++)
+		run_combo(R, &R->plan.combos[i]);
 }
 
 static void setup_dir(struct runner *R, const struct opts *o)
@@ -700,8 +503,8 @@ static void header(struct runner *R, FILE *f)
 		cb_clock.source, cb_clock.pair_ns, cb_clock.pair_ns_p99,
 		R->topo.writer_cpu, R->topo.other_cpu);
 	fprintf(f,
-		"%d combination(s) x (%d rep(s) + %d warm-up) x 3 passes, results in %s/\n",
-		ncombos, R->set.reps, R->set.warmup, R->dir);
+		"%d combination(s) x (%d rep(s) + %d warm-up) x up to 3 passes, results in %s/\n",
+		R->plan.n, R->set.reps, R->set.warmup, R->dir);
 }
 
 static const char legend[] =
@@ -721,20 +524,14 @@ static const char legend[] =
 int cmd_run(int argc, char **argv)
 {
 	static struct runner R;
-	struct cfg *c = xcalloc(1, sizeof(*c));
 	struct run_info ri;
 	char err[512], path[600];
 	struct opts o;
 	sigset_t set;
 
-	build_schema();
 	parse_opts(argc, argv, &o);
-	if (o.config &&
-	    cfg_parse_file(schema, nschema, o.config, c, err, sizeof(err)))
-		die(EXIT_USAGE, "%s", err);
-	settings_from(c, &o, &R.set);
-	build_matrix(c, &o);
-	free(c); /* the matrix holds values, not pointers into it */
+	plan_build(&R.plan, &o.sel);
+	R.set = R.plan.set;
 	setup_dir(&R, &o);
 	if (geteuid())
 		die(EXIT_USAGE,
@@ -758,7 +555,9 @@ int cmd_run(int argc, char **argv)
 	clock_init();
 	if (topo_init(&R.topo, err, sizeof(err)))
 		die(1, "%s", err);
-	topo_pin(R.topo.other_cpu);
+	if (topo_pin(R.topo.other_cpu))
+		die(1, "run: cannot pin the supervisor to CPU %d",
+		    R.topo.other_cpu);
 	env_collect(&R.env);
 	R.sum = summary_new();
 	R.rec = xmalloc(sizeof(*R.rec));
@@ -773,8 +572,8 @@ int cmd_run(int argc, char **argv)
 		load_done(R.dir, &R.env, &R.topo, &R.done, R.sum);
 	}
 	ri.run = R.run_id;
-	ri.config = o.config ? o.config : "";
-	matrix_digest(&R.set, ri.matrix);
+	ri.config = o.sel.config ? o.sel.config : "";
+	snprintf(ri.matrix, sizeof(ri.matrix), "%s", R.plan.digest);
 	if (!o.resume && env_write_file(R.dir, &R.env, &R.topo, &ri))
 		die(1, "run: writing %s/env.json: %s", R.dir, strerror(errno));
 	R.fd = result_open(R.dir);

@@ -163,8 +163,7 @@ bool group_writes(const struct run *r, const struct group *g)
 	for (i = 0; i < r->nrec; i++) {
 		const struct record *rec = &r->recs[i];
 
-		if (rec->has_counts && group_match(g, rec) &&
-		    rec->c.t.copies + rec->c.t.reuses + rec->c.t.populate > 0)
+		if (rec->has_counts && group_match(g, rec) && rec->c.has_pages)
 			return true;
 	}
 	return false;
@@ -239,9 +238,10 @@ static double wrong(const struct record *r)
 	return r->c.t.classes[CLS_WRONG];
 }
 
+/* Faults on the measured region; absent (not measured) is NAN, not 0. */
 static double faults_op(const struct record *r)
 {
-	return per_op(r, r->c.faults);
+	return r->c.faults < 0 ? NAN : per_op(r, r->c.faults);
 }
 
 static double tlb_op(const struct record *r)
@@ -249,11 +249,10 @@ static double tlb_op(const struct record *r)
 	double sum = 0;
 	int i;
 
-	if (r->c.tlb_skip[0])
+	if (r->c.tlb_flush.skip[0] || r->c.tlb_flush.nskip)
 		return NAN;
-	for (i = 0; i < r->c.tlb_flush.n; i++)
-		if (strcmp(r->c.tlb_flush.kv[i].key, "remote_send_ipi"))
-			sum += r->c.tlb_flush.kv[i].val;
+	for (i = 0; i < r->c.tlb_flush.v.n; i++)
+		sum += r->c.tlb_flush.v.kv[i].val;
 	return per_op(r, sum);
 }
 

@@ -78,7 +78,7 @@ static void add_counting(struct row *row, const struct record *r)
 	row->reuses[i] = r->c.t.reuses;
 	for (c = 0; c < NCLASS; c++)
 		row->cls[c][i] = r->c.t.classes[c];
-	row->populate[i] = r->c.t.populate;
+	row->populate[i] = r->c.t.events[EV_POPULATE];
 	row->faults[i] = value("faults/op", r);
 	row->tlb[i] = value("tlb/op", r);
 }
@@ -87,6 +87,13 @@ void summary_add(struct summary *s, const struct record *r)
 {
 	struct row *row = find_row(s, r);
 
+	if (r->status == ST_FAIL && r->has_counts && row->nc < MAX_REPS) {
+		/* a correctness failure counts, perturbed or not */
+		snprintf(row->reason, sizeof(row->reason), "FAIL: %s",
+			 r->reason);
+		add_counting(row, r);
+		return;
+	}
 	if (r->status != ST_OK) {
 		if (!row->reason[0])
 			snprintf(row->reason, sizeof(row->reason), "%s: %s",

@@ -1,42 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Backings: what memory a scenario writes to.  Each maps the region and then
- * checks that it got what it asked for; anything else is a skip.
+ * Base pages and PMD-mapped THP.  Each maps the region and then checks that
+ * it got what it asked for; anything else is a skip.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "../lib/knobs.h"
 #include "../lib/pagemap.h"
-#include "../lib/scenario.h"
+#include "bench.h"
 
 #define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
-
-/* Count the region's pages whose kpageflags have all of want. */
-static long count_flagged(struct sc *sc, uint64_t want, char *why, int len)
-{
-	uint64_t *pm = xcalloc(sc->pages, 8), *fl = xcalloc(sc->pages, 8);
-	int fd = pagemap_open();
-	long n = -1;
-	size_t i;
-
-	if (fd >= 0 && !pagemap_read(fd, sc->buf, sc->pages, pm) &&
-	    !kpageflags_read(pm, sc->pages, fl)) {
-		for (n = 0, i = 0; i < sc->pages; i++)
-			n += (fl[i] & want) == want;
-	} else {
-		snprintf(why, len,
-			 "pagemap/kpageflags unreadable (root needed)");
-	}
-	if (fd >= 0)
-		close(fd);
-	free(pm);
-	free(fl);
-	return n;
-}
 
 static int check_zero_pages(struct sc *sc, uint64_t want, const char *what,
 			    char *why, int len)
@@ -107,21 +82,22 @@ static int thp_verify(struct sc *sc, char *why, int len)
 	return 0;
 }
 
-static const struct backing_ops base = {
+const struct backing_ops bk_base = {
 	.name = "base",
 	.desc = "4 KiB anonymous pages (MADV_NOHUGEPAGE)",
+	.kind = BK_ANON,
 	.unit_pages = 1,
+	.fault_pages = 1,
 	.map = base_map,
 	.verify = base_verify,
 };
 
-static const struct backing_ops thp = {
+const struct backing_ops bk_thp = {
 	.name = "thp",
 	.desc = "PMD-mapped 2 MiB THP (MADV_HUGEPAGE, verified in smaps)",
+	.kind = BK_ANON,
 	.unit_pages = PMD_SZ / PAGE_SZ,
+	.fault_pages = PMD_SZ / PAGE_SZ,
 	.map = thp_map,
 	.verify = thp_verify,
 };
-
-const struct backing_ops *const backings[] = { &base, &thp };
-const int nr_backings = ARRAY_SIZE(backings);

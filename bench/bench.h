@@ -4,15 +4,13 @@
 
 #include "../lib/scenario.h"
 
-#define BK_BASE (1u << 0)
-#define BK_THP (1u << 1)
-#define BK_ANON (BK_BASE | BK_THP)
-
 /* The region size every fault scenario takes: "pages" 4 KiB pages. */
 extern const struct param_spec pages_param[1];
 
 extern const struct scenario_ops sc_cow_child, sc_cow_parent,
 	sc_reuse_after_exit, sc_first_touch, sc_zeropage, sc_fork_latency,
 	sc_file_private;
+
+extern const struct backing_ops bk_base, bk_thp, bk_hugetlb, bk_swap_zram;
 
 #endif

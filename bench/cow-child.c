@@ -5,10 +5,10 @@
 const struct scenario_ops sc_cow_child = {
 	.name = "cow-child",
 	.desc = "parent populates N pages and forks; the child writes one byte per page",
-	.backings = BK_ANON,
+	.backings = BK_ANON | BK_SWAP | BK_HUGETLB,
 	.params = pages_param,
 	.nparams = 1,
 	.populate = POP_WRITE,
-	.share = SHARE_CHILD_WRITES,
+	.share = &share_child_writes,
 	.expect = EXP_SHARED,
 };

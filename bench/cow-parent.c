@@ -5,10 +5,10 @@
 const struct scenario_ops sc_cow_parent = {
 	.name = "cow-parent",
 	.desc = "parent populates N pages and forks; the parent writes while the child idles",
-	.backings = BK_ANON,
+	.backings = BK_ANON | BK_SWAP | BK_HUGETLB,
 	.params = pages_param,
 	.nparams = 1,
 	.populate = POP_WRITE,
-	.share = SHARE_PARENT_WRITES,
+	.share = &share_parent_writes,
 	.expect = EXP_SHARED,
 };

@@ -75,20 +75,16 @@ static int file_map(struct sc *sc, char *why, int len)
 static int file_init(struct sc *sc, char *why, int len)
 {
 	uint64_t *pm = xcalloc(sc->pages, 8);
-	int fd = pagemap_open();
+	int ret = pagemap_snap(sc->buf, sc->pages, pm, NULL, 1);
 	size_t i, n = 0;
 
-	if (fd < 0 || pagemap_read(fd, sc->buf, sc->pages, pm)) {
-		snprintf(why, len, "pagemap unreadable");
-		n = (size_t)-1;
-	}
-	for (i = 0; n != (size_t)-1 && i < sc->pages; i++)
+	for (i = 0; !ret && i < sc->pages; i++)
 		n += (pm[i] & (PM_PRESENT | PM_FILE)) == (PM_PRESENT | PM_FILE);
-	if (fd >= 0)
-		close(fd);
 	free(pm);
-	if (n == (size_t)-1)
+	if (ret) {
+		snprintf(why, len, "pagemap: %s", strerror(-ret));
 		return -1;
+	}
 	if (n != sc->pages) {
 		snprintf(why, len,
 			 "only %zu of %zu pages mapped from the page cache", n,
@@ -99,19 +95,20 @@ static int file_init(struct sc *sc, char *why, int len)
 }
 
 /* The page cache is the other party: did our write reach the file? */
-static void file_observe(struct sc *sc, uint8_t *saw)
+static void file_observe(struct sc *sc, enum role r, struct page_view *pv)
 {
 	int fd = (int)(intptr_t)sc->priv;
 	size_t i;
 	char c;
 
-	for (i = 0; i < sc->pages; i++)
-		saw[i] = pread(fd, &c, 1, i * PAGE_SZ) == 1 &&
-			 c == (char)WRITE_BYTE;
+	for (i = 0; r == ROLE_WRITER && i < sc->pages; i++)
+		pv[i].other_saw = pread(fd, &c, 1, i * PAGE_SZ) == 1 &&
+				  c == (char)WRITE_BYTE;
 }
 
-static void file_cleanup(struct sc *sc)
+static void file_cleanup(struct sc *sc, enum role r)
 {
+	(void)r;
 	munmap(sc->buf, sc->len);
 	close((int)(intptr_t)sc->priv);
 }
@@ -119,11 +116,11 @@ static void file_cleanup(struct sc *sc)
 const struct scenario_ops sc_file_private = {
 	.name = "file-private",
 	.desc = "write faults on a MAP_PRIVATE file mapping (COW from the page cache)",
-	.backings = BK_BASE,
+	.backings = BK_ANON,
 	.params = pages_param,
 	.nparams = 1,
 	.populate = POP_READ,
-	.share = SHARE_NONE,
+	.share = &share_none,
 	.expect = EXP_SHARED,
 	.map = file_map,
 	.init = file_init,

@@ -9,6 +9,6 @@ const struct scenario_ops sc_first_touch = {
 	.params = pages_param,
 	.nparams = 1,
 	.populate = POP_NONE,
-	.share = SHARE_NONE,
+	.share = &share_none,
 	.expect = EXP_FRESH,
 };

@@ -8,10 +8,10 @@
 const struct scenario_ops sc_reuse_after_exit = {
 	.name = "reuse-after-exit",
 	.desc = "fork; the child exits without writing; the parent writes (reuse expected)",
-	.backings = BK_ANON,
+	.backings = BK_ANON | BK_SWAP | BK_HUGETLB,
 	.params = pages_param,
 	.nparams = 1,
 	.populate = POP_WRITE,
-	.share = SHARE_CHILD_EXITED,
+	.share = &share_child_exits,
 	.expect = EXP_EXCLUSIVE,
 };

@@ -21,6 +21,14 @@ const struct scenario_ops *const scenarios[] = {
 };
 const int nr_scenarios = ARRAY_SIZE(scenarios);
 
+const struct backing_ops *const backing_families[] = {
+	&bk_base,
+	&bk_thp,
+	&bk_hugetlb,
+	&bk_swap_zram,
+};
+const int nr_backing_families = ARRAY_SIZE(backing_families);
+
 const struct scenario_ops *scenario_find(const char *name)
 {
 	int i;
@@ -29,14 +37,4 @@ const struct scenario_ops *scenario_find(const char *name)
 		if (!strcmp(scenarios[i]->name, name))
 			return scenarios[i];
 	return NULL;
-}
-
-int backing_index(const char *name)
-{
-	int i;
-
-	for (i = 0; i < nr_backings; i++)
-		if (!strcmp(backings[i]->name, name))
-			return i;
-	return -1;
 }

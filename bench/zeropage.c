@@ -12,6 +12,6 @@ const struct scenario_ops sc_zeropage = {
 	.params = pages_param,
 	.nparams = 1,
 	.populate = POP_READ,
-	.share = SHARE_NONE,
+	.share = &share_none,
 	.expect = EXP_FRESH,
 };

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Ground truth (DESIGN.md §4): the outcome of a page comes from the PFNs
+ * alone; the class comes from the outcome, what the scenario knew about the
+ * page, and what the parties that hold a reference to it saw.
+ */
 #include "classify.h"
 
 const char *const cow_class_names[NCLASS] = {
@@ -6,67 +11,186 @@ const char *const cow_class_names[NCLASS] = {
 	"missed_cow", "wrong_cow",
 };
 
-static void copied(enum expect e, bool other_saw, bool pin_lost,
-		   struct tally *t)
+const char *const pg_event_names[NEVENT] = {
+	"populate", "no_fault",	    "fork_copy",   "unshare_copy",
+	"swapin",   "swapin_reuse", "swapin_copy", "collapse",
+	"migrated", "unexplained",
+};
+
+const char *const pg_outcome_names[PG_NR] = {
+	"untouched",   "populate", "copy",     "reuse",
+	"no_fault",    "kept",	   "swapin",   "swapin_reuse",
+	"swapin_copy", "collapse", "migrated", "gone",
+};
+
+static bool present(uint64_t e)
 {
-	t->copies++;
-	switch (e) {
-	case EXP_SHARED:
-		if (other_saw)
-			t->unexplained++;
-		else
-			t->classes[CLS_NECESSARY]++;
-		break;
-	case EXP_EXCLUSIVE:
-		t->classes[CLS_UNNECESSARY]++;
-		break;
-	case EXP_OWN_PIN:
-		t->classes[pin_lost ? CLS_WRONG : CLS_UNNECESSARY]++;
-		break;
-	case EXP_FRESH:
-		t->unexplained++;
-		break;
-	}
+	return e & PM_PRESENT;
 }
 
-static void kept(enum expect e, bool other_saw, struct tally *t)
+static bool same_pfn(uint64_t a, uint64_t b)
 {
-	t->reuses++;
-	switch (e) {
-	case EXP_SHARED:
-		if (other_saw)
-			t->classes[CLS_MISSED]++;
-		else
-			t->unexplained++;
-		break;
-	case EXP_EXCLUSIVE:
-	case EXP_OWN_PIN:
-		t->classes[CLS_REUSE]++;
-		break;
-	case EXP_FRESH:
-		t->unexplained++;
-		break;
-	}
+	return PM_PFN(a) == PM_PFN(b);
 }
 
-void classify_page(enum pg_outcome o, enum expect e, bool other_saw,
-		   bool pin_lost, struct tally *t)
+static enum pg_outcome swapin_outcome(const struct page_view *v)
+{
+	if (!v->ref_pfn)
+		return PG_SWAPIN;
+	return PM_PFN(v->w_after) == v->ref_pfn ? PG_SWAPIN_REUSE :
+						  PG_SWAPIN_COPY;
+}
+
+static enum pg_outcome kept_outcome(const struct page_view *v)
+{
+	if (!v->written)
+		return PG_UNTOUCHED;
+	if (v->faulted < 0)
+		return PG_KEPT;
+	return v->faulted ? PG_REUSE : PG_NO_FAULT;
+}
+
+enum pg_outcome page_outcome(const struct page_view *v)
+{
+	if (!present(v->w_after))
+		return present(v->w_before) ? PG_GONE : PG_UNTOUCHED;
+	if (v->w_before & PM_SWAP)
+		return swapin_outcome(v);
+	if (present(v->w_before) && same_pfn(v->w_before, v->w_after))
+		return kept_outcome(v);
+	if (!present(v->w_before) || (v->w_flags & KPF_ZERO_PAGE))
+		return PG_POPULATE;
+	/* A COW changes only the writer's PFN (DESIGN.md §4). */
+	if (present(v->o_before) && present(v->o_after) &&
+	    !same_pfn(v->o_before, v->o_after))
+		return PG_MIGRATED;
+	if ((v->w_flags_after & KPF_THP) && !(v->w_flags & KPF_THP))
+		return PG_COLLAPSE;
+	return PG_COPY;
+}
+
+static bool is_copy(enum pg_outcome o)
+{
+	return o == PG_COPY || o == PG_SWAPIN_COPY;
+}
+
+/*
+ * A shared page: the other party saw the write (missed COW, whatever the
+ * PFNs say), or it was copied (necessary).  A MAP_PRIVATE file page that
+ * was not mapped yet is copied from the page cache on its first write.
+ */
+static int shared_class(const struct page_view *v, enum pg_outcome o)
+{
+	if (v->other_saw)
+		return CLS_MISSED;
+	if (is_copy(o) || o == PG_POPULATE || o == PG_SWAPIN)
+		return CLS_NECESSARY;
+	return -1;
+}
+
+static int own_pin_class(const struct page_view *v, enum pg_outcome o)
+{
+	if (v->pin_lost)
+		return CLS_WRONG;
+	if (o == PG_REUSE || o == PG_KEPT)
+		return CLS_REUSE;
+	if (o == PG_NO_FAULT)
+		return NCLASS; /* an event, not a class */
+	return -1;
+}
+
+static int exclusive_class(enum pg_outcome o)
+{
+	if (o == PG_COPY)
+		return CLS_UNNECESSARY;
+	if (o == PG_REUSE || o == PG_KEPT)
+		return CLS_REUSE;
+	if (o == PG_NO_FAULT || o == PG_SWAPIN || o == PG_SWAPIN_REUSE ||
+	    o == PG_SWAPIN_COPY)
+		return NCLASS;
+	return -1;
+}
+
+/* The class of a written page, NCLASS for none, -1 if unexplained. */
+static int page_class(const struct page_view *v, enum pg_outcome o)
+{
+	switch (v->expect) {
+	case EXP_SHARED:
+		return shared_class(v, o);
+	case EXP_OWN_PIN:
+		return own_pin_class(v, o);
+	case EXP_EXCLUSIVE:
+		return exclusive_class(o);
+	case EXP_FRESH:
+		return o == PG_POPULATE ? NCLASS : -1;
+	}
+	return -1;
+}
+
+/* Outcomes that are events of their own, beside any class. */
+static void count_event(enum pg_outcome o, struct tally *t)
 {
 	switch (o) {
 	case PG_POPULATE:
-		t->populate++;
+		t->events[EV_POPULATE]++;
+		break;
+	case PG_NO_FAULT:
+		t->events[EV_NO_FAULT]++;
 		break;
 	case PG_SWAPIN:
-		t->swapin++;
+		t->events[EV_SWAPIN]++;
 		break;
-	case PG_COPY:
-		copied(e, other_saw, pin_lost, t);
+	case PG_SWAPIN_REUSE:
+		t->events[EV_SWAPIN_REUSE]++;
 		break;
-	case PG_SAME:
-		kept(e, other_saw, t);
+	case PG_SWAPIN_COPY:
+		t->events[EV_SWAPIN_COPY]++;
+		break;
+	case PG_COLLAPSE:
+		t->events[EV_COLLAPSE]++;
+		break;
+	case PG_MIGRATED:
+		t->events[EV_MIGRATED]++;
 		break;
 	default:
-		t->unexplained++;
 		break;
 	}
+}
+
+enum pg_outcome classify_page(const struct page_view *v, struct tally *t)
+{
+	enum pg_outcome o = page_outcome(v);
+	int cls;
+
+	if (present(v->o_before) && present(v->w_before) &&
+	    !(v->w_before & PM_SWAP) && !same_pfn(v->o_before, v->w_before))
+		t->events[EV_FORK_COPY]++;
+	count_event(o, t);
+	if (o == PG_MIGRATED || o == PG_COLLAPSE)
+		return o;
+	if (o == PG_GONE) {
+		t->events[EV_UNEXPLAINED]++;
+		return o;
+	}
+	if (!v->written) {
+		/* collateral: a neighbour in the same folio was copied */
+		if (o == PG_COPY) {
+			t->copies++;
+			t->classes[v->expect == EXP_SHARED ? CLS_NECESSARY :
+							     CLS_UNNECESSARY]++;
+		}
+		return o;
+	}
+	cls = page_class(v, o);
+	if (cls < 0)
+		t->events[EV_UNEXPLAINED]++;
+	else if (cls < NCLASS)
+		t->classes[cls]++;
+	/* a shared swap or file page not seen changed was copied too */
+	if (is_copy(o) || cls == CLS_NECESSARY || cls == CLS_UNNECESSARY ||
+	    cls == CLS_WRONG)
+		t->copies++;
+	else if (o == PG_REUSE || o == PG_KEPT)
+		t->reuses++;
+	return o;
 }

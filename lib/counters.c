@@ -8,8 +8,10 @@
 #include <linux/perf_event.h>
 #include <perf/core.h>
 #include <perf/cpumap.h>
+#include <perf/event.h>
 #include <perf/evlist.h>
 #include <perf/evsel.h>
+#include <perf/mmap.h>
 #include <perf/threadmap.h>
 #include <perfmon/pfmlib_perf_event.h>
 
@@ -18,10 +20,21 @@
 /* libperf keeps it internal (internal/evsel.h); we link libperf.a statically. */
 int perf_evsel__apply_filter(struct perf_evsel *evsel, const char *filter);
 
-#define TRACEFS "/sys/kernel/tracing/events/tlb/tlb_flush/"
+#define TLB_EVENT "tlb/tlb_flush"
+#define FAULT_EVENT "exceptions/page_fault_user"
 
-static const char *const hw_events[] = { "cycles", "instructions",
-					 "dTLB-load-misses" };
+/* Overridable so that tests take every skip path on every machine. */
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+const char *tracefs_dir(void)
+{
+	return env_or("COWBENCH_TRACEFS", "/sys/kernel/tracing");
+}
 
 static int quiet(enum libperf_print_level level, const char *fmt, va_list ap)
 {
@@ -29,6 +42,38 @@ static int quiet(enum libperf_print_level level, const char *fmt, va_list ap)
 	(void)fmt;
 	(void)ap;
 	return 0;
+}
+
+static char *tp_file(const char *event, const char *file)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/events/%s/%s", tracefs_dir(), event,
+		 file);
+	return slurp(path, NULL);
+}
+
+static int tp_id(const char *event)
+{
+	char *s = tp_file(event, "id");
+	int id = s ? atoi(s) : -1;
+
+	free(s);
+	return id;
+}
+
+/* Byte offset of a field in the tracepoint's raw record, or -1. */
+static int tp_field_offset(const char *event, const char *field)
+{
+	char *fmt = tp_file(event, "format"), pat[64], *p;
+	int off = -1;
+
+	snprintf(pat, sizeof(pat), " %s;\toffset:", field);
+	p = fmt ? strstr(fmt, pat) : NULL;
+	if (p)
+		off = atoi(p + strlen(pat));
+	free(fmt);
+	return off;
 }
 
 /* "flush on task switch" -> task_switch, "remote IPI send" -> remote_send_ipi */
@@ -47,7 +92,7 @@ static void reason_key(const char *text, char *key, int len)
 	size_t i;
 	int j;
 
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(known); i++) {
 		if (!strcmp(text, known[i].text)) {
 			snprintf(key, len, "%s", known[i].key);
 			return;
@@ -60,12 +105,12 @@ static void reason_key(const char *text, char *key, int len)
 
 int tlb_reasons(char names[][32], int max, char *err, int errlen)
 {
-	char *fmt = slurp(TRACEFS "format", NULL), *p;
+	char *fmt = tp_file(TLB_EVENT, "format"), *p;
 	int n = 0;
 
 	if (!fmt) {
-		snprintf(err, errlen, "no tlb:tlb_flush tracepoint (%s)",
-			 strerror(errno));
+		snprintf(err, errlen, "no tlb:tlb_flush tracepoint in %s (%s)",
+			 tracefs_dir(), strerror(errno));
 		return -1;
 	}
 	p = strstr(fmt, "__print_symbolic(REC->reason");
@@ -83,295 +128,461 @@ int tlb_reasons(char names[][32], int max, char *err, int errlen)
 	free(fmt);
 	if (!n)
 		snprintf(err, errlen,
-			 "tlb:tlb_flush reasons not found in format");
+			 "tlb:tlb_flush reasons not found in its format");
 	return n ? n : -1;
 }
 
-static struct perf_evsel *add(struct perf_evlist *l, struct perf_event_attr *a)
-{
-	struct perf_evsel *e = perf_evsel__new(a);
-
-	if (e)
-		perf_evlist__add(l, e);
-	return e;
-}
-
-static void sw_attr(struct perf_event_attr *a, uint64_t config)
+static void base_attr(struct perf_event_attr *a, uint32_t type, uint64_t cfg)
 {
 	memset(a, 0, sizeof(*a));
-	a->type = PERF_TYPE_SOFTWARE;
+	a->type = type;
 	a->size = sizeof(*a);
-	a->config = config;
+	a->config = cfg;
 	a->disabled = 1;
 	a->read_format =
 		PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
 }
 
-static int tracepoint_id(void)
+/* Open on the calling thread, or on one CPU for every task (cpu >= 0). */
+static struct perf_evsel *open_evsel(struct perf_event_attr *a, int cpu,
+				     const char *filter, int *err)
 {
-	char buf[32];
+	struct perf_evsel *e = perf_evsel__new(a);
+	struct perf_cpu_map *cpus;
+	struct perf_thread_map *threads;
+	char list[16];
+	pid_t self = 0;
 
-	return read_text(TRACEFS "id", buf, sizeof(buf)) > 0 ? atoi(buf) : -1;
+	if (!e) {
+		*err = ENOMEM;
+		return NULL;
+	}
+	snprintf(list, sizeof(list), "%d", cpu);
+	cpus = cpu >= 0 ? perf_cpu_map__new(list) : perf_cpu_map__dummy_new();
+	threads = cpu >= 0 ? perf_thread_map__new_dummy() :
+			     perf_thread_map__new_array(1, &self);
+	errno = 0;
+	if (perf_evsel__open(e, cpus, threads) ||
+	    (filter && perf_evsel__apply_filter(e, filter))) {
+		*err = errno ? errno : EINVAL;
+		perf_evsel__delete(e);
+		e = NULL;
+	}
+	perf_cpu_map__put(cpus);
+	perf_thread_map__put(threads);
+	return e;
 }
 
-static void open_tlb(struct counters *c, struct perf_evlist *task)
+static const char *errname(int err)
 {
+	return err == ENOENT ? "ENOENT" : strerror(err);
+}
+
+static void open_task_faults(struct counters *c)
+{
+	static const uint64_t sw[3] = { PERF_COUNT_SW_PAGE_FAULTS,
+					PERF_COUNT_SW_PAGE_FAULTS_MIN,
+					PERF_COUNT_SW_PAGE_FAULTS_MAJ };
 	struct perf_event_attr a;
-	int id = tracepoint_id(), i;
+	int i, err = 0;
 
-	c->ntlb = tlb_reasons(c->tlb_name, TLB_REASONS, c->tlb_skip,
-			      sizeof(c->tlb_skip));
-	if (c->ntlb < 0 || id < 0) {
-		c->ntlb = 0;
-		if (!c->tlb_skip[0])
-			snprintf(c->tlb_skip, sizeof(c->tlb_skip),
-				 "no tlb:tlb_flush tracepoint (x86 only)");
-		return;
-	}
-	c->remote_reason = -1;
-	for (i = 0; i < c->ntlb; i++) {
-		sw_attr(&a, id);
-		a.type = PERF_TYPE_TRACEPOINT;
-		if (!strcmp(c->tlb_name[i], "remote_shootdown")) {
-			c->remote_reason = i;
-			continue;
-		}
-		c->tlb[i] = add(task, &a);
+	for (i = 0; i < 3; i++) {
+		base_attr(&a, PERF_TYPE_SOFTWARE, sw[i]);
+		c->faults[i] = open_evsel(&a, -1, NULL, &err);
 	}
 }
 
-static int apply_filters(struct counters *c)
-{
-	char filter[32];
-	int i;
-
-	for (i = 0; i < c->ntlb; i++) {
-		struct perf_evsel *e =
-			i == c->remote_reason ? c->tlb_remote : c->tlb[i];
-
-		if (!e)
-			continue;
-		snprintf(filter, sizeof(filter), "reason == %d", i);
-		if (perf_evsel__apply_filter(e, filter))
-			return -1;
-	}
-	return 0;
-}
-
-/* Remote shootdowns, on every online CPU except the writer's. */
-static void open_remote(struct counters *c, int writer_cpu, int id)
+/* Receivers of remote flushes: one evsel per other CPU would be simpler to
+ * read but libperf sums a multi-CPU evsel for us. */
+static void open_receiver(struct counters *c, int i, int id, int writer_cpu)
 {
 	struct perf_cpu_map *all = perf_cpu_map__new(NULL), *others;
 	struct perf_thread_map *none = perf_thread_map__new_dummy();
 	struct perf_event_attr a;
-	char list[1024] = "";
-	int i, len = 0;
+	char list[4096] = "", filter[64];
+	struct countset *set = !strcmp(c->tlb_name[i], "remote_shootdown") ?
+				       &c->tlb_set :
+				       &c->ev_set;
+	int k, len = 0;
 
-	for (i = 0; all && i < perf_cpu_map__nr(all); i++) {
-		int cpu = perf_cpu_map__cpu(all, i).cpu;
+	for (k = 0; all && k < perf_cpu_map__nr(all); k++) {
+		int cpu = perf_cpu_map__cpu(all, k).cpu;
 
-		if (cpu != writer_cpu && len < (int)sizeof(list) - 16)
-			len += snprintf(list + len, sizeof(list) - len, "%s%d",
-					len ? "," : "", cpu);
+		if (cpu == writer_cpu)
+			continue;
+		if (len > (int)sizeof(list) - 16)
+			die(1, "internal limit: CPU list over %zu bytes",
+			    sizeof(list));
+		len += snprintf(list + len, sizeof(list) - len, "%s%d",
+				len ? "," : "", cpu);
 	}
 	perf_cpu_map__put(all);
-	if (!len || c->remote_reason < 0) {
+	if (!len) {
+		cs_skip_key(set, c->tlb_name[i],
+			    "one CPU: no other CPU to receive a flush");
 		perf_thread_map__put(none);
 		return;
 	}
 	others = perf_cpu_map__new(list);
-	c->cpus = perf_evlist__new();
-	sw_attr(&a, id);
-	a.type = PERF_TYPE_TRACEPOINT;
-	c->tlb_remote = add(c->cpus, &a);
-	perf_evlist__set_maps(c->cpus, others, none);
-	if (perf_evlist__open(c->cpus)) {
-		perf_evlist__delete(c->cpus);
-		c->cpus = NULL;
-		c->tlb_remote = NULL;
+	base_attr(&a, PERF_TYPE_TRACEPOINT, id);
+	c->recv[i] = perf_evsel__new(&a);
+	snprintf(filter, sizeof(filter),
+		 set == &c->tlb_set ? "reason == %d && pages != 0" :
+				      "reason == %d",
+		 i);
+	errno = 0;
+	if (perf_evsel__open(c->recv[i], others, none) ||
+	    perf_evsel__apply_filter(c->recv[i], filter)) {
+		cs_skip_key(set, c->tlb_name[i], "per-CPU open on %s: %s", list,
+			    errname(errno ? errno : EINVAL));
+		perf_evsel__delete(c->recv[i]);
+		c->recv[i] = NULL;
 	}
 	perf_cpu_map__put(others);
 	perf_thread_map__put(none);
 }
 
+/*
+ * Which side traces a reason: remote_shootdown and remote_wrong_cpu fire
+ * in the IPI handler of the receiving CPU; task_switch is an mm switch,
+ * traced between sched-out and sched-in, never a cost of the window.
+ */
+static void open_tlb(struct counters *c, int writer_cpu)
+{
+	struct perf_event_attr a;
+	char err[160], filter[64];
+	int id = tp_id(TLB_EVENT), i, e = 0;
+
+	c->ntlb = tlb_reasons(c->tlb_name, TLB_REASONS, err, sizeof(err));
+	if (c->ntlb < 0 || id < 0) {
+		c->ntlb = 0;
+		cs_skip_all(&c->tlb_set, "%s",
+			    id < 0 ? "no tlb:tlb_flush tracepoint (x86 only)" :
+				     err);
+		cs_skip_all(&c->ev_set, "%s", c->tlb_set.skip);
+		return;
+	}
+	for (i = 0; i < c->ntlb; i++) {
+		const char *n = c->tlb_name[i];
+		bool ipi = !strcmp(n, "remote_send_ipi");
+
+		if (!strcmp(n, "task_switch"))
+			continue;
+		if (!strcmp(n, "remote_shootdown") ||
+		    !strcmp(n, "remote_wrong_cpu")) {
+			open_receiver(c, i, id, writer_cpu);
+			continue;
+		}
+		base_attr(&a, PERF_TYPE_TRACEPOINT, id);
+		snprintf(filter, sizeof(filter),
+			 ipi ? "reason == %d" : "reason == %d && pages != 0",
+			 i);
+		c->tlb[i] = open_evsel(&a, -1, filter, &e);
+		if (!c->tlb[i])
+			cs_skip_key(ipi ? &c->ev_set : &c->tlb_set, n,
+				    "perf_event_open: %s", errname(e));
+	}
+}
+
+static size_t pow2_at_least(size_t n)
+{
+	size_t p = 8;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* Every fault on the region, one sample each, into a ring buffer. */
+static void open_sampler(struct counters *c, size_t pages)
+{
+	struct perf_cpu_map *any = perf_cpu_map__dummy_new();
+	struct perf_thread_map *self;
+	struct perf_event_attr a;
+	struct perf_evsel *e;
+	char filter[96];
+	int id = tp_id(FAULT_EVENT);
+	pid_t me = 0;
+
+	if (id < 0) {
+		snprintf(c->fault_skip, sizeof(c->fault_skip),
+			 "no exceptions:page_fault_user tracepoint in %s",
+			 tracefs_dir());
+		perf_cpu_map__put(any);
+		return;
+	}
+	base_attr(&a, PERF_TYPE_TRACEPOINT, id);
+	a.sample_period = 1;
+	a.sample_type = PERF_SAMPLE_RAW;
+	self = perf_thread_map__new_array(1, &me);
+	c->sampler = perf_evlist__new();
+	e = perf_evsel__new(&a);
+	perf_evlist__add(c->sampler, e);
+	perf_evlist__set_maps(c->sampler, any, self);
+	snprintf(filter, sizeof(filter), "address >= 0x%lx && address < 0x%lx",
+		 (unsigned long)c->lo, (unsigned long)c->hi);
+	errno = 0;
+	/* a sample is ~48 bytes; room for two faults per page */
+	if (perf_evlist__open(c->sampler) ||
+	    perf_evsel__apply_filter(e, filter) ||
+	    perf_evlist__mmap(c->sampler,
+			      pow2_at_least(pages * 96 / PAGE_SZ + 1))) {
+		snprintf(c->fault_skip, sizeof(c->fault_skip),
+			 "exceptions:page_fault_user sampling: %s",
+			 errname(errno ? errno : EINVAL));
+		perf_evlist__close(c->sampler);
+		perf_evlist__delete(c->sampler);
+		c->sampler = NULL;
+	}
+	perf_cpu_map__put(any);
+	perf_thread_map__put(self);
+}
+
 const char *hw_probe(void)
 {
-	static char why[160];
-	struct perf_event_attr a;
-	pfm_perf_encode_arg_t arg;
-	int ret, fd;
+	static char why[200];
+	const char *dir =
+		env_or("COWBENCH_PMU_DIR", "/sys/bus/event_source/devices/cpu");
 
-	if (access("/sys/bus/event_source/devices/cpu", F_OK)) {
-		snprintf(why, sizeof(why),
-			 "no cpu PMU (no /sys/bus/event_source/devices/cpu)");
+	if (access(dir, F_OK)) {
+		snprintf(why, sizeof(why), "no cpu PMU (no %s)", dir);
 		return why;
 	}
 	if (pfm_initialize() != PFM_SUCCESS) {
 		snprintf(why, sizeof(why), "libpfm4 could not initialise");
 		return why;
 	}
+	return NULL;
+}
+
+static void open_hw_event(struct counters *c, const char *name)
+{
+	struct perf_event_attr a;
+	pfm_perf_encode_arg_t arg;
+	int ret, err = 0;
+
+	if (c->nhw == HW_MAX)
+		die(1, "internal limit: more than %d hardware events", HW_MAX);
 	memset(&a, 0, sizeof(a));
 	memset(&arg, 0, sizeof(arg));
 	arg.attr = &a;
 	arg.size = sizeof(arg);
-	ret = pfm_get_os_event_encoding(hw_events[0], PFM_PLM0 | PFM_PLM3,
+	ret = pfm_get_os_event_encoding(name, PFM_PLM0 | PFM_PLM3,
 					PFM_OS_PERF_EVENT, &arg);
 	if (ret != PFM_SUCCESS) {
-		snprintf(why, sizeof(why), "libpfm4 cannot encode '%s': %s",
-			 hw_events[0], pfm_strerror(ret));
-		return why;
+		cs_skip_key(&c->hw_set, name, "libpfm4 cannot encode it: %s",
+			    pfm_strerror(ret));
+		return;
 	}
 	a.size = sizeof(a);
 	a.disabled = 1;
-	fd = (int)syscall(__NR_perf_event_open, &a, 0, -1, -1, 0);
-	if (fd < 0) {
-		snprintf(why, sizeof(why), "no cpu PMU (perf_event_open: %s)",
-			 errno == ENOENT ? "ENOENT" : strerror(errno));
-		return why;
-	}
-	close(fd);
-	return NULL;
-}
-
-static void open_hw(struct counters *c, struct perf_evlist *task)
-{
-	const char *why = hw_probe();
-	size_t i;
-
-	if (why) {
-		snprintf(c->hw_skip, sizeof(c->hw_skip), "%s", why);
+	a.read_format =
+		PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+	c->hw[c->nhw] = open_evsel(&a, -1, NULL, &err);
+	if (!c->hw[c->nhw]) {
+		cs_skip_key(&c->hw_set, name, "perf_event_open: %s",
+			    errname(err));
 		return;
 	}
-	for (i = 0; i < sizeof(hw_events) / sizeof(hw_events[0]); i++) {
-		struct perf_event_attr a;
-		pfm_perf_encode_arg_t arg;
-
-		memset(&a, 0, sizeof(a));
-		memset(&arg, 0, sizeof(arg));
-		arg.attr = &a;
-		arg.size = sizeof(arg);
-		if (pfm_get_os_event_encoding(hw_events[i], PFM_PLM0 | PFM_PLM3,
-					      PFM_OS_PERF_EVENT,
-					      &arg) != PFM_SUCCESS)
-			continue;
-		a.size = sizeof(a);
-		a.disabled = 1;
-		a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
-				PERF_FORMAT_TOTAL_TIME_RUNNING;
-		snprintf(c->hw_name[c->nhw], sizeof(c->hw_name[0]), "%s",
-			 hw_events[i]);
-		c->hw[c->nhw++] = add(task, &a);
-	}
+	snprintf(c->hw_name[c->nhw++], sizeof(c->hw_name[0]), "%s", name);
 }
 
-int counters_open(struct counters *c, int writer_cpu)
+static void open_hw(struct counters *c)
 {
-	static const uint64_t sw[3] = { PERF_COUNT_SW_PAGE_FAULTS,
-					PERF_COUNT_SW_PAGE_FAULTS_MIN,
-					PERF_COUNT_SW_PAGE_FAULTS_MAJ };
-	struct perf_cpu_map *any;
-	struct perf_thread_map *self;
-	struct perf_event_attr a;
-	pid_t me = 0;
-	int i;
+	char *list = xstrdup(env_or(
+		"COWBENCH_HW_EVENTS",
+		"cycles,instructions,dTLB-load-misses,dTLB-store-misses"));
+	const char *why = hw_probe();
+	char *tok, *save = NULL;
 
+	if (why)
+		cs_skip_all(&c->hw_set, "%s", why);
+	for (tok = strtok_r(list, ",", &save); !why && tok;
+	     tok = strtok_r(NULL, ",", &save))
+		open_hw_event(c, tok);
+	free(list);
+}
+
+void counters_open(struct counters *c, const void *region, size_t pages,
+		   int writer_cpu)
+{
 	memset(c, 0, sizeof(*c));
 	libperf_init(quiet);
-	c->task = perf_evlist__new();
-	for (i = 0; i < 3; i++) {
-		sw_attr(&a, sw[i]);
-		c->faults[i] = add(c->task, &a);
-	}
-	open_tlb(c, c->task);
-	open_hw(c, c->task);
-	any = perf_cpu_map__dummy_new();
-	self = perf_thread_map__new_array(1, &me);
-	perf_evlist__set_maps(c->task, any, self);
-	perf_cpu_map__put(any);
-	perf_thread_map__put(self);
-	if (perf_evlist__open(c->task)) {
-		perf_evlist__delete(c->task);
-		c->task = NULL;
-		return -1;
-	}
-	if (c->ntlb)
-		open_remote(c, writer_cpu, tracepoint_id());
-	if (c->ntlb && apply_filters(c)) {
-		snprintf(c->tlb_skip, sizeof(c->tlb_skip),
-			 "tlb:tlb_flush filter rejected");
-		c->ntlb = 0;
-	}
-	return 0;
+	open_task_faults(c);
+	open_tlb(c, writer_cpu);
+	open_hw(c);
+	c->lo = (uintptr_t)region;
+	c->hi = c->lo + pages * PAGE_SZ;
+	if (region && pages)
+		open_sampler(c, pages);
+	else
+		snprintf(c->fault_skip, sizeof(c->fault_skip),
+			 "no region to attribute faults to");
 }
+
+#define ALL_EVSELS(c, e, body)                         \
+	do {                                           \
+		int _i;                                \
+		for (_i = 0; _i < 3; _i++)             \
+			if (((e) = (c)->faults[_i]))   \
+				body;                  \
+		for (_i = 0; _i < TLB_REASONS; _i++) { \
+			if (((e) = (c)->tlb[_i]))      \
+				body;                  \
+			if (((e) = (c)->recv[_i]))     \
+				body;                  \
+		}                                      \
+		for (_i = 0; _i < (c)->nhw; _i++)      \
+			if (((e) = (c)->hw[_i]))       \
+				body;                  \
+	} while (0)
 
 void counters_enable(struct counters *c)
 {
-	if (c->cpus)
-		perf_evlist__enable(c->cpus);
-	perf_evlist__enable(c->task);
+	struct perf_evsel *e;
+
+	ALL_EVSELS(c, e, perf_evsel__enable(e));
+	if (c->sampler)
+		perf_evlist__enable(c->sampler);
 }
 
 void counters_disable(struct counters *c)
 {
-	perf_evlist__disable(c->task);
-	if (c->cpus)
-		perf_evlist__disable(c->cpus);
+	struct perf_evsel *e;
+
+	if (c->sampler)
+		perf_evlist__disable(c->sampler);
+	ALL_EVSELS(c, e, perf_evsel__disable(e));
 }
 
 /* Sum over the evsel's CPUs, scaled for multiplexing. */
-static uint64_t value(struct perf_evsel *e, int ncpu)
+static int64_t value(struct perf_evsel *e)
 {
 	struct perf_counts_values v;
+	int i, ncpu = perf_cpu_map__nr(perf_evsel__cpus(e));
 	double sum = 0;
-	int i;
 
 	for (i = 0; i < ncpu; i++) {
 		memset(&v, 0, sizeof(v));
 		if (perf_evsel__read(e, i, 0, &v))
-			continue;
+			return -1;
 		if (v.run && v.run < v.ena)
 			sum += (double)v.val * v.ena / v.run;
 		else
 			sum += v.val;
 	}
-	return (uint64_t)(sum + 0.5);
+	return (int64_t)(sum + 0.5);
 }
 
-void counters_read(struct counters *c, struct counts *out)
+static void read_tlb(struct counters *c, struct counts *out)
 {
-	int i, ncpu;
+	int i;
+
+	for (i = 0; i < c->ntlb; i++) {
+		struct perf_evsel *e = c->tlb[i] ? c->tlb[i] : c->recv[i];
+		const char *n = c->tlb_name[i];
+		bool ev = !strcmp(n, "remote_send_ipi") ||
+			  !strcmp(n, "remote_wrong_cpu");
+
+		if (e)
+			kv_set(ev ? &c->ev_set.v : &c->tlb_set.v, n, value(e));
+	}
+	out->tlb = c->tlb_set;
+	out->tlb_events = c->ev_set;
+}
+
+static void mark_fault(struct counters *c, uint64_t addr, size_t unit,
+		       int8_t *faulted, size_t stride, size_t pages)
+{
+	size_t i = (addr - c->lo) / PAGE_SZ / unit * unit, j;
+
+	for (j = i; j < i + unit && j < pages; j++)
+		faulted[j * stride] = 1;
+}
+
+/* Walk the ring buffer: one sample per fault on the region. */
+static void read_samples(struct counters *c, struct counts *out, size_t unit,
+			 int8_t *faulted, size_t stride)
+{
+	int off = tp_field_offset(FAULT_EVENT, "address");
+	size_t pages = (c->hi - c->lo) / PAGE_SZ, i;
+	struct perf_mmap *m;
+	union perf_event *ev;
+	int64_t n = 0;
+
+	for (i = 0; faulted && i < pages; i++)
+		faulted[i * stride] = 0;
+	perf_evlist__for_each_mmap(c->sampler, m, false)
+	{
+		if (perf_mmap__read_init(m) < 0)
+			continue;
+		while ((ev = perf_mmap__read_event(m))) {
+			const char *raw = (const char *)ev + sizeof(ev->header);
+			uint64_t addr;
+
+			if (ev->header.type == PERF_RECORD_LOST)
+				out->samples_lost += ev->lost.lost;
+			if (ev->header.type == PERF_RECORD_SAMPLE && off >= 0) {
+				memcpy(&addr, raw + 4 + off, 8);
+				n++;
+				if (faulted && addr >= c->lo && addr < c->hi)
+					mark_fault(c, addr, unit, faulted,
+						   stride, pages);
+			}
+			perf_mmap__consume(m);
+		}
+		perf_mmap__read_done(m);
+	}
+	out->region_faults = n;
+	if (out->samples_lost || off < 0) {
+		out->region_faults = -1;
+		snprintf(out->region_skip, sizeof(out->region_skip),
+			 off < 0 ? "no address field in the tracepoint" :
+				   "%llu fault samples lost",
+			 (unsigned long long)out->samples_lost);
+		for (i = 0; faulted && i < pages; i++)
+			faulted[i * stride] = -1;
+	}
+}
+
+void counters_read(struct counters *c, struct counts *out, size_t unit_pages,
+		   int8_t *faulted, size_t stride)
+{
+	size_t i, pages = (c->hi - c->lo) / PAGE_SZ;
+	int k;
 
 	memset(out, 0, sizeof(*out));
-	out->faults = value(c->faults[0], 1);
-	out->faults_min = value(c->faults[1], 1);
-	out->faults_maj = value(c->faults[2], 1);
-	for (i = 0; i < c->ntlb; i++) {
-		if (i == c->remote_reason) {
-			if (!c->tlb_remote)
-				continue;
-			ncpu = perf_cpu_map__nr(
-				perf_evsel__cpus(c->tlb_remote));
-			kv_set(&out->tlb, c->tlb_name[i],
-			       value(c->tlb_remote, ncpu));
-		} else if (c->tlb[i]) {
-			kv_set(&out->tlb, c->tlb_name[i], value(c->tlb[i], 1));
-		}
+	out->faults_task = c->faults[0] ? value(c->faults[0]) : -1;
+	out->faults_min = c->faults[1] ? value(c->faults[1]) : -1;
+	out->faults_maj = c->faults[2] ? value(c->faults[2]) : -1;
+	read_tlb(c, out);
+	for (k = 0; k < c->nhw; k++)
+		kv_set(&c->hw_set.v, c->hw_name[k], value(c->hw[k]));
+	out->hw = c->hw_set;
+	if (c->sampler) {
+		read_samples(c, out, unit_pages ? unit_pages : 1, faulted,
+			     stride);
+		return;
 	}
-	for (i = 0; i < c->nhw; i++)
-		kv_set(&out->hw, c->hw_name[i], value(c->hw[i], 1));
-	out->tlb_skip = c->ntlb ? NULL : c->tlb_skip;
-	out->hw_skip = c->nhw ? NULL : c->hw_skip;
+	out->region_faults = -1;
+	snprintf(out->region_skip, sizeof(out->region_skip), "%s",
+		 c->fault_skip);
+	for (i = 0; faulted && i < pages; i++)
+		faulted[i * stride] = -1;
 }
 
 void counters_close(struct counters *c)
 {
-	if (c->task) {
-		perf_evlist__close(c->task);
-		perf_evlist__delete(c->task);
-	}
-	if (c->cpus) {
-		perf_evlist__close(c->cpus);
-		perf_evlist__delete(c->cpus);
+	struct perf_evsel *e;
+
+	ALL_EVSELS(c, e, {
+		perf_evsel__close(e);
+		perf_evsel__delete(e);
+	});
+	if (c->sampler) {
+		perf_evlist__munmap(c->sampler);
+		perf_evlist__close(c->sampler);
+		perf_evlist__delete(c->sampler);
 	}
 	memset(c, 0, sizeof(*c));
 }

@@ -2,50 +2,77 @@
 #ifndef COWBENCH_COUNTERS_H
 #define COWBENCH_COUNTERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
 
 #define TLB_REASONS 8
+#define HW_MAX 8
 
 struct perf_evlist;
 struct perf_evsel;
 
 /*
  * Counters around one measured window, opened by the task that does the
- * work.  Per task: page faults (all, minor, major), tlb:tlb_flush once per
- * reason (a tracepoint filter each), and hardware events when the machine
- * has a cpu PMU.  Per CPU, on every CPU but the writer's: tlb:tlb_flush of
- * the remote reason, which is traced on the receiving CPU in interrupt
- * context.  Events that cannot be opened are skipped with the reason.
+ * work (docs/harness.md, "Counters"):
+ *  - page faults of the task (all, minor, major): a cross-check, since
+ *    they include the harness's own faults;
+ *  - page faults on the measured region: exceptions:page_fault_user,
+ *    filtered to its addresses and sampled, so that each page knows
+ *    whether its write faulted;
+ *  - TLB flushes, tlb:tlb_flush with "pages != 0" (every reason also
+ *    fires with pages=0 when the TLB generation is already current): the
+ *    local reasons per task, remote_shootdown per CPU on the other CPUs,
+ *    where it is traced (in the IPI handler);
+ *  - hardware events (libpfm4), each skipped alone with its reason.
+ * Nothing that failed to open is reported as 0: it is absent, with why.
  */
 struct counters {
-	struct perf_evlist *task, *cpus;
 	struct perf_evsel *faults[3];
-	struct perf_evsel *tlb[TLB_REASONS];
-	struct perf_evsel *tlb_remote;
-	struct perf_evsel *hw[4];
-	int ntlb, nhw, remote_reason;
+	struct perf_evsel *tlb[TLB_REASONS]; /* per task, sender side */
+	struct perf_evsel *recv[TLB_REASONS]; /* per CPU, receiver side */
+	struct perf_evsel *hw[HW_MAX];
+	struct perf_evlist *sampler; /* region faults, ring buffer */
+	uintptr_t lo, hi;
+	int ntlb, nhw;
 	char tlb_name[TLB_REASONS][32];
-	char hw_name[4][32];
-	char tlb_skip[160], hw_skip[160];
+	char hw_name[HW_MAX][48];
+	struct countset tlb_set, ev_set, hw_set;
+	char fault_skip[160];
 };
 
 struct counts {
-	uint64_t faults, faults_min, faults_maj;
-	struct kvset tlb; /* per reason name */
-	struct kvset hw;
-	const char *tlb_skip, *hw_skip; /* NULL when counted */
+	int64_t faults_task, faults_min, faults_maj; /* -1: not counted */
+	int64_t region_faults; /* -1: not counted, see region_skip */
+	char region_skip[160];
+	uint64_t samples_lost;
+	struct countset tlb; /* flushes, pages != 0 */
+	struct countset tlb_events; /* remote_send_ipi, remote_wrong_cpu */
+	struct countset hw;
 };
 
-/* Which tracefs reasons exist: parsed from the tracepoint's format. */
+/* The tracefs directory ($COWBENCH_TRACEFS, for tests). */
+const char *tracefs_dir(void);
+/* Which reasons tlb:tlb_flush has here, parsed from its format. */
 int tlb_reasons(char names[][32], int max, char *err, int errlen);
-int counters_open(struct counters *c, int writer_cpu);
+/*
+ * Open disabled.  region/pages: the range whose faults are attributed
+ * (NULL: none).  writer_cpu: receivers are counted on every other CPU.
+ */
+void counters_open(struct counters *c, const void *region, size_t pages,
+		   int writer_cpu);
 void counters_enable(struct counters *c);
 void counters_disable(struct counters *c);
-void counters_read(struct counters *c, struct counts *out);
+/*
+ * Read every count into out; mark, per page of the region, whether a fault
+ * hit its unit (unit_pages: a PMD mapping faults once for 512 pages) in
+ * faulted[i * stride]: 1, 0, or -1 when the samples are incomplete.
+ */
+void counters_read(struct counters *c, struct counts *out, size_t unit_pages,
+		   int8_t *faulted, size_t stride);
 void counters_close(struct counters *c);
-/* Why hardware events cannot be counted here, or NULL if they can. */
+/* Why hardware events cannot be counted at all here, or NULL. */
 const char *hw_probe(void);
 
 #endif

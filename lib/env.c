@@ -104,6 +104,34 @@ static void accelerator(char *out, int len)
 		snprintf(out, len, "%s", sig[0] ? sig : "unknown");
 }
 
+/* CAP_SYS_ADMIN in the effective set: without it pagemap hides PFNs. */
+static bool cap_sys_admin(void)
+{
+	char *st = slurp("/proc/self/status", NULL), *p;
+	bool yes = false;
+
+	p = st ? strstr(st, "\nCapEff:") : NULL;
+	if (p)
+		yes = strtoull(p + 8, NULL, 16) & (1ULL << 21);
+	free(st);
+	return yes;
+}
+
+/*
+ * Paravirtual remote TLB flush (KVM_FEATURE_PV_TLB_FLUSH, CPUID
+ * 0x40000001 EAX bit 9): a preempted vCPU is flushed later, with no IPI
+ * and no tracepoint, so remote flush counts are lower bounds.
+ */
+static bool pv_tlb_flush(const char *accel)
+{
+	unsigned int a, b, c, d;
+
+	if (strcmp(accel, "kvm"))
+		return false;
+	__cpuid(0x40000001, a, b, c, d);
+	return a & (1u << 9);
+}
+
 static void cmdline_policy(const char *cmdline, char *out, int len)
 {
 	const char *p = strstr(cmdline, "cow_policy=");
@@ -238,6 +266,8 @@ static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
 	cpu_model(buf, sizeof(buf));
 	jw_str(w, "cpu", buf);
 	jw_str(w, "accelerator", e->accel);
+	jw_bool(w, "pv_tlb_flush", pv_tlb_flush(e->accel));
+	jw_bool(w, "cap_sys_admin", cap_sys_admin());
 	jw_str(w, "topology", t->summary);
 	jw_i64(w, "writer_cpu", t->writer_cpu);
 	jw_i64(w, "other_cpu", t->other_cpu);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The harness: one pass of one scenario on one backing, in a supervised
- * process group.  It builds the sharing state the scenario describes, lets
- * the writer time (timing, sampled) or count (counting) its ops, lets the
- * other party observe, and classifies every written page (DESIGN.md §4).
+ * The page driver: one pass of one scenario on one backing, in a
+ * supervised process group.  One sequence for every sharing pattern
+ * (scenario.h); the parties meet through two pipes, and a MAP_SHARED area
+ * holds the record and the per-page view that the supervisor classifies.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,61 +15,109 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
-#include "counters.h"
+#include "knobs.h"
 #include "pagemap.h"
 #include "scenario.h"
+#include "supervise.h"
 #include "topo.h"
-#include "vmstat.h"
+#include "window.h"
 
 const char *const pass_names[PASS_NR] = { "timing", "sampled", "counting" };
 
-/* Shared between the supervisor, the pass process and its fork partner. */
+const struct share share_none = { .other = OTHER_NONE };
+const struct share share_parent_writes = { .other = OTHER_PROCESS };
+const struct share share_child_writes = { .other = OTHER_PROCESS,
+					  .child_writes = true };
+const struct share share_child_exits = { .other = OTHER_PROCESS,
+					 .other_leaves = true };
+
+#define PV_STRIDE (sizeof(struct page_view) / sizeof(uint64_t))
+_Static_assert(sizeof(struct page_view) % sizeof(uint64_t) == 0,
+	       "page views are read as arrays of 64-bit entries");
+
+/* Shared by the supervisor and both parties. */
 struct pass_shm {
 	struct record rec;
-	size_t pages;
-	uint64_t *pm_before, *pm_after, *fl_before;
-	uint8_t *saw;
-	size_t size;
+	struct kvset other_extra; /* the other party's, merged afterwards */
+	const struct pass_args *a;
+	size_t pages, size;
+	struct page_view pv[];
 };
 
-#define REASON(r, ...) snprintf((r)->reason, sizeof((r)->reason), __VA_ARGS__)
+/* The parties' meeting points: READY (other -> writer), DONE (back). */
+struct meet {
+	int ready[2], done[2];
+};
 
-/* Set the reason of a failed pass; returns -1 for 'return fail(...)'. */
-static int __printf(2, 3) fail(struct record *r, const char *fmt, ...)
+struct party {
+	struct sc sc;
+	struct pass_shm *s;
+	struct meet *m;
+};
+
+/* The first failure of a pass names it; later ones are consequences. */
+static int __printf(2, 3) fail(struct pass_shm *s, const char *fmt, ...)
 {
+	struct record *r = &s->rec;
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
-	va_end(ap);
+	if (r->status == ST_OK) {
+		r->status = ST_ERROR;
+		va_start(ap, fmt);
+		vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+		va_end(ap);
+	}
 	return -1;
+}
+
+/* A hook's verdict: 0 go on, >0 skip, <0 error; the reason into the record. */
+static int hook_result(struct pass_shm *s, int ret, const char *why)
+{
+	struct record *r = &s->rec;
+
+	if (!ret || r->status != ST_OK)
+		return ret;
+	r->status = ret > 0 ? ST_SKIP : ST_ERROR;
+	snprintf(r->reason, sizeof(r->reason), "%s", why);
+	return ret;
 }
 
 static struct pass_shm *shm_alloc(size_t pages)
 {
-	size_t size = sizeof(struct pass_shm) + pages * (3 * 8 + 1);
+	size_t size =
+		sizeof(struct pass_shm) + pages * sizeof(struct page_view);
 	struct pass_shm *s = mmap(NULL, size, PROT_READ | PROT_WRITE,
 				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	char *p;
 
 	if (s == MAP_FAILED)
 		return NULL;
 	record_init(&s->rec);
 	s->size = size;
 	s->pages = pages;
-	p = (char *)(s + 1);
-	s->pm_before = (uint64_t *)p;
-	s->pm_after = s->pm_before + pages;
-	s->fl_before = s->pm_after + pages;
-	s->saw = (uint8_t *)(s->fl_before + pages);
 	return s;
 }
 
-/* Writes after fork would COW the writer's own stack inside the window. */
+static void send_byte(int fd, char c)
+{
+	if (write(fd, &c, 1) != 1) {
+		/* the peer is gone: it will be reaped and reported */
+	}
+}
+
+/* 0 when the peer sent 'k'; -1 when it failed or went away. */
+static int recv_byte(int fd)
+{
+	char c = 0;
+
+	return read(fd, &c, 1) == 1 && c == 'k' ? 0 : -1;
+}
+
+/* ---- the window ---- */
+
+/* After fork the stack is write-protected: its COWs must not land inside. */
 static void __attribute__((noinline)) prefault_stack(void)
 {
 	volatile char pad[128 << 10];
@@ -76,6 +125,7 @@ static void __attribute__((noinline)) prefault_stack(void)
 
 	for (i = 0; i < sizeof(pad); i += PAGE_SZ)
 		pad[i] = 0;
+	pad[sizeof(pad) - 1] = 0; /* the top page, when pad is not aligned */
 }
 
 /* Not instrumented: a sanitizer's shadow reads would fault in the window. */
@@ -124,6 +174,7 @@ static void time_batched(struct sc *sc, struct record *r)
 	}
 	r->overhead_ns = cb_clock.pair_ns / sc->batch;
 	r->window_ns = clk_ns(total);
+	r->has_lat = true;
 }
 
 /* Distribution: one timestamp pair per op; its cost is recorded, not subtracted. */
@@ -143,216 +194,293 @@ static void time_each(struct sc *sc, struct record *r)
 	}
 	r->overhead_ns = cb_clock.pair_ns;
 	r->window_ns = clk_ns(total);
-}
-
-static void fill_counts(struct record *r, const struct counts *k)
-{
-	r->c.faults = k->faults;
-	r->c.faults_min = k->faults_min;
-	r->c.faults_maj = k->faults_maj;
-	r->c.tlb_flush = k->tlb;
-	r->c.hw = k->hw;
-	if (k->tlb_skip)
-		snprintf(r->c.tlb_skip, sizeof(r->c.tlb_skip), "%s",
-			 k->tlb_skip);
-	if (k->hw_skip)
-		snprintf(r->c.hw_skip, sizeof(r->c.hw_skip), "%s", k->hw_skip);
+	r->has_lat = true;
 }
 
 /* Ops with untimed work after them pause the counters around it. */
-static void count_ops(struct sc *sc, struct counters *c, uint64_t *ticks)
+static void count_ops(struct sc *sc, struct window *w, struct record *r)
 {
+	uint64_t ticks = 0, t0;
 	size_t i;
-	uint64_t t0;
 
 	if (!sc->ops->after_op) {
 		t0 = clk_now();
 		run_ops(sc, 0, sc->nops);
-		*ticks = clk_now() - t0;
-		return;
+		ticks = clk_now() - t0;
 	}
-	for (i = 0; i < sc->nops; i++) {
+	for (i = 0; sc->ops->after_op && i < sc->nops; i++) {
 		t0 = clk_now();
 		run_ops(sc, i, i + 1);
-		*ticks += clk_now() - t0;
-		counters_disable(c);
+		ticks += clk_now() - t0;
+		window_pause(w);
 		after_ops(sc, i, i + 1);
-		counters_enable(c);
+		window_resume(w);
 	}
+	r->window_ns = clk_ns(ticks);
+}
+
+static bool page_written(struct sc *sc, size_t i)
+{
+	return sc->ops->writes ? sc->ops->writes(sc, i) : i < sc->nops;
+}
+
+/* The writer's side of the page view, before the window. */
+static int view_before(struct sc *sc, struct pass_shm *s)
+{
+	struct page_view *pv = s->pv;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < s->pages; i++) {
+		pv[i].expect = sc->ops->expect_page ?
+				       sc->ops->expect_page(sc, i) :
+				       sc->ops->expect;
+		pv[i].written = page_written(sc, i);
+	}
+	ret = pagemap_snap(sc->buf, s->pages, &pv->w_before, &pv->w_flags,
+			   PV_STRIDE);
+	if (ret)
+		return fail(s, "pagemap/kpageflags of the writer: %s",
+			    strerror(-ret));
+	if (pagemap_hidden(&pv->w_before, s->pages, PV_STRIDE))
+		return fail(
+			s,
+			"pagemap shows PFN 0 for present pages: reading PFNs needs CAP_SYS_ADMIN");
+	return 0;
 }
 
 static int count(struct sc *sc, struct pass_shm *s)
 {
 	struct record *r = &s->rec;
-	struct vmsnap before, after;
-	struct counters c;
-	struct counts k;
-	uint64_t ticks = 0;
-	int pm = -1;
+	struct window w;
+	int ret;
 
-	if (!sc->ops->no_pagemap) {
-		pm = pagemap_open();
-		if (pm < 0)
-			return fail(r, "/proc/self/pagemap: %s", strerror(-pm));
-		memset(s->pm_after, 0, s->pages * 8);
-		if (pagemap_read(pm, sc->buf, s->pages, s->pm_before) ||
-		    kpageflags_read(s->pm_before, s->pages, s->fl_before))
-			return fail(
-				r,
-				"pagemap/kpageflags unreadable (root needed)");
-	}
-	if (counters_open(&c, sc->writer_cpu))
-		return fail(r, "perf_event_open: %s", strerror(errno));
-	vmsnap_take(&before);
-	counters_enable(&c);
-	count_ops(sc, &c, &ticks);
-	counters_disable(&c);
-	if (pm >= 0 && pagemap_read(pm, sc->buf, s->pages, s->pm_after))
-		return fail(r, "pagemap unreadable after the writes");
-	vmsnap_take(&after);
-	counters_read(&c, &k);
-	counters_close(&c);
-	if (pm >= 0)
-		close(pm);
-	fill_counts(r, &k);
-	r->window_ns = clk_ns(ticks);
-	vmsnap_delta(&before, &after, &r->c.vmstat, &r->c.tlb_ipis_received);
-	vmsnap_perturbed(&before, &after, r->window_ns, r->perturbed,
-			 sizeof(r->perturbed));
-	kv_set(&r->c.extra, "anon_huge_kb", smaps_anon_huge_kb(sc->buf));
-	if (sc->ops->extra)
-		sc->ops->extra(sc, &r->c.extra);
-	r->has_counts = true;
-	return 0;
-}
-
-static int verify(struct sc *sc, struct record *r)
-{
-	char why[200] = "";
-	int (*fn)(struct sc *, char *, int) = sc->bk->verify;
-
-	if (sc->ops->map)
-		return 0; /* a scenario that maps its own memory checks it there */
-	if (fn(sc, why, sizeof(why))) {
-		r->status = ST_SKIP;
-		REASON(r, "%s", why);
+	window_open(&w, true, s->pages ? sc->buf : NULL, s->pages,
+		    sc->writer_cpu);
+	if (s->pages && view_before(sc, s)) {
+		window_close(&w);
 		return -1;
 	}
+	window_arm(&w);
+	count_ops(sc, &w, r);
+	window_disarm(&w);
+	ret = s->pages ? pagemap_snap(sc->buf, s->pages, &s->pv->w_after,
+				      &s->pv->w_flags_after, PV_STRIDE) :
+			 0;
+	window_fill(&w, r, sc->bk->fault_pages, &s->pv->faulted,
+		    sizeof(struct page_view));
+	window_close(&w);
+	if (ret)
+		return fail(s, "pagemap after the writes: %s", strerror(-ret));
+	r->c.has_pages = s->pages > 0;
+	kv_set(&r->c.extra, "anon_huge_kb", smaps_anon_huge_kb(sc->buf));
 	return 0;
 }
 
 static int measure(struct sc *sc, struct pass_shm *s)
 {
 	struct record *r = &s->rec;
+	struct window w;
 
 	prefault_stack();
 	r->ops = sc->nops;
-	switch (sc->pass) {
-	case PASS_TIMING:
-		r->has_lat = true;
+	if (sc->pass == PASS_COUNTING)
+		return count(sc, s);
+	window_open(&w, false, NULL, 0, sc->writer_cpu);
+	window_arm(&w);
+	if (sc->pass == PASS_TIMING)
 		time_batched(sc, r);
-		break;
-	case PASS_SAMPLED:
-		r->has_lat = true;
+	else
 		time_each(sc, r);
-		break;
-	default:
-		if (count(sc, s))
-			return -1;
-		break;
-	}
-	if (sc->ops->populate == POP_NONE && verify(sc, r))
-		return 1;
-	if (sc->pass == PASS_COUNTING && sc->ops->observe)
-		sc->ops->observe(sc, s->saw);
+	window_disarm(&w);
+	window_fill(&w, r, 1, NULL, 0);
 	return 0;
 }
 
-/* The other party's view: which pages show the writer's byte. */
-static void observe_view(struct sc *sc, struct pass_shm *s)
+/* ---- the parties ---- */
+
+/* The default observer: a forked other party reads each page. */
+static void observe_bytes(struct sc *sc, struct pass_shm *s)
 {
 	volatile char *buf = sc->buf;
 	size_t i;
 
-	if (sc->pass != PASS_COUNTING || sc->ops->no_pagemap)
-		return;
 	for (i = 0; i < s->pages; i++)
-		s->saw[i] = buf[i * PAGE_SZ] == (char)WRITE_BYTE;
-	kv_set(&s->rec.c.extra, "observer_anon_huge_kb",
+		s->pv[i].other_saw = buf[i * PAGE_SZ] == (char)WRITE_BYTE;
+	kv_set(&s->other_extra, "observer_anon_huge_kb",
 	       smaps_anon_huge_kb(sc->buf));
 }
 
-static pid_t fork_on(int cpu)
+static void observe(struct sc *sc, struct pass_shm *s)
 {
-	pid_t pid = fork();
+	bool counting = sc->pass == PASS_COUNTING;
 
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		topo_pin(cpu);
-	}
-	return pid;
+	if (counting && sc->ops->observe)
+		sc->ops->observe(sc, sc->role, s->pv);
+	else if (counting && sc->role == ROLE_OTHER &&
+		 sc->ops->share->other == OTHER_PROCESS && s->pages)
+		observe_bytes(sc, s);
 }
 
-static int reap(pid_t pid, struct record *r)
+/* The other mapper's PFNs (a forked process has its own page table). */
+static int other_snap(struct sc *sc, struct pass_shm *s, uint64_t *dst)
+{
+	int ret;
+
+	if (sc->pass != PASS_COUNTING || !s->pages ||
+	    sc->ops->share->other != OTHER_PROCESS)
+		return 0;
+	ret = pagemap_snap(sc->buf, s->pages, dst, NULL, PV_STRIDE);
+	if (ret)
+		return fail(s, "pagemap of the other party: %s",
+			    strerror(-ret));
+	if (pagemap_hidden(dst, s->pages, PV_STRIDE))
+		return fail(
+			s,
+			"pagemap shows PFN 0 for present pages: reading PFNs needs CAP_SYS_ADMIN");
+	return 0;
+}
+
+static int other_main(struct party *p)
+{
+	struct sc *sc = &p->sc;
+	struct pass_shm *s = p->s;
+	char why[200] = "";
+	int ret = 0;
+
+	sc->role = ROLE_OTHER;
+	if (topo_pin(sc->other_cpu))
+		ret = fail(s, "cannot pin the other party to CPU %d",
+			   sc->other_cpu);
+	if (!ret && sc->ops->prepare)
+		ret = hook_result(
+			s, sc->ops->prepare(sc, ROLE_OTHER, why, sizeof(why)),
+			why);
+	if (!ret)
+		ret = other_snap(sc, s, &s->pv->o_before);
+	if (ret || sc->ops->share->other_leaves) {
+		send_byte(p->m->ready[1], ret ? 'e' : 'k');
+		return ret;
+	}
+	send_byte(p->m->ready[1], 'k');
+	if (recv_byte(p->m->done[0]))
+		return -1;
+	ret = other_snap(sc, s, &s->pv->o_after);
+	observe(sc, s);
+	if (sc->ops->cleanup)
+		sc->ops->cleanup(sc, ROLE_OTHER);
+	return ret;
+}
+
+static int writer_main(struct party *p)
+{
+	const struct backing_ops *bk = p->sc.bk->ops;
+	struct sc *sc = &p->sc;
+	struct pass_shm *s = p->s;
+	char why[200] = "";
+	int ret;
+
+	sc->role = ROLE_WRITER;
+	if (p->m && recv_byte(p->m->ready[0]))
+		return s->rec.status == ST_OK ?
+			       fail(s, "the other party failed to prepare") :
+			       -1;
+	ret = bk->after_share ?
+		      bk->after_share(sc, ROLE_WRITER, why, sizeof(why)) :
+		      0;
+	if (!ret && sc->ops->prepare)
+		ret = sc->ops->prepare(sc, ROLE_WRITER, why, sizeof(why));
+	if (hook_result(s, ret, why) || measure(sc, s)) {
+		if (p->m)
+			send_byte(p->m->done[1], 'e');
+		return s->rec.status == ST_SKIP ? 0 : -1;
+	}
+	if (p->m)
+		send_byte(p->m->done[1], 'k');
+	observe(sc, s);
+	if (sc->ops->populate == POP_NONE && !sc->ops->map &&
+	    hook_result(s, bk->verify(sc, why, sizeof(why)), why) < 0)
+		return -1;
+	if (sc->pass == PASS_COUNTING && sc->ops->extra)
+		sc->ops->extra(sc, &s->rec.c.extra);
+	if (sc->ops->cleanup)
+		sc->ops->cleanup(sc, ROLE_WRITER);
+	return 0;
+}
+
+static void *other_thread(void *arg)
+{
+	other_main(arg);
+	return NULL;
+}
+
+static int reap(struct pass_shm *s, pid_t pid)
 {
 	int st;
 
 	if (waitpid(pid, &st, 0) != pid)
-		return fail(r, "waitpid: %s", strerror(errno));
-	if (WIFEXITED(st) && WEXITSTATUS(st) <= 1)
-		return WEXITSTATUS(st) ? -1 : 0;
-	if (!r->reason[0])
-		REASON(r, "fork partner %s %d",
-		       WIFSIGNALED(st) ? "killed by signal" : "exited with",
-		       WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-	return -1;
-}
-
-static int share_and_measure(struct sc *sc, struct pass_shm *s)
-{
-	struct record *r = &s->rec;
-	int p[2], ret;
-	pid_t pid;
-	char c = 0;
-
-	switch (sc->ops->share) {
-	case SHARE_NONE:
-		return measure(sc, s);
-	case SHARE_CHILD_EXITED:
-		pid = fork_on(sc->other_cpu);
-		if (pid == 0)
-			_exit(0);
-		if (pid < 0 || reap(pid, r))
-			return -1;
-		return measure(sc, s);
-	case SHARE_CHILD_WRITES:
-		pid = fork_on(sc->writer_cpu);
-		if (pid == 0)
-			_exit(measure(sc, s) < 0 ? 1 : 0);
-		topo_pin(sc->other_cpu);
-		if (pid < 0 || reap(pid, r))
-			return -1;
-		observe_view(sc, s);
+		return fail(s, "waitpid: %s", strerror(errno));
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
-	case SHARE_PARENT_WRITES:
-		if (pipe(p))
-			return fail(r, "pipe: %s", strerror(errno));
-		pid = fork_on(sc->other_cpu);
-		if (pid == 0) {
-			close(p[1]);
-			if (read(p[0], &c, 1) == 1)
-				observe_view(sc, s);
-			_exit(0);
-		}
-		close(p[0]);
-		ret = pid < 0 ? -1 : measure(sc, s);
-		if (write(p[1], &c, 1) != 1)
-			ret = -1;
-		close(p[1]);
-		return pid < 0 || reap(pid, r) ? -1 : ret;
-	}
-	return -1;
+	if (WIFSIGNALED(st))
+		return fail(s, "the forked party was killed by signal %d",
+			    WTERMSIG(st));
+	return fail(s, "the forked party exited with status %d",
+		    WEXITSTATUS(st));
 }
+
+static int fork_parties(struct party *p)
+{
+	bool child_writes = p->sc.ops->share->child_writes;
+	pid_t pid = fork();
+	int ret;
+
+	if (pid < 0)
+		return fail(p->s, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit((child_writes ? writer_main(p) : other_main(p)) ? 1 : 0);
+	}
+	p->sc.other_pid = pid;
+	if (p->sc.ops->share->other_leaves) {
+		/* it leaves first: the writer starts once it is gone */
+		ret = reap(p->s, pid);
+		p->m = NULL;
+		return ret || p->s->rec.status != ST_OK ? -1 : writer_main(p);
+	}
+	/* the child's ends, so that a dead child reads as EOF, not a hang */
+	close(child_writes ? p->m->ready[0] : p->m->ready[1]);
+	close(child_writes ? p->m->done[1] : p->m->done[0]);
+	ret = child_writes ? other_main(p) : writer_main(p);
+	return reap(p->s, pid) || ret ? -1 : 0;
+}
+
+static int run_parties(struct party *p)
+{
+	struct meet m;
+	pthread_t t;
+	int ret;
+
+	if (p->sc.ops->share->other == OTHER_NONE)
+		return writer_main(p);
+	if (pipe(m.ready) || pipe(m.done))
+		return fail(p->s, "pipe: %s", strerror(errno));
+	p->m = &m;
+	if (p->sc.ops->share->other == OTHER_PROCESS)
+		return fork_parties(p);
+	if (pthread_create(&t, NULL, other_thread, p))
+		return fail(p->s, "pthread_create failed");
+	if (p->sc.ops->share->other_leaves) {
+		pthread_join(t, NULL);
+		p->m = NULL;
+		return p->s->rec.status != ST_OK ? -1 : writer_main(p);
+	}
+	ret = writer_main(p);
+	pthread_join(t, NULL);
+	return ret;
+}
+
+/* ---- set-up ---- */
 
 static void populate(struct sc *sc)
 {
@@ -386,224 +514,176 @@ size_t region_pages(const struct scenario_ops *ops, const struct kvset *params)
 	return (size_t)kv_get(params, "pages", 0);
 }
 
-/* The pass process: returns its exit status. */
-static int pass_main(const struct pass_args *a, struct pass_shm *s)
+static int populate_on(struct party *p)
 {
-	struct record *r = &s->rec;
-	struct sc sc = { .ops = a->ops,
-			 .bk = a->bk,
-			 .params = a->params,
-			 .pass = a->pass,
-			 .batch = a->batch,
-			 .writer_cpu = a->writer_cpu,
-			 .other_cpu = a->other_cpu,
-			 .workdir = a->workdir };
+	struct sc *sc = &p->sc;
+	int cpu = sc->ops->share->populate_on_other ? sc->other_cpu :
+						      sc->writer_cpu;
+
+	if (topo_pin(cpu))
+		return fail(p->s, "cannot pin to CPU %d", cpu);
+	populate(sc);
+	if (topo_pin(sc->writer_cpu))
+		return fail(p->s, "cannot pin to CPU %d", sc->writer_cpu);
+	return 0;
+}
+
+/* map -> populate -> after_populate -> verify -> init */
+static int build_region(struct party *p)
+{
+	const struct backing_ops *bk = p->sc.bk->ops;
+	struct sc *sc = &p->sc;
 	char why[200] = "";
 	int ret;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	topo_pin(a->writer_cpu);
-	sc.pages = region_pages(a->ops, a->params);
-	sc.len = sc.pages * PAGE_SZ;
-	sc.nops = a->ops->nops ? a->ops->nops(&sc) : sc.pages;
-	if (a->ops->batch)
-		sc.batch = a->ops->batch;
-	warm_up(sc.len);
-	ret = a->ops->map ? a->ops->map(&sc, why, sizeof(why)) :
-			    a->bk->map(&sc, why, sizeof(why));
-	if (ret) {
-		r->status = ret > 0 ? ST_SKIP : ST_ERROR;
-		REASON(r, "%s", why);
-		return ret > 0 ? 0 : 1;
-	}
-	populate(&sc);
-	if (a->ops->populate != POP_NONE && verify(&sc, r))
-		return 0;
-	ret = a->ops->init ? a->ops->init(&sc, why, sizeof(why)) : 0;
-	if (ret) {
-		r->status = ret > 0 ? ST_SKIP : ST_ERROR;
-		REASON(r, "%s", why);
-		return ret > 0 ? 0 : 1;
-	}
-	ret = share_and_measure(&sc, s);
-	if (a->ops->cleanup)
-		a->ops->cleanup(&sc);
-	if (ret < 0 && r->status == ST_OK) {
-		r->status = ST_ERROR;
-		if (!r->reason[0])
-			REASON(r, "the pass failed");
-	}
-	return ret < 0 ? 1 : 0;
+	ret = sc->ops->map ? sc->ops->map(sc, why, sizeof(why)) :
+			     bk->map(sc, why, sizeof(why));
+	if (hook_result(p->s, ret, why) || populate_on(p))
+		return -1;
+	ret = bk->after_populate ? bk->after_populate(sc, why, sizeof(why)) : 0;
+	if (!ret && sc->ops->populate != POP_NONE && !sc->ops->map)
+		ret = bk->verify(sc, why, sizeof(why));
+	if (!ret && sc->ops->init)
+		ret = sc->ops->init(sc, why, sizeof(why));
+	return hook_result(p->s, ret, why) ? -1 : 0;
 }
 
-static void classify_pages(const struct scenario_ops *ops, struct pass_shm *s)
+/*
+ * Test hook ($COWBENCH_TEST_PASS_KNOB=path=value): a knob changed inside a
+ * pass, to show that the supervisor undoes it after the pass.  The value
+ * the pass found is recorded, so a later pass shows whether it was undone.
+ */
+static void test_pass_knob(struct pass_shm *s)
 {
-	struct tally *t = &s->rec.c.t;
+	const char *spec = getenv("COWBENCH_TEST_PASS_KNOB");
+	char path[256], old[64];
+	const char *eq;
+
+	if (!spec || !(eq = strchr(spec, '=')))
+		return;
+	snprintf(path, sizeof(path), "%.*s", (int)(eq - spec), spec);
+	if (!knob_read(path, old, sizeof(old)))
+		kv_set(&s->rec.c.extra, "test_knob_found", atoll(old));
+	knob_set(path, eq + 1);
+}
+
+/* The pass process: its exit status. */
+static int pass_main(void *arg)
+{
+	struct pass_shm *s = arg;
+	const struct pass_args *a = s->a;
+	struct party p = { .s = s };
+	struct sc *sc = &p.sc;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_IGN); /* a party that is gone reads as EOF */
+	*sc = (struct sc){ .ops = a->ops,
+			   .bk = a->bk,
+			   .params = a->params,
+			   .pass = a->pass,
+			   .batch = a->ops->batch ? a->ops->batch : a->batch,
+			   .writer_cpu = a->writer_cpu,
+			   .other_cpu = a->other_cpu,
+			   .workdir = a->workdir };
+	sc->pages = region_pages(a->ops, a->params);
+	sc->len = sc->pages * PAGE_SZ;
+	sc->nops = a->ops->nops ? a->ops->nops(sc) : sc->pages;
+	if (topo_pin(a->writer_cpu))
+		return fail(s, "cannot pin to CPU %d", a->writer_cpu) ? 1 : 0;
+	test_pass_knob(s);
+	warm_up(sc->len);
+	if (build_region(&p))
+		return s->rec.status == ST_SKIP ? 0 : 1;
+	if (run_parties(&p))
+		return s->rec.status == ST_SKIP ? 0 : 1;
+	return 0;
+}
+
+/* ---- the supervisor's side ---- */
+
+static void verdict(struct record *r)
+{
+	const struct tally *t = &r->c.t;
+	uint64_t miss = t->classes[CLS_MISSED], wrong = t->classes[CLS_WRONG];
+	uint64_t odd = t->events[EV_UNEXPLAINED];
+
+	if (t->events[EV_MIGRATED] || t->events[EV_COLLAPSE])
+		snprintf(
+			r->perturbed, sizeof(r->perturbed),
+			"%llu page(s) migrated, %llu collapsed under the window",
+			(unsigned long long)t->events[EV_MIGRATED],
+			(unsigned long long)t->events[EV_COLLAPSE]);
+	if (r->status != ST_OK || !(miss || wrong || odd))
+		return;
+	r->status = ST_FAIL;
+	snprintf(
+		r->reason, sizeof(r->reason),
+		"%llu missed COW, %llu wrong COW, %llu outcome(s) the ground truth cannot explain",
+		(unsigned long long)miss, (unsigned long long)wrong,
+		(unsigned long long)odd);
+}
+
+static void classify_pages(struct pass_shm *s)
+{
+	struct record *r = &s->rec;
 	size_t i;
 
-	if (ops->no_pagemap || s->rec.status != ST_OK || !s->rec.has_counts)
+	if (!r->c.has_pages || r->status != ST_OK)
 		return;
 	for (i = 0; i < s->pages; i++)
-		classify_page(pagemap_outcome(s->pm_before[i], s->pm_after[i],
-					      s->fl_before[i]),
-			      ops->expect, s->saw[i], false, t);
-	if (t->unexplained && !s->rec.perturbed[0])
-		snprintf(s->rec.perturbed, sizeof(s->rec.perturbed),
-			 "%llu page outcome(s) the expectation cannot explain",
-			 (unsigned long long)t->unexplained);
+		classify_page(&s->pv[i], &r->c.t);
+	verdict(r);
 }
 
-enum wait_result { W_DONE, W_TIMEOUT, W_SIGNAL };
-
-static enum wait_result supervise(pid_t pid, int timeout_s, int *st, int *sig)
+static void end_reason(struct record *r, const struct sv_result *res,
+		       int timeout_s)
 {
-	uint64_t deadline = mono_ns() + (uint64_t)timeout_s * 1000000000ULL;
-	sigset_t set;
+	int st = res->status;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	for (;;) {
-		uint64_t now = mono_ns(), left;
-		struct timespec ts;
-		int s;
-
-		if (waitpid(pid, st, WNOHANG) == pid)
-			return W_DONE;
-		if (now >= deadline)
-			return W_TIMEOUT;
-		left = deadline - now;
-		ts.tv_sec = left / 1000000000ULL;
-		ts.tv_nsec = left % 1000000000ULL;
-		s = sigtimedwait(&set, NULL, &ts);
-		if (s == SIGINT || s == SIGTERM || s == SIGHUP) {
-			*sig = s;
-			return W_SIGNAL;
-		}
-	}
-}
-
-/* Kill what is left of the pass's process group and reap it. */
-static void kill_group(pid_t pgid)
-{
-	kill(-pgid, SIGKILL);
-	while (waitpid(-pgid, NULL, 0) > 0)
-		;
-}
-
-static void exit_reason(struct record *r, int st)
-{
-	if (WIFSIGNALED(st)) {
+	if (res->end == SV_TIMEOUT) {
+		r->status = ST_TIMEOUT;
+		snprintf(r->reason, sizeof(r->reason), "no result within %d s",
+			 timeout_s);
+	} else if (res->end == SV_NOFORK) {
 		r->status = ST_ERROR;
-		REASON(r, "pass process killed by signal %d (%s)", WTERMSIG(st),
-		       strsignal(WTERMSIG(st)));
-	} else if (WEXITSTATUS(st) && r->status == ST_OK) {
+		snprintf(r->reason, sizeof(r->reason), "fork: %s",
+			 strerror(res->err));
+	} else if (res->end == SV_EXITED && WIFSIGNALED(st)) {
 		r->status = ST_ERROR;
-		REASON(r, "pass process exited with status %d",
-		       WEXITSTATUS(st));
+		snprintf(r->reason, sizeof(r->reason),
+			 "pass process killed by signal %d (%s)", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)));
+	} else if (res->end == SV_EXITED && WEXITSTATUS(st) &&
+		   r->status == ST_OK) {
+		r->status = ST_ERROR;
+		snprintf(r->reason, sizeof(r->reason),
+			 "pass process exited with status %d", WEXITSTATUS(st));
 	}
 }
 
 int harness_run_pass(const struct pass_args *a, struct record *rec)
 {
-	size_t pages = a->ops->no_pagemap ? 0 : region_pages(a->ops, a->params);
+	size_t pages = a->ops->no_pagemap || a->pass != PASS_COUNTING ?
+			       0 :
+			       region_pages(a->ops, a->params);
 	struct pass_shm *s = shm_alloc(pages);
-	int st = 0, sig = 0;
-	sigset_t old;
-	pid_t pid;
+	struct sv_result res;
+	int i;
 
 	if (!s) {
 		rec->status = ST_ERROR;
-		REASON(rec, "mmap of the result area: %s", strerror(errno));
+		snprintf(rec->reason, sizeof(rec->reason),
+			 "mmap of the result area: %s", strerror(errno));
 		return 0;
 	}
-	pid = fork();
-	if (pid == 0) {
-		setpgid(0, 0);
-		sigemptyset(&old);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		/* not the supervisor's handlers: they restore the knobs */
-		for (sig = 1; sig < NSIG; sig++)
-			signal(sig, SIG_DFL);
-		_exit(pass_main(a, s));
-	}
-	if (pid > 0)
-		setpgid(pid, pid);
-	switch (pid < 0 ? W_DONE : supervise(pid, a->timeout_s, &st, &sig)) {
-	case W_DONE:
-		if (pid < 0) {
-			s->rec.status = ST_ERROR;
-			REASON(&s->rec, "fork: %s", strerror(errno));
-		} else {
-			exit_reason(&s->rec, st);
-		}
-		break;
-	case W_TIMEOUT:
-		s->rec.status = ST_TIMEOUT;
-		REASON(&s->rec, "no result within %d s", a->timeout_s);
-		break;
-	case W_SIGNAL:
-		break;
-	}
-	if (pid > 0)
-		kill_group(pid);
-	classify_pages(a->ops, s);
+	s->a = a;
+	supervise(pass_main, s, a->timeout_s, &res);
+	end_reason(&s->rec, &res, a->timeout_s);
+	for (i = 0; i < s->other_extra.n; i++)
+		kv_set(&s->rec.c.extra, s->other_extra.kv[i].key,
+		       s->other_extra.kv[i].val);
+	classify_pages(s);
 	*rec = s->rec;
 	munmap(s, s->size);
-	return sig;
-}
-
-/* ---- helpers shared by backings and scenarios ---- */
-
-int map_anon(struct sc *sc, int advice, char *why, int len)
-{
-	size_t span = sc->len + PMD_SZ;
-	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	char *al;
-
-	if (p == MAP_FAILED) {
-		snprintf(why, len, "mmap %zu bytes: %s", sc->len,
-			 strerror(errno));
-		return -1;
-	}
-	/* 2 MiB aligned, whatever the backing: the same layout for both. */
-	al = (char *)(((uintptr_t)p + PMD_SZ - 1) & ~(PMD_SZ - 1));
-	if (al > p)
-		munmap(p, al - p);
-	if (p + span > al + sc->len)
-		munmap(al + sc->len, p + span - (al + sc->len));
-	if (madvise(al, sc->len, advice)) {
-		snprintf(why, len, "madvise: %s", strerror(errno));
-		return -1;
-	}
-	sc->buf = al;
-	return 0;
-}
-
-int64_t smaps_anon_huge_kb(const void *addr)
-{
-	char *text = slurp("/proc/self/smaps", NULL), *p, *line;
-	uintptr_t a = (uintptr_t)addr;
-	int64_t kb = -1;
-	int in = 0;
-
-	for (p = text; p && *p; p = line) {
-		unsigned long lo, hi;
-
-		line = strchr(p, '\n');
-		line = line ? line + 1 : NULL;
-		if (sscanf(p, "%lx-%lx ", &lo, &hi) == 2) {
-			in = a >= lo && a < hi;
-			continue;
-		}
-		if (in && !strncmp(p, "AnonHugePages:", 14)) {
-			kb = strtoll(p + 14, NULL, 10);
-			break;
-		}
-	}
-	free(text);
-	return kb;
+	return res.end == SV_SIGNAL ? res.sig : 0;
 }

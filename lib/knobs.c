@@ -5,27 +5,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
+#include <sys/swap.h>
 #include <unistd.h>
 
 #include "knobs.h"
 #include "util.h"
 
-#define MAX_KNOBS 64
+#define MAX_SEEN 256
 #define VAL_LEN 128
 
-/* Fixed arrays: the restore path runs in signal handlers. */
-static struct saved {
+/*
+ * The paths this process saved, so that a second change keeps the first
+ * original.  Fixed arrays: parts of this run in signal handlers.
+ */
+static struct seen {
 	char path[256];
-	char old[VAL_LEN];
-	int is_mount;
-} saved[MAX_KNOBS];
-static volatile int nsaved;
+	off_t off;
+	pid_t pid;
+} seen[MAX_SEEN];
+static int nseen;
 static char state_path[256];
-static int state_fd = -1;
-static pid_t owner; /* forked children inherit the table, not the duty */
+static int state_fd = -1, lock_fd = -1;
+static pid_t owner; /* forked children inherit the file, not the duty */
+static char restore_buf[1 << 16];
 
 const char *knobs_state_path(void)
 {
@@ -35,6 +40,72 @@ const char *knobs_state_path(void)
 		snprintf(state_path, sizeof(state_path), "%s",
 			 env && *env ? env : "/run/cowbench/knobs.state");
 	return state_path;
+}
+
+static void lock_path(char *buf, int len)
+{
+	snprintf(buf, len, "%s.lock", knobs_state_path());
+}
+
+static void make_dir(void)
+{
+	char dir[256], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", knobs_state_path());
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+}
+
+static int read_pid(int fd)
+{
+	char buf[32] = "";
+
+	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
+		return -1;
+	return atoi(buf) > 0 ? atoi(buf) : -1;
+}
+
+int knobs_lock(void)
+{
+	char path[300], line[32];
+	int fd, n;
+
+	make_dir();
+	lock_path(path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		n = errno == EWOULDBLOCK ? read_pid(fd) : -errno;
+		close(fd);
+		return n;
+	}
+	n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, line, n, 0) != n) {
+		close(fd);
+		return -errno;
+	}
+	lock_fd = fd;
+	owner = getpid();
+	return 0;
+}
+
+int knobs_lock_holder(void)
+{
+	char path[300];
+	int fd, pid = 0;
+
+	lock_path(path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK)
+		pid = read_pid(fd);
+	close(fd);
+	return pid;
 }
 
 int knob_read(const char *path, char *buf, int len)
@@ -58,65 +129,50 @@ int knob_read(const char *path, char *buf, int len)
 
 static int state_open(void)
 {
-	const char *p = knobs_state_path();
-	char dir[256], *slash, line[64];
-
 	if (state_fd >= 0)
 		return 0;
-	snprintf(dir, sizeof(dir), "%s", p);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0755);
-	}
-	state_fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (state_fd < 0)
-		return -errno;
-	snprintf(line, sizeof(line), "pid\t%d\n", (int)getpid());
-	if (write(state_fd, line, strlen(line)) < 0)
-		return -errno;
-	return 0;
+	make_dir();
+	state_fd = open(knobs_state_path(),
+			O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	return state_fd < 0 ? -errno : 0;
 }
 
-static int state_append(const char *kind, const char *path, const char *old)
+/*
+ * Saved by this very process: a pass process that changes a knob the run
+ * had changed before saves the run's value again, so that undoing the
+ * pass puts back the run's value, not the machine's original.
+ */
+static struct seen *find_seen(const char *path)
 {
-	char line[512];
-	int n, ret = state_open();
-
-	if (ret)
-		return ret;
-	n = snprintf(line, sizeof(line), "%s\t%s\t%s\n", kind, path, old);
-	if (write(state_fd, line, n) != n || fsync(state_fd))
-		return -errno;
-	return 0;
-}
-
-static struct saved *find_saved(const char *path)
-{
+	pid_t me = getpid();
 	int i;
 
-	for (i = 0; i < nsaved; i++)
-		if (!strcmp(saved[i].path, path))
-			return &saved[i];
+	for (i = 0; i < nseen; i++)
+		if (seen[i].pid == me && !strcmp(seen[i].path, path))
+			return &seen[i];
 	return NULL;
 }
 
-static int save(const char *kind, const char *path, const char *old)
+/* Append what undoes a change, before the change is made. */
+static int save(const char *kind, const char *path, const char *undo)
 {
-	struct saved *s;
-	int ret;
+	char line[512];
+	int n, ret = state_open();
+	off_t off;
 
-	if (nsaved == MAX_KNOBS)
-		return -ENOSPC;
-	ret = state_append(kind, path, old);
 	if (ret)
 		return ret;
-	s = &saved[nsaved];
-	snprintf(s->path, sizeof(s->path), "%s", path);
-	snprintf(s->old, sizeof(s->old), "%s", old);
-	s->is_mount = !strcmp(kind, "mount");
-	owner = getpid();
-	nsaved++;
+	if (nseen == MAX_SEEN)
+		die(1, "internal limit: more than %d knobs", MAX_SEEN);
+	off = lseek(state_fd, 0, SEEK_END);
+	n = snprintf(line, sizeof(line), "%s\t%s\t%s\n", kind, path, undo);
+	if (n >= (int)sizeof(line))
+		return -ENAMETOOLONG;
+	if (write(state_fd, line, n) != n || fsync(state_fd))
+		return -errno;
+	snprintf(seen[nseen].path, sizeof(seen[0].path), "%s", path);
+	seen[nseen].pid = getpid();
+	seen[nseen++].off = off;
 	return 0;
 }
 
@@ -125,7 +181,7 @@ int knob_set(const char *path, const char *val)
 	char old[VAL_LEN];
 	int ret;
 
-	if (!find_saved(path)) {
+	if (!find_seen(path)) {
 		ret = knob_read(path, old, sizeof(old));
 		if (ret)
 			return ret;
@@ -161,72 +217,200 @@ int knob_mount(const char *fstype, const char *target)
 	return mount("nodev", target, fstype, 0, NULL) ? -errno : 0;
 }
 
-static void restore_one(const char *kind, const char *path, const char *old)
+int knob_swapon(const char *path)
 {
-	if (!strcmp(kind, "mount")) {
-		umount2(path, MNT_DETACH);
-		return;
+	int ret = save("swapon", path, "-");
+
+	if (ret)
+		return ret;
+	return swapon(path, 0) ? -errno : 0;
+}
+
+int knob_unlink_later(const char *path)
+{
+	return save("unlink", path, "-");
+}
+
+/* A zram device with no disksize, or a new one from hot_add. */
+static int zram_free_device(void)
+{
+	char path[96], buf[32];
+	int i, ret;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", i);
+		if (read_text(path, buf, sizeof(buf)) > 0 && atoll(buf) == 0)
+			return i;
 	}
-	/* open/write/close only: async-signal-safe */
+	if (read_text("/sys/class/zram-control/hot_add", buf, sizeof(buf)) <= 0)
+		return -ENODEV;
+	i = atoi(buf);
+	snprintf(buf, sizeof(buf), "%d", i);
+	ret = save("zram_remove", "/sys/class/zram-control/hot_remove", buf);
+	return ret ? ret : i;
+}
+
+int knob_zram(uint64_t disksize, char *dev, int len)
+{
+	char path[96], size[32];
+	int n = zram_free_device(), ret;
+
+	if (n < 0)
+		return n;
+	snprintf(path, sizeof(path), "/sys/block/zram%d/reset", n);
+	ret = save("zram", path, "1");
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", n);
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)disksize);
+	ret = write_text(path, size);
+	if (ret)
+		return ret;
+	snprintf(dev, len, "/dev/zram%d", n);
+	return swap_format(dev, disksize);
+}
+
+int swap_format(const char *path, uint64_t size)
+{
+	uint32_t hdr[3] = { 1, (uint32_t)(size / PAGE_SZ - 1), 0 };
+	char page[PAGE_SZ];
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(page, 0, sizeof(page));
+	/* version, last page, bad pages after the 1 KiB boot block */
+	memcpy(page + 1024, hdr, sizeof(hdr));
+	memcpy(page + PAGE_SZ - 10, "SWAPSPACE2", 10);
+	if (pwrite(fd, page, PAGE_SZ, 0) != PAGE_SZ || fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* ---- undoing: open/write/close, swapoff, umount, unlink only ---- */
+
+static void put(const char *path, const char *val, size_t len)
+{
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 
-	if (fd >= 0) {
-		if (write(fd, old, strlen(old)) < 0) {
-			/* nothing more can be done from here */
-		}
-		close(fd);
+	if (fd < 0)
+		return;
+	if (write(fd, val, len) < 0) {
+		/* nothing more can be done from here */
 	}
+	close(fd);
+}
+
+static void undo_one(char *kind, char *path, char *val)
+{
+	if (!strcmp(kind, "mount"))
+		umount2(path, MNT_DETACH);
+	else if (!strcmp(kind, "swapon"))
+		swapoff(path);
+	else if (!strcmp(kind, "unlink"))
+		unlink(path);
+	else if (!strcmp(kind, "knob") || !strcmp(kind, "zram") ||
+		 !strcmp(kind, "zram_remove"))
+		put(path, val, strlen(val));
+}
+
+/* Split "kind\tpath\tval" in place; 0 if the line has all three. */
+static int split_line(char *line, char **kind, char **path, char **val)
+{
+	char *t1 = strchr(line, '\t'), *t2;
+
+	if (!t1)
+		return -1;
+	t2 = strchr(t1 + 1, '\t');
+	if (!t2)
+		return -1;
+	*t1 = *t2 = '\0';
+	*kind = line;
+	*path = t1 + 1;
+	*val = t2 + 1;
+	return 0;
+}
+
+/* Undo the lines of buf[0, len), newest first; the number undone. */
+static int undo_lines(char *buf, size_t len)
+{
+	char *kind, *path, *val;
+	int n = 0;
+
+	while (len) {
+		size_t start;
+
+		buf[--len] = '\0'; /* the newline that ends the last line */
+		for (start = len; start && buf[start - 1] != '\n'; start--)
+			;
+		if (!split_line(buf + start, &kind, &path, &val)) {
+			undo_one(kind, path, val);
+			n++;
+		}
+		len = start;
+	}
+	return n;
+}
+
+/* Read [from, end) of the state file into restore_buf; its length. */
+static size_t read_from(int fd, off_t from)
+{
+	ssize_t r;
+	size_t len = 0;
+
+	while (len < sizeof(restore_buf) - 1 &&
+	       (r = pread(fd, restore_buf + len, sizeof(restore_buf) - 1 - len,
+			  from + len)) > 0)
+		len += r;
+	while (len && restore_buf[len - 1] != '\n')
+		len--; /* a torn last line was never acted on */
+	return len;
+}
+
+off_t knobs_mark(void)
+{
+	if (state_open())
+		return 0;
+	return lseek(state_fd, 0, SEEK_END);
+}
+
+void knobs_restore_since(off_t mark)
+{
+	int fd = open(knobs_state_path(), O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	undo_lines(restore_buf, read_from(fd, mark));
+	if (ftruncate(fd, mark)) {
+		/* the entries stay: a later restore undoes them again */
+	}
+	close(fd);
+	while (nseen && seen[nseen - 1].off >= mark)
+		nseen--;
 }
 
 void knobs_restore(void)
 {
-	int i, n = nsaved;
-
-	if (n && getpid() != owner)
+	if (!owner || getpid() != owner)
 		return;
-	nsaved = 0;
-	for (i = n - 1; i >= 0; i--)
-		restore_one(saved[i].is_mount ? "mount" : "knob", saved[i].path,
-			    saved[i].old);
+	knobs_restore_since(0);
+	unlink(knobs_state_path());
 	if (state_fd >= 0) {
 		close(state_fd);
 		state_fd = -1;
 	}
-	if (n)
-		unlink(knobs_state_path());
+	nseen = 0;
 }
 
-int knobs_restore_file(const char *path, int force)
+int knobs_restore_file(const char *path)
 {
-	char *text = slurp(path, NULL), *line, *save_ptr = NULL;
-	char *lines[MAX_KNOBS * 2];
-	int n = 0, i, pid = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), n;
 
-	if (!text)
+	if (fd < 0)
 		return 0;
-	if (sscanf(text, "pid\t%d", &pid) == 1 && pid != getpid() && !force &&
-	    (kill(pid, 0) == 0 || errno == EPERM)) {
-		free(text);
-		return -1;
-	}
-	for (line = strtok_r(text, "\n", &save_ptr);
-	     line && n < (int)ARRAY_SIZE(lines);
-	     line = strtok_r(NULL, "\n", &save_ptr))
-		lines[n++] = line;
-	/* Reverse order: the first saved value of a path is its original. */
-	for (i = n - 1; i >= 0; i--) {
-		char *kind = lines[i], *p = strchr(kind, '\t'), *old;
-
-		if (!p)
-			continue;
-		*p++ = '\0';
-		old = strchr(p, '\t');
-		if (!old || !strcmp(kind, "pid"))
-			continue;
-		*old++ = '\0';
-		restore_one(kind, p, old);
-	}
-	free(text);
+	n = undo_lines(restore_buf, read_from(fd, 0));
+	close(fd);
 	unlink(path);
-	return n > 0 ? n - 1 : 0;
+	return n;
 }

@@ -49,17 +49,51 @@ int kpageflags_read(const uint64_t *pm, size_t pages, uint64_t *flags)
 	return 0;
 }
 
-enum pg_outcome pagemap_outcome(uint64_t before, uint64_t after,
-				uint64_t flags_before)
+static int flags_of(int kfd, uint64_t e, uint64_t *flags)
 {
-	if (!(after & PM_PRESENT)) {
-		if (before & PM_PRESENT)
-			return PG_GONE;
-		return PG_UNTOUCHED;
+	*flags = 0;
+	if (!(e & PM_PRESENT) || !PM_PFN(e))
+		return 0;
+	return pread(kfd, flags, 8, PM_PFN(e) * 8) == 8 ? 0 : -EIO;
+}
+
+int pagemap_snap(const void *addr, size_t pages, uint64_t *out, uint64_t *flags,
+		 size_t stride)
+{
+	uint64_t chunk[512];
+	int fd = pagemap_open(), kfd = -1, ret = 0;
+	size_t i, j, n;
+
+	if (fd < 0)
+		return fd;
+	if (flags) {
+		kfd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+		if (kfd < 0)
+			ret = -errno;
 	}
-	if (before & PM_SWAP)
-		return PG_SWAPIN;
-	if (!(before & PM_PRESENT) || (flags_before & KPF_ZERO_PAGE))
-		return PG_POPULATE;
-	return PM_PFN(before) == PM_PFN(after) ? PG_SAME : PG_COPY;
+	for (i = 0; !ret && i < pages; i += n) {
+		n = pages - i < 512 ? pages - i : 512;
+		ret = pagemap_read(fd, (const char *)addr + i * PAGE_SZ, n,
+				   chunk);
+		for (j = 0; !ret && j < n; j++) {
+			out[(i + j) * stride] = chunk[j];
+			if (flags)
+				ret = flags_of(kfd, chunk[j],
+					       &flags[(i + j) * stride]);
+		}
+	}
+	if (kfd >= 0)
+		close(kfd);
+	close(fd);
+	return ret;
+}
+
+int pagemap_hidden(const uint64_t *pm, size_t pages, size_t stride)
+{
+	size_t i;
+
+	for (i = 0; i < pages; i++)
+		if ((pm[i * stride] & PM_PRESENT) && !PM_PFN(pm[i * stride]))
+			return 1;
+	return 0;
 }

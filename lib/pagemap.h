@@ -29,18 +29,18 @@ int pagemap_read(int fd, const void *addr, size_t pages, uint64_t *out);
 /* kpageflags of each present entry's PFN (0 for absent ones). */
 int kpageflags_read(const uint64_t *pm, size_t pages, uint64_t *flags);
 
-/* What happened to one page between two snapshots around a write. */
-enum pg_outcome {
-	PG_UNTOUCHED, /* absent before and after */
-	PG_POPULATE, /* first touch, or the zero page replaced */
-	PG_COPY, /* another PFN: copied */
-	PG_SAME, /* same PFN: reused (written in place) */
-	PG_SWAPIN, /* was a swap entry, now present */
-	PG_GONE, /* present before, absent after */
-	PG_NR
-};
-
-enum pg_outcome pagemap_outcome(uint64_t before, uint64_t after,
-				uint64_t flags_before);
+/*
+ * Snapshot [addr, addr + pages * 4K): each entry into out[i * stride] and,
+ * when flags is not NULL, the kpageflags of its PFN into flags[i * stride]
+ * (strides in uint64_t, so that a caller can fill an array of structs).
+ * Opens this process's own pagemap.  0, or -errno.
+ */
+int pagemap_snap(const void *addr, size_t pages, uint64_t *out, uint64_t *flags,
+		 size_t stride);
+/*
+ * A present entry with PFN 0: without CAP_SYS_ADMIN the kernel hides PFNs,
+ * and no PFN comparison means anything.
+ */
+int pagemap_hidden(const uint64_t *pm, size_t pages, size_t stride);
 
 #endif

@@ -9,13 +9,23 @@
 #include "json.h"
 #include "result.h"
 
-const char *const rec_status_names[ST_NR] = { "ok", "skip", "error",
-					      "timeout" };
+const char *const rec_status_names[ST_NR] = { "ok", "skip", "error", "timeout",
+					      "fail" };
 
 void record_init(struct record *r)
 {
 	memset(r, 0, sizeof(*r));
 	hist_init(&r->lat);
+	r->c.faults = r->c.faults_task = r->c.faults_min = r->c.faults_maj = -1;
+	r->c.tlb_ipis_received = -1;
+}
+
+bool record_failed(const struct record *r)
+{
+	return r->status == ST_FAIL ||
+	       (r->has_counts && r->c.has_pages &&
+		(r->c.t.classes[CLS_MISSED] || r->c.t.classes[CLS_WRONG] ||
+		 r->c.t.events[EV_UNEXPLAINED]));
 }
 
 static void kv_json(struct jw *w, const char *key, const struct kvset *s)
@@ -45,41 +55,64 @@ static void latency_json(struct jw *w, const struct record *r)
 	free(h);
 }
 
-static void counts_json(struct jw *w, const struct rec_counts *c)
+/* Numbers, then "skipped": a string for the whole set or {key: why}. */
+static void countset_json(struct jw *w, const char *key,
+			  const struct countset *s)
 {
 	int i;
 
-	jw_open(w, "counts", '{');
-	jw_u64(w, "faults", c->faults);
-	jw_u64(w, "faults_min", c->faults_min);
-	jw_u64(w, "faults_maj", c->faults_maj);
-	jw_u64(w, "copies", c->t.copies);
-	jw_u64(w, "reuses", c->t.reuses);
+	jw_open(w, key, '{');
+	for (i = 0; !s->skip[0] && i < s->v.n; i++)
+		jw_i64(w, s->v.kv[i].key, s->v.kv[i].val);
+	if (s->skip[0]) {
+		jw_str(w, "skipped", s->skip);
+	} else if (s->nskip) {
+		jw_open(w, "skipped", '{');
+		for (i = 0; i < s->nskip; i++)
+			jw_str(w, s->skipped[i].key, s->skipped[i].why);
+		jw_close(w, '}');
+	}
+	jw_close(w, '}');
+}
+
+static void opt_i64(struct jw *w, const char *key, int64_t v)
+{
+	if (v >= 0)
+		jw_i64(w, key, v);
+}
+
+static void pages_json(struct jw *w, const struct tally *t)
+{
+	int i;
+
+	jw_u64(w, "copies", t->copies);
+	jw_u64(w, "reuses", t->reuses);
 	jw_open(w, "classes", '{');
 	for (i = 0; i < NCLASS; i++)
-		jw_u64(w, cow_class_names[i], c->t.classes[i]);
+		jw_u64(w, cow_class_names[i], t->classes[i]);
 	jw_close(w, '}');
 	jw_open(w, "events", '{');
-	jw_u64(w, "populate", c->t.populate);
-	jw_u64(w, "swapin", c->t.swapin);
-	jw_u64(w, "unexplained", c->t.unexplained);
+	for (i = 0; i < NEVENT; i++)
+		jw_u64(w, pg_event_names[i], t->events[i]);
 	jw_close(w, '}');
-	if (c->tlb_skip[0]) {
-		jw_open(w, "tlb_flush", '{');
-		jw_str(w, "skipped", c->tlb_skip);
-		jw_close(w, '}');
-	} else {
-		kv_json(w, "tlb_flush", &c->tlb_flush);
-	}
-	jw_i64(w, "tlb_ipis_received", c->tlb_ipis_received);
+}
+
+static void counts_json(struct jw *w, const struct rec_counts *c)
+{
+	jw_open(w, "counts", '{');
+	opt_i64(w, "faults", c->faults);
+	if (c->faults < 0 && c->faults_skip[0])
+		jw_str(w, "faults_skipped", c->faults_skip);
+	opt_i64(w, "faults_task", c->faults_task);
+	opt_i64(w, "faults_min", c->faults_min);
+	opt_i64(w, "faults_maj", c->faults_maj);
+	if (c->has_pages)
+		pages_json(w, &c->t);
+	countset_json(w, "tlb_flush", &c->tlb_flush);
+	countset_json(w, "tlb_events", &c->tlb_events);
+	opt_i64(w, "tlb_ipis_received", c->tlb_ipis_received);
 	kv_json(w, "vmstat", &c->vmstat);
-	if (c->hw_skip[0]) {
-		jw_open(w, "hw", '{');
-		jw_str(w, "skipped", c->hw_skip);
-		jw_close(w, '}');
-	} else {
-		kv_json(w, "hw", &c->hw);
-	}
+	countset_json(w, "hw", &c->hw);
 	kv_json(w, "extra", &c->extra);
 	jw_close(w, '}');
 }
@@ -108,6 +141,8 @@ char *record_json(const struct record *r)
 		jw_dbl(&w, "window_ns", r->window_ns);
 	if (r->has_counts)
 		counts_json(&w, &r->c);
+	if (r->screen.n)
+		kv_json(&w, "screen", &r->screen);
 	if (r->perturbed[0])
 		jw_str(&w, "perturbed", r->perturbed);
 	jw_str(&w, "env", r->env);
@@ -139,32 +174,52 @@ static void kv_parse(const struct jval *obj, struct kvset *s)
 			kv_set(s, obj->keys[i], (int64_t)obj->items[i].num);
 }
 
-static void counts_parse(const struct jval *c, struct rec_counts *o)
+static void countset_parse(const struct jval *obj, struct countset *s)
 {
-	int i;
-	char path[64];
+	const struct jval *sk = json_get(obj, "skipped");
+	size_t i;
 
-	o->faults = json_num(c, "faults", 0);
-	o->faults_min = json_num(c, "faults_min", 0);
-	o->faults_maj = json_num(c, "faults_maj", 0);
-	o->t.copies = json_num(c, "copies", 0);
-	o->t.reuses = json_num(c, "reuses", 0);
+	kv_parse(obj, &s->v);
+	if (sk && sk->t == J_STR)
+		snprintf(s->skip, sizeof(s->skip), "%s", sk->str);
+	for (i = 0; sk && sk->t == J_OBJ && i < sk->n && i < SKIP_MAX; i++)
+		if (sk->items[i].t == J_STR)
+			cs_skip_key(s, sk->keys[i], "%s", sk->items[i].str);
+}
+
+static void pages_parse(const struct jval *c, struct tally *t)
+{
+	char path[64];
+	int i;
+
+	t->copies = json_num(c, "copies", 0);
+	t->reuses = json_num(c, "reuses", 0);
 	for (i = 0; i < NCLASS; i++) {
 		snprintf(path, sizeof(path), "classes.%s", cow_class_names[i]);
-		o->t.classes[i] = json_num(c, path, 0);
+		t->classes[i] = json_num(c, path, 0);
 	}
-	o->t.populate = json_num(c, "events.populate", 0);
-	o->t.swapin = json_num(c, "events.swapin", 0);
-	o->t.unexplained = json_num(c, "events.unexplained", 0);
-	if (str_field(c, "tlb_flush.skipped", o->tlb_skip, sizeof(o->tlb_skip),
-		      0) ||
-	    !o->tlb_skip[0])
-		kv_parse(json_get(c, "tlb_flush"), &o->tlb_flush);
-	o->tlb_ipis_received = json_num(c, "tlb_ipis_received", 0);
+	for (i = 0; i < NEVENT; i++) {
+		snprintf(path, sizeof(path), "events.%s", pg_event_names[i]);
+		t->events[i] = json_num(c, path, 0);
+	}
+}
+
+static void counts_parse(const struct jval *c, struct rec_counts *o)
+{
+	o->faults = json_num(c, "faults", -1);
+	str_field(c, "faults_skipped", o->faults_skip, sizeof(o->faults_skip),
+		  0);
+	o->faults_task = json_num(c, "faults_task", -1);
+	o->faults_min = json_num(c, "faults_min", -1);
+	o->faults_maj = json_num(c, "faults_maj", -1);
+	o->has_pages = json_get(c, "classes") != NULL;
+	if (o->has_pages)
+		pages_parse(c, &o->t);
+	countset_parse(json_get(c, "tlb_flush"), &o->tlb_flush);
+	countset_parse(json_get(c, "tlb_events"), &o->tlb_events);
+	o->tlb_ipis_received = json_num(c, "tlb_ipis_received", -1);
 	kv_parse(json_get(c, "vmstat"), &o->vmstat);
-	str_field(c, "hw.skipped", o->hw_skip, sizeof(o->hw_skip), 0);
-	if (!o->hw_skip[0])
-		kv_parse(json_get(c, "hw"), &o->hw);
+	countset_parse(json_get(c, "hw"), &o->hw);
 	kv_parse(json_get(c, "extra"), &o->extra);
 }
 
@@ -220,6 +275,7 @@ int record_parse(const char *line, struct record *r, char *err, int errlen)
 	r->has_counts = c != NULL;
 	if (c)
 		counts_parse(c, &r->c);
+	kv_parse(json_get(v, "screen"), &r->screen);
 	json_free(v);
 	return 0;
 }

@@ -13,18 +13,25 @@
  * One result record: one JSON object per line of results.jsonl, with the
  * keys of DESIGN.md §5.  Appended and fsynced as each completes.
  */
-enum rec_status { ST_OK, ST_SKIP, ST_ERROR, ST_TIMEOUT, ST_NR };
+/*
+ * fail: the pass ran and the kernel did something the ground truth calls
+ * wrong (a missed or wrong COW) or that nothing the scenario knew explains.
+ */
+enum rec_status { ST_OK, ST_SKIP, ST_ERROR, ST_TIMEOUT, ST_FAIL, ST_NR };
 extern const char *const rec_status_names[ST_NR];
 
+/* Counts of a counting pass; -1 and absent from the JSON: not measured. */
 struct rec_counts {
-	uint64_t faults, faults_min, faults_maj;
+	int64_t faults; /* on the measured region */
+	char faults_skip[160];
+	int64_t faults_task, faults_min, faults_maj; /* the whole task */
+	bool has_pages; /* per-page outcomes were taken */
 	struct tally t; /* copies, reuses, the five classes, events */
-	struct kvset tlb_flush;
-	char tlb_skip[160];
-	int64_t tlb_ipis_received;
-	struct kvset vmstat;
-	struct kvset hw;
-	char hw_skip[160];
+	struct countset tlb_flush; /* flushes (pages != 0) by reason */
+	struct countset tlb_events; /* IPIs sent, IPIs to a CPU left */
+	int64_t tlb_ipis_received; /* system-wide */
+	struct kvset vmstat; /* system-wide deltas */
+	struct countset hw;
 	struct kvset extra; /* backing verification, page tables, ... */
 };
 
@@ -41,10 +48,13 @@ struct record {
 	double window_ns; /* wall time of the measured window */
 	bool has_counts;
 	struct rec_counts c;
+	struct kvset screen; /* what disturbed the window: lost time, ... */
 	char perturbed[160]; /* empty: not perturbed */
 };
 
 void record_init(struct record *r);
+/* A record with a missed or wrong COW, whatever its status. */
+bool record_failed(const struct record *r);
 /* The record as one line of JSON (no newline), malloc'd. */
 char *record_json(const struct record *r);
 /* Parse one line back; 0, or -1 with a message in err. */

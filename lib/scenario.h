@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cfg.h"
 #include "classify.h"
@@ -13,35 +14,83 @@
 
 /*
  * A scenario says what is shared and what is written; a backing says what
- * memory it is written to.  The harness (harness.c) builds the state, times,
- * counts, classifies and reports; neither table knows how.
+ * memory it is written to.  The page driver (harness.c) runs one pass
+ * sequence for every pair (docs/harness.md):
+ *
+ *   map -> populate -> backing after_populate -> scenario init
+ *       -> start the other party -> it prepares, signals READY (or exits)
+ *       -> backing after_share -> writer prepares -> arm -> window
+ *       -> disarm -> WINDOW_DONE -> both parties observe
+ *
+ * Neither table knows how a pass is timed, counted, pinned or reported.
  */
 
 struct sc;
 
 enum pass { PASS_TIMING, PASS_SAMPLED, PASS_COUNTING, PASS_NR };
 extern const char *const pass_names[PASS_NR];
+#define PASSES_ALL ((1u << PASS_NR) - 1)
 
-struct backing_ops {
-	const char *name;
-	const char *desc;
+enum role { ROLE_WRITER, ROLE_OTHER };
+
+/* Who else holds the region at the moment of the write. */
+enum other_kind {
+	OTHER_NONE,
+	OTHER_PROCESS, /* fork() */
+	OTHER_THREAD, /* a thread of the writer's process */
+};
+
+/* A sharing pattern: a constant description, not a case in the driver. */
+struct share {
+	enum other_kind other;
+	bool child_writes; /* OTHER_PROCESS: the forked child is the writer */
+	bool other_leaves; /* the other party exits before the window */
+	bool populate_on_other; /* populate on the other party's CPU */
+};
+extern const struct share share_none, share_parent_writes, share_child_writes,
+	share_child_exits;
+
+/* What kind of memory a backing is: scenarios say which they take. */
+#define BK_ANON (1u << 0) /* private anonymous, any page size */
+#define BK_HUGETLB (1u << 1)
+#define BK_SWAP (1u << 2) /* anonymous, paged out before the window */
+#define BK_FILE (1u << 3)
+
+/* One instance of a backing (a family enumerates one per page size). */
+struct backing {
+	const struct backing_ops *ops;
+	char name[32];
+	uint64_t size; /* the page size of a family member, or 0 */
 	size_t unit_pages; /* the region is a whole number of these */
-	/* mmap and madvise sc->len bytes at sc->buf */
+	size_t fault_pages; /* one fault maps this many pages (PMD) */
+};
+
+/*
+ * Hooks return 0, >0 for a skip, <0 for an error, with the reason in why.
+ * setup runs in the supervisor before each combination; whatever it sets
+ * through the knobs module (knobs, zram, swap, pools) is undone after it.
+ */
+struct backing_ops {
+	const char *name; /* an instance, or a family prefix ("hugetlb") */
+	const char *desc;
+	unsigned int kind; /* BK_* */
+	size_t unit_pages, fault_pages; /* of a single instance */
+	/* the instances this machine offers; NULL: one, named name */
+	int (*enumerate)(const struct backing_ops *ops, struct backing *out,
+			 int max);
+	/* does name belong to this family?  (configs name sizes) */
+	bool (*owns)(const struct backing_ops *ops, const char *name,
+		     struct backing *out);
+	int (*setup)(const struct backing *b, size_t pages, char *why, int len);
 	int (*map)(struct sc *sc, char *why, int len);
-	/* 0 if the memory is what we asked for, else a skip reason in why */
+	int (*after_populate)(struct sc *sc, char *why, int len);
+	int (*after_share)(struct sc *sc, enum role r, char *why, int len);
+	/* after populate (or after the window, for unpopulated regions) */
 	int (*verify)(struct sc *sc, char *why, int len);
 };
 
 /* How the region is filled before the measured writes. */
 enum populate { POP_NONE, POP_WRITE, POP_READ };
-
-/* Who shares the region at the moment of the write, and who writes. */
-enum share {
-	SHARE_NONE, /* nobody: we write */
-	SHARE_CHILD_WRITES, /* fork; the child writes, the parent observes */
-	SHARE_PARENT_WRITES, /* fork; the parent writes, the idle child observes */
-	SHARE_CHILD_EXITED, /* fork; the child exits without writing; we write */
-};
 
 struct param_spec {
 	const char *name;
@@ -55,46 +104,54 @@ struct param_spec {
 struct scenario_ops {
 	const char *name;
 	const char *desc;
-	unsigned int backings; /* bit per backing index */
+	unsigned int backings; /* BK_* kinds it runs on */
 	const struct param_spec *params;
 	int nparams;
+	const struct share *share;
 	enum populate populate;
-	enum share share;
-	enum expect expect; /* what every written page is at the write */
-	bool no_pagemap; /* the op is not a write: no per-page classes */
+	enum expect expect; /* of every page, unless expect_page says */
+	unsigned int passes; /* bit per pass; 0: all three */
+	bool no_pagemap; /* the op is not a page write: no per-page view */
 	int batch; /* ops per timestamp pair in the timing pass (0: default) */
-	/* region size in pages from the params (default: "pages") */
-	size_t (*region_pages)(const struct kvset *params);
-	/* how many ops one pass does (default: one per page) */
-	size_t (*nops)(const struct sc *sc);
-	/* after populate: set up priv; >0 skip, <0 error (reason in why) */
-	int (*init)(struct sc *sc, char *why, int len);
-	/* map the region instead of the backing (file mappings) */
+	size_t (*region_pages)(
+		const struct kvset *params); /* default "pages" */
+	size_t (*nops)(const struct sc *sc); /* default: one per page */
+	/* the scenario maps the region itself (file mappings) */
 	int (*map)(struct sc *sc, char *why, int len);
-	/* the measured op (default: write one byte to page i) */
-	void (*op)(struct sc *sc, size_t i);
-	/* untimed work after op i (default: none) */
-	void (*after_op)(struct sc *sc, size_t i);
-	/* in-process observer: did anyone else see the write to page i? */
-	void (*observe)(struct sc *sc, uint8_t *saw);
-	/* extra counts at the end of the counting pass */
+	/* after populate, before the other party starts */
+	int (*init)(struct sc *sc, char *why, int len);
+	/* each party, after the share; the other party before READY */
+	int (*prepare)(struct sc *sc, enum role r, char *why, int len);
+	void (*op)(struct sc *sc, size_t i); /* default: write page i */
+	void (*after_op)(struct sc *sc, size_t i); /* untimed */
+	enum expect (*expect_page)(struct sc *sc, size_t i);
+	/* does the window write page i?  default: i < nops */
+	bool (*writes)(struct sc *sc, size_t i);
+	/*
+	 * After WINDOW_DONE, in the party that holds the reference: set
+	 * pv[i].other_saw, pin_lost, ref_pfn.  The default for a forked
+	 * other party reads each page for the writer's byte.
+	 */
+	void (*observe)(struct sc *sc, enum role r, struct page_view *pv);
 	void (*extra)(struct sc *sc, struct kvset *extra);
-	void (*cleanup)(struct sc *sc);
+	void (*cleanup)(struct sc *sc, enum role r);
 };
 
-/* One pass of one scenario, in its own process. */
+/* One pass of one scenario on one backing, as each party sees it. */
 struct sc {
 	const struct scenario_ops *ops;
-	const struct backing_ops *bk;
+	const struct backing *bk;
 	const struct kvset *params;
 	enum pass pass;
+	enum role role; /* of the process or thread looking at it */
 	char *buf;
 	size_t pages, len;
 	size_t nops;
 	int batch;
 	int writer_cpu, other_cpu;
 	const char *workdir; /* for files the scenario creates */
-	void *priv;
+	void *priv; /* MAP_SHARED if both parties must see it */
+	pid_t other_pid; /* OTHER_PROCESS */
 };
 
 #define POP_BYTE 0x11
@@ -103,18 +160,21 @@ struct sc {
 /* The tables, defined in bench/. */
 extern const struct scenario_ops *const scenarios[];
 extern const int nr_scenarios;
-extern const struct backing_ops *const backings[];
-extern const int nr_backings;
+extern const struct backing_ops *const backing_families[];
+extern const int nr_backing_families;
 
 const struct scenario_ops *scenario_find(const char *name);
-int backing_index(const char *name);
+/* The instances every family offers here. */
+int backings_enumerate(struct backing *out, int max);
+/* Resolve a name: an instance or a member of a family; 0 or -1. */
+int backing_lookup(const char *name, struct backing *out);
 size_t region_pages(const struct scenario_ops *ops, const struct kvset *params);
+bool scenario_runs_on(const struct scenario_ops *ops, const struct backing *b);
 
-/* Harness entry: run one pass; fills *rec (status, latency, counts). */
-struct pass_shm;
+/* Harness entry: run one pass in a supervised process group. */
 struct pass_args {
 	const struct scenario_ops *ops;
-	const struct backing_ops *bk;
+	const struct backing *bk;
 	const struct kvset *params;
 	enum pass pass;
 	int batch;
@@ -123,12 +183,13 @@ struct pass_args {
 	const char *workdir;
 };
 
-/* Runs the pass in a supervised child; returns 0, or the signal that
- * interrupted the supervisor (SIGINT, SIGTERM, SIGHUP). */
+/* 0, or the signal that interrupted the supervisor (SIGINT, ...). */
 int harness_run_pass(const struct pass_args *a, struct record *rec);
 
 /* Helpers the scenario files and backings share. */
 int map_anon(struct sc *sc, int advice, char *why, int len);
 int64_t smaps_anon_huge_kb(const void *addr);
+/* Per page of the region: how many have all of want in kpageflags. */
+long count_flagged(struct sc *sc, uint64_t want, char *why, int len);
 
 #endif

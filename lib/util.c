@@ -182,8 +182,10 @@ static struct kv *kv_find(struct kvset *s, const char *key)
 	for (i = 0; i < s->n; i++)
 		if (!strcmp(s->kv[i].key, key))
 			return &s->kv[i];
+	/* keys are the program's own, never input: a full set is a bug */
 	if (s->n == KV_MAX)
-		return NULL;
+		die(1, "internal limit: more than %d keys in a set (at '%s')",
+		    KV_MAX, key);
 	snprintf(s->kv[s->n].key, sizeof(s->kv[0].key), "%s", key);
 	s->kv[s->n].val = 0;
 	return &s->kv[s->n++];
@@ -191,18 +193,12 @@ static struct kv *kv_find(struct kvset *s, const char *key)
 
 void kv_set(struct kvset *s, const char *key, int64_t val)
 {
-	struct kv *kv = kv_find(s, key);
-
-	if (kv)
-		kv->val = val;
+	kv_find(s, key)->val = val;
 }
 
 void kv_add(struct kvset *s, const char *key, int64_t val)
 {
-	struct kv *kv = kv_find(s, key);
-
-	if (kv)
-		kv->val += val;
+	kv_find(s, key)->val += val;
 }
 
 int64_t kv_get(const struct kvset *s, const char *key, int64_t def)
@@ -213,4 +209,28 @@ int64_t kv_get(const struct kvset *s, const char *key, int64_t def)
 		if (!strcmp(s->kv[i].key, key))
 			return s->kv[i].val;
 	return def;
+}
+
+void cs_skip_all(struct countset *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->skip, sizeof(s->skip), fmt, ap);
+	va_end(ap);
+}
+
+void cs_skip_key(struct countset *s, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->nskip == SKIP_MAX)
+		die(1, "internal limit: more than %d skipped keys (at '%s')",
+		    SKIP_MAX, key);
+	snprintf(s->skipped[s->nskip].key, sizeof(s->skipped[0].key), "%s",
+		 key);
+	va_start(ap, fmt);
+	vsnprintf(s->skipped[s->nskip].why, sizeof(s->skipped[0].why), fmt, ap);
+	va_end(ap);
+	s->nskip++;
 }

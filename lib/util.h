@@ -51,9 +51,27 @@ struct kvset {
 	int n;
 	struct kv kv[KV_MAX];
 };
-/* Set key to val (the last set wins); silently full at KV_MAX. */
+/* Set key to val (the last set wins); more than KV_MAX keys dies. */
 void kv_set(struct kvset *s, const char *key, int64_t val);
 void kv_add(struct kvset *s, const char *key, int64_t val);
 int64_t kv_get(const struct kvset *s, const char *key, int64_t def);
+
+/*
+ * A set of counts of which some, or all, may not have been counted: a
+ * count that was not measured is absent with its reason, never 0.
+ */
+#define SKIP_MAX 8
+struct countset {
+	struct kvset v;
+	char skip[160]; /* the whole set was not counted: why */
+	int nskip;
+	struct {
+		char key[40];
+		char why[160];
+	} skipped[SKIP_MAX]; /* one count was not: why */
+};
+void __printf(2, 3) cs_skip_all(struct countset *s, const char *fmt, ...);
+void __printf(3, 4)
+	cs_skip_key(struct countset *s, const char *key, const char *fmt, ...);
 
 #endif

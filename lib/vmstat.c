@@ -32,6 +32,8 @@ static const struct {
 	{ "pgpromote_success", 1 },
 };
 
+_Static_assert(ARRAY_SIZE(keys) <= 64, "vmsnap.present is one 64-bit mask");
+
 static int key_index(const char *name, size_t len)
 {
 	size_t i;
@@ -71,12 +73,12 @@ static void read_interrupts(struct vmsnap *s)
 	if (!p)
 		goto out;
 	p = strchr(p, ':') + 1;
-	for (s->ncpu = 0; s->ncpu < VM_MAXCPU; s->ncpu++) {
+	for (;;) {
 		long long v = strtoll(p, &end, 10);
 
 		if (end == p)
 			break;
-		s->tlb_irq[s->ncpu] = v;
+		s->tlb_irq += v;
 		p = end;
 	}
 out:
@@ -111,16 +113,13 @@ void vmsnap_delta(const struct vmsnap *a, const struct vmsnap *b,
 		  struct kvset *out, int64_t *tlb_ipis)
 {
 	size_t i;
-	int c;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (a->present & b->present & (1ULL << i))
 			kv_set(out, keys[i].name, b->v[i] - a->v[i]);
 	kv_set(out, "ctxt", b->ctxt - a->ctxt);
 	kv_set(out, "steal_ticks", b->steal_ticks - a->steal_ticks);
-	*tlb_ipis = 0;
-	for (c = 0; c < a->ncpu && c < b->ncpu; c++)
-		*tlb_ipis += b->tlb_irq[c] - a->tlb_irq[c];
+	*tlb_ipis = b->tlb_irq - a->tlb_irq;
 }
 
 void vmsnap_perturbed(const struct vmsnap *a, const struct vmsnap *b,

@@ -6,8 +6,6 @@
 
 #include "util.h"
 
-#define VM_MAXCPU 256
-
 /*
  * System-wide counters read around a measured window: the /proc/vmstat
  * events cowbench reports, the per-CPU "TLB shootdowns" interrupts, steal
@@ -16,8 +14,7 @@
 struct vmsnap {
 	int64_t v[64];
 	unsigned long long present; /* bit i: key i exists on this kernel */
-	int64_t tlb_irq[VM_MAXCPU];
-	int ncpu;
+	int64_t tlb_irq; /* "TLB shootdowns", summed over the CPUs */
 	int64_t steal_ticks, ctxt;
 };
 

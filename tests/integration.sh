@@ -37,10 +37,13 @@ ge() { [ "$1" -ge "$2" ] 2>/dev/null || { echo "# got '$1', expected >= $2"; ret
 
 knob_files="/proc/sys/vm/compaction_proactiveness /proc/sys/kernel/numa_balancing
 /sys/kernel/mm/transparent_hugepage/shrink_underused /sys/kernel/mm/ksm/run
-/sys/kernel/mm/transparent_hugepage/enabled /proc/sys/vm/nr_hugepages"
+/sys/kernel/mm/transparent_hugepage/enabled /proc/sys/vm/nr_hugepages
+/proc/sys/vm/stat_interval $(ls /sys/kernel/mm/hugepages/*/nr_hugepages /sys/block/zram*/disksize 2>/dev/null)"
 knobs_now() {
 	for f in $knob_files; do [ -e "$f" ] && echo "$f=$(cat "$f")"; done
 	mountpoint -q /sys/kernel/tracing && echo "tracefs mounted" || echo "tracefs not mounted"
+	echo "swaps: $(awk 'NR>1{print $1}' /proc/swaps | tr '\n' ' ')"
+	echo "zram devices: $(ls -d /sys/block/zram* 2>/dev/null | wc -l)"
 }
 
 if [ "$(id -u)" != 0 ]; then
@@ -58,8 +61,10 @@ if run base "$base"; then ok "run of the base-page scenarios exits 0"; else
 
 classes() { rec base "$1" base counting '.counts | [.copies, .reuses, .classes.reuse, .classes.necessary_copy, .classes.unnecessary_copy, .classes.missed_cow, .classes.wrong_cow, .events.populate] | map(tostring) | join(" ")'; }
 check "cow-child N=256: 256 copies, all necessary" eq "$(classes cow-child)" "256 0 0 256 0 0 0 0"
-check "cow-child N=256: the writer takes exactly 256 minor faults" \
-	eq "$(rec base cow-child base counting '.counts.faults_min')" 256
+check "cow-child N=256: exactly 256 faults on the region (exceptions:page_fault_user)" \
+	eq "$(rec base cow-child base counting '.counts.faults')" 256
+check "cow-child N=256: the task's own faults are reported beside them" \
+	ge "$(rec base cow-child base counting '.counts.faults_task')" 256
 check "cow-child N=256: the parent never sees the child's writes" \
 	eq "$(rec base cow-child base counting '.counts.classes.missed_cow')" 0
 check "cow-parent N=256: 256 copies, all necessary" eq "$(classes cow-parent)" "256 0 0 256 0 0 0 0"
@@ -83,10 +88,16 @@ check "each scenario has a timing, a sampled and a counting record" \
 	eq "$(jq -r '.pass' "$work/base/results.jsonl" | sort | uniq -c | awk '{print $1}' | sort -u)" 6
 check "records name env.json's id" \
 	eq "$(jq -r .env "$work/base/results.jsonl" | sort -u)" "$(jq -r .id "$work/base/env.json")"
-check "hardware counters are counted or skipped with a reason" \
-	eq "$(jq -r 'select(.pass=="counting") | .counts.hw | select((has("cycles") or (.skipped|type=="string")) | not) | "x"' "$work/base/results.jsonl")" ""
-check "TLB flushes are counted per reason (cow-child: one per copy)" \
-	ge "$(rec base cow-child base counting '[.counts.tlb_flush[]] | add')" 256
+check "hardware counters are counted or skipped with a reason, never {}" \
+	eq "$(jq -r 'select(.pass=="counting") | .counts.hw | select(length == 0 or ((has("skipped") | not) and (keys | length) == 0)) | "x"' "$work/base/results.jsonl")" ""
+check "cow-child: exactly one local TLB flush per copy (pages != 0 only)" \
+	eq "$(rec base cow-child base counting '.counts.tlb_flush.local_mm_shootdown')" 256
+check "reuse-after-exit: a reuse flushes nothing" \
+	eq "$(rec base reuse-after-exit base counting '[.counts.tlb_flush.local_shootdown, .counts.tlb_flush.local_mm_shootdown] | add')" 0
+check "task_switch is not reported as a flush" \
+	eq "$(jq -r 'select(.pass=="counting") | .counts.tlb_flush | select(has("task_switch")) | "x"' "$work/base/results.jsonl")" ""
+check "env.json says whether PFNs are visible and remote flushes paravirtual" \
+	eq "$(jq -r '[.cap_sys_admin, (.pv_tlb_flush | type)] | map(tostring) | join(",")' "$work/base/env.json")" "true,boolean"
 check "the summary shows the clock overhead and every scenario" \
 	eq "$(grep -cE '^(cow-child|cow-parent|reuse-after-exit|first-touch|zeropage|file-private) ' "$work/base.out")" 6
 check "knobs are back after a normal run" eq "$(knobs_now)" "$before"
@@ -190,6 +201,93 @@ check "SIGKILL leaves the state file and no pass process" \
 "$CB" restore > "$work/restore.out" 2>&1
 check "after SIGKILL, 'cowbench restore' puts every knob back" eq "$(knobs_now)" "$before"
 check "restore with nothing to do says so and exits 0" eq "$("$CB" restore)" "restored 0 value(s): nothing to restore"
+
+# ---- exact by construction: 20 fresh invocations ----
+exact=$(conf exact "pages = 512" "reps = 1" "warmup = 0" "backings = base" \
+	"scenarios = cow-child cow-parent")
+bad_runs=
+for i in $(seq 20); do
+	run "exact$i" "$exact"
+	got=$(jq -r 'select(.pass=="counting") | "\(.scenario)=\(.counts.faults)/\(.counts.copies)/\(.counts.classes.necessary_copy)"' \
+		"$work/exact$i/results.jsonl" | sort | tr '\n' ' ')
+	[ "$got" = "cow-child=512/512/512 cow-parent=512/512/512 " ] || bad_runs="$bad_runs [$i: $got]"
+	rm -rf "$work/exact$i"
+done
+check "cow-child and cow-parent: 512 faults and 512 copies in each of 20 fresh runs" eq "$bad_runs" ""
+
+# ---- hidden PFNs: without CAP_SYS_ADMIN the pass is an error that says so ----
+if command -v setpriv >/dev/null; then
+	setpriv --bounding-set=-sys_admin -- "$CB" run -o "$work/nocap" -s reuse-after-exit -b base \
+		--reps 1 "$(conf nocap 'pages = 64' 'warmup = 0')" > "$work/nocap.out" 2>&1
+	check "without CAP_SYS_ADMIN: error naming the capability, env.json says so" \
+		eq "$(rec nocap reuse-after-exit base counting '.status + ": " + .reason' | grep -o '^error: .*CAP_SYS_ADMIN' | cut -c1-6),$(jq -r .cap_sys_admin "$work/nocap/env.json")" "error:,false"
+	check "without CAP_SYS_ADMIN: no count claims a reuse" \
+		eq "$(rec nocap reuse-after-exit base counting '.counts.reuses // "absent"')" absent
+else
+	skip "without CAP_SYS_ADMIN" "no setpriv (util-linux)"
+fi
+
+# ---- skip paths, taken on every machine, PMU or not ----
+small=$(conf small "pages = 64" "reps = 1" "warmup = 0" "backings = base" "scenarios = reuse-after-exit")
+COWBENCH_PMU_DIR=$work/no-pmu run nopmu "$small"
+check "no cpu PMU: hw is skipped as a whole, with the reason" \
+	eq "$(rec nopmu reuse-after-exit base counting '.counts.hw | keys | join(",")'),$(rec nopmu reuse-after-exit base counting .counts.hw.skipped)" \
+	"skipped,no cpu PMU (no $work/no-pmu)"
+COWBENCH_PMU_DIR=/sys COWBENCH_HW_EVENTS=no-such-event,cycles run onebad "$small"
+check "one hardware event that cannot be counted is skipped alone, with its reason" \
+	eq "$(rec onebad reuse-after-exit base counting '.counts.hw.skipped["no-such-event"] | startswith("libpfm4 cannot encode")')" true
+check "the other hardware event is counted, or skipped with its own reason" \
+	eq "$(rec onebad reuse-after-exit base counting '(.counts.hw.cycles | type) == "number" or (.counts.hw.skipped.cycles | type) == "string"')" true
+COWBENCH_TRACEFS=$work/no-tracefs run notp "$small"
+check "no tracepoints: TLB flushes skipped with the reason, not 0" \
+	eq "$(rec notp reuse-after-exit base counting '.counts.tlb_flush | keys | join(",")')" skipped
+check "no tracepoints: region faults absent with the reason, task faults kept" \
+	eq "$(rec notp reuse-after-exit base counting '[(.counts.faults | type), (.counts.faults_skipped | type), (.counts.faults_task | type)] | join(",")')" "null,string,number"
+check "no tracepoints: pages kept are still counted, the run still ok" \
+	eq "$(rec notp reuse-after-exit base counting '[.status, .counts.reuses] | map(tostring) | join(",")')" "ok,64"
+
+# ---- one run at a time ----
+"$CB" run -o "$work/first" "$long" > "$work/first.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -e "$COWBENCH_STATE" ] && break; sleep 0.1; done
+out=$("$CB" run -o "$work/second" "$small" 2>&1); rc=$?
+check "a second concurrent run exits 2 naming the holder's pid" \
+	eq "$rc,$(echo "$out" | grep -c "pid $pid")" "2,1"
+out=$("$CB" restore 2>&1); rc=$?
+check "restore refuses while a live run holds the lock" eq "$rc,$(echo "$out" | grep -c "pid $pid")" "2,1"
+kill -INT $pid; wait $pid
+
+# ---- a knob set inside a pass is undone after the pass ----
+orig=$(cat /proc/sys/vm/stat_interval)
+COWBENCH_TEST_PASS_KNOB=/proc/sys/vm/stat_interval=7 run passknob \
+	"$(conf pk "pages = 64" "reps = 3" "warmup = 0" "backings = base" "scenarios = first-touch")"
+check "a knob a pass changed is back before the next pass" \
+	eq "$(jq -r 'select(.pass=="counting") | .counts.extra.test_knob_found' "$work/passknob/results.jsonl" | sort -u)" "$orig"
+check "and after the run" eq "$(cat /proc/sys/vm/stat_interval)" "$orig"
+
+# ---- resources of a backing: zram swap and a hugetlb pool, undone ----
+# interrupt RESOURCE-MARK SIGNAL BACKING: run until the state file shows the
+# backing's resource, send SIGNAL; after SIGKILL, 'cowbench restore'.
+interrupt() {
+	local mark=$1 sig=$2 bk=$3 d=$work/res-$2-$3 pid seen= before
+	before=$(knobs_now)
+	"$CB" run -o "$d" "$(conf "res-$sig-$bk" "scenarios = cow-child" "backings = $bk" \
+		"reps = 400" "warmup = 0" "pages = 4096")" > "$d.out" 2>&1 &
+	pid=$!
+	for _ in $(seq 300); do
+		grep -q "$mark" "$COWBENCH_STATE" 2>/dev/null && seen=yes && break
+		sleep 0.05
+	done
+	sleep 0.3
+	kill -"$sig" $pid; wait $pid 2>/dev/null
+	[ "$sig" = KILL ] && { sleep 0.2; "$CB" restore > "$d.restore" 2>&1; }
+	check "SIG$sig during a $bk run${4:+ + restore}: swap, zram and pools as before" \
+		eq "$seen,$(knobs_now),$([ -e "$COWBENCH_STATE" ] && echo left)" "yes,$before,"
+}
+interrupt swapon INT swapped-zram
+interrupt swapon KILL swapped-zram restore
+interrupt nr_hugepages INT hugetlb-2048kB
+interrupt nr_hugepages KILL hugetlb-2048kB restore
 
 # ---- resume: an interrupted results file is continued, not repeated ----
 rs=$(conf rs "scenarios = first-touch zeropage" "backings = base" "reps = 2" "warmup = 0" "pages = 64")

@@ -111,16 +111,17 @@ int main(int argc, char **argv)
 			ident(r, run, sc[s].name, "counting", rep);
 			r->has_counts = true;
 			r->c.faults = r->c.faults_min = 512;
+			r->c.faults_maj = 0;
+			r->c.has_pages = true;
 			r->c.t.copies = sc[s].copy ? 512 : 0;
 			r->c.t.reuses = sc[s].copy ? 0 : 512;
 			r->c.t.classes[sc[s].copy ? CLS_NECESSARY : CLS_REUSE] =
 				512;
 			r->c.t.classes[CLS_MISSED] =
 				sc[s].copy ? 0 : (uint64_t)missed;
-			kv_set(&r->c.tlb_flush, "local_mm_shootdown",
+			kv_set(&r->c.tlb_flush.v, "local_mm_shootdown",
 			       sc[s].copy ? 512 : 0);
-			snprintf(r->c.hw_skip, sizeof(r->c.hw_skip),
-				 "no cpu PMU");
+			cs_skip_all(&r->c.hw, "no cpu PMU");
 			result_append(fd, r);
 		}
 	}

@@ -14,7 +14,7 @@ static const struct suite {
 	{ hist_tests, &nr_hist_tests },
 	{ cfg_tests, &nr_cfg_tests },
 	{ result_tests, &nr_result_tests },
-	{ pagemap_tests, &nr_pagemap_tests },
+	{ classify_tests, &nr_classify_tests },
 	{ json_tests, &nr_json_tests },
 	{ stats_tests, &nr_stats_tests },
 };

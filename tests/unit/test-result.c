@@ -29,17 +29,19 @@ static void fill(struct record *r)
 	r->window_ns = 601208;
 	r->has_counts = true;
 	r->c.faults = r->c.faults_min = 512;
+	r->c.faults_maj = 0;
 	r->c.t.copies = 512;
 	r->c.t.classes[CLS_NECESSARY] = 510;
 	r->c.t.classes[CLS_MISSED] = 2;
-	r->c.t.populate = 3;
-	r->c.t.unexplained = 1;
-	kv_set(&r->c.tlb_flush, "local_mm_shootdown", 513);
-	kv_set(&r->c.tlb_flush, "remote_shootdown", 0);
+	r->c.has_pages = true;
+	r->c.t.events[EV_POPULATE] = 3;
+	r->c.t.events[EV_UNEXPLAINED] = 1;
+	kv_set(&r->c.tlb_flush.v, "local_mm_shootdown", 513);
+	cs_skip_key(&r->c.tlb_flush, "remote_shootdown",
+		    "per-CPU open on 1: ENOENT");
 	r->c.tlb_ipis_received = 4;
 	kv_set(&r->c.vmstat, "thp_split_pmd", 1);
-	snprintf(r->c.hw_skip, sizeof(r->c.hw_skip),
-		 "no cpu PMU (perf_event_open: ENOENT)");
+	cs_skip_all(&r->c.hw, "no cpu PMU (perf_event_open: ENOENT)");
 	kv_set(&r->c.extra, "anon_huge_kb", 0);
 	kv_set(&r->c.extra, "observer_anon_huge_kb", 2048);
 	snprintf(r->perturbed, sizeof(r->perturbed), "pgmigrate_success +1");
@@ -71,13 +73,21 @@ static void round_trip(void)
 	CHECK_EQ(b->c.t.copies, 512);
 	CHECK_EQ(b->c.t.classes[CLS_NECESSARY], 510);
 	CHECK_EQ(b->c.t.classes[CLS_MISSED], 2);
-	CHECK_EQ(b->c.t.populate, 3);
-	CHECK_EQ(b->c.t.unexplained, 1);
-	CHECK_EQ(kv_get(&b->c.tlb_flush, "local_mm_shootdown", -1), 513);
-	CHECK_EQ(b->c.tlb_flush.n, 2);
+	CHECK_EQ(b->c.t.events[EV_POPULATE], 3);
+	CHECK_EQ(b->c.t.events[EV_UNEXPLAINED], 1);
+	CHECK_EQ(kv_get(&b->c.tlb_flush.v, "local_mm_shootdown", -1), 513);
+	/* a count that was not taken is absent with its reason, never 0 */
+	CHECK_EQ(b->c.tlb_flush.v.n, 1);
+	CHECK(b->c.tlb_flush.nskip == 1 &&
+	      !strcmp(b->c.tlb_flush.skipped[0].key, "remote_shootdown") &&
+	      !strcmp(b->c.tlb_flush.skipped[0].why,
+		      "per-CPU open on 1: ENOENT"));
 	CHECK_EQ(b->c.tlb_ipis_received, 4);
 	CHECK_EQ(kv_get(&b->c.vmstat, "thp_split_pmd", -1), 1);
-	CHECK(!strcmp(b->c.hw_skip, a->c.hw_skip) && b->c.hw.n == 0);
+	CHECK(!strcmp(b->c.hw.skip, a->c.hw.skip) && b->c.hw.v.n == 0);
+	CHECK_EQ(b->c.faults_maj, 0);
+	CHECK_EQ(b->c.faults_task, -1); /* never set: not in the JSON */
+	CHECK(record_failed(b));
 	CHECK_EQ(kv_get(&b->c.extra, "observer_anon_huge_kb", -1), 2048);
 	free(line);
 	free(a);

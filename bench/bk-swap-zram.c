@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Swapped out to zram: the supervisor sets up a zram swap device for each
+ * combination (undone afterwards, also by 'cowbench restore'), and after
+ * populate the region is paged out with MADV_PAGEOUT.  Every page must
+ * then be a swap entry in pagemap, or the combination is a skip.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../lib/knobs.h"
+#include "../lib/pagemap.h"
+#include "bench.h"
+
+static int zram_setup(const struct backing *b, size_t pages, char *why, int len)
+{
+	char dev[64];
+	int ret;
+
+	(void)b;
+	if (access("/sys/block/zram0", F_OK) &&
+	    access("/sys/class/zram-control", F_OK)) {
+		snprintf(why, len, "no zram (CONFIG_ZRAM) on this kernel");
+		return 1;
+	}
+	/* room for the region twice, and never less than 16 MiB */
+	ret = knob_zram(pages * PAGE_SZ * 2 + (16 << 20), dev, sizeof(dev));
+	if (!ret)
+		ret = knob_swapon(dev);
+	if (ret) {
+		snprintf(why, len, "zram swap device: %s", strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+static int zram_map(struct sc *sc, char *why, int len)
+{
+	return map_anon(sc, MADV_NOHUGEPAGE, why, len);
+}
+
+static int page_out(struct sc *sc, char *why, int len)
+{
+	if (madvise(sc->buf, sc->len, MADV_PAGEOUT)) {
+		snprintf(why, len, "MADV_PAGEOUT: %s", strerror(errno));
+		return errno == EINVAL ? 1 : -1;
+	}
+	return 0;
+}
+
+/* Every page a swap entry (pagemap bit 62), none still present. */
+static int swapped_verify(struct sc *sc, char *why, int len)
+{
+	uint64_t *pm = xcalloc(sc->pages, 8);
+	size_t i, n = 0;
+	int ret = pagemap_snap(sc->buf, sc->pages, pm, NULL, 1);
+
+	for (i = 0; !ret && i < sc->pages; i++)
+		n += (pm[i] & PM_SWAP) && !(pm[i] & PM_PRESENT);
+	free(pm);
+	if (ret) {
+		snprintf(why, len, "pagemap: %s", strerror(-ret));
+		return -1;
+	}
+	if (n == sc->pages)
+		return 0;
+	snprintf(why, len, "MADV_PAGEOUT swapped out %zu of %zu pages", n,
+		 sc->pages);
+	return 1;
+}
+
+const struct backing_ops bk_swap_zram = {
+	.name = "swapped-zram",
+	.desc = "4 KiB pages paged out (MADV_PAGEOUT) to a zram swap device the run sets up",
+	.kind = BK_SWAP,
+	.setup = zram_setup,
+	.map = zram_map,
+	.after_populate = page_out,
+	.verify = swapped_verify,
+};

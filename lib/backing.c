@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Backing instances: families enumerate what this machine offers. */
+#include <stdio.h>
+#include <string.h>
+
+#include "scenario.h"
+
+static void single(const struct backing_ops *ops, struct backing *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->ops = ops;
+	snprintf(b->name, sizeof(b->name), "%s", ops->name);
+	b->unit_pages = ops->unit_pages ? ops->unit_pages : 1;
+	b->fault_pages = ops->fault_pages ? ops->fault_pages : 1;
+}
+
+int backings_enumerate(struct backing *out, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nr_backing_families && n < max; i++) {
+		const struct backing_ops *ops = backing_families[i];
+
+		if (ops->enumerate)
+			n += ops->enumerate(ops, out + n, max - n);
+		else
+			single(ops, &out[n++]);
+	}
+	return n;
+}
+
+int backing_lookup(const char *name, struct backing *out)
+{
+	int i;
+
+	for (i = 0; i < nr_backing_families; i++) {
+		const struct backing_ops *ops = backing_families[i];
+
+		if (ops->owns && ops->owns(ops, name, out))
+			return 0;
+		if (!ops->owns && !strcmp(ops->name, name)) {
+			single(ops, out);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A scenario that maps its own memory runs once, as the plain backing. */
+bool scenario_runs_on(const struct scenario_ops *ops, const struct backing *b)
+{
+	if (ops->map)
+		return !strcmp(b->name, "base");
+	return ops->backings & b->ops->kind;
+}

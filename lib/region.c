@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers the scenario files and backings share. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "pagemap.h"
+#include "scenario.h"
+
+int map_anon(struct sc *sc, int advice, char *why, int len)
+{
+	size_t span = sc->len + PMD_SZ;
+	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *al;
+
+	if (p == MAP_FAILED) {
+		snprintf(why, len, "mmap %zu bytes: %s", sc->len,
+			 strerror(errno));
+		return -1;
+	}
+	/* 2 MiB aligned, whatever the backing: the same layout for all. */
+	al = (char *)(((uintptr_t)p + PMD_SZ - 1) & ~(PMD_SZ - 1));
+	if (al > p)
+		munmap(p, al - p);
+	if (p + span > al + sc->len)
+		munmap(al + sc->len, p + span - (al + sc->len));
+	if (madvise(al, sc->len, advice)) {
+		snprintf(why, len, "madvise: %s", strerror(errno));
+		return -1;
+	}
+	sc->buf = al;
+	return 0;
+}
+
+int64_t smaps_anon_huge_kb(const void *addr)
+{
+	char *text = slurp("/proc/self/smaps", NULL), *p, *line;
+	uintptr_t a = (uintptr_t)addr;
+	int64_t kb = -1;
+	int in = 0;
+
+	for (p = text; p && *p; p = line) {
+		unsigned long lo, hi;
+
+		line = strchr(p, '\n');
+		line = line ? line + 1 : NULL;
+		if (sscanf(p, "%lx-%lx ", &lo, &hi) == 2) {
+			in = a >= lo && a < hi;
+			continue;
+		}
+		if (in && !strncmp(p, "AnonHugePages:", 14)) {
+			kb = strtoll(p + 14, NULL, 10);
+			break;
+		}
+	}
+	free(text);
+	return kb;
+}
+
+long count_flagged(struct sc *sc, uint64_t want, char *why, int len)
+{
+	uint64_t *pm = xcalloc(sc->pages, 8), *fl = xcalloc(sc->pages, 8);
+	long n = -1;
+	size_t i;
+	int ret = pagemap_snap(sc->buf, sc->pages, pm, fl, 1);
+
+	if (!ret && pagemap_hidden(pm, sc->pages, 1))
+		ret = -EPERM;
+	if (!ret) {
+		for (n = 0, i = 0; i < sc->pages; i++)
+			n += (fl[i] & want) == want;
+	} else {
+		snprintf(why, len, "pagemap/kpageflags: %s%s", strerror(-ret),
+			 ret == -EPERM ? " (PFNs need CAP_SYS_ADMIN)" : "");
+	}
+	free(pm);
+	free(fl);
+	return n;
+}

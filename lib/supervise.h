@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_SUPERVISE_H
+#define COWBENCH_SUPERVISE_H
+
+/*
+ * A supervised, time-limited process group: the body runs in a new process
+ * that leads its own group; the caller waits for it, a time limit, or
+ * SIGINT/SIGTERM/SIGHUP (which it must have blocked), then kills and reaps
+ * whatever is left of the group.  Knob changes made inside it through the
+ * knobs module are undone afterwards.
+ */
+enum sv_end { SV_EXITED, SV_TIMEOUT, SV_SIGNAL, SV_NOFORK };
+
+struct sv_result {
+	enum sv_end end;
+	int status; /* waitpid status, SV_EXITED */
+	int sig; /* SV_SIGNAL: the signal the supervisor got */
+	int err; /* SV_NOFORK: errno */
+};
+
+void supervise(int (*body)(void *arg), void *arg, int timeout_s,
+	       struct sv_result *res);
+
+#endif

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "clock.h"
+#include "window.h"
+
+/*
+ * The thread's own run time (ns): wall minus it is time lost to other
+ * tasks, interrupts and steal.  The thread CPU clock brings the runtime up
+ * to date; schedstat's would be as old as the last tick.
+ */
+static uint64_t run_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* se.nr_migrations (CONFIG_SCHED_DEBUG), -1 if the kernel does not say. */
+static int64_t migrations(void)
+{
+	char *text = slurp("/proc/thread-self/sched", NULL), *p;
+	int64_t n = -1;
+
+	p = text ? strstr(text, "se.nr_migrations") : NULL;
+	if (p && (p = strchr(p, ':')))
+		n = strtoll(p + 1, NULL, 10);
+	free(text);
+	return n;
+}
+
+static void screen_take(struct screen *s)
+{
+	struct rusage ru;
+
+	s->migrations = migrations();
+	getrusage(RUSAGE_THREAD, &ru);
+	s->ctxsw = ru.ru_nvcsw + ru.ru_nivcsw;
+	s->run_ns = run_ns();
+	s->wall_ns = mono_ns();
+}
+
+void window_open(struct window *w, bool counting, const void *region,
+		 size_t pages, int writer_cpu)
+{
+	memset(w, 0, sizeof(*w));
+	w->counting = counting;
+	if (counting)
+		counters_open(&w->c, region, pages, writer_cpu);
+}
+
+void window_arm(struct window *w)
+{
+	vmsnap_take(&w->vb);
+	screen_take(&w->sb);
+	if (w->counting)
+		counters_enable(&w->c);
+}
+
+void window_disarm(struct window *w)
+{
+	if (w->counting)
+		counters_disable(&w->c);
+	screen_take(&w->sa);
+	vmsnap_take(&w->va);
+}
+
+void window_pause(struct window *w)
+{
+	if (w->counting)
+		counters_disable(&w->c);
+}
+
+void window_resume(struct window *w)
+{
+	if (w->counting)
+		counters_enable(&w->c);
+}
+
+static void screen_fill(struct window *w, struct record *r)
+{
+	uint64_t wall = w->sa.wall_ns - w->sb.wall_ns;
+	uint64_t run = w->sa.run_ns - w->sb.run_ns;
+
+	kv_set(&r->screen, "wall_ns", (int64_t)wall);
+	if (w->sa.run_ns && run <= wall)
+		kv_set(&r->screen, "lost_ns", (int64_t)(wall - run));
+	kv_set(&r->screen, "ctxsw", w->sa.ctxsw - w->sb.ctxsw);
+	if (w->sa.migrations >= 0 && w->sb.migrations >= 0)
+		kv_set(&r->screen, "migrations",
+		       w->sa.migrations - w->sb.migrations);
+}
+
+static void counts_fill(struct window *w, struct record *r, size_t unit,
+			int8_t *faulted, size_t stride)
+{
+	struct rec_counts *c = &r->c;
+	struct counts k;
+
+	counters_read(&w->c, &k, unit, faulted, stride);
+	c->faults = k.region_faults;
+	snprintf(c->faults_skip, sizeof(c->faults_skip), "%s", k.region_skip);
+	c->faults_task = k.faults_task;
+	c->faults_min = k.faults_min;
+	c->faults_maj = k.faults_maj;
+	c->tlb_flush = k.tlb;
+	c->tlb_events = k.tlb_events;
+	c->hw = k.hw;
+	r->has_counts = true;
+}
+
+void window_fill(struct window *w, struct record *r, size_t unit_pages,
+		 int8_t *faulted, size_t stride)
+{
+	uint64_t wall = w->sa.wall_ns - w->sb.wall_ns;
+
+	screen_fill(w, r);
+	if (!w->counting)
+		return;
+	counts_fill(w, r, unit_pages, faulted, stride);
+	vmsnap_delta(&w->vb, &w->va, &r->c.vmstat, &r->c.tlb_ipis_received);
+	if (!r->perturbed[0])
+		vmsnap_perturbed(&w->vb, &w->va, wall, r->perturbed,
+				 sizeof(r->perturbed));
+}
+
+void window_close(struct window *w)
+{
+	if (w->counting)
+		counters_close(&w->c);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_WINDOW_H
+#define COWBENCH_WINDOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "result.h"
+#include "vmstat.h"
+
+/*
+ * The measured window: the one API the page driver and the workload
+ * drivers share.  Counters (counting passes only), system-wide vmstat and
+ * interrupt deltas, and what disturbed the window (lost time, context
+ * switches, migrations, steal) bracket exactly the work between arm and
+ * disarm: no harness I/O happens inside.
+ */
+struct screen {
+	uint64_t wall_ns, run_ns;
+	int64_t ctxsw, migrations;
+};
+
+struct window {
+	bool counting;
+	struct counters c;
+	struct vmsnap vb, va;
+	struct screen sb, sa;
+};
+
+/* Open (disabled) what the window counts; region: faults attributed to it. */
+void window_open(struct window *w, bool counting, const void *region,
+		 size_t pages, int writer_cpu);
+void window_arm(struct window *w);
+void window_disarm(struct window *w);
+/* Stop and restart the counters around untimed work inside the window. */
+void window_pause(struct window *w);
+void window_resume(struct window *w);
+/*
+ * Put what the window saw into r: counts (counting passes), the screen,
+ * the vmstat deltas and a perturbation reason.  faulted: per page of the
+ * region, see counters_read().
+ */
+void window_fill(struct window *w, struct record *r, size_t unit_pages,
+		 int8_t *faulted, size_t stride);
+void window_close(struct window *w);
+
+#endif
