@@ -13,20 +13,6 @@
 
 #define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
 
-static int check_zero_pages(struct sc *sc, uint64_t want, const char *what,
-			    char *why, int len)
-{
-	long n = count_flagged(sc, want, why, len);
-
-	if (n < 0)
-		return -1;
-	if ((size_t)n == sc->pages)
-		return 0;
-	snprintf(why, len, "read faults mapped %ld of %zu pages to the %s", n,
-		 sc->pages, what);
-	return 1;
-}
-
 static int base_map(struct sc *sc, char *why, int len)
 {
 	return map_anon(sc, MADV_NOHUGEPAGE, why, len);
@@ -37,8 +23,9 @@ static int base_verify(struct sc *sc, char *why, int len)
 	int64_t kb = smaps_anon_huge_kb(sc->buf);
 
 	if (sc->ops->populate == POP_READ)
-		return check_zero_pages(sc, KPF_ZERO_PAGE, "zero page", why,
-					len);
+		return require_flagged(sc, KPF_ZERO_PAGE,
+				       "the zero page after the read faults",
+				       why, len);
 	if (kb != 0) {
 		snprintf(
 			why, len,
@@ -70,8 +57,9 @@ static int thp_verify(struct sc *sc, char *why, int len)
 	int64_t kb = smaps_anon_huge_kb(sc->buf);
 
 	if (sc->ops->populate == POP_READ)
-		return check_zero_pages(sc, KPF_ZERO_PAGE | KPF_THP,
-					"huge zero page", why, len);
+		return require_flagged(
+			sc, KPF_ZERO_PAGE | KPF_THP,
+			"the huge zero page after the read faults", why, len);
 	if (kb * 1024 != (int64_t)sc->len) {
 		snprintf(
 			why, len,

@@ -107,15 +107,7 @@ static int hugetlb_map(struct sc *sc, char *why, int len)
 
 static int hugetlb_verify(struct sc *sc, char *why, int len)
 {
-	long n = count_flagged(sc, KPF_HUGE, why, len);
-
-	if (n < 0)
-		return -1;
-	if ((size_t)n == sc->pages)
-		return 0;
-	snprintf(why, len, "%ld of %zu pages are hugetlb (KPF_HUGE)", n,
-		 sc->pages);
-	return 1;
+	return require_flagged(sc, KPF_HUGE, "hugetlb (KPF_HUGE)", why, len);
 }
 
 const struct backing_ops bk_hugetlb = {

@@ -81,3 +81,16 @@ long count_flagged(struct sc *sc, uint64_t want, char *why, int len)
 	free(fl);
 	return n;
 }
+
+int require_flagged(struct sc *sc, uint64_t want, const char *what, char *why,
+		    int len)
+{
+	long n = count_flagged(sc, want, why, len);
+
+	if (n < 0)
+		return -1;
+	if ((size_t)n == sc->pages)
+		return 0;
+	snprintf(why, len, "%ld of %zu pages are %s", n, sc->pages, what);
+	return 1;
+}

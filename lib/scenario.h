@@ -191,5 +191,8 @@ int map_anon(struct sc *sc, int advice, char *why, int len);
 int64_t smaps_anon_huge_kb(const void *addr);
 /* Per page of the region: how many have all of want in kpageflags. */
 long count_flagged(struct sc *sc, uint64_t want, char *why, int len);
+/* 0 if every page has all of want, else a skip saying how many do. */
+int require_flagged(struct sc *sc, uint64_t want, const char *what, char *why,
+		    int len);
 
 #endif
