@@ -36,6 +36,8 @@ int compare_metric(const struct run *runs, int n, const struct group *g,
 		describe(s, c->n, &c->d);
 		c->median = c->d.median;
 		c->max = c->d.max;
+		/* one side without data: no ratio, never -100% */
+		c->cmp.ratio = c->cmp.lo = c->cmp.hi = c->cmp.p = NAN;
 		if (i && nb && c->n)
 			compare_samples(base, nb, v, c->n, &c->cmp);
 		any |= c->n > 0;
@@ -62,21 +64,47 @@ static void fmt_num(char *buf, int len, double v)
 		snprintf(buf, len, "%.3f", v);
 }
 
-static void fmt_change(char *buf, int len, const struct cell *c)
+/* '*' significant, '?' too few repetitions for any p below 0.05. */
+static char mark(const struct cell *c)
+{
+	return c->cmp.significant ? '*' : !c->cmp.testable ? '?' : ' ';
+}
+
+/*
+ * The change against the baseline; "n/a" when this run has no value,
+ * "new" when only this run has; a verdict shows FAIL, not a change.
+ */
+static void fmt_change(char *buf, int len, const struct cell *c,
+		       const struct cell *base, const struct metric *m)
 {
 	double pct = (c->cmp.ratio - 1) * 100;
 
-	if (!c->n || isnan(c->cmp.ratio))
+	if (m->verdict)
+		snprintf(buf, len, "%s", c->n && c->max > 0 ? "FAIL" : "");
+	else if (!c->n && base->n)
+		snprintf(buf, len, "(    n/a)");
+	else if (!c->n)
+		snprintf(buf, len, "%10s", "");
+	else if (!base->n)
+		snprintf(buf, len, "(    new)");
+	else if (isnan(c->cmp.ratio))
 		snprintf(buf, len, "%10s", "");
 	else if (isinf(c->cmp.ratio))
-		snprintf(buf, len, "(    new)%s",
-			 c->cmp.significant ? "*" : " ");
+		snprintf(buf, len, "(    inf)%c", mark(c));
 	else if (fabs(pct) >= 1000)
-		snprintf(buf, len, "(%+6.0f%%)%s", pct,
-			 c->cmp.significant ? "*" : " ");
+		snprintf(buf, len, "(%+6.0f%%)%c", pct, mark(c));
 	else
-		snprintf(buf, len, "(%+6.2f%%)%s", pct,
-			 c->cmp.significant ? "*" : " ");
+		snprintf(buf, len, "(%+6.2f%%)%c", pct, mark(c));
+}
+
+/* The value a cell shows: the median, or for a verdict the worst. */
+static void fmt_cell(char *buf, int len, const struct cell *c,
+		     const struct metric *m)
+{
+	if (!c->n)
+		snprintf(buf, len, "n/a");
+	else
+		fmt_num(buf, len, m->verdict ? c->max : c->median);
 }
 
 /* Word-wrap "text" at WIDTH with an indent for continuation lines. */
@@ -122,6 +150,38 @@ static void warn_differ(FILE *out, const struct run *runs, int n,
 	wrap(out, "warning: ", line, 9);
 }
 
+static const char legend[] =
+	"values are medians over repetitions (verdicts: the worst one);\n"
+	"'*': Mann-Whitney p < 0.05 (exact permutation p up to 30 a side)\n"
+	"and the 95% bootstrap interval of the ratio of medians excludes 1;\n"
+	"'?': too few repetitions to test (no p below 0.05 possible);\n"
+	"n/a: not measured; new: only that run has it; FAIL: a missed COW,\n"
+	"wrong COW or unexplained outcome in any record, perturbed or not\n";
+
+/* The clock's cost is in every batched time: a change in it is a change
+ * in t/op that is not the kernel's (more than 25% apart). */
+static void warn_clock(FILE *out, const struct run *runs, int n)
+{
+	double lo = INFINITY, hi = 0;
+	char line[512];
+	int i, len;
+
+	for (i = 0; i < n; i++) {
+		if (isnan(runs[i].pair_ns))
+			continue;
+		lo = fmin(lo, runs[i].pair_ns);
+		hi = fmax(hi, runs[i].pair_ns);
+	}
+	if (!(hi > lo * 1.25))
+		return;
+	len = snprintf(line, sizeof(line),
+		       "the runs differ in clock cost (ns a pair):");
+	for (i = 0; i < n && len < (int)sizeof(line); i++)
+		len += snprintf(line + len, sizeof(line) - len, " %c=%.1f",
+				'A' + i, runs[i].pair_ns);
+	wrap(out, "warning: ", line, 9);
+}
+
 void compare_header(FILE *out, const struct run *runs, int n)
 {
 	char buf[2048];
@@ -151,9 +211,14 @@ void compare_header(FILE *out, const struct run *runs, int n)
 	warn_differ(out, runs, n, "CPU", offsetof(struct run, cpu));
 	warn_differ(out, runs, n, "THP mode", offsetof(struct run, thp));
 	warn_differ(out, runs, n, "accelerator", offsetof(struct run, accel));
-	fprintf(out,
-		"'*': Mann-Whitney p < 0.05 and the 95%% bootstrap interval of the\n"
-		"ratio of medians excludes 1; values are medians over repetitions\n");
+	warn_differ(out, runs, n, "THP defrag", offsetof(struct run, defrag));
+	warn_differ(out, runs, n, "kernel config digest",
+		    offsetof(struct run, kconfig));
+	warn_differ(out, runs, n, "suite version", offsetof(struct run, suite));
+	warn_differ(out, runs, n, "matrix digest",
+		    offsetof(struct run, matrix));
+	warn_clock(out, runs, n);
+	fputs(legend, out);
 }
 
 /* A text line without trailing blanks. */
@@ -162,24 +227,30 @@ static void put_line(FILE *out, char *line)
 	fprintf(out, "%s\n", strtrim(line));
 }
 
-static int column_head(char *buf, int len, const char *label)
+/*
+ * A column's name where it fits, else nothing: names are never cut (two
+ * kernels would read alike); the letter row and the header name them all.
+ */
+static int column_head(char *buf, int len, const char *label, int width)
 {
-	if (strlen(label) <= 10)
-		return snprintf(buf, len, " %10s%13s", label, "");
-	return snprintf(buf, len, " %-23.23s", label);
+	return snprintf(buf, len, " %*s%*s", width,
+			(int)strlen(label) <= width ? label : "", 23 - width,
+			"");
 }
 
 static void text_head(FILE *out, const struct run *runs, int n, int from,
 		      int to)
 {
-	char line[256], col[64];
+	char line[512], col[240];
 	int i, len;
 
 	run_column(runs, n, 0, col, sizeof(col));
-	len = snprintf(line, sizeof(line), "%-14s%10.10s", "", col);
+	len = snprintf(line, sizeof(line), "%-14s%10s", "",
+		       strlen(col) <= 10 ? col : "");
 	for (i = from; i < to; i++) {
 		run_column(runs, n, i, col, sizeof(col));
-		len += column_head(line + len, sizeof(line) - len, col);
+		len += column_head(line + len, sizeof(line) - len, col,
+				   strlen(col) <= 10 ? 10 : 23);
 	}
 	put_line(out, line);
 	len = snprintf(line, sizeof(line), "%-14s%10s", "", "A");
@@ -189,18 +260,25 @@ static void text_head(FILE *out, const struct run *runs, int n, int from,
 	put_line(out, line);
 }
 
-/* The noise a reader should weigh each t/op median against. */
-static void cv_line(FILE *out, const struct cell *cells, int from, int to)
+/* A row under a metric: label, then one number per column. */
+static void sub_line(FILE *out, const char *label, const struct cell *cells,
+		     int from, int to, bool cv)
 {
 	char line[256], num[32];
 	int i, len;
 
-	snprintf(num, sizeof(num), "%.1f", 100 * cells[0].d.cv);
-	len = snprintf(line, sizeof(line), "%-14s%10s", "  CV %", num);
-	for (i = from; i < to; i++) {
-		snprintf(num, sizeof(num), "%.1f", 100 * cells[i].d.cv);
-		len += snprintf(line + len, sizeof(line) - len, " %10s %-12s",
-				cells[i].n > 1 ? num : "-", "");
+	len = snprintf(line, sizeof(line), "%-14s", label);
+	for (i = 0; i < to; i++) {
+		if (i && i < from)
+			continue;
+		if (!cv)
+			snprintf(num, sizeof(num), "%d", cells[i].n);
+		else if (cells[i].n > 1)
+			snprintf(num, sizeof(num), "%.1f", 100 * cells[i].d.cv);
+		else
+			snprintf(num, sizeof(num), "-");
+		len += snprintf(line + len, sizeof(line) - len,
+				i ? " %10s %-12s" : "%10s", num, "");
 	}
 	put_line(out, line);
 }
@@ -221,19 +299,21 @@ static void text_table(FILE *out, const struct run *runs, int n,
 			continue;
 		snprintf(label, sizeof(label), "%s%s%s", m->name,
 			 m->unit[0] ? " " : "", m->unit);
-		fmt_num(num, sizeof(num),
-			m->verdict ? cells[0].max : cells[0].median);
+		fmt_cell(num, sizeof(num), &cells[0], m);
+		fmt_change(chg, sizeof(chg), &cells[0], &cells[0], m);
+		if (m->verdict && chg[0])
+			strcat(num, " FAIL");
 		len = snprintf(line, sizeof(line), "%-14.14s%10s", label, num);
 		for (i = from; i < to; i++) {
-			fmt_num(num, sizeof(num),
-				m->verdict ? cells[i].max : cells[i].median);
-			fmt_change(chg, sizeof(chg), &cells[i]);
+			fmt_cell(num, sizeof(num), &cells[i], m);
+			fmt_change(chg, sizeof(chg), &cells[i], &cells[0], m);
 			len += snprintf(line + len, sizeof(line) - len,
 					" %10s %-12s", num, chg);
 		}
 		put_line(out, line);
 		if (!strcmp(m->name, "t/op"))
-			cv_line(out, cells, from, to);
+			sub_line(out, "  CV %", cells, from, to, true);
+		sub_line(out, "  n", cells, from, to, false);
 	}
 	free(cells);
 }
@@ -255,41 +335,75 @@ static void print_text(FILE *out, const struct run *runs, int n,
 	}
 }
 
+/* Markdown cell text: '|' would end the cell, a newline the row. */
+static void md_esc(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|' || *s == '\\' || *s == '*' || *s == '_')
+			fputc('\\', out);
+		fputc(*s == '\n' ? ' ' : *s, out);
+	}
+}
+
+/* The text header as a block the md reader sees verbatim. */
+static void md_header(FILE *out, const struct run *runs, int n)
+{
+	fputs("## cowbench compare\n\n```\n", out);
+	compare_header(out, runs, n);
+	fputs("```\n", out);
+}
+
+static void md_row(FILE *out, const struct metric *m, const struct cell *cells,
+		   int n)
+{
+	char num[32], chg[32];
+	int j;
+
+	fputs("| ", out);
+	md_esc(out, m->name);
+	fprintf(out, "%s%s |", m->unit[0] ? " " : "", m->unit);
+	for (j = 0; j < n; j++) {
+		fmt_cell(num, sizeof(num), &cells[j], m);
+		fmt_change(chg, sizeof(chg), &cells[j], &cells[0], m);
+		fprintf(out, " %s ", num);
+		if ((j || m->verdict) && *strtrim(chg)) {
+			md_esc(out, strtrim(chg));
+			fputc(' ', out);
+		}
+		fprintf(out, "n=%d |", cells[j].n);
+	}
+	fputc('\n', out);
+}
+
 static void print_md(FILE *out, const struct run *runs, int n,
 		     const struct group *g, int ng)
 {
 	struct cell *cells = xcalloc(n, sizeof(*cells));
-	char col[128], num[32], chg[32];
+	char col[240];
 	int i, j, k;
 
+	md_header(out, runs, n);
 	for (i = 0; i < ng; i++) {
-		fprintf(out, "\n### %s %s %s\n\n| metric |", g[i].scenario,
-			g[i].backing, g[i].params);
+		fputs("\n### ", out);
+		md_esc(out, g[i].scenario);
+		fputc(' ', out);
+		md_esc(out, g[i].backing);
+		fputc(' ', out);
+		md_esc(out, g[i].params);
+		fputs("\n\n| metric |", out);
 		for (j = 0; j < n; j++) {
 			run_column(runs, n, j, col, sizeof(col));
-			fprintf(out, " %c: %s |", 'A' + j, col);
+			fprintf(out, " %c: ", 'A' + j);
+			md_esc(out, col);
+			fputs(" |", out);
 		}
 		fprintf(out, "\n|---|");
 		for (j = 0; j < n; j++)
 			fprintf(out, "---:|");
 		fputc('\n', out);
-		for (k = 0; k < nr_metrics; k++) {
-			const struct metric *m = &metrics[k];
-
-			if (!compare_metric(runs, n, &g[i], m, cells))
-				continue;
-			fprintf(out, "| %s%s%s |", m->name,
-				m->unit[0] ? " " : "", m->unit);
-			for (j = 0; j < n; j++) {
-				fmt_num(num, sizeof(num),
-					m->verdict ? cells[j].max :
-						     cells[j].median);
-				fmt_change(chg, sizeof(chg), &cells[j]);
-				fprintf(out, " %s %s |", num,
-					j ? strtrim(chg) : "");
-			}
-			fputc('\n', out);
-		}
+		for (k = 0; k < nr_metrics; k++)
+			if (compare_metric(runs, n, &g[i], &metrics[k], cells))
+				md_row(out, &metrics[k], cells, n);
 	}
 	free(cells);
 }
@@ -332,19 +446,43 @@ static void merged(const struct run *r, const struct group *g,
 	free(h);
 }
 
+/* RFC 4180: quoted, a quote doubled. */
+static void csv_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputs("\",", out);
+}
+
+/* A number, or an empty field (null) when there is none. */
+static void csv_num(FILE *out, double v, char sep)
+{
+	if (isfinite(v))
+		fprintf(out, "%.6g", v);
+	fputc(sep, out);
+}
+
 static void csv_row(FILE *out, const char *f[7], const struct cell *c,
 		    bool base, const double pct[3])
 {
-	int x;
+	const double v[] = { c->median, c->d.mean, c->d.hmean, c->d.stddev,
+			     c->d.cv,	c->d.min,  c->max,     c->cmp.ratio,
+			     c->cmp.lo, c->cmp.hi, c->cmp.p };
+	size_t x;
 
 	for (x = 0; x < 7; x++)
-		fprintf(out, "\"%s\",", f[x]);
-	fprintf(out, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,", c->n, c->median,
-		c->d.mean, c->d.hmean, c->d.stddev, c->d.cv, c->d.min, c->max);
-	fprintf(out, "%.6g,%.6g,%.6g,%.6g,%d,%.6g,%.6g,%.6g\n",
-		base ? 1 : c->cmp.ratio, base ? 1 : c->cmp.lo,
-		base ? 1 : c->cmp.hi, base ? 1 : c->cmp.p, c->cmp.significant,
-		pct[0], pct[1], pct[2]);
+		csv_str(out, f[x]);
+	fprintf(out, "%d,", c->n);
+	for (x = 0; x < ARRAY_SIZE(v); x++)
+		csv_num(out, x >= 7 && base ? 1 : v[x], ',');
+	fprintf(out, "%d,%d,", c->cmp.significant, c->cmp.testable);
+	csv_num(out, pct[0], ',');
+	csv_num(out, pct[1], ',');
+	csv_num(out, pct[2], '\n');
 }
 
 static void json_row(FILE *out, const char *f[7], const struct cell *c,
@@ -376,6 +514,7 @@ static void json_row(FILE *out, const char *f[7], const struct cell *c,
 		jw_dbl(&w, "ci_hi", c->cmp.hi);
 		jw_dbl(&w, "p", c->cmp.p);
 		jw_bool(&w, "significant", c->cmp.significant);
+		jw_bool(&w, "testable", c->cmp.testable);
 	}
 	jw_close(&w, '}');
 	fprintf(out, "%s  %s", first ? "" : ",\n", w.buf);
@@ -393,7 +532,7 @@ static void print_rows(FILE *out, const struct run *runs, int n,
 	if (json)
 		fputs("[\n", out);
 	else
-		fputs("scenario,backing,params,metric,unit,run,label,n,median,mean,hmean,stddev,cv,min,max,ratio,ci_lo,ci_hi,p,significant,merged_p50,merged_p99,merged_p999\n",
+		fputs("scenario,backing,params,metric,unit,run,label,n,median,mean,hmean,stddev,cv,min,max,ratio,ci_lo,ci_hi,p,significant,testable,merged_p50,merged_p99,merged_p999\n",
 		      out);
 	for (i = 0; i < ng; i++) {
 		for (k = 0; k < nr_metrics; k++) {

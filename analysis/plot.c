@@ -190,7 +190,9 @@ static int cdf_block(FILE *dat, const struct run *r, const struct group *g)
 			(double)seen / h->n);
 		any = 1;
 	}
-	fprintf(dat, "\n\n");
+	/* a run without this group writes no block: indexes stay dense */
+	if (any)
+		fprintf(dat, "\n\n");
 	free(h);
 	return any;
 }
@@ -199,7 +201,7 @@ static int plot_cdf(struct plotter *p, const struct group *g)
 {
 	char name[96], title[200], t[128];
 	FILE *dat, *gp;
-	int i, any = 0, first = 1;
+	int i, any = 0, first = 1, block = 0;
 	int *has = xcalloc(p->n, sizeof(int));
 
 	slug(name, sizeof(name) - 4, g->scenario, g->backing, g->params);
@@ -222,7 +224,7 @@ static int plot_cdf(struct plotter *p, const struct group *g)
 		col_title(p, i, t, sizeof(t));
 		fprintf(gp,
 			"%s'%s.dat' index %d using 1:2 with steps lw 2 title '%s'",
-			first ? "" : ", \\\n     ", name, i, t);
+			first ? "" : ", \\\n     ", name, block++, t);
 		first = 0;
 	}
 	fputc('\n', gp);
@@ -230,6 +232,17 @@ static int plot_cdf(struct plotter *p, const struct group *g)
 	fclose(gp);
 	free(has);
 	return any ? finish(p, name, title) : discard(p, name);
+}
+
+/* Runs may cover different scenarios: a group is drawn if any run has it. */
+static bool any_writes(struct plotter *p, const struct group *g)
+{
+	int j;
+
+	for (j = 0; j < p->n; j++)
+		if (group_writes(&p->runs[j], g))
+			return true;
+	return false;
 }
 
 /* ---- grouped bars of a counting metric, per backing ---- */
@@ -240,7 +253,8 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 	const struct metric *m = metric_find(metric);
 	double *v = xmalloc(MAXS * sizeof(double));
 	char name[96], title[200], t[128];
-	int i, j, rows = 0;
+	int i, j, rows = 0, drawn = 0;
+	bool *has = xcalloc(p->n, sizeof(*has));
 	double top = 0;
 	FILE *dat, *gp;
 
@@ -250,15 +264,19 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 			name[i] = '-';
 	dat = open_in(p, name, "dat");
 	for (i = 0; i < ng; i++) {
-		if (strcmp(g[i].backing, backing) ||
-		    !group_writes(&p->runs[0], &g[i]))
+		if (strcmp(g[i].backing, backing) || !any_writes(p, &g[i]))
 			continue;
 		fprintf(dat, "\"%s %s\"", g[i].scenario, g[i].params);
 		for (j = 0; j < p->n; j++) {
 			int k = samples(&p->runs[j], &g[i], m, v, MAXS);
 			double med = k ? median_of(v, k) : NAN;
 
-			fprintf(dat, " %g", med);
+			/* not measured: missing in the plot, never a 0 bar */
+			if (isnan(med))
+				fprintf(dat, " ?");
+			else
+				fprintf(dat, " %g", med);
+			has[j] |= !isnan(med);
 			top = med > top ? med : top;
 		}
 		fputc('\n', dat);
@@ -266,14 +284,19 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 	}
 	fclose(dat);
 	free(v);
-	if (!rows)
+	for (j = 0; j < p->n && !has[j]; j++)
+		;
+	if (!rows || j == p->n) {
+		free(has);
 		return discard(p, name);
+	}
 	snprintf(title, sizeof(title),
 		 "%s, %s backing (counting pass, median over repetitions)",
 		 what, backing);
 	gp = open_in(p, name, "gp");
 	script_head(gp, name, title, kernels(p));
 	fprintf(gp,
+		"set datafile missing '?'\n"
 		"set style data histograms\nset style histogram clustered gap 1\n"
 		"set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
 		"set xtics rotate by -30\nset bmargin 8\nset ylabel '%s'\n"
@@ -282,12 +305,18 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 		top > 0 ? top * 1.15 : 1); /* all zero is the common case */
 	for (j = 0; j < p->n; j++) {
 		col_title(p, j, t, sizeof(t));
+		if (!has[j]) {
+			fprintf(p->log, "plot: %s: %s: not measured\n", name,
+				t);
+			continue;
+		}
 		fprintf(gp, "%s'%s.dat' using %d:xtic(1) title '%s'",
-			j ? ", \\\n     " : "", name, j + 2, t);
+			drawn++ ? ", \\\n     " : "", name, j + 2, t);
 	}
 	fputc('\n', gp);
 	script_tail(gp, name);
 	fclose(gp);
+	free(has);
 	return finish(p, name, title);
 }
 
@@ -365,6 +394,13 @@ static int release_cmp(const struct run *a, const struct run *b)
 	const char *x = a->kernel, *y = b->kernel;
 
 	while (*x && *y) {
+		/* a release candidate comes before its release */
+		if (*x != *y &&
+		    (!strncmp(x, "-rc", 3) || !strncmp(y, "-rc", 3)))
+			return !strncmp(x, "-rc", 3) && !strncmp(y, "-rc", 3) ?
+				       strcmp(x, y) :
+			       !strncmp(x, "-rc", 3) ? -1 :
+						       1;
 		if (*x >= '0' && *x <= '9' && *y >= '0' && *y <= '9') {
 			long p = strtol(x, (char **)&x, 10);
 			long q = strtol(y, (char **)&y, 10);
@@ -378,6 +414,8 @@ static int release_cmp(const struct run *a, const struct run *b)
 			y++;
 		}
 	}
+	if (!strncmp(x, "-rc", 3) || !strncmp(y, "-rc", 3))
+		return *x ? -1 : 1; /* 6.18-rc3 < 6.18 */
 	return *x ? 1 : *y ? -1 : strcmp(a->created, b->created);
 }
 
@@ -418,7 +456,7 @@ static int plot_trend(struct plotter *p, const struct group *g, int ng)
 		fprintf(gp, "%s\"%s\" %d", j ? ", " : "", order[j]->label, j);
 	fprintf(gp, ")\nset xrange [-0.5:%d.5]\nplot ", p->n - 1);
 	for (i = 0; i < ng; i++) {
-		if (!group_writes(p->runs, &g[i]))
+		if (!any_writes(p, &g[i]))
 			continue;
 		for (j = 0; j < p->n; j++) {
 			k = samples(order[j], &g[i], m, v, MAXS);
@@ -427,9 +465,9 @@ static int plot_trend(struct plotter *p, const struct group *g, int ng)
 		}
 		fprintf(dat, "\n\n");
 		fprintf(gp,
-			"%s'%s.dat' index %d with linespoints lw 2 title '%s %s'",
+			"%s'%s.dat' index %d with linespoints lw 2 title '%s %s %s'",
 			first ? "" : ", \\\n     ", name, lines, g[i].scenario,
-			g[i].backing);
+			g[i].backing, g[i].params);
 		first = 0;
 		lines++;
 	}

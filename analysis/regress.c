@@ -16,8 +16,30 @@
 #include "plot.h"
 #include "report.h"
 
-static int load_history(const char *history, struct run **out, char *err,
-			int errlen)
+/*
+ * A run still being written has no results.jsonl yet or ends in a torn
+ * line: it is no result to compare, and no error in the history either.
+ */
+static bool in_progress(const char *dir, FILE *out)
+{
+	char path[800];
+	size_t len = 0;
+	char *text;
+	bool torn;
+
+	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
+	text = slurp(path, &len);
+	torn = !text || (len && text[len - 1] != '\n');
+	free(text);
+	if (torn)
+		fprintf(out, "regress: skipping %s: in progress (%s)\n", dir,
+			text ? "its last record is incomplete" :
+			       "no results.jsonl yet");
+	return torn;
+}
+
+static int load_history(const char *history, struct run **out, FILE *log,
+			char *err, int errlen)
 {
 	DIR *d = opendir(history);
 	struct run *runs = NULL;
@@ -37,8 +59,10 @@ static int load_history(const char *history, struct run **out, char *err,
 			 e->d_name);
 		if (e->d_name[0] == '.' || stat(path, &st))
 			continue;
-		runs = xrealloc(runs, (n + 1) * sizeof(*runs));
 		snprintf(path, sizeof(path), "%s/%s", history, e->d_name);
+		if (in_progress(path, log))
+			continue;
+		runs = xrealloc(runs, (n + 1) * sizeof(*runs));
 		if (run_load(path, &runs[n], err, errlen)) {
 			closedir(d);
 			free(runs);
@@ -103,8 +127,8 @@ static const struct run *previous(const struct run *runs, int n,
 	return best;
 }
 
-static int report_group(const struct run pair[2], const struct group *g,
-			double threshold, FILE *out)
+static int report_metrics(const struct run pair[2], const struct group *g,
+			  double threshold, FILE *out)
 {
 	struct cell cells[2];
 	char a[32], b[32];
@@ -114,16 +138,23 @@ static int report_group(const struct run pair[2], const struct group *g,
 		const struct metric *m = &metrics[k];
 		double pct;
 
-		if (!compare_metric(pair, 2, g, m, cells) || !cells[0].n ||
-		    !cells[1].n)
+		if (!compare_metric(pair, 2, g, m, cells) || !cells[1].n)
+			continue;
+		/* a failure is one whether or not the baseline measured it */
+		if (!cells[0].n && !m->verdict)
 			continue;
 		if (m->verdict) {
-			if (cells[1].max > 0 && cells[0].max == 0) {
+			if (cells[1].max > 0 && !(cells[0].max > 0)) {
+				if (cells[0].n)
+					snprintf(a, sizeof(a), "%.0f",
+						 cells[0].max);
+				else
+					snprintf(a, sizeof(a), "n/a");
 				fprintf(out,
-					"%s %s %s: %s: %.0f -> %.0f: new correctness failure: %s -> %s\n",
+					"%s %s %s: %s: %s -> %.0f: new correctness failure: %s -> %s\n",
 					g->scenario, g->backing, g->params,
-					m->name, cells[0].max, cells[1].max,
-					pair[0].label, pair[1].label);
+					m->name, a, cells[1].max, pair[0].label,
+					pair[1].label);
 				found++;
 			}
 			continue;
@@ -143,6 +174,41 @@ static int report_group(const struct run pair[2], const struct group *g,
 	return found;
 }
 
+/* Values of any metric of g in r: a run that has none timed out,
+ * crashed or lost its file. */
+static int any_data(const struct run *r, const struct group *g)
+{
+	double v[4];
+	int k, n = 0;
+
+	for (k = 0; k < nr_metrics && !n; k++)
+		n = samples(r, g, &metrics[k], v, 4);
+	return n;
+}
+
+/* Why a group has no data: the first record's status and reason. */
+static const char *why_none(const struct run *r, const struct group *g)
+{
+	int i;
+
+	for (i = 0; i < r->nrec; i++)
+		if (group_match(g, &r->recs[i]) && r->recs[i].reason[0])
+			return r->recs[i].reason;
+	return "no records";
+}
+
+static int report_group(const struct run pair[2], const struct group *g,
+			double threshold, FILE *out)
+{
+	if (any_data(&pair[0], g) && !any_data(&pair[1], g)) {
+		fprintf(out, "%s %s %s: no data in %s (%s): failure\n",
+			g->scenario, g->backing, g->params, pair[1].label,
+			why_none(&pair[1], g));
+		return 1;
+	}
+	return report_metrics(pair, g, threshold, out);
+}
+
 int regress(const char *history, const char *run, double threshold, FILE *out,
 	    char *err, int errlen)
 {
@@ -151,7 +217,7 @@ int regress(const char *history, const char *run, double threshold, FILE *out,
 	struct group *g;
 	int n, i, ng, found = 0;
 
-	n = load_history(history, &runs, err, errlen);
+	n = load_history(history, &runs, out, err, errlen);
 	if (n < 0)
 		return -1;
 	write_index(history, runs, n);
@@ -171,8 +237,9 @@ int regress(const char *history, const char *run, double threshold, FILE *out,
 	old = previous(runs, n, new);
 	if (!old) {
 		fprintf(out,
-			"regress: no earlier release of %s (%s, policy %s) in %s: nothing to compare\n",
-			new->kernel, new->host, new->policy, history);
+			"regress: no earlier release of %s (%s, policy %s, matrix %s) in %s: nothing to compare\n",
+			new->kernel, new->host, new->policy, new->matrix,
+			history);
 		goto out;
 	}
 	pair[0] = *old;

@@ -87,21 +87,27 @@ static int copy_envs(const struct run *runs, int n, const char *dir, char *err,
 }
 
 /* "ok", "FAIL: 3 missed, 0 wrong COW", or "-" without a counting pass:
- * the worst repetition decides. */
+ * the worst record decides, perturbed or not. */
 static void verdict(const struct run *r, const struct group *g, char *buf,
 		    int len)
 {
-	struct cell miss, wrong;
+	struct cell miss, wrong, unex;
 	int nm = compare_metric(r, 1, g, metric_find("missed COW"), &miss);
 	int nw = compare_metric(r, 1, g, metric_find("wrong COW"), &wrong);
+	int nu = compare_metric(r, 1, g, metric_find("unexplained"), &unex);
+	int k;
 
-	if (!nm && !nw)
+	if (!nm && !nw && !nu)
 		snprintf(buf, len, "-");
-	else if (!miss.max && !wrong.max)
+	else if (!(miss.max > 0) && !(wrong.max > 0) && !(unex.max > 0))
 		snprintf(buf, len, "ok");
-	else
-		snprintf(buf, len, "FAIL: %.0f missed, %.0f wrong COW",
-			 miss.max, wrong.max);
+	else {
+		k = snprintf(buf, len, "FAIL: %.0f missed, %.0f wrong COW",
+			     miss.max, wrong.max);
+		if (unex.max > 0 && k < len)
+			snprintf(buf + k, len - k, ", %.0f unexplained",
+				 unex.max);
+	}
 }
 
 static void html_runs(FILE *f, const struct run *runs, int n)

@@ -46,12 +46,179 @@ static int load_env(const char *dir, struct run *r, char *err, int errlen)
 	env_str(r->env, "matrix.digest", r->matrix, sizeof(r->matrix));
 	env_str(r->env, "created", r->created, sizeof(r->created));
 	env_str(r->env, "cmdline", r->cmdline, sizeof(r->cmdline));
+	env_str(r->env, "config.digest", r->kconfig, sizeof(r->kconfig));
+	env_str(r->env, "suite_version", r->suite, sizeof(r->suite));
+	env_str(r->env, "mm.thp_defrag", r->defrag, sizeof(r->defrag));
+	r->pair_ns = json_num(r->env, "clock.pair_ns", NAN);
+	/* no label: policy-release, as cowbench run names it */
+	if (!strcmp(r->label, "?") || !r->label[0])
+		snprintf(r->label, sizeof(r->label), "%s-%s", r->policy,
+			 r->kernel);
 	return 0;
+}
+
+/* A key of a record and the JSON type it must have when present. */
+struct field {
+	const char *path;
+	enum jtype t;
+	bool time; /* a number that must be finite and not negative */
+};
+
+static const struct field fields[] = {
+	{ "run", J_STR, false },
+	{ "scenario", J_STR, false },
+	{ "backing", J_STR, false },
+	{ "pass", J_STR, false },
+	{ "status", J_STR, false },
+	{ "reason", J_STR, false },
+	{ "env", J_STR, false },
+	{ "perturbed", J_STR, false },
+	{ "params", J_OBJ, false },
+	{ "rep", J_NUM, true },
+	{ "ops", J_NUM, true },
+	{ "window_ns", J_NUM, true },
+	{ "overhead_ns", J_NUM, true },
+	{ "latency_ns", J_OBJ, false },
+	{ "latency_ns.n", J_NUM, true },
+	{ "latency_ns.mean", J_NUM, true },
+	{ "latency_ns.p50", J_NUM, true },
+	{ "latency_ns.p99", J_NUM, true },
+	{ "latency_ns.max", J_NUM, true },
+	{ "counts", J_OBJ, false },
+	{ "counts.faults", J_NUM, true },
+	{ "counts.faults_task", J_NUM, true },
+	{ "counts.copies", J_NUM, true },
+	{ "counts.reuses", J_NUM, true },
+	{ "counts.classes", J_OBJ, false },
+	{ "counts.tlb_flush", J_OBJ, false },
+	{ "counts.hw", J_OBJ, false },
+	{ "screen", J_OBJ, false },
+};
+
+static const char *const jtype_names[] = {
+	"null", "a boolean", "a number", "a string", "an array", "an object"
+};
+
+/* Numbers of an object (params, classes): numbers, finite, not negative. */
+static int check_numbers(const struct jval *o, const char *path, char *err,
+			 int errlen)
+{
+	size_t i;
+
+	for (i = 0; o && o->t == J_OBJ && i < o->n; i++) {
+		const struct jval *v = &o->items[i];
+
+		if (!strcmp(o->keys[i], "skipped"))
+			continue;
+		if (v->t != J_NUM || !isfinite(v->num) || v->num < 0) {
+			snprintf(err, errlen, "%s.%s: %s where a count belongs",
+				 path, o->keys[i],
+				 v->t == J_NUM ?
+					 "a negative or non-finite number" :
+					 jtype_names[v->t]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * What record_parse() tolerates but analysis must not: a string where a
+ * number belongs reads as 0, a negative time as a fast kernel.
+ */
+static int check_types(const char *line, char *err, int errlen)
+{
+	static const char *const objs[] = { "params", "counts.classes",
+					    "counts.tlb_flush", "counts.hw" };
+	struct jval *v = json_parse(line, err, errlen);
+	const struct jval *x;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; v && !ret && i < ARRAY_SIZE(fields); i++) {
+		x = json_path(v, fields[i].path);
+		if (!x)
+			continue;
+		if (x->t != fields[i].t) {
+			snprintf(err, errlen, "%s: %s where %s belongs",
+				 fields[i].path, jtype_names[x->t],
+				 jtype_names[fields[i].t]);
+			ret = -1;
+		} else if (fields[i].time &&
+			   (!isfinite(x->num) || x->num < 0)) {
+			snprintf(err, errlen, "%s: %g is not a valid %s",
+				 fields[i].path, x->num,
+				 strstr(fields[i].path, "ns") ? "time" :
+								"count");
+			ret = -1;
+		}
+	}
+	for (i = 0; v && !ret && i < ARRAY_SIZE(objs); i++)
+		ret = check_numbers(json_path(v, objs[i]), objs[i], err,
+				    errlen);
+	json_free(v);
+	return v ? ret : -1;
+}
+
+/* The record belongs to this run: its ids are the ones env.json holds. */
+static int check_ids(const struct run *run, const struct record *r, char *err,
+		     int errlen)
+{
+	if (strcmp(r->env, run->env_id)) {
+		snprintf(err, errlen,
+			 "env id %s does not match env.json's id %s", r->env,
+			 run->env_id);
+		return -1;
+	}
+	if (json_str(run->env, "run") && strcmp(r->run, run->name)) {
+		snprintf(err, errlen,
+			 "run id %s does not match env.json's run %s", r->run,
+			 run->name);
+		return -1;
+	}
+	return 0;
+}
+
+struct keyline {
+	char key[256];
+	int line;
+};
+
+static int cmp_keyline(const void *a, const void *b)
+{
+	const struct keyline *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : x->line - y->line;
+}
+
+/* Two records of one pass of one repetition: which one is the result? */
+static int check_duplicates(const struct run *r, const char *path, char *err,
+			    int errlen)
+{
+	struct keyline *k = xcalloc(r->nrec + 1, sizeof(*k));
+	int i, ret = 0;
+
+	for (i = 0; i < r->nrec; i++) {
+		record_key(&r->recs[i], k[i].key, sizeof(k[i].key));
+		k[i].line = i + 1;
+	}
+	qsort(k, r->nrec, sizeof(*k), cmp_keyline);
+	for (i = 1; i < r->nrec && !ret; i++)
+		if (!strcmp(k[i].key, k[i - 1].key)) {
+			snprintf(
+				err, errlen,
+				"%s:%d: duplicated record (the same pass as line %d)",
+				path, k[i].line, k[i - 1].line);
+			ret = -1;
+		}
+	free(k);
+	return ret;
 }
 
 static int load_records(const char *dir, struct run *r, char *err, int errlen)
 {
-	char path[600], rerr[200];
+	char path[600], rerr[400];
 	size_t len;
 	char *text = NULL, *line, *next;
 	int lineno = 0, cap = 0;
@@ -77,7 +244,9 @@ static int load_records(const char *dir, struct run *r, char *err, int errlen)
 			cap = cap ? cap * 2 : 64;
 			r->recs = xrealloc(r->recs, cap * sizeof(*r->recs));
 		}
-		if (record_parse(line, &r->recs[r->nrec], rerr, sizeof(rerr))) {
+		if (record_parse(line, &r->recs[r->nrec], rerr, sizeof(rerr)) ||
+		    check_types(line, rerr, sizeof(rerr)) ||
+		    check_ids(r, &r->recs[r->nrec], rerr, sizeof(rerr))) {
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, rerr);
 			free(text);
 			return -1;
@@ -85,7 +254,7 @@ static int load_records(const char *dir, struct run *r, char *err, int errlen)
 		r->nrec++;
 	}
 	free(text);
-	return 0;
+	return check_duplicates(r, path, err, errlen);
 }
 
 int run_load(const char *dir, struct run *r, char *err, int errlen)
@@ -116,7 +285,9 @@ struct run *runs_load_or_die(char **dirs, int n)
 	return runs;
 }
 
-void run_column(const struct run *runs, int n, int i, char *buf, int len)
+/* The label, with @host when hosts differ. */
+static void column_base(const struct run *runs, int n, int i, char *buf,
+			int len)
 {
 	bool hosts_differ = false;
 	int j;
@@ -127,6 +298,28 @@ void run_column(const struct run *runs, int n, int i, char *buf, int len)
 		snprintf(buf, len, "%s@%s", runs[i].label, runs[i].host);
 	else
 		snprintf(buf, len, "%s", runs[i].label);
+}
+
+/*
+ * Two different kernels never share a column name: when labels collide,
+ * the full release (uname -r) is added.
+ */
+void run_column(const struct run *runs, int n, int i, char *buf, int len)
+{
+	char mine[240], other[240];
+	int j;
+
+	column_base(runs, n, i, mine, sizeof(mine));
+	for (j = 0; j < n; j++) {
+		column_base(runs, n, j, other, sizeof(other));
+		if (j != i && !strcmp(mine, other) &&
+		    strcmp(runs[i].kernel, runs[j].kernel))
+			break;
+	}
+	if (j < n)
+		snprintf(buf, len, "%s(%s)", mine, runs[i].kernel);
+	else
+		snprintf(buf, len, "%s", mine);
 }
 
 void params_str(const struct kvset *p, char *buf, int len)
@@ -218,30 +411,41 @@ static double p99(const struct record *r)
 	return r->has_lat ? hist_pct(&r->lat, 99) : NAN;
 }
 
+/* Per-page outcomes not taken are not a zero. */
+static double pages_or_nan(const struct record *r, double v)
+{
+	return r->has_counts && r->c.has_pages ? v : NAN;
+}
+
 static double copies_op(const struct record *r)
 {
-	return per_op(r, r->c.t.copies);
+	return pages_or_nan(r, per_op(r, r->c.t.copies));
 }
 
 static double unnecessary(const struct record *r)
 {
-	return r->c.t.classes[CLS_UNNECESSARY];
+	return pages_or_nan(r, r->c.t.classes[CLS_UNNECESSARY]);
 }
 
 static double missed(const struct record *r)
 {
-	return r->c.t.classes[CLS_MISSED];
+	return pages_or_nan(r, r->c.t.classes[CLS_MISSED]);
 }
 
 static double wrong(const struct record *r)
 {
-	return r->c.t.classes[CLS_WRONG];
+	return pages_or_nan(r, r->c.t.classes[CLS_WRONG]);
+}
+
+static double unexplained(const struct record *r)
+{
+	return pages_or_nan(r, r->c.t.events[EV_UNEXPLAINED]);
 }
 
 /* Faults on the measured region; absent (not measured) is NAN, not 0. */
 static double faults_op(const struct record *r)
 {
-	return r->c.faults < 0 ? NAN : per_op(r, r->c.faults);
+	return !r->has_counts || r->c.faults < 0 ? NAN : per_op(r, r->c.faults);
 }
 
 static double tlb_op(const struct record *r)
@@ -249,7 +453,8 @@ static double tlb_op(const struct record *r)
 	double sum = 0;
 	int i;
 
-	if (r->c.tlb_flush.skip[0] || r->c.tlb_flush.nskip)
+	/* a partial sum is no count: any reason skipped makes it missing */
+	if (!r->has_counts || r->c.tlb_flush.skip[0] || r->c.tlb_flush.nskip)
 		return NAN;
 	for (i = 0; i < r->c.tlb_flush.v.n; i++)
 		sum += r->c.tlb_flush.v.kv[i].val;
@@ -261,6 +466,14 @@ static double extra_or_nan(const struct record *r, const char *key)
 	int64_t v = kv_get(&r->c.extra, key, INT64_MIN);
 
 	return v == INT64_MIN ? NAN : (double)v;
+}
+
+/* Cycles per op: missing when the set or the event was skipped. */
+static double cycles_op(const struct record *r)
+{
+	int64_t v = kv_get(&r->c.hw.v, "cycles", -1);
+
+	return !r->has_counts || r->c.hw.skip[0] || v < 0 ? NAN : per_op(r, v);
 }
 
 static double teardown(const struct record *r)
@@ -281,8 +494,10 @@ const struct metric metrics[] = {
 	{ "unnec.copies", "", "counting", unnecessary, false },
 	{ "missed COW", "", "counting", missed, true },
 	{ "wrong COW", "", "counting", wrong, true },
+	{ "unexplained", "", "counting", unexplained, true },
 	{ "faults/op", "", "counting", faults_op, false },
 	{ "tlb/op", "", "counting", tlb_op, false },
+	{ "cycles/op", "", "counting", cycles_op, false },
 	{ "teardown", "ns", "counting", teardown, false },
 	{ "child PTEs", "kB", "counting", child_pte, false },
 };
@@ -298,6 +513,18 @@ const struct metric *metric_find(const char *name)
 	return NULL;
 }
 
+/*
+ * Timings of a disturbed or failed pass are left out; a verdict is taken
+ * from every record that classified pages, whatever its status: a missed
+ * COW in a perturbed repetition is still a missed COW.
+ */
+bool counted(const struct record *r, const struct metric *m)
+{
+	if (m->verdict)
+		return r->has_counts && r->c.has_pages;
+	return r->status == ST_OK && !r->perturbed[0];
+}
+
 int samples(const struct run *r, const struct group *g, const struct metric *m,
 	    double *out, int max)
 {
@@ -307,7 +534,7 @@ int samples(const struct run *r, const struct group *g, const struct metric *m,
 		const struct record *rec = &r->recs[i];
 		double v;
 
-		if (rec->status != ST_OK || rec->perturbed[0] || rec->rep < 0 ||
+		if (!counted(rec, m) || rec->rep < 0 ||
 		    strcmp(rec->pass, m->pass) || !group_match(g, rec))
 			continue;
 		v = m->get(rec);

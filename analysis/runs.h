@@ -10,9 +10,11 @@
 /* A run as analysis sees it: env.json and results.jsonl, nothing else. */
 struct run {
 	char dir[512], name[128];
-	char label[96], host[64], kernel[96], policy[48], cpu[128];
+	char label[160], host[64], kernel[96], policy[48], cpu[128];
 	char accel[32], thp[32], env_id[24], matrix[24], created[32];
 	char cmdline[1024];
+	char kconfig[24], suite[48], defrag[64];
+	double pair_ns; /* the clock's cost, measured at run start */
 	struct jval *env;
 	struct record *recs;
 	int nrec;
@@ -51,7 +53,9 @@ struct metric {
 extern const struct metric metrics[];
 extern const int nr_metrics;
 const struct metric *metric_find(const char *name);
-/* The per-repetition values of m in group g of run r (ok, unperturbed). */
+/* r counts towards m: ok and unperturbed, or any record for a verdict. */
+bool counted(const struct record *r, const struct metric *m);
+/* The per-repetition values of m in group g of run r (see counted()). */
 int samples(const struct run *r, const struct group *g, const struct metric *m,
 	    double *out, int max);
 

@@ -19,10 +19,13 @@ struct desc {
 void describe(const double *v, int n, struct desc *d);
 double median_of(const double *v, int n);
 
-/* Two-sided Mann-Whitney U test: exact without ties for n1, n2 <= 30,
- * else the normal approximation with tie and continuity correction. */
+/* Two-sided Mann-Whitney U test: the exact permutation p (ties included)
+ * for n1, n2 <= 30, else the normal approximation with tie and continuity
+ * correction. */
 double mann_whitney_p(const double *a, int na, const double *b, int nb,
 		      double *u);
+/* The smallest p the exact test can give at these sizes (no ties). */
+double mw_min_p(int na, int nb);
 
 /*
  * 95% percentile-bootstrap interval of median(b) / median(a), from `iters`
@@ -36,6 +39,7 @@ struct comparison {
 	double lo, hi; /* bootstrap interval of the ratio */
 	double p; /* Mann-Whitney */
 	bool significant; /* p < alpha and the interval excludes 1 */
+	bool testable; /* enough repetitions that p < alpha is possible */
 };
 
 #define STATS_ALPHA 0.05

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,15 @@ struct row {
 	double copies[MAX_REPS], reuses[MAX_REPS], cls[NCLASS][MAX_REPS];
 	double populate[MAX_REPS], faults[MAX_REPS], tlb[MAX_REPS];
 	int perturbed, errors;
+	double miss, wrong, unexpl; /* worst over every record: verdicts */
+	bool failed;
 	char reason[300];
 };
+
+static double max(double a, double b)
+{
+	return a > b ? a : b;
+}
 
 struct summary {
 	int n;
@@ -74,11 +82,13 @@ static void add_counting(struct row *row, const struct record *r)
 {
 	int i = row->nc++, c;
 
-	row->copies[i] = r->c.t.copies;
-	row->reuses[i] = r->c.t.reuses;
+	bool p = r->c.has_pages; /* outcomes not taken are not zeros */
+
+	row->copies[i] = p ? r->c.t.copies : NAN;
+	row->reuses[i] = p ? r->c.t.reuses : NAN;
 	for (c = 0; c < NCLASS; c++)
-		row->cls[c][i] = r->c.t.classes[c];
-	row->populate[i] = r->c.t.events[EV_POPULATE];
+		row->cls[c][i] = p ? r->c.t.classes[c] : NAN;
+	row->populate[i] = p ? r->c.t.events[EV_POPULATE] : NAN;
 	row->faults[i] = value("faults/op", r);
 	row->tlb[i] = value("tlb/op", r);
 }
@@ -87,11 +97,20 @@ void summary_add(struct summary *s, const struct record *r)
 {
 	struct row *row = find_row(s, r);
 
-	if (r->status == ST_FAIL && r->has_counts && row->nc < MAX_REPS) {
+	if (record_failed(r)) {
 		/* a correctness failure counts, perturbed or not */
-		snprintf(row->reason, sizeof(row->reason), "FAIL: %s",
-			 r->reason);
-		add_counting(row, r);
+		row->failed = true;
+		if (r->has_counts && r->c.has_pages) {
+			row->miss = max(row->miss, r->c.t.classes[CLS_MISSED]);
+			row->wrong = max(row->wrong, r->c.t.classes[CLS_WRONG]);
+			row->unexpl =
+				max(row->unexpl, r->c.t.events[EV_UNEXPLAINED]);
+		}
+		if (r->reason[0] && !row->reason[0])
+			snprintf(row->reason, sizeof(row->reason), "%s",
+				 r->reason);
+		if (r->has_counts && row->nc < MAX_REPS)
+			add_counting(row, r);
 		return;
 	}
 	if (r->status != ST_OK) {
@@ -117,17 +136,47 @@ void summary_add(struct summary *s, const struct record *r)
 	}
 }
 
-/* A count that differed between repetitions is marked with '~'. */
-static void fmt_count(char *buf, int len, const double *v, int n)
+/* The values that were measured (not NAN); their number. */
+static int measured(const double *v, int n, double *out)
 {
-	double lo = v[0], hi = v[0];
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			out[k++] = v[i];
+	return k;
+}
+
+/* A count that differed between repetitions is marked with '~'; one no
+ * repetition measured is "n/a", never 0. */
+static void fmt_count(char *buf, int len, const double *all, int n)
+{
+	double v[MAX_REPS], lo, hi;
 	int i;
 
+	n = measured(all, n, v);
+	if (!n) {
+		snprintf(buf, len, "n/a");
+		return;
+	}
+	lo = hi = v[0];
 	for (i = 1; i < n; i++) {
 		lo = v[i] < lo ? v[i] : lo;
 		hi = v[i] > hi ? v[i] : hi;
 	}
 	snprintf(buf, len, "%s%.0f", lo != hi ? "~" : "", median_of(v, n));
+}
+
+/* A per-op rate, or "n/a" when no repetition measured it. */
+static void fmt_rate(char *buf, int len, const double *all, int n)
+{
+	double v[MAX_REPS];
+
+	n = measured(all, n, v);
+	if (n)
+		snprintf(buf, len, "%.2f", median_of(v, n));
+	else
+		snprintf(buf, len, "n/a");
 }
 
 void fmt_ns(char *buf, int len, double ns)
@@ -142,19 +191,34 @@ void fmt_ns(char *buf, int len, double ns)
 		snprintf(buf, len, "%.2fs", ns / 1e9);
 }
 
+static void print_fail(const struct row *r, FILE *out)
+{
+	if (!r->failed)
+		return;
+	fprintf(out, "  FAIL: %.0f missed, %.0f wrong COW, %.0f unexplained",
+		r->miss, r->wrong, r->unexpl);
+	if (r->reason[0])
+		fprintf(out, " (%s)", r->reason);
+}
+
 static void print_row(const struct row *r, FILE *out)
 {
 	char op[16] = "-", p99[16] = "-", ob[16] = "-", os[16] = "-";
-	char cnt[8][16];
+	char cnt[8][16], rate[2][16];
 	double p50 = median_of(r->per_op, r->nt),
 	       s50 = median_of(r->p50, r->ns);
 	int i;
 
 	fprintf(out, "%-16s %-4s %-17s", r->scenario, r->backing, r->params);
 	if (!r->nt && !r->ns && !r->nc) {
-		fprintf(out, " %s\n",
-			r->reason[0] ? r->reason :
-				       "every repetition was perturbed");
+		if (r->failed)
+			print_fail(r, out);
+		else
+			fprintf(out, " %s",
+				r->reason[0] ?
+					r->reason :
+					"every repetition was perturbed");
+		fputc('\n', out);
 		return;
 	}
 	if (r->nt) {
@@ -178,9 +242,15 @@ static void print_row(const struct row *r, FILE *out)
 	for (i = 0; i < NCLASS; i++)
 		fmt_count(cnt[2 + i], 16, r->cls[i], r->nc);
 	fmt_count(cnt[7], 16, r->populate, r->nc);
-	fprintf(out, " %6s %6s %5s %5s %5s %4s %5s %5s %6.2f %6.2f", cnt[0],
-		cnt[1], cnt[2], cnt[3], cnt[4], cnt[5], cnt[6], cnt[7],
-		median_of(r->faults, r->nc), median_of(r->tlb, r->nc));
+	/* verdicts: the worst repetition, perturbed or not */
+	snprintf(cnt[5], 16, "%.0f", r->miss);
+	snprintf(cnt[6], 16, "%.0f", r->wrong);
+	fmt_rate(rate[0], 16, r->faults, r->nc);
+	fmt_rate(rate[1], 16, r->tlb, r->nc);
+	fprintf(out, " %6s %6s %5s %5s %5s %4s %5s %5s %6s %6s", cnt[0], cnt[1],
+		cnt[2], cnt[3], cnt[4], cnt[5], cnt[6], cnt[7], rate[0],
+		rate[1]);
+	print_fail(r, out);
 	if (r->perturbed || r->errors)
 		fprintf(out, "  (%d perturbed, %d failed)", r->perturbed,
 			r->errors);

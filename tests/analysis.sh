@@ -42,11 +42,57 @@ out=$("$CB" compare "$work/base" "$work/slow" "$work/noisy_a" "$work/noisy_b" "$
 check "compare: text output never exceeds 72 columns (5 runs)" \
 	test -z "$(awk 'length($0) > 72' <<< "$out" | head -n 3)"
 check "compare: warns when the accelerator differs" has "$out" '(^|~)warning: the runs differ in accelerator: .*E=tcg'
-check "compare: md is a table per group" has "$("$CB" compare --format md "$work/base" "$work/slow")" '(^|~)\| t/op ns \| 9[0-9][0-9] +\| 1[12][0-9][0-9] \(\+'
+check "compare: md is a table per group, n per cell, '*' escaped" has "$("$CB" compare --format md "$work/base" "$work/slow")" '(^|~)\| t/op ns \| 9[0-9][0-9] n=8 \| 1[12][0-9][0-9] \(\+[0-9.]+%\)\\\* n=8 \|~'
 check "compare: csv has a header and a row per run and metric" \
 	has "$("$CB" compare "$work/base" "$work/slow" --format csv | sed -n '1p;$p' | tr '\n' '|')" '^scenario,backing,params,metric,.*\|"reuse-after-exit",.*'
 check "compare: json parses and marks the shift significant" \
 	has "$("$CB" compare "$work/base" "$work/slow" --format json | jq -r '[.[] | select(.metric=="t/op" and .significant)] | length')" '^2~$'
+
+# ---- correctness always shows; missing is not 0 (issue 6) ----
+MKRUN_FAIL_PERTURBED=2 mk pfail stock-6.19 6.19.0 2026-11-04T00:00:00Z 1.0 0.01 8 12
+out=$("$CB" compare "$work/base" "$work/pfail")
+check "compare: a perturbed record's missed COW shows as the max and FAIL" \
+	has "$out" 'reuse-after-exit base pages=512~.*~missed COW +0 +2 FAIL~'
+check "compare: json has the verdict's max from the perturbed record" \
+	has "$("$CB" compare "$work/base" "$work/pfail" --format json | jq -r '.[] | select(.metric=="missed COW" and .run=="pfail" and .scenario=="reuse-after-exit") | .max')" '^2~$'
+MKRUN_UNMEASURED=1 mk unmeasured stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 13
+out=$("$CB" compare "$work/base" "$work/unmeasured")
+check "compare: unmeasured faults and partly skipped tlb show n/a, n=0" \
+	has "$out" '~faults/op +1 +n/a \(    n/a\)~  n +8 +0~tlb/op +1 +n/a \(    n/a\)~  n +8 +0~'
+check "compare: unmeasured is null in json, empty in csv" \
+	has "$("$CB" compare "$work/base" "$work/unmeasured" --format json | jq -c '[.[] | select(.metric=="tlb/op" and .run=="unmeasured") | [.n, .median, .ratio]] | unique')$("$CB" compare "$work/base" "$work/unmeasured" --format csv | grep -c '"faults/op","","unmeasured","stock-6.18",0,,,,,,,,,,,,0,0,,,$')" '^\[\[0,null,null\]\]2~$'
+
+# ---- compare defects (issue 7 item 6) ----
+MKRUN_ONLY=cow-child mk only_cc stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 14
+out=$("$CB" compare "$work/base" "$work/only_cc")
+check "compare: a group missing in B is n/a, never -100%" \
+	has "$out" 'reuse-after-exit base pages=512~.*~t/op ns +[0-9]+ +n/a \(    n/a\)~'
+check "compare: no -100% anywhere" hasnt "$out" '-100'
+check "compare: a group only B has is new" \
+	has "$("$CB" compare "$work/only_cc" "$work/base")" 'reuse-after-exit base pages=512~.*~t/op ns +n/a +[0-9]+ \(    new\)~'
+check "compare: a missing group is null in json" \
+	has "$("$CB" compare "$work/base" "$work/only_cc" --format json | jq -c '[.[] | select(.scenario=="reuse-after-exit" and .run=="only_cc" and .metric=="t/op") | [.n, .median, .ratio, .significant]]')" '^\[\[0,null,null,false\]\]~$'
+mk ties_a stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0 3 15
+mk ties_b stock-6.18 6.18.0 2026-11-02T00:00:00Z 2.0 0 3 15
+out=$("$CB" compare "$work/ties_a" "$work/ties_b")
+check "compare: 3 tied values against 3: exact p = 0.1, '?' and no star" \
+	has "$out$("$CB" compare "$work/ties_a" "$work/ties_b" --format json | jq -r '[.[] | select(.metric=="t/op" and .run=="ties_b") | [.p, .significant, .testable]] | unique | @text')" '~t/op ns +1000 +2000 \(\+100\.00%\)\?~.*\[\[0\.1,false,false\]\]~$'
+check "compare: the legend says what '?' means" has "$out" "'\\?': too few repetitions to test"
+mk esc 'x|y"z' 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 16
+check "compare: csv doubles quotes" \
+	has "$("$CB" compare "$work/base" "$work/esc" --format csv | grep -c '^"cow-child","base","pages=512","t/op","ns","esc","x|y""z",')" '^1~$'
+out=$("$CB" compare --format md "$work/base" "$work/esc")
+check "compare: md has the header and legend, escapes '|'" \
+	has "$out" '^## cowbench compare~~```~cowbench compare: 2 runs.*'"'\\?'"': too few.*~```~.*\| B: x\\\|y"z \|'
+MKRUN_SUITE=t2 MKRUN_KCONFIG=c2 MKRUN_DEFRAG=never MKRUN_PAIR_NS=35 \
+	mk differ stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 17
+out=$("$CB" compare "$work/base" "$work/differ")
+check "compare: warns on THP defrag, kernel config, suite version, clock cost" \
+	has "$out" 'differ in THP defrag: A=madvise B=never~warning: the runs differ in kernel config digest: A=c1 B=c2~warning: the runs differ in suite version: A=t1 B=t2~warning: the runs differ in clock cost \(ns a pair\): A=20\.0 B=35\.0~'
+mk k1 stock 6.18.0-rc1 2026-11-01T00:00:00Z 1.0 0.01 3 18
+mk k2 stock 6.18.0-rc2 2026-11-02T00:00:00Z 1.0 0.01 3 19
+check "compare: two kernels with one label keep apart" \
+	has "$("$CB" compare "$work/k1" "$work/k2" --format md)" '\| A: stock\(6\.18\.0-rc1\) \| B: stock\(6\.18\.0-rc2\) \|'
 
 # ---- plot ----
 if "$CB" plot "$work/base" "$work/slow" -o "$work/plots" > "$work/plot.out" 2>&1; then
@@ -64,6 +110,16 @@ check "plot: PNG files are PNG, SVG files are SVG" \
 check "plot: scripts and data are kept beside the images" \
 	test -s "$work/plots/cdf-cow-child-base-pages_512.gp" -a -s "$work/plots/cdf-cow-child-base-pages_512.dat"
 check "plot: a plot with no data leaves no files" test ! -e "$work/plots/fork-latency.dat"
+
+if "$CB" plot "$work/only_cc" "$work/unmeasured" -o "$work/plots2" > "$work/plot2.out" 2>&1; then
+	ok "plot: runs covering different scenarios plot clean"
+else
+	not_ok "plot: runs covering different scenarios plot clean" "$(tail -3 "$work/plot2.out")"
+fi
+check "plot: a group only B has gets a bar, unmeasured is missing ('?'), not 0" \
+	has "$(cat "$work/plots2/bars-tlb-op-base.dat")" '^"cow-child pages=512" 1 \?~"reuse-after-exit pages=512" \? \?~$'
+check "plot: the trend legend names the parameters" \
+	has "$(cat "$work/plots2/trend-t-op.gp")" "title 'cow-child base pages=512'"
 
 # ---- report ----
 mk failing stock-6.19 6.19.0 2026-11-04T00:00:00Z 1.0 0.01 8 6 3
@@ -93,6 +149,34 @@ check "regress: a new missed COW is a regression" has "$rc|$out" '^1\|.*~reuse-a
 out=$("$CB" regress --history "$work/h2" --threshold 1000 "$work/h2/new"); rc=$?
 check "regress: an explicit RUN against its previous release" has "$rc|$out" '^0\|regress: stock-6.18 \(new\) against stock-6.17'
 
+"$CB" report "$work/base" "$work/pfail" -o "$work/report2" > /dev/null 2>&1
+check "report: a perturbed record's missed COW fails the verdict" \
+	has "$(grep -o 'class="fail">[^<]*' "$work/report2/index.html")" '^class="fail">FAIL: 2 missed, 0 wrong COW~$'
+mkdir -p "$work/h3" "$work/h4" "$work/h5"
+mk h3/old stock-6.18 6.18.0 2026-10-01T00:00:00Z 1.0 0.01 8 20
+MKRUN_ONLY=cow-child mk h3/new stock-6.19 6.19.0 2026-11-01T00:00:00Z 1.0 0.01 8 21
+out=$("$CB" regress --history "$work/h3"); rc=$?
+check "regress: a scenario with no data in the new run is a failure" \
+	has "$rc|$out" '^1\|.*~reuse-after-exit base pages=512: no data in stock-6.19 \(no records\): failure~regress: 1 regression~$'
+MKRUN_FAIL_PERTURBED=2 mk h3/newer stock-6.20 6.20.0 2026-11-05T00:00:00Z 1.0 0.01 8 22
+out=$("$CB" regress --history "$work/h3" "$work/h3/newer"); rc=$?
+check "regress: a perturbed record's missed COW is a regression" \
+	has "$rc|$out" '^1\|.*reuse-after-exit base pages=512: missed COW: n/a -> 2: new correctness failure: stock-6.19 -> stock-6.20~'
+mk h4/a stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 23
+mk h4/b stock-6.18 6.18.0 2026-11-10T00:00:00Z 1.0 0.01 3 24
+mk h4/c stock-6.18 6.18.0-rc3 2026-11-03T00:00:00Z 1.0 0.01 3 25
+mk h4/wip stock-6.19 6.19.0 2026-11-12T00:00:00Z 1.0 0.01 3 26
+head -c -20 "$work/h4/wip/results.jsonl" > "$work/h4/wip/r" && mv "$work/h4/wip/r" "$work/h4/wip/results.jsonl"
+out=$("$CB" regress --history "$work/h4"); rc=$?
+check "regress: an in-progress run is skipped with a note, not exit 2" \
+	has "$rc|$out" '^0\|regress: skipping .*/h4/wip: in progress \(its last record is incomplete\)~regress: stock-6.18 \(b\) against stock-6.18 \(c\)'
+check "regress: -rc sorts before the release" \
+	has "$(cut -f1 "$work/h4/index.tsv")" '^release~6\.17\.0~6\.18\.0-rc3~6\.18\.0~$'
+mk h5/only stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 27
+out=$("$CB" regress --history "$work/h5"); rc=$?
+check "regress: no earlier release says so" \
+	has "$rc|$out" '^0\|regress: no earlier release of 6\.18\.0 \(lab1, policy stock, matrix m1\) in .*h5: nothing to compare~$'
+
 # ---- bad input: one line naming file and line, exit 2 ----
 bad() { # bad NAME EXPECTED ARGS...
 	local name=$1 want=$2 out rc; shift 2
@@ -115,6 +199,18 @@ sed -i '7s/"scenario":"[a-z-]*",//' "$work/nokey/results.jsonl"
 bad "a record without a required key" "nokey/results.jsonl:7: not a cowbench record" plot "$work/nokey" -o "$work/p2"
 mkdir -p "$work/noenv"; cp "$work/base/results.jsonl" "$work/noenv/"
 bad "a run without env.json" "noenv/env.json: No such file" report "$work/noenv" -o "$work/r2"
+cp -r "$work/base" "$work/strtype"
+sed -i '4s/"window_ns":[0-9.e+]*/"window_ns":"fast"/' "$work/strtype/results.jsonl"
+bad "a string where a number belongs" "strtype/results.jsonl:4: window_ns: a string where a number belongs" compare "$work/strtype"
+cp -r "$work/base" "$work/negtime"
+sed -i '4s/"window_ns":[0-9.e+]*/"window_ns":-5/' "$work/negtime/results.jsonl"
+bad "a negative time" "negtime/results.jsonl:4: window_ns: -5 is not a valid time" compare "$work/negtime"
+cp -r "$work/base" "$work/dup"
+sed -n 2p "$work/base/results.jsonl" >> "$work/dup/results.jsonl"
+bad "a duplicated record" "dup/results.jsonl:$((lines + 1)): duplicated record (the same pass as line 2)" compare "$work/dup"
+cp -r "$work/base" "$work/otherenv"
+sed -i '3s/"env":"00000000000000e1"/"env":"00000000000000e2"/' "$work/otherenv/results.jsonl"
+bad "a record of another environment" "otherenv/results.jsonl:3: env id 00000000000000e2 does not match env.json's id 00000000000000e1" report "$work/otherenv" -o "$work/r3"
 bad "an unknown format" "unknown format 'xml'" compare --format xml "$work/base"
 bad "regress without --history" "--history DIR is required" regress
 bad "a bad threshold" "is not a percentage" regress --history "$work/h1" --threshold lots

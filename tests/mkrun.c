@@ -6,6 +6,13 @@
  * the seed.  Records go through the real writer (lib/result.c).
  *
  * mkrun DIR LABEL KERNEL CREATED SCALE NOISE REPS SEED [MISSED] [ACCEL]
+ *
+ * Variations for single tests, from the environment:
+ *   MKRUN_ONLY=SCENARIO        write only that scenario's records
+ *   MKRUN_FAIL_PERTURBED=N     reuse-after-exit rep 0 counting: status fail,
+ *                              perturbed, N missed COWs
+ *   MKRUN_UNMEASURED=1         faults absent, hw skipped, tlb_flush partly
+ *   MKRUN_SUITE, MKRUN_KCONFIG, MKRUN_DEFRAG, MKRUN_PAIR_NS: env.json
  */
 #include <math.h>
 #include <stdio.h>
@@ -44,6 +51,28 @@ static void ident(struct record *r, const char *run, const char *sc,
 	r->ops = 512;
 }
 
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v ? v : def;
+}
+
+/* A JSON string's inside: labels in tests carry quotes on purpose. */
+static const char *esc(const char *s)
+{
+	static char buf[256];
+	int n = 0;
+
+	for (; *s && n < (int)sizeof(buf) - 2; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *s;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static void write_env(const char *dir, const char *run, const char *label,
 		      const char *kernel, const char *created,
 		      const char *accel)
@@ -61,10 +90,34 @@ static void write_env(const char *dir, const char *run, const char *label,
 		"\"hostname\":\"lab1\",\"kernel\":\"%s\",\"label\":\"%s\","
 		"\"cow_policy\":\"%.*s\",\"cmdline\":\"console=ttyS0 quiet\","
 		"\"cpu\":\"Test CPU\",\"accelerator\":\"%s\","
-		"\"mm\":{\"thp_enabled\":\"madvise\"}}\n",
-		run, created, kernel, label, (int)strcspn(label, "-"), label,
-		accel);
+		"\"suite_version\":\"%s\",\"config\":{\"digest\":\"%s\"},"
+		"\"clock\":{\"pair_ns\":%s},"
+		"\"mm\":{\"thp_enabled\":\"madvise\",\"thp_defrag\":\"%s\"}}\n",
+		run, created, kernel, esc(label), (int)strcspn(label, "-\"\\"),
+		label, accel, env_or("MKRUN_SUITE", "t1"),
+		env_or("MKRUN_KCONFIG", "c1"), env_or("MKRUN_PAIR_NS", "20"),
+		env_or("MKRUN_DEFRAG", "madvise"));
 	fclose(f);
+}
+
+/* The counting record's variations a test asked for (see the top). */
+static void vary(struct record *r, int s, int rep)
+{
+	int missed = atoi(env_or("MKRUN_FAIL_PERTURBED", "0"));
+
+	if (missed && s == 1 && rep == 0) {
+		r->status = ST_FAIL;
+		snprintf(r->reason, sizeof(r->reason), "missed COW");
+		snprintf(r->perturbed, sizeof(r->perturbed), "migrated");
+		r->c.t.classes[CLS_MISSED] = missed;
+	}
+	if (getenv("MKRUN_UNMEASURED")) {
+		r->c.faults = r->c.faults_min = r->c.faults_maj = -1;
+		snprintf(r->c.faults_skip, sizeof(r->c.faults_skip),
+			 "no page_fault_user tracepoint");
+		cs_skip_key(&r->c.tlb_flush, "remote_shootdown",
+			    "per-CPU open failed");
+	}
 }
 
 int main(int argc, char **argv)
@@ -93,6 +146,9 @@ int main(int argc, char **argv)
 		  argc > 10 ? argv[10] : "kvm");
 	fd = result_open(dir);
 	for (s = 0; s < 2; s++) {
+		if (getenv("MKRUN_ONLY") &&
+		    strcmp(getenv("MKRUN_ONLY"), sc[s].name))
+			continue;
 		for (rep = 0; rep < reps; rep++) {
 			double per = sc[s].ns * scale * (1 + noise * gauss());
 
@@ -122,6 +178,7 @@ int main(int argc, char **argv)
 			kv_set(&r->c.tlb_flush.v, "local_mm_shootdown",
 			       sc[s].copy ? 512 : 0);
 			cs_skip_all(&r->c.hw, "no cpu PMU");
+			vary(r, s, rep);
 			result_append(fd, r);
 		}
 	}

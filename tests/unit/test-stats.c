@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../analysis/summary.h"
 
 #include "../../analysis/stats.h"
 #include "unit.h"
@@ -63,6 +67,27 @@ static void mann_whitney_ties(void)
 			     (const double[]){ 7, 7, 7 }, 3, NULL) == 1);
 }
 
+/* Three 1s against three 2s: only 2 of the C(6,3) = 20 splits are as
+ * extreme, so p = 0.1 (the normal approximation said 0.047). */
+static void mann_whitney_exact_ties(void)
+{
+	struct comparison c;
+
+	CHECK(NEAR(mann_whitney_p((const double[]){ 1, 1, 1 }, 3,
+				  (const double[]){ 2, 2, 2 }, 3, NULL),
+		   0.1, 1e-12));
+	/* 1,1,2 vs 2,3,3: midranks 1.5,1.5,3.5 | 3.5,5.5,5.5; rank sums as
+	 * extreme as 6.5 (|R - 10.5| >= 4): 4 of 20 splits */
+	CHECK(NEAR(mann_whitney_p((const double[]){ 1, 1, 2 }, 3,
+				  (const double[]){ 2, 3, 3 }, 3, NULL),
+		   4.0 / 20, 1e-12));
+	compare_samples((const double[]){ 1, 1, 1 }, 3,
+			(const double[]){ 2, 2, 2 }, 3, &c);
+	CHECK(!c.significant && !c.testable && NEAR(c.p, 0.1, 1e-12));
+	CHECK(NEAR(mw_min_p(3, 3), 0.1, 1e-12));
+	CHECK(NEAR(mw_min_p(4, 4), 2.0 / 70, 1e-12));
+}
+
 static void bootstrap_is_deterministic(void)
 {
 	const double a[] = { 10, 11, 9, 10, 12, 10, 9, 11 };
@@ -100,12 +125,75 @@ static void significance(void)
 	CHECK(isinf(c.ratio));
 }
 
+static void counting(struct record *r, int rep)
+{
+	record_init(r);
+	snprintf(r->scenario, sizeof(r->scenario), "reuse-after-exit");
+	snprintf(r->backing, sizeof(r->backing), "base");
+	snprintf(r->pass, sizeof(r->pass), "counting");
+	kv_set(&r->params, "pages", 512);
+	r->rep = rep;
+	r->ops = 512;
+	r->has_counts = true;
+	r->c.has_pages = true;
+	r->c.t.reuses = 512;
+	r->c.t.classes[CLS_REUSE] = 512;
+	/* hw skipped, tlb_flush partly skipped, faults absent (-1) */
+	cs_skip_all(&r->c.hw, "no cpu PMU");
+	cs_skip_key(&r->c.tlb_flush, "remote_shootdown", "no per-cpu open");
+	kv_set(&r->c.tlb_flush.v, "local_mm_shootdown", 0);
+}
+
+/* The summary line of rows built by hand, as cowbench run prints it. */
+static char *summarise(struct record *r, int n)
+{
+	struct summary *s = summary_new();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int i;
+
+	for (i = 0; i < n; i++)
+		summary_add(s, &r[i]);
+	summary_print(s, f);
+	fclose(f);
+	summary_free(s);
+	return buf;
+}
+
+/*
+ * A perturbed record with a missed COW still fails the row, with the
+ * worst count; faults and TLB flushes nobody measured are n/a, not 0.
+ */
+static void summary_fail_and_missing(void)
+{
+	struct record *r = calloc(3, sizeof(*r));
+	char *out;
+
+	counting(&r[0], 0);
+	counting(&r[1], 1);
+	snprintf(r[1].perturbed, sizeof(r[1].perturbed), "migrated");
+	r[1].status = ST_FAIL;
+	r[1].c.t.classes[CLS_MISSED] = 2;
+	counting(&r[2], 2);
+	out = summarise(r, 3);
+	CHECK(strstr(out, "FAIL: 2 missed, 0 wrong COW, 0 unexplained"));
+	/* miss column is the maximum; faults and tlb never measured */
+	CHECK(strstr(out, "    2     0     0    n/a    n/a  FAIL"));
+	free(out);
+	free(r);
+}
+
 const struct unit_test stats_tests[] = {
+	{ "summary: a perturbed missed COW fails; unmeasured is n/a",
+	  summary_fail_and_missing },
 	{ "stats: median, mean, hmean, sd and CV against hand values",
 	  descriptive_by_hand },
 	{ "stats: exact Mann-Whitney against textbook values",
 	  mann_whitney_exact },
 	{ "stats: Mann-Whitney with ties is symmetric", mann_whitney_ties },
+	{ "stats: exact permutation p with ties at small n",
+	  mann_whitney_exact_ties },
 	{ "stats: the bootstrap interval is deterministic and sane",
 	  bootstrap_is_deterministic },
 	{ "stats: a clean 20% shift is significant, noise and identity not",
