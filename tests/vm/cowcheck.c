@@ -191,6 +191,27 @@ static long write_pages(volatile char *p, int n, char c)
 	return minflt() - f0;
 }
 
+/*
+ * mprotect(PROT_READ) and back, then one write per page, between PFN and
+ * vmstat snapshots: the faults it took.
+ */
+static long mprotect_and_write(char *p, int n, uint64_t *before,
+			       uint64_t *after, struct vmsnap *s0,
+			       struct vmsnap *s1)
+{
+	long faults;
+
+	if (mprotect(p, n * psz, PROT_READ) ||
+	    mprotect(p, n * psz, PROT_READ | PROT_WRITE))
+		die("mprotect");
+	pagemap(p, n, before);
+	vm_read(s0);
+	faults = write_pages(p, n, 'B');
+	vm_read(s1);
+	pagemap(p, n, after);
+	return faults;
+}
+
 static void count_pfns(const uint64_t *a, const uint64_t *b, int n,
 		       int *copied, int *reused)
 {
@@ -293,14 +314,7 @@ static void check_uring(void)
 		       strerror(-ret));
 		goto out;
 	}
-	if (mprotect(p, n * psz, PROT_READ) ||
-	    mprotect(p, n * psz, PROT_READ | PROT_WRITE))
-		die("mprotect");
-	pagemap(p, n, before);
-	vm_read(&s0);
-	faults = write_pages(p, n, 'B');
-	vm_read(&s1);
-	pagemap(p, n, after);
+	faults = mprotect_and_write(p, n, before, after, &s0, &s1);
 
 	sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_write_fixed(sqe, fd, p, n * psz, 0, 0);
@@ -430,14 +444,7 @@ static void check_mprotect(void)
 	long faults;
 
 	fill(p, n, 'A');
-	if (mprotect(p, n * psz, PROT_READ) ||
-	    mprotect(p, n * psz, PROT_READ | PROT_WRITE))
-		die("mprotect");
-	pagemap(p, n, before);
-	vm_read(&s0);
-	faults = write_pages(p, n, 'B');
-	vm_read(&s1);
-	pagemap(p, n, after);
+	faults = mprotect_and_write(p, n, before, after, &s0, &s1);
 	printf("check=mprotect verdict=ok pages=%d faults=%ld", n, faults);
 	if (pfns_visible(before, n)) {
 		count_pfns(before, after, n, &copied, &reused);
