@@ -69,7 +69,7 @@ fuzz: deps
 		-print_final_stats=1 build/fuzz-corpus
 
 format:
-	clang-format -i lib/*.[ch] bench/*.[ch] analysis/*.[ch] ./*.[ch] tests/unit/*.[ch] tests/*.c
+	clang-format -i lib/*.[ch] bench/*.[ch] workloads/*.[ch] analysis/*.[ch] ./*.[ch] tests/unit/*.[ch] tests/*.c
 
 clean:
 	rm -rf build/cowbench build/unit-tests build/lib build/bench build/analysis \

@@ -32,12 +32,13 @@ int cmd_list(int argc, char **argv)
 		printf("usage: cowbench list\n\nOne line per scenario (with its backings and parameters), then one per backing.\n");
 		return 0;
 	}
-	printf("scenarios:\n");
 	for (i = 0; i < nr_scenarios; i++) {
 		const struct scenario_ops *s = scenarios[i];
 		char bk[512] = "", def[96];
 		int n = 0;
 
+		if (!i || !s->drive != !scenarios[i - 1]->drive)
+			printf("%s:\n", s->drive ? "workloads" : "scenarios");
 		for (j = 0; j < ninst && n < (int)sizeof(bk); j++)
 			if (scenario_runs_on(s, &inst[j]))
 				n += snprintf(bk + n, sizeof(bk) - n, "%s%s",

@@ -3,6 +3,7 @@
 #define COWBENCH_BENCH_H
 
 #include "../lib/scenario.h"
+#include "../workloads/workloads.h"
 
 /* The region size every fault scenario takes: "pages" 4 KiB pages. */
 extern const struct param_spec pages_param[1];

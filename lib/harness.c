@@ -567,6 +567,15 @@ static void test_pass_knob(struct pass_shm *s)
 	knob_set(path, eq + 1);
 }
 
+/* A workload runs the pass itself. */
+static int drive(struct party *p)
+{
+	char why[200] = "";
+	int ret = p->sc.ops->drive(&p->sc, &p->s->rec, why, sizeof(why));
+
+	return hook_result(p->s, ret, why) < 0;
+}
+
 /* The pass process: its exit status. */
 static int pass_main(void *arg)
 {
@@ -591,6 +600,8 @@ static int pass_main(void *arg)
 	if (topo_pin(a->writer_cpu))
 		return fail(s, "cannot pin to CPU %d", a->writer_cpu) ? 1 : 0;
 	test_pass_knob(s);
+	if (a->ops->drive)
+		return drive(&p);
 	warm_up(sc->len);
 	if (build_region(&p))
 		return s->rec.status == ST_SKIP ? 0 : 1;
@@ -663,7 +674,8 @@ static void end_reason(struct record *r, const struct sv_result *res,
 
 int harness_run_pass(const struct pass_args *a, struct record *rec)
 {
-	size_t pages = a->ops->no_pagemap || a->pass != PASS_COUNTING ?
+	size_t pages = a->ops->no_pagemap || a->ops->drive ||
+				       a->pass != PASS_COUNTING ?
 			       0 :
 			       region_pages(a->ops, a->params);
 	struct pass_shm *s = shm_alloc(pages);

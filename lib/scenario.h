@@ -135,6 +135,16 @@ struct scenario_ops {
 	void (*observe)(struct sc *sc, enum role r, struct page_view *pv);
 	void (*extra)(struct sc *sc, struct kvset *extra);
 	void (*cleanup)(struct sc *sc, enum role r);
+	/*
+	 * A workload driver (workloads/): it runs the whole pass itself, in
+	 * the supervised pass process pinned to writer_cpu, with its own
+	 * processes and its own window (window.h), and fills r: latency,
+	 * counts (a tally it classified sets r->c.has_pages and gets the
+	 * verdict), extra.  Nothing is mapped for it: sc->bk->ops->map maps
+	 * sc->len bytes of the backing if it wants them.  0, >0 skip, <0
+	 * error, with the reason in why.
+	 */
+	int (*drive)(struct sc *sc, struct record *r, char *why, int len);
 };
 
 /* One pass of one scenario on one backing, as each party sees it. */

@@ -1,0 +1,62 @@
+# Shared by the integration suites (tests/integration.sh, tests/suites/*.sh):
+# a work dir with its own knobs state file, TAP output, runs and records.
+# Source it after 'set -u'; end the suite with 'finish'.
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+CB=${COWBENCH:-build/cowbench}
+[ -x "$CB" ] || { echo "no $CB: run make first" >&2; exit 2; }
+work=$(mktemp -d)
+export COWBENCH_STATE=$work/knobs.state
+trap 'rm -rf "$work"' EXIT
+
+n=0 passed=0 failed=0 skipped=0
+ok() { n=$((n + 1)) passed=$((passed + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)) failed=$((failed + 1)); echo "not ok $n $1"; shift; for l in "$@"; do echo "# $l"; done; }
+skip() { n=$((n + 1)) skipped=$((skipped + 1)); echo "ok $n $1 # SKIP $2"; }
+check() { # check NAME COND...
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
+}
+conf() { # conf NAME LINES...: a config file in $work
+	local f=$work/$1.conf; shift
+	printf '%s\n' "$@" > "$f"
+	echo "$f"
+}
+run() { # run DIR ARGS...: a run into $work/DIR, output in $work/DIR.out
+	local d=$work/$1; shift
+	"$CB" run -o "$d" "$@" > "$d.out" 2>&1
+}
+rec() { # rec DIR SCENARIO BACKING PASS JQ-EXPR: the value in rep 0's record
+	jq -r --arg s "$2" --arg b "$3" --arg p "$4" \
+		"select(.scenario==\$s and .backing==\$b and .pass==\$p and .rep==0) | $5" \
+		"$work/$1/results.jsonl" | head -n1
+}
+eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
+ge() { [ "$1" -ge "$2" ] 2>/dev/null || { echo "# got '$1', expected >= $2"; return 1; }; }
+
+knob_files="/proc/sys/vm/compaction_proactiveness /proc/sys/kernel/numa_balancing
+/sys/kernel/mm/transparent_hugepage/shrink_underused /sys/kernel/mm/ksm/run
+/sys/kernel/mm/transparent_hugepage/enabled /proc/sys/vm/nr_hugepages
+/proc/sys/vm/stat_interval $(ls /sys/kernel/mm/hugepages/*/nr_hugepages /sys/block/zram*/disksize 2>/dev/null)"
+knobs_now() {
+	for f in $knob_files; do [ -e "$f" ] && echo "$f=$(cat "$f")"; done
+	mountpoint -q /sys/kernel/tracing && echo "tracefs mounted" || echo "tracefs not mounted"
+	echo "swaps: $(awk 'NR>1{print $1}' /proc/swaps | tr '\n' ' ')"
+	echo "zram devices: $(ls -d /sys/block/zram* 2>/dev/null | wc -l)"
+}
+
+
+# Suites need root for pagemap PFNs, tracefs and the knobs.
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP integration tests need root"
+		echo "0 passed, 0 failed, 1 skipped"
+		exit 0
+	fi
+}
+
+finish() {
+	echo "1..$n"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" = 0 ]
+}
