@@ -29,9 +29,12 @@
 #include "lib/topo.h"
 
 struct opts {
-	const char *outdir, *resume;
+	const char *outdir, *resume, *label;
 	const char *scen[64], *bk[64];
 	struct plan_sel sel;
+	int runs; /* 0: one run, no group */
+	bool shuffle;
+	unsigned int seed; /* of the combinations' order */
 };
 
 /* ---- options ---- */
@@ -40,14 +43,20 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cowbench run [CONFIG | -c CONFIG] [-s SCENARIO]... [-b BACKING]...\n"
-		"                    [--reps N] [--quick] [-o DIR] [--resume DIR]\n\n"
+		"                    [--reps N] [--quick] [-o DIR] [--resume DIR]\n"
+		"                    [--runs K] [--label TEXT] [--shuffle SEED]\n\n"
 		"  -c, --config FILE   run matrix (configs/quick.conf, configs/full.conf)\n"
 		"  -s, --scenario S    only these scenarios (repeat, or a,b,c)\n"
 		"  -b, --backing B     only these backings (repeat, or a,b)\n"
 		"      --reps N        repetitions per combination\n"
 		"      --quick         one repetition, the smallest value of each sweep\n"
 		"  -o, --output DIR    the run directory (default results/<run-id>)\n"
-		"      --resume DIR    continue an interrupted run in DIR\n\n"
+		"      --resume DIR    continue an interrupted run in DIR\n"
+		"      --runs K        K independent runs, each a fresh process, into\n"
+		"                      DIR/run-1..run-K with DIR/group.json; each runs\n"
+		"                      the combinations in its own random order\n"
+		"      --label TEXT    the run's name in compare and plots (env.json)\n"
+		"      --shuffle SEED  run the combinations in a random order\n\n"
 		"Every pass runs in a supervised process; knobs are restored on exit,\n"
 		"on SIGINT/SIGTERM, and by 'cowbench restore' after a SIGKILL.\n");
 }
@@ -64,6 +73,21 @@ static void split_into(const char *arg, const char **out, int *n, int max)
 	}
 }
 
+/* A label is a column header: printable, one line, not too long. */
+static void check_label(const char *s)
+{
+	const char *p;
+
+	if (!*s || strlen(s) > 100)
+		die(EXIT_USAGE, "run: --label: 1 to 100 characters, got %zu",
+		    strlen(s));
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			die(EXIT_USAGE,
+			    "run: --label: control character at offset %td",
+			    p - s);
+}
+
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -74,6 +98,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "quick", no_argument, 0, 'q' },
 		{ "output", required_argument, 0, 'o' },
 		{ "resume", required_argument, 0, 'R' },
+		{ "runs", required_argument, 0, 'K' },
+		{ "label", required_argument, 0, 'L' },
+		{ "shuffle", required_argument, 0, 'S' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -112,6 +139,25 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 				    optarg);
 			o->sel.reps = (int)v;
 			break;
+		case 'K':
+			if (parse_int(optarg, &v) || v < 1 || v > 100)
+				die(EXIT_USAGE,
+				    "run: --runs: '%s' is not a number in [1, 100]",
+				    optarg);
+			o->runs = (int)v;
+			break;
+		case 'S':
+			if (parse_int(optarg, &v) || v < 0 || v > UINT32_MAX)
+				die(EXIT_USAGE,
+				    "run: --shuffle: '%s' is not a seed in [0, %u]",
+				    optarg, UINT32_MAX);
+			o->shuffle = true;
+			o->seed = (unsigned int)v;
+			break;
+		case 'L':
+			check_label(optarg);
+			o->label = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -130,6 +176,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			    argv[optind]);
 		o->sel.config = argv[optind];
 	}
+	if (o->runs && o->resume)
+		die(EXIT_USAGE,
+		    "run: --runs and --resume: resume each run of a group alone");
 }
 
 /* ---- resume ---- */
@@ -309,6 +358,9 @@ struct runner {
 	struct topo topo;
 	struct env env;
 	char run_id[128], dir[512];
+	struct run_info ri;
+	struct run_end end;
+	int *order; /* the combinations, in the order they run */
 	int fd, isatty, total, done_n;
 	FILE *log;
 	struct summary *sum;
@@ -338,8 +390,19 @@ static void progress(struct runner *R, const struct combo *cb, int rep,
 			r->reason);
 }
 
+/* env.json again, with what the whole run saw (its end marker). */
+static void mark_end(struct runner *R, int status)
+{
+	env_run_end(&R->end, status);
+	R->ri.end = &R->end;
+	if (env_write_file(R->dir, &R->env, &R->topo, &R->ri))
+		warnx("run: rewriting %s/env.json: %s", R->dir,
+		      strerror(errno));
+}
+
 static void finish(struct runner *R, int status)
 {
+	mark_end(R, status);
 	knobs_restore();
 	if (R->isatty)
 		fprintf(stderr, "\r\033[K");
@@ -462,7 +525,24 @@ static void run_matrix(struct runner *R)
 			if (passes_of(R->plan.combos[i].ops) & (1u << p))
 				R->total += R->set.reps + R->set.warmup;
 	for (i = 0; i < R->plan.n; i++)
-		run_combo(R, &R->plan.combos[i]);
+		run_combo(R, &R->plan.combos[R->order[i]]);
+}
+
+/* As planned, or a Fisher-Yates shuffle from the seed (--shuffle). */
+static void set_order(struct runner *R, const struct opts *o)
+{
+	unsigned int s = o->seed;
+	int i, j, t;
+
+	R->order = xcalloc(R->plan.n ? R->plan.n : 1, sizeof(*R->order));
+	for (i = 0; i < R->plan.n; i++)
+		R->order[i] = i;
+	for (i = R->plan.n - 1; o->shuffle && i > 0; i--) {
+		j = rand_r(&s) % (i + 1);
+		t = R->order[i];
+		R->order[i] = R->order[j];
+		R->order[j] = t;
+	}
 }
 
 static void setup_dir(struct runner *R, const struct opts *o)
@@ -509,7 +589,8 @@ static void header(struct runner *R, FILE *f)
 
 static const char legend[] =
 	"t/op   time per op, batched timing pass (one clock pair per batch),\n"
-	"       median over repetitions of each repetition's mean\n"
+	"       median over repetitions of each repetition's median of\n"
+	"       batch means (robust to a batch the host interrupted)\n"
 	"p99    99th percentile of the sampled pass (one clock pair per op)\n"
 	"ovh-b  the clock's own cost per op in the batched pass, % of t/op\n"
 	"ovh-s  the same for the sampled pass, % of its p50 (not subtracted)\n"
@@ -521,10 +602,22 @@ static const char legend[] =
 	"flt/op, tlb/op  page faults and TLB flushes (all reasons but\n"
 	"       remote_send_ipi) per op, counting pass\n";
 
+static int group_of_runs(int argc, char **argv, const struct opts *o)
+{
+	char id[128], dir[512];
+
+	make_run_id(id, sizeof(id));
+	snprintf(dir, sizeof(dir), "%s", o->outdir ? o->outdir : "");
+	if (!o->outdir)
+		snprintf(dir, sizeof(dir), "results/%s", id);
+	mkdir_p(dir);
+	return run_group(argc, argv, dir, o->runs, o->label,
+			 o->shuffle ? &o->seed : NULL);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static struct runner R;
-	struct run_info ri;
 	char err[512], path[600];
 	struct opts o;
 	sigset_t set;
@@ -532,10 +625,13 @@ int cmd_run(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	plan_build(&R.plan, &o.sel);
 	R.set = R.plan.set;
-	setup_dir(&R, &o);
 	if (geteuid())
 		die(EXIT_USAGE,
 		    "run: needs root (pagemap PFNs, tracefs, knobs, perf tracepoints)");
+	if (o.runs)
+		return group_of_runs(argc, argv, &o);
+	setup_dir(&R, &o);
+	set_order(&R, &o);
 
 	/* From here on: signals only where the supervisor waits for them. */
 	sigemptyset(&set);
@@ -559,6 +655,9 @@ int cmd_run(int argc, char **argv)
 		die(1, "run: cannot pin the supervisor to CPU %d",
 		    R.topo.other_cpu);
 	env_collect(&R.env);
+	if (o.label)
+		snprintf(R.env.label, sizeof(R.env.label), "%s", o.label);
+	env_run_start(&R.end);
 	R.sum = summary_new();
 	R.rec = xmalloc(sizeof(*R.rec));
 	mkdir_p(R.dir);
@@ -571,10 +670,11 @@ int cmd_run(int argc, char **argv)
 	if (o.resume) {
 		load_done(R.dir, &R.env, &R.topo, &R.done, R.sum);
 	}
-	ri.run = R.run_id;
-	ri.config = o.sel.config ? o.sel.config : "";
-	snprintf(ri.matrix, sizeof(ri.matrix), "%s", R.plan.digest);
-	if (!o.resume && env_write_file(R.dir, &R.env, &R.topo, &ri))
+	R.ri.run = R.run_id;
+	R.ri.config = o.sel.config ? o.sel.config : "";
+	R.ri.order_seed = o.shuffle ? (int64_t)o.seed : -1;
+	snprintf(R.ri.matrix, sizeof(R.ri.matrix), "%s", R.plan.digest);
+	if (!o.resume && env_write_file(R.dir, &R.env, &R.topo, &R.ri))
 		die(1, "run: writing %s/env.json: %s", R.dir, strerror(errno));
 	R.fd = result_open(R.dir);
 	if (R.fd < 0)
@@ -584,6 +684,7 @@ int cmd_run(int argc, char **argv)
 	header(&R, R.log);
 	fflush(stdout);
 	run_matrix(&R);
+	mark_end(&R, 0);
 	knobs_restore();
 	if (R.isatty)
 		fprintf(stderr, "\r\033[K");

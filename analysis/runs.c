@@ -257,13 +257,50 @@ static int load_records(const char *dir, struct run *r, char *err, int errlen)
 	return check_duplicates(r, path, err, errlen);
 }
 
+static bool same_rep(const struct record *a, const struct record *b)
+{
+	char pa[96], pb[96];
+
+	if (a->rep != b->rep || strcmp(a->scenario, b->scenario) ||
+	    strcmp(a->backing, b->backing))
+		return false;
+	params_str(&a->params, pa, sizeof(pa));
+	params_str(&b->params, pb, sizeof(pb));
+	return !strcmp(pa, pb);
+}
+
+/*
+ * A repetition is perturbed as a whole (docs/harness.md): what disturbed
+ * one of its passes may have disturbed the others, which ran seconds
+ * apart.  Its timings are then left out; its counts and verdicts stay.
+ */
+static void perturb_whole_reps(struct run *r)
+{
+	int i, j;
+
+	for (i = 0; i < r->nrec; i++) {
+		const struct record *p = &r->recs[i];
+
+		if (!p->perturbed[0] || !strncmp(p->perturbed, "with ", 5))
+			continue;
+		for (j = 0; j < r->nrec; j++)
+			if (!r->recs[j].perturbed[0] &&
+			    same_rep(p, &r->recs[j]))
+				snprintf(r->recs[j].perturbed,
+					 sizeof(r->recs[j].perturbed),
+					 "with its %s pass: %.120s", p->pass,
+					 p->perturbed);
+	}
+}
+
 int run_load(const char *dir, struct run *r, char *err, int errlen)
 {
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
-	return load_env(dir, r, err, errlen) ?
-		       -1 :
-		       load_records(dir, r, err, errlen);
+	if (load_env(dir, r, err, errlen) || load_records(dir, r, err, errlen))
+		return -1;
+	perturb_whole_reps(r);
+	return 0;
 }
 
 void run_free(struct run *r)
@@ -396,9 +433,11 @@ static double per_op(const struct record *r, double v)
 	return r->ops ? v / r->ops : NAN;
 }
 
+/* The median of batch means where the record has it (robust to a batch
+ * the host interrupted), else the window's mean. */
 static double t_op(const struct record *r)
 {
-	return per_op(r, r->window_ns);
+	return r->t_op_ns > 0 ? r->t_op_ns : per_op(r, r->window_ns);
 }
 
 static double p50(const struct record *r)

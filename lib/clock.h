@@ -43,5 +43,11 @@ static inline double clk_ns(uint64_t ticks)
 /* Pick the source, calibrate it and measure its own read cost. */
 void clock_init(void);
 uint64_t mono_ns(void);
+/*
+ * The calling thread's run time in ns (0 if unknown).  With
+ * CONFIG_PARAVIRT_TIME_ACCOUNTING it excludes steal, so wall minus run
+ * time is what the thread lost to other tasks, interrupts and the host.
+ */
+uint64_t thread_run_ns(void);
 
 #endif

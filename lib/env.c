@@ -38,6 +38,8 @@ static const char *const config_keys[] = {
 	"CONFIG_KSM",
 	"CONFIG_PER_VMA_LOCK",
 	"CONFIG_GUP_TEST",
+	"CONFIG_PARAVIRT_TIME_ACCOUNTING",
+	"CONFIG_IRQ_TIME_ACCOUNTING",
 };
 
 static char *read_config(size_t *len)
@@ -212,6 +214,117 @@ static void mm_state(struct jw *w)
 	jw_close(w, '}');
 }
 
+#define PR_PARAMS "/sys/module/page_reporting/parameters/"
+
+/*
+ * Free blocks of this order go back to the host (virtio-balloon free page
+ * reporting) and fault in again from it: what a cold THP allocation costs.
+ */
+static void page_reporting(struct jw *w)
+{
+	static const char *const keys[] = { "page_reporting_order",
+					    "free_bitmap_enable", "min_free_ms",
+					    "max_waiting_mib" };
+	char path[128];
+	size_t i;
+
+	if (access(PR_PARAMS, F_OK)) {
+		jw_null(w, "page_reporting");
+		return;
+	}
+	jw_open(w, "page_reporting", '{');
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		snprintf(path, sizeof(path), PR_PARAMS "%s", keys[i]);
+		if (!access(path, F_OK))
+			str_file(w, keys[i], path);
+	}
+	jw_close(w, '}');
+}
+
+/* kdamond threads: DAMON may migrate, reclaim or split under a window. */
+static void damon(struct jw *w)
+{
+	char buf[64];
+	glob_t g;
+	size_t i, n = 0;
+
+	if (!glob("/proc/[0-9]*/comm", 0, NULL, &g)) {
+		for (i = 0; i < g.gl_pathc; i++)
+			n += read_text(g.gl_pathv[i], buf, sizeof(buf)) > 0 &&
+			     !strncmp(buf, "kdamond", 7);
+		globfree(&g);
+	}
+	jw_open(w, "damon", '{');
+	jw_i64(w, "kdamond_threads", n);
+	str_file(w, "sysfs_kdamonds",
+		 "/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds");
+	jw_close(w, '}');
+}
+
+/* All CPUs' ticks and steal ticks from /proc/stat; -1 unknown. */
+static void cpu_ticks(long long *all, long long *steal)
+{
+	char line[512];
+	long long f[8];
+	int i;
+
+	*all = *steal = -1;
+	if (read_text("/proc/stat", line, sizeof(line)) < 0 ||
+	    sscanf(line, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &f[0],
+		   &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]) != 8)
+		return;
+	for (*all = 0, i = 0; i < 8; i++)
+		*all += f[i];
+	*steal = f[7];
+}
+
+static long long reported_kib(void)
+{
+	char buf[32];
+
+	if (knob_read(PR_PARAMS "reported_kib", buf, sizeof(buf)))
+		return -1;
+	return atoll(buf);
+}
+
+void env_run_start(struct run_end *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->t0_ns = mono_ns();
+	cpu_ticks(&e->ticks0, &e->steal0);
+	e->reported0 = reported_kib();
+}
+
+void env_run_end(struct run_end *e, int status)
+{
+	long long all, steal, rep = reported_kib();
+	time_t tm = time(NULL);
+
+	strftime(e->finished, sizeof(e->finished), "%Y-%m-%dT%H:%M:%SZ",
+		 gmtime(&tm));
+	e->status = status;
+	e->elapsed_s = (mono_ns() - e->t0_ns) / 1e9;
+	cpu_ticks(&all, &steal);
+	e->steal_pct = all > e->ticks0 && e->ticks0 >= 0 ?
+			       100.0 * (steal - e->steal0) / (all - e->ticks0) :
+			       -1;
+	e->reported_kib =
+		rep >= 0 && e->reported0 >= 0 ? rep - e->reported0 : -1;
+}
+
+/* What the whole run saw, known at its end: not part of the id. */
+static void run_end(struct jw *w, const struct run_end *end)
+{
+	jw_open(w, "run_end", '{');
+	jw_str(w, "finished", end->finished);
+	jw_i64(w, "exit_status", end->status);
+	jw_dbl(w, "elapsed_s", end->elapsed_s);
+	jw_dbl(w, "steal_pct", end->steal_pct);
+	if (end->reported_kib >= 0)
+		jw_i64(w, "page_reporting_reported_kib", end->reported_kib);
+	jw_close(w, '}');
+}
+
 static void kernel_config(struct jw *w)
 {
 	size_t len = 0, i;
@@ -272,6 +385,8 @@ static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
 	jw_i64(w, "writer_cpu", t->writer_cpu);
 	jw_i64(w, "other_cpu", t->other_cpu);
 	mm_state(w);
+	page_reporting(w);
+	damon(w);
 	jw_str(w, "clock_source", cb_clock.source);
 	if (hw)
 		jw_str(w, "hw_counters", hw);
@@ -301,6 +416,8 @@ void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 		jw_open(w, "matrix", '{');
 		jw_str(w, "config", ri->config);
 		jw_str(w, "digest", ri->matrix);
+		if (ri->order_seed >= 0)
+			jw_i64(w, "order_seed", ri->order_seed);
 		jw_close(w, '}');
 	}
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tm));
@@ -312,26 +429,22 @@ void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 	jw_dbl(w, "pair_ns", cb_clock.pair_ns);
 	jw_dbl(w, "pair_ns_p99", cb_clock.pair_ns_p99);
 	jw_close(w, '}');
+	if (ri && ri->end)
+		run_end(w, ri->end);
 	jw_close(w, '}');
 }
 
 int env_write_file(const char *dir, struct env *e, const struct topo *t,
 		   const struct run_info *ri)
 {
-	char tmp[512], path[512];
+	char path[512];
 	struct jw w;
-	int fd, ret = 0;
+	int ret;
 
-	snprintf(tmp, sizeof(tmp), "%s/.env.json.tmp", dir);
 	snprintf(path, sizeof(path), "%s/env.json", dir);
 	jw_init(&w);
 	env_write_json(&w, e, t, ri);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, w.buf, w.len) != (ssize_t)w.len ||
-	    write(fd, "\n", 1) != 1 || fsync(fd) || rename(tmp, path))
-		ret = -errno;
-	if (fd >= 0)
-		close(fd);
+	ret = jw_write_file(&w, path);
 	jw_free(&w);
 	return ret;
 }

@@ -21,11 +21,29 @@ struct env {
 };
 
 void env_collect(struct env *e);
+/* Measured over the whole run, written when it ends. */
+struct run_end {
+	char finished[32]; /* UTC time the run ended */
+	int status; /* its exit status */
+	double elapsed_s;
+	double steal_pct; /* of all CPUs' time (/proc/stat, 10 ms ticks) */
+	int64_t reported_kib; /* free page reporting delta, -1 unknown */
+	/* at the start */
+	uint64_t t0_ns;
+	long long ticks0, steal0, reported0;
+};
+
+/* Take the start of a run, then fill the rest at its end. */
+void env_run_start(struct run_end *e);
+void env_run_end(struct run_end *e, int status);
+
 /* What a run ran, beside where: not part of the environment's id. */
 struct run_info {
 	const char *run; /* run id */
 	const char *config; /* the config file, or "" */
 	char matrix[17]; /* digest of the expanded matrix */
+	int64_t order_seed; /* of the combinations' order, -1: as planned */
+	const struct run_end *end; /* NULL while it runs */
 };
 
 /* The whole document; ri may be NULL (cowbench env). */

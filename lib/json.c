@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "util.h"
@@ -466,4 +469,19 @@ bool json_equal(const struct jval *a, const struct jval *b)
 		return true;
 	}
 	return false;
+}
+
+int jw_write_file(const struct jw *w, const char *path)
+{
+	char tmp[600];
+	int fd, ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, w->buf, w->len) != (ssize_t)w->len ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) || rename(tmp, path))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }

@@ -26,6 +26,8 @@ void jw_i64(struct jw *w, const char *key, int64_t val);
 void jw_dbl(struct jw *w, const char *key, double val);
 void jw_bool(struct jw *w, const char *key, bool val);
 void jw_null(struct jw *w, const char *key);
+/* The document and a newline into path, atomically (tmp, fsync, rename). */
+int jw_write_file(const struct jw *w, const char *path);
 
 /* Reader: a small DOM. */
 enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };

@@ -139,6 +139,11 @@ char *record_json(const struct record *r)
 	}
 	if (r->window_ns)
 		jw_dbl(&w, "window_ns", r->window_ns);
+	if (r->batches) {
+		jw_dbl(&w, "t_op_ns", r->t_op_ns);
+		jw_i64(&w, "batches", r->batches);
+		jw_i64(&w, "batches_interrupted", r->batches_interrupted);
+	}
 	if (r->has_counts)
 		counts_json(&w, &r->c);
 	if (r->screen.n)
@@ -271,6 +276,9 @@ int record_parse(const char *line, struct record *r, char *err, int errlen)
 	r->has_lat = lat != NULL;
 	r->overhead_ns = json_num(v, "overhead_ns", 0);
 	r->window_ns = json_num(v, "window_ns", 0);
+	r->t_op_ns = json_num(v, "t_op_ns", 0);
+	r->batches = json_num(v, "batches", 0);
+	r->batches_interrupted = json_num(v, "batches_interrupted", 0);
 	c = json_get(v, "counts");
 	r->has_counts = c != NULL;
 	if (c)

@@ -46,6 +46,13 @@ struct record {
 	struct hist lat;
 	double overhead_ns; /* the timing mode's own cost per op */
 	double window_ns; /* wall time of the measured window */
+	/*
+	 * Timing pass: the repetition's per-op figure, the median of the
+	 * batch means (robust to a batch the host interrupted), and how many
+	 * batches there were and were interrupted (docs/harness.md).
+	 */
+	double t_op_ns;
+	int64_t batches, batches_interrupted;
 	bool has_counts;
 	struct rec_counts c;
 	struct kvset screen; /* what disturbed the window: lost time, ... */

@@ -139,7 +139,13 @@ void vmsnap_perturbed(const struct vmsnap *a, const struct vmsnap *b,
 			 (long long)(b->v[i] - a->v[i]));
 		return;
 	}
-	if (window_ns && steal_ns > 0.1 * window_ns)
+	/*
+	 * Steal comes in ticks: only a window of 100 ticks or more can see
+	 * 10% of it.  Shorter windows see steal as lost time (with
+	 * CONFIG_PARAVIRT_TIME_ACCOUNTING the thread's run time excludes it).
+	 */
+	if (window_ns >= 100 * 1e9 / sysconf(_SC_CLK_TCK) &&
+	    steal_ns > 0.1 * window_ns)
 		snprintf(buf, len, "steal %.0f%% of the window",
 			 100.0 * steal_ns / window_ns);
 }

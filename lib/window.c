@@ -8,20 +8,6 @@
 #include "clock.h"
 #include "window.h"
 
-/*
- * The thread's own run time (ns): wall minus it is time lost to other
- * tasks, interrupts and steal.  The thread CPU clock brings the runtime up
- * to date; schedstat's would be as old as the last tick.
- */
-static uint64_t run_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* se.nr_migrations (CONFIG_SCHED_DEBUG), -1 if the kernel does not say. */
 static int64_t migrations(void)
 {
@@ -42,7 +28,7 @@ static void screen_take(struct screen *s)
 	s->migrations = migrations();
 	getrusage(RUSAGE_THREAD, &ru);
 	s->ctxsw = ru.ru_nvcsw + ru.ru_nivcsw;
-	s->run_ns = run_ns();
+	s->run_ns = thread_run_ns();
 	s->wall_ns = mono_ns();
 }
 
@@ -92,6 +78,9 @@ static void screen_fill(struct window *w, struct record *r)
 	if (w->sa.run_ns && run <= wall)
 		kv_set(&r->screen, "lost_ns", (int64_t)(wall - run));
 	kv_set(&r->screen, "ctxsw", w->sa.ctxsw - w->sb.ctxsw);
+	/* in 10 ms ticks: only long windows can use it (screen_perturbed) */
+	kv_set(&r->screen, "steal_ticks",
+	       w->va.steal_ticks - w->vb.steal_ticks);
 	if (w->sa.migrations >= 0 && w->sb.migrations >= 0)
 		kv_set(&r->screen, "migrations",
 		       w->sa.migrations - w->sb.migrations);
@@ -115,19 +104,51 @@ static void counts_fill(struct window *w, struct record *r, size_t unit,
 	r->has_counts = true;
 }
 
+/*
+ * The perturbation rule (docs/harness.md): a migration; a system event
+ * that moves memory under us (vmstat); in a timed pass, time lost beyond
+ * LOST_PCT of the window, or, where batch means carry the figure, more
+ * than a quarter of the batches interrupted (their median is then no
+ * longer safe).  Lost time leaves a counting pass's counts exact.
+ */
+#define LOST_PCT 10
+
+static void screen_perturbed(struct window *w, struct record *r)
+{
+	uint64_t wall = w->sa.wall_ns - w->sb.wall_ns;
+	uint64_t run = w->sa.run_ns - w->sb.run_ns;
+	int64_t mig = w->sa.migrations - w->sb.migrations;
+
+	if (r->perturbed[0])
+		return;
+	if (w->sa.migrations >= 0 && w->sb.migrations >= 0 && mig > 0)
+		snprintf(r->perturbed, sizeof(r->perturbed),
+			 "%lld CPU migration(s) in the window", (long long)mig);
+	else if (r->batches && r->batches_interrupted * 4 > r->batches)
+		snprintf(r->perturbed, sizeof(r->perturbed),
+			 "%lld of %lld batches interrupted",
+			 (long long)r->batches_interrupted,
+			 (long long)r->batches);
+	else if (!w->counting && !r->batches && w->sa.run_ns && run < wall &&
+		 wall - run > wall / 100 * LOST_PCT)
+		snprintf(r->perturbed, sizeof(r->perturbed),
+			 "%.0f%% of the window lost to other work",
+			 100.0 * (wall - run) / wall);
+	else
+		vmsnap_perturbed(&w->vb, &w->va, wall, r->perturbed,
+				 sizeof(r->perturbed));
+}
+
 void window_fill(struct window *w, struct record *r, size_t unit_pages,
 		 int8_t *faulted, size_t stride)
 {
-	uint64_t wall = w->sa.wall_ns - w->sb.wall_ns;
-
 	screen_fill(w, r);
-	if (!w->counting)
-		return;
-	counts_fill(w, r, unit_pages, faulted, stride);
-	vmsnap_delta(&w->vb, &w->va, &r->c.vmstat, &r->c.tlb_ipis_received);
-	if (!r->perturbed[0])
-		vmsnap_perturbed(&w->vb, &w->va, wall, r->perturbed,
-				 sizeof(r->perturbed));
+	if (w->counting) {
+		counts_fill(w, r, unit_pages, faulted, stride);
+		vmsnap_delta(&w->vb, &w->va, &r->c.vmstat,
+			     &r->c.tlb_ipis_received);
+	}
+	screen_perturbed(w, r);
 }
 
 void window_close(struct window *w)

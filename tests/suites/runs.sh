@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs as the unit: --runs groups, labels, the order of combinations, the
+# end-of-run marker, the screen of every pass.  No time is asserted.
+set -u
+. "$(dirname "$0")/../lib.sh"
+need_root
+
+small=$(conf small "pages = 64" "reps = 2" "warmup = 0" "backings = base" \
+	"scenarios = cow-child reuse-after-exit first-touch")
+"$CB" run --runs 2 --label "A/A test" -o "$work/g" "$small" > "$work/g.out" 2>&1
+check "--runs 2: group.json names two runs, the label, both exit 0" \
+	eq "$(jq -c '[.runs, .label, .exit_status]' "$work/g/group.json")" '[["run-1","run-2"],"A/A test",[0,0]]'
+check "--runs 2: each run is a complete run folder with the label" \
+	eq "$(for r in run-1 run-2; do jq -r '.label + ":" + (.run_end.exit_status | tostring)' "$work/g/$r/env.json"; done | sort -u)" "A/A test:0"
+check "--runs 2: each run has every record" \
+	eq "$(wc -l < "$work/g/run-1/results.jsonl"),$(wc -l < "$work/g/run-2/results.jsonl")" "18,18"
+check "--runs: each run records its own order seed" \
+	eq "$(jq -r .matrix.order_seed "$work/g"/run-*/env.json | sort -u | wc -l)" 2
+check "--runs: a group is never overwritten" \
+	eq "$("$CB" run --runs 2 -o "$work/g" "$small" > /dev/null 2>&1; echo $?)" 2
+
+seq1=$(jq -r 'select(.pass=="counting" and .rep==0) | .scenario' "$work/g/run-1/results.jsonl" | tr '\n' ' ')
+"$CB" run --shuffle 7 -o "$work/s1" "$small" > /dev/null 2>&1
+"$CB" run --shuffle 7 -o "$work/s2" "$small" > /dev/null 2>&1
+o1=$(jq -r 'select(.pass=="counting" and .rep==0) | .scenario' "$work/s1/results.jsonl" | tr '\n' ' ')
+o2=$(jq -r 'select(.pass=="counting" and .rep==0) | .scenario' "$work/s2/results.jsonl" | tr '\n' ' ')
+check "--shuffle SEED: the same seed gives the same order (${o1% })" eq "$o1" "$o2"
+check "--shuffle: every combination still runs once per repetition" \
+	eq "$(echo "$o1" | tr ' ' '\n' | grep -c .),$(echo "$seq1" | tr ' ' '\n' | grep -c .)" "3,3"
+
+r=$work/s1/results.jsonl
+check "timing records: batches = ceil(ops / batch), interrupted ones counted" \
+	eq "$(jq -r 'select(.pass=="timing") | (.batches == ((.ops + 31) / 32 | floor)) and (.batches_interrupted >= 0 and .batches_interrupted <= .batches) and .t_op_ns > 0' "$r" | sort -u)" true
+check "every pass is screened: wall, lost (when any), context switches, migrations, steal ticks" \
+	eq "$(jq -r '.screen | has("wall_ns") and has("ctxsw") and has("steal_ticks")' "$r" | sort -u)" true
+check "a counting pass is never perturbed by lost time (its counts are exact)" \
+	eq "$(jq -r 'select(.pass=="counting" and (.perturbed // "" | test("lost|batches"))) | "x"' "$r")" ""
+check "env.json: page reporting, DAMON, the end-of-run marker" \
+	eq "$(jq -r '[(.page_reporting | type), (.damon.kdamond_threads | type), (.run_end.finished | type), (.run_end.steal_pct | type)] | join(",")' "$work/s1/env.json")" \
+	"$( [ -d /sys/module/page_reporting/parameters ] && echo object || echo null),number,string,number"
+
+bad() { # bad NAME EXPECTED-TEXT ARGS...
+	local name=$1 want=$2 out rc; shift 2
+	out=$("$CB" "$@" 2>&1); rc=$?
+	if [ $rc = 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q -- "$want" &&
+		[ ! -e "$work/never" ]; then ok "bad input: $name"; else
+		not_ok "bad input: $name" "exit $rc: $out"; fi
+}
+bad "--runs 0" "--runs: '0' is not a number" run -o "$work/never" --runs 0 "$small"
+bad "--label empty" "--label: 1 to 100 characters" run -o "$work/never" --label "" "$small"
+bad "--label with a newline" "control character" run -o "$work/never" --label "$(printf 'a\nb')" "$small"
+bad "--runs with --resume" "--runs and --resume" run --runs 2 --resume "$work/s1" "$small"
+bad "--shuffle not a number" "--shuffle: 'x'" run -o "$work/never" --shuffle x "$small"
+bad "--runs with a bad config" "unknown key" run --runs 2 -o "$work/never" "$(conf k 'colour = red')"
+
+# SIGINT to a group: the run in progress restores and the group stops with it
+long=$(conf long "scenarios = fork-latency" "backings = base" "reps = 50" \
+	"fork-latency.size = 256M" "fork-latency.forks = 50")
+before=$(knobs_now)
+"$CB" run --runs 3 -o "$work/gi" "$long" > "$work/gi.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -e "$COWBENCH_STATE" ] && break; sleep 0.1; done
+sleep 0.5
+kill -INT $pid; wait $pid; rc=$?
+check "SIGINT to a group: exit 130, one run started, knobs restored" \
+	eq "$rc,$(jq -c .exit_status "$work/gi/group.json"),$(knobs_now)" "130,[130],$before"
+check "SIGINT: the interrupted run's env.json says so" \
+	eq "$(jq -r .run_end.exit_status "$work/gi/run-1/env.json")" 130
+
+finish
