@@ -14,6 +14,7 @@ static const struct option lo[] = {
 	{ "output", required_argument, 0, 'o' },
 	{ "history", required_argument, 0, 'H' },
 	{ "threshold", required_argument, 0, 't' },
+	{ "normalise", no_argument, 0, 'N' },
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
@@ -21,6 +22,7 @@ static const struct option lo[] = {
 struct args {
 	const char *out, *history;
 	double threshold;
+	struct plot_opts plot;
 	char **rest;
 	int nrest;
 };
@@ -46,6 +48,8 @@ static void parse(int argc, char **argv, const char *cmd, const char *allowed,
 			    cmd, argv[optind - 1]);
 		if (c == 'o')
 			a->out = optarg;
+		else if (c == 'N')
+			a->plot.normalise = true;
 		else if (c == 'H')
 			a->history = optarg;
 		else {
@@ -60,35 +64,30 @@ static void parse(int argc, char **argv, const char *cmd, const char *allowed,
 	a->nrest = argc - optind;
 }
 
-static void free_runs(struct run *runs, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		run_free(&runs[i]);
-	free(runs);
-}
-
 int cmd_plot(int argc, char **argv)
 {
 	struct plot_list *made = xcalloc(1, sizeof(*made));
+	struct column *cols;
 	struct run *runs;
 	struct args a;
 	char err[800];
-	int i, ret;
+	int i, ret, n;
 
-	parse(argc, argv, "plot", "o",
-	      "usage: cowbench plot RUN... [-o DIR]\n\n"
-	      "gnuplot plots of the runs into DIR (default plots/): latency CDFs,\n"
-	      "copies, unnecessary copies and TLB flushes per run, fork() latency\n"
-	      "against RSS, the release trend.  Each plot is NAME.dat + NAME.gp ->\n"
+	parse(argc, argv, "plot", "oN",
+	      "usage: cowbench plot RUN... [-o DIR] [--normalise]\n\n"
+	      "gnuplot plots of the runs into DIR (default plots/): latency CDFs and\n"
+	      "tails (1 - CDF, log scale), copies, unnecessary copies and TLB flushes\n"
+	      "per run, fork() latency against RSS, the release trend (--normalise:\n"
+	      "each series relative to the first release).  RUN may be RUN,RUN or a\n"
+	      "GROUP folder: a line per run.  Each plot is NAME.dat + NAME.gp ->\n"
 	      "NAME.png + NAME.svg: edit the script and re-run gnuplot to restyle.\n",
 	      &a);
 	if (a.nrest < 1)
 		die(EXIT_USAGE,
 		    "plot: name at least one run directory (see --help)");
-	runs = runs_load_or_die(a.rest, a.nrest);
-	ret = plot_runs(runs, a.nrest, a.out ? a.out : "plots", made, stdout,
+	cols = columns_load_or_die(a.rest, a.nrest);
+	runs = columns_flatten(cols, a.nrest, &n);
+	ret = plot_runs(runs, n, a.out ? a.out : "plots", made, stdout, &a.plot,
 			err, sizeof(err));
 	if (ret < 0)
 		die(1, "%s", err);
@@ -96,30 +95,32 @@ int cmd_plot(int argc, char **argv)
 		printf("%s/%s.{png,svg}: %s\n", a.out ? a.out : "plots",
 		       made->name[i], made->title[i]);
 	free(made);
-	free_runs(runs, a.nrest);
+	free(runs);
+	columns_free(cols, a.nrest);
 	return 0;
 }
 
 int cmd_report(int argc, char **argv)
 {
-	struct run *runs;
+	struct column *cols;
 	struct args a;
 	char err[800];
 
 	parse(argc, argv, "report", "o",
-	      "usage: cowbench report RUN... -o DIR\n\n"
+	      "usage: cowbench report A [B...] -o DIR\n\n"
 	      "One folder to attach or publish: compare.{txt,md,csv,json}, plots/,\n"
-	      "env-*.json and index.html with the correctness verdicts per kernel.\n",
+	      "env-*.json and index.html with the correctness verdicts per kernel.\n"
+	      "A column is a RUN, RUN,RUN,... or a GROUP folder, as in compare.\n",
 	      &a);
 	if (!a.out)
 		die(EXIT_USAGE, "report: -o DIR is required");
 	if (a.nrest < 1)
 		die(EXIT_USAGE,
 		    "report: name at least one run directory (see --help)");
-	runs = runs_load_or_die(a.rest, a.nrest);
-	if (report_write(runs, a.nrest, a.out, stdout, err, sizeof(err)))
+	cols = columns_load_or_die(a.rest, a.nrest);
+	if (report_write(cols, a.nrest, a.out, stdout, err, sizeof(err)))
 		die(1, "%s", err);
-	free_runs(runs, a.nrest);
+	columns_free(cols, a.nrest);
 	return 0;
 }
 

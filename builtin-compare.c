@@ -10,12 +10,16 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cowbench compare RUN_A RUN_B [RUN...] [--format text|md|csv|json]\n\n"
-		"Compare runs (result directories) per scenario, backing and parameters;\n"
-		"RUN_A is the baseline.  text fits a 72-column mail: each column shows\n"
-		"the median over repetitions, the change against A, and '*' when the\n"
-		"change is significant (Mann-Whitney p < 0.05 and the bootstrap 95%%\n"
-		"interval of the ratio of medians excludes 1).\n");
+		"usage: cowbench compare A B [C...] [--format text|md|csv|json] [--json]\n\n"
+		"Compare columns per scenario, backing and parameters; A is the baseline.\n"
+		"A column is a RUN (a result directory), RUN,RUN,... or a GROUP folder\n"
+		"written by 'cowbench run --runs K'.  With two or more runs on each side\n"
+		"runs are the unit (Welch's t on the logs of the runs' medians); with one,\n"
+		"repetitions are (Mann-Whitney and a bootstrap interval) and the noise\n"
+		"between runs is unknown.  '*' marks a change significant after\n"
+		"Benjamini-Hochberg over every tested row (q < 0.05); each row shows the\n"
+		"noise (CV) and the smallest change it could have detected (mdc).\n"
+		"text fits a 72-column mail; --json is --format json.\n");
 }
 
 /* The value of --format; exit 2 on an unknown one. */
@@ -33,18 +37,22 @@ int cmd_compare(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "format", required_argument, 0, 'f' },
+		{ "json", no_argument, 0, 'j' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	enum cmp_format fmt = FMT_TEXT;
-	struct run *runs;
-	int c, i, n;
+	struct column *cols;
+	int c, n;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			fmt = parse_format(optarg);
+			break;
+		case 'j':
+			fmt = FMT_JSON;
 			break;
 		case 'h':
 			usage(stdout);
@@ -59,10 +67,8 @@ int cmd_compare(int argc, char **argv)
 	if (n < 1)
 		die(EXIT_USAGE,
 		    "compare: name at least one run directory (see --help)");
-	runs = runs_load_or_die(argv + optind, n);
-	compare_print(stdout, runs, n, fmt);
-	for (i = 0; i < n; i++)
-		run_free(&runs[i]);
-	free(runs);
+	cols = columns_load_or_die(argv + optind, n);
+	compare_print(stdout, cols, n, fmt);
+	columns_free(cols, n);
 	return 0;
 }

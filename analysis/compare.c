@@ -19,32 +19,146 @@ const char *const cmp_format_names[FMT_NR] = { "text", "md", "csv", "json" };
 #define WIDTH 72
 #define COLS_PER_TABLE 2 /* compared columns beside the baseline in text */
 
-int compare_metric(const struct run *runs, int n, const struct group *g,
+/*
+ * The column's values of m: every repetition into all (its number in
+ * c->n), each run's median into med (c->runs).
+ */
+static void column_values(const struct column *col, const struct group *g,
+			  const struct metric *m, struct cell *c, double *all,
+			  double *med)
+{
+	struct desc between;
+	int i, k;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < col->n; i++) {
+		k = samples(&col->runs[i], g, m, all + c->n, MAXS);
+		if (k)
+			med[c->runs++] = median_of(all + c->n, k);
+		c->n += k;
+	}
+	describe(all, c->n, &c->d);
+	c->max = c->d.max;
+	c->median = median_of(med, c->runs);
+	describe(med, c->runs, &between);
+	c->noise = c->runs > 1 ? between.cv : c->n > 1 ? c->d.cv : NAN;
+	/* one side without data: no ratio, never -100% */
+	c->cmp.ratio = c->cmp.lo = c->cmp.hi = NAN;
+	c->cmp.p = c->cmp.q = c->cmp.mdc = NAN;
+}
+
+/*
+ * Runs are the unit when both sides have two or more: a run's figure is
+ * the median of its repetitions.  With one run on a side, the repetitions
+ * are, and the between-run noise is unknown.
+ */
+int compare_metric(const struct column *cols, int n, const struct group *g,
 		   const struct metric *m, struct cell *cells)
 {
-	double *base = xmalloc(MAXS * sizeof(double));
-	double *v = xmalloc(MAXS * sizeof(double));
-	int i, nb, any = 0;
+	int most = 0, i, any = 0;
+	double *ball, *bmed, *all, *med;
 
-	nb = samples(&runs[0], g, m, base, MAXS);
+	for (i = 0; i < n; i++)
+		most = cols[i].n > most ? cols[i].n : most;
+	ball = xmalloc((size_t)most * MAXS * sizeof(double));
+	all = xmalloc((size_t)most * MAXS * sizeof(double));
+	bmed = xmalloc(most * sizeof(double));
+	med = xmalloc(most * sizeof(double));
+	column_values(&cols[0], g, m, &cells[0], ball, bmed);
 	for (i = 0; i < n; i++) {
-		struct cell *c = &cells[i];
-		double *s = i ? v : base;
+		struct cell *c = &cells[i], *b = &cells[0];
 
-		memset(c, 0, sizeof(*c));
-		c->n = i ? samples(&runs[i], g, m, v, MAXS) : nb;
-		describe(s, c->n, &c->d);
-		c->median = c->d.median;
-		c->max = c->d.max;
-		/* one side without data: no ratio, never -100% */
-		c->cmp.ratio = c->cmp.lo = c->cmp.hi = c->cmp.p = NAN;
-		if (i && nb && c->n)
-			compare_samples(base, nb, v, c->n, &c->cmp);
+		if (i)
+			column_values(&cols[i], g, m, c, all, med);
 		any |= c->n > 0;
+		if (!i || !b->n || !c->n || m->verdict)
+			continue;
+		if (b->runs > 1 && c->runs > 1)
+			compare_runs(bmed, b->runs, med, c->runs, &c->cmp);
+		else
+			compare_samples(ball, b->n, all, c->n, &c->cmp);
 	}
-	free(base);
-	free(v);
+	free(ball);
+	free(all);
+	free(bmed);
+	free(med);
 	return any;
+}
+
+/* Every cell of every group and metric, computed once for all formats. */
+struct table {
+	const struct column *cols;
+	int n, ng;
+	struct group *g;
+	struct cell *cells; /* [group][metric][column] */
+	bool *has; /* [group][metric]: some column has a value */
+	bool by_runs, by_reps; /* a comparison made with runs, with reps */
+};
+
+static struct cell *cell_at(const struct table *t, int gi, int k)
+{
+	return &t->cells[((size_t)gi * nr_metrics + k) * t->n];
+}
+
+/*
+ * Benjamini-Hochberg over every tested row of one column against the
+ * baseline (all groups and metrics of the comparison): a '*' keeps the
+ * expected share of false ones among the starred at 5%.
+ */
+static void table_fdr(struct table *t, int j)
+{
+	int rows = t->ng * nr_metrics, r;
+	double *p = xmalloc(rows * sizeof(*p)), *q = xmalloc(rows * sizeof(*q));
+
+	for (r = 0; r < rows; r++) {
+		struct cell *c = &t->cells[(size_t)r * t->n + j];
+
+		p[r] = c->cmp.test != TEST_NONE && c->cmp.testable ? c->cmp.p :
+								     NAN;
+	}
+	bh_adjust(p, rows, q);
+	for (r = 0; r < rows; r++) {
+		struct comparison *c = &t->cells[(size_t)r * t->n + j].cmp;
+
+		if (isnan(q[r]))
+			continue;
+		c->q = q[r];
+		c->significant = c->q < STATS_ALPHA && (c->lo > 1 || c->hi < 1);
+	}
+	free(p);
+	free(q);
+}
+
+static void table_build(struct table *t, const struct column *cols, int n)
+{
+	int i, k, j;
+
+	memset(t, 0, sizeof(*t));
+	t->cols = cols;
+	t->n = n;
+	t->ng = groups_collect_cols(cols, n, &t->g);
+	t->cells = xcalloc((size_t)t->ng * nr_metrics * n, sizeof(*t->cells));
+	t->has = xcalloc((size_t)t->ng * nr_metrics, sizeof(*t->has));
+	for (i = 0; i < t->ng; i++)
+		for (k = 0; k < nr_metrics; k++) {
+			struct cell *c = cell_at(t, i, k);
+
+			t->has[i * nr_metrics + k] = compare_metric(
+				cols, n, &t->g[i], &metrics[k], c);
+			for (j = 1; j < n; j++) {
+				t->by_runs |= c[j].cmp.test == TEST_RUNS;
+				t->by_reps |= c[j].cmp.test == TEST_REPS;
+			}
+		}
+	for (j = 1; j < n; j++)
+		table_fdr(t, j);
+}
+
+static void table_free(struct table *t)
+{
+	free(t->g);
+	free(t->cells);
+	free(t->has);
 }
 
 /* At most 10 characters. */
@@ -131,94 +245,195 @@ static void wrap(FILE *out, const char *first, const char *text, int indent)
 	fputc('\n', out);
 }
 
-static void warn_differ(FILE *out, const struct run *runs, int n,
+/* The distinct values of a field over a column's runs: "kvm/tcg". */
+static void column_values_str(const struct column *c, size_t off, char *buf,
+			      int len)
+{
+	int i, j, k = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n && k < len; i++) {
+		const char *v = (const char *)&c->runs[i] + off;
+
+		for (j = 0; j < i && strcmp((const char *)&c->runs[j] + off, v);
+		     j++)
+			;
+		if (j == i)
+			k += snprintf(buf + k, len - k, "%s%s", i ? "/" : "",
+				      v);
+	}
+}
+
+/* Any run of any column differs from the first in this field. */
+static void warn_differ(FILE *out, const struct column *cols, int n,
 			const char *what, size_t off)
 {
-	const char *first = (const char *)&runs[0] + off;
-	char line[512];
-	int i, len;
+	const char *first = (const char *)&cols[0].runs[0] + off;
+	char line[512], vals[200];
+	int i, j, len;
+	bool differ = false;
 
-	for (i = 1; i < n; i++)
-		if (strcmp((const char *)&runs[i] + off, first))
-			break;
-	if (i == n)
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++)
+			differ |= strcmp((const char *)&cols[i].runs[j] + off,
+					 first) != 0;
+	if (!differ)
 		return;
 	len = snprintf(line, sizeof(line), "the runs differ in %s:", what);
-	for (i = 0; i < n && len < (int)sizeof(line); i++)
+	for (i = 0; i < n && len < (int)sizeof(line); i++) {
+		column_values_str(&cols[i], off, vals, sizeof(vals));
 		len += snprintf(line + len, sizeof(line) - len, " %c=%s",
-				'A' + i, (const char *)&runs[i] + off);
+				'A' + i, vals);
+	}
 	wrap(out, "warning: ", line, 9);
 }
 
-static const char legend[] =
-	"values are medians over repetitions (verdicts: the worst one);\n"
-	"'*': Mann-Whitney p < 0.05 (exact permutation p up to 30 a side)\n"
-	"and the 95% bootstrap interval of the ratio of medians excludes 1;\n"
-	"'?': too few repetitions to test (no p below 0.05 possible);\n"
-	"n/a: not measured; new: only that run has it; FAIL: a missed COW,\n"
-	"wrong COW or unexplained outcome in any record, perturbed or not\n";
-
 /* The clock's cost is in every batched time: a change in it is a change
  * in t/op that is not the kernel's (more than 25% apart). */
-static void warn_clock(FILE *out, const struct run *runs, int n)
+static void warn_clock(FILE *out, const struct column *cols, int n)
 {
-	double lo = INFINITY, hi = 0;
+	double lo = INFINITY, hi = 0, v;
 	char line[512];
-	int i, len;
+	int i, j, len;
 
-	for (i = 0; i < n; i++) {
-		if (isnan(runs[i].pair_ns))
-			continue;
-		lo = fmin(lo, runs[i].pair_ns);
-		hi = fmax(hi, runs[i].pair_ns);
-	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++) {
+			v = cols[i].runs[j].pair_ns;
+			if (isnan(v))
+				continue;
+			lo = fmin(lo, v);
+			hi = fmax(hi, v);
+		}
 	if (!(hi > lo * 1.25))
 		return;
 	len = snprintf(line, sizeof(line),
 		       "the runs differ in clock cost (ns a pair):");
-	for (i = 0; i < n && len < (int)sizeof(line); i++)
-		len += snprintf(line + len, sizeof(line) - len, " %c=%.1f",
-				'A' + i, runs[i].pair_ns);
+	for (i = 0; i < n && len < (int)sizeof(line); i++) {
+		len += snprintf(line + len, sizeof(line) - len,
+				" %c=", 'A' + i);
+		for (j = 0; j < cols[i].n && len < (int)sizeof(line); j++)
+			len += snprintf(line + len, sizeof(line) - len,
+					"%s%.1f", j ? "/" : "",
+					cols[i].runs[j].pair_ns);
+	}
 	wrap(out, "warning: ", line, 9);
 }
 
-void compare_header(FILE *out, const struct run *runs, int n)
+/* Columns are meant to differ in kernel; a group's runs are not. */
+static void warn_group_kernels(FILE *out, const struct column *cols, int n)
 {
-	char buf[2048];
-	bool same_cmdline = true;
+	char line[512], vals[400];
 	int i;
 
-	for (i = 1; i < n; i++)
-		same_cmdline &= !strcmp(runs[i].cmdline, runs[0].cmdline);
-
-	fprintf(out, "cowbench compare: %d run%s, baseline A\n", n,
-		n == 1 ? "" : "s");
 	for (i = 0; i < n; i++) {
-		const struct run *r = &runs[i];
-
-		snprintf(buf, sizeof(buf), "%s %s (%s) %s", r->name, r->label,
-			 r->kernel, r->host);
-		fprintf(out, "  %c ", 'A' + i);
-		wrap(out, "", buf, 4);
-		snprintf(buf, sizeof(buf), "%s, accelerator %s, THP %s", r->cpu,
-			 r->accel, r->thp);
-		wrap(out, "    ", buf, 4);
-		if (!same_cmdline)
-			wrap(out, "    cmdline: ", r->cmdline, 13);
+		column_values_str(&cols[i], offsetof(struct run, kernel), vals,
+				  sizeof(vals));
+		if (!strchr(vals, '/'))
+			continue;
+		snprintf(line, sizeof(line),
+			 "the runs of %c (%s) differ in kernel: %s", 'A' + i,
+			 cols[i].name, vals);
+		wrap(out, "warning: ", line, 9);
 	}
-	if (same_cmdline)
-		wrap(out, "  cmdline: ", runs[0].cmdline, 11);
-	warn_differ(out, runs, n, "CPU", offsetof(struct run, cpu));
-	warn_differ(out, runs, n, "THP mode", offsetof(struct run, thp));
-	warn_differ(out, runs, n, "accelerator", offsetof(struct run, accel));
-	warn_differ(out, runs, n, "THP defrag", offsetof(struct run, defrag));
-	warn_differ(out, runs, n, "kernel config digest",
+}
+
+static bool same_cmdline(const struct column *cols, int n)
+{
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++)
+			if (strcmp(cols[i].runs[j].cmdline,
+				   cols[0].runs[0].cmdline))
+				return false;
+	return true;
+}
+
+static void header_column(FILE *out, const struct column *c, int i,
+			  bool cmdline)
+{
+	const struct run *r = &c->runs[0];
+	char buf[2048], kernels[300];
+	int j, len;
+
+	column_values_str(c, offsetof(struct run, kernel), kernels,
+			  sizeof(kernels));
+	if (c->n == 1)
+		snprintf(buf, sizeof(buf), "%s %s (%s) %s", r->name, r->label,
+			 kernels, r->host);
+	else {
+		len = snprintf(buf, sizeof(buf), "%s: %d runs (", c->name,
+			       c->n);
+		for (j = 0; j < c->n && len < (int)sizeof(buf); j++)
+			len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
+					j ? " " : "", c->runs[j].name);
+		snprintf(buf + len, sizeof(buf) - len, ") %s (%s) %s", r->label,
+			 kernels, r->host);
+	}
+	fprintf(out, "  %c ", 'A' + i);
+	wrap(out, "", buf, 4);
+	snprintf(buf, sizeof(buf), "%s, accelerator %s, THP %s", r->cpu,
+		 r->accel, r->thp);
+	wrap(out, "    ", buf, 4);
+	if (cmdline)
+		wrap(out, "    cmdline: ", r->cmdline, 13);
+}
+
+void compare_header(FILE *out, const struct column *cols, int n)
+{
+	bool same = same_cmdline(cols, n);
+	int i, runs = 0;
+
+	for (i = 0; i < n; i++)
+		runs += cols[i].n;
+	fprintf(out, "cowbench compare: %d column%s (%d run%s), baseline A\n",
+		n, n == 1 ? "" : "s", runs, runs == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		header_column(out, &cols[i], i, !same);
+	if (same)
+		wrap(out, "  cmdline: ", cols[0].runs[0].cmdline, 11);
+	warn_group_kernels(out, cols, n);
+	warn_differ(out, cols, n, "CPU", offsetof(struct run, cpu));
+	warn_differ(out, cols, n, "THP mode", offsetof(struct run, thp));
+	warn_differ(out, cols, n, "accelerator", offsetof(struct run, accel));
+	warn_differ(out, cols, n, "THP defrag", offsetof(struct run, defrag));
+	warn_differ(out, cols, n, "kernel config digest",
 		    offsetof(struct run, kconfig));
-	warn_differ(out, runs, n, "suite version", offsetof(struct run, suite));
-	warn_differ(out, runs, n, "matrix digest",
+	warn_differ(out, cols, n, "suite version", offsetof(struct run, suite));
+	warn_differ(out, cols, n, "matrix digest",
 		    offsetof(struct run, matrix));
-	warn_clock(out, runs, n);
-	fputs(legend, out);
+	warn_clock(out, cols, n);
+}
+
+static const char legend_head[] =
+	"values: the median of each run's median over repetitions\n"
+	"(verdicts: the worst one); '*': the change is significant after\n"
+	"Benjamini-Hochberg over every tested row against A (q < 0.05) and\n"
+	"its 95% interval excludes 1;\n";
+static const char legend_runs[] =
+	"2+ runs a side: runs are the unit, Welch's t on the logs of the\n"
+	"runs' medians; CV % is between runs; (mdc x%) the smallest change\n"
+	"detected with 80% power at p < 0.05;\n";
+static const char legend_reps[] =
+	"one run a side: the between-run noise is unknown (compare groups:\n"
+	"run --runs K); Mann-Whitney over repetitions (exact p up to 30 a\n"
+	"side) and a bootstrap interval; CV % is over repetitions; (mdc x%)\n"
+	"the smallest change that would give p < 0.05 on this data;\n";
+static const char legend_tail[] =
+	"'?': too few repetitions to test (no p below 0.05 possible);\n"
+	"n: repetitions (runs); n/a: not measured; new: only that column has\n"
+	"it; FAIL: a missed COW, wrong COW or unexplained outcome in any\n"
+	"record, perturbed or not\n";
+
+static void legend(FILE *out, const struct table *t)
+{
+	fputs(legend_head, out);
+	/* a lone baseline tests nothing: say how its columns would be */
+	if (t->by_runs || (!t->by_reps && t->cols[0].n > 1))
+		fputs(legend_runs, out);
+	if (t->by_reps || (!t->by_runs && t->cols[0].n == 1))
+		fputs(legend_reps, out);
+	fputs(legend_tail, out);
 }
 
 /* A text line without trailing blanks. */
@@ -238,17 +453,16 @@ static int column_head(char *buf, int len, const char *label, int width)
 			"");
 }
 
-static void text_head(FILE *out, const struct run *runs, int n, int from,
-		      int to)
+static void text_head(FILE *out, const struct table *t, int from, int to)
 {
 	char line[512], col[240];
 	int i, len;
 
-	run_column(runs, n, 0, col, sizeof(col));
+	column_name(t->cols, t->n, 0, col, sizeof(col));
 	len = snprintf(line, sizeof(line), "%-14s%10s", "",
 		       strlen(col) <= 10 ? col : "");
 	for (i = from; i < to; i++) {
-		run_column(runs, n, i, col, sizeof(col));
+		column_name(t->cols, t->n, i, col, sizeof(col));
 		len += column_head(line + len, sizeof(line) - len, col,
 				   strlen(col) <= 10 ? 10 : 23);
 	}
@@ -260,42 +474,72 @@ static void text_head(FILE *out, const struct run *runs, int n, int from,
 	put_line(out, line);
 }
 
-/* A row under a metric: label, then one number per column. */
-static void sub_line(FILE *out, const char *label, const struct cell *cells,
-		     int from, int to, bool cv)
+/* The smallest detectable change: "(mdc 4.2%)", in the change's place. */
+static void fmt_mdc(char *buf, int len, const struct cell *c)
 {
-	char line[256], num[32];
+	double pct = c->cmp.mdc * 100;
+
+	if (c->cmp.test == TEST_NONE)
+		snprintf(buf, len, "%s", "");
+	else if (isnan(pct))
+		snprintf(buf, len, "(mdc n/a)"); /* no relative change from 0 */
+	else if (isinf(pct) || pct >= 1000)
+		snprintf(buf, len, "(mdc >999%%)");
+	else
+		snprintf(buf, len, "(mdc %.1f%%)", pct);
+}
+
+/* "8", or "24 (3)": repetitions, and runs when there are more. */
+static void fmt_n(char *buf, int len, const struct cell *c,
+		  const struct column *col)
+{
+	if (col->n > 1)
+		snprintf(buf, len, "%d (%d)", c->n, c->runs);
+	else
+		snprintf(buf, len, "%d", c->n);
+}
+
+/* A row under a metric: the noise and the detectable change, or n. */
+static void sub_line(FILE *out, const struct table *t, const char *label,
+		     const struct cell *cells, int from, int to, bool noise)
+{
+	char line[256], num[32], mdc[32];
 	int i, len;
 
 	len = snprintf(line, sizeof(line), "%-14s", label);
 	for (i = 0; i < to; i++) {
 		if (i && i < from)
 			continue;
-		if (!cv)
-			snprintf(num, sizeof(num), "%d", cells[i].n);
-		else if (cells[i].n > 1)
-			snprintf(num, sizeof(num), "%.1f", 100 * cells[i].d.cv);
+		mdc[0] = '\0';
+		if (!noise)
+			fmt_n(num, sizeof(num), &cells[i], &t->cols[i]);
+		else if (!isnan(cells[i].noise))
+			snprintf(num, sizeof(num), "%.1f",
+				 100 * cells[i].noise);
 		else
 			snprintf(num, sizeof(num), "-");
+		if (noise && i)
+			fmt_mdc(mdc, sizeof(mdc), &cells[i]);
 		len += snprintf(line + len, sizeof(line) - len,
-				i ? " %10s %-12s" : "%10s", num, "");
+				i ? " %10s %-12s" : "%10s", num, mdc);
 	}
 	put_line(out, line);
 }
 
-static void text_table(FILE *out, const struct run *runs, int n,
-		       const struct group *g, int from, int to)
+static void text_table(FILE *out, const struct table *t, int gi, int from,
+		       int to)
 {
-	struct cell *cells = xcalloc(n, sizeof(*cells));
+	const struct group *g = &t->g[gi];
 	char line[256], num[32], chg[32], label[32];
 	int i, k, len;
 
 	fprintf(out, "\n%s %s %s\n", g->scenario, g->backing, g->params);
-	text_head(out, runs, n, from, to);
+	text_head(out, t, from, to);
 	for (k = 0; k < nr_metrics; k++) {
 		const struct metric *m = &metrics[k];
+		const struct cell *cells = cell_at(t, gi, k);
 
-		if (!compare_metric(runs, n, g, m, cells))
+		if (!t->has[gi * nr_metrics + k])
 			continue;
 		snprintf(label, sizeof(label), "%s%s%s", m->name,
 			 m->unit[0] ? " " : "", m->unit);
@@ -311,24 +555,23 @@ static void text_table(FILE *out, const struct run *runs, int n,
 					" %10s %-12s", num, chg);
 		}
 		put_line(out, line);
-		if (!strcmp(m->name, "t/op"))
-			sub_line(out, "  CV %", cells, from, to, true);
-		sub_line(out, "  n", cells, from, to, false);
+		if (!m->verdict)
+			sub_line(out, t, "  CV %", cells, from, to, true);
+		sub_line(out, t, "  n", cells, from, to, false);
 	}
-	free(cells);
 }
 
-static void print_text(FILE *out, const struct run *runs, int n,
-		       const struct group *g, int ng)
+static void print_text(FILE *out, const struct table *t)
 {
-	int i, from;
+	int i, from, n = t->n;
 
-	compare_header(out, runs, n);
-	for (i = 0; i < ng; i++) {
+	compare_header(out, t->cols, n);
+	legend(out, t);
+	for (i = 0; i < t->ng; i++) {
 		if (n == 1)
-			text_table(out, runs, n, &g[i], 1, 1);
+			text_table(out, t, i, 1, 1);
 		for (from = 1; from < n; from += COLS_PER_TABLE)
-			text_table(out, runs, n, &g[i], from,
+			text_table(out, t, i, from,
 				   from + COLS_PER_TABLE < n ?
 					   from + COLS_PER_TABLE :
 					   n);
@@ -346,15 +589,16 @@ static void md_esc(FILE *out, const char *s)
 }
 
 /* The text header as a block the md reader sees verbatim. */
-static void md_header(FILE *out, const struct run *runs, int n)
+static void md_header(FILE *out, const struct table *t)
 {
 	fputs("## cowbench compare\n\n```\n", out);
-	compare_header(out, runs, n);
+	compare_header(out, t->cols, t->n);
+	legend(out, t);
 	fputs("```\n", out);
 }
 
-static void md_row(FILE *out, const struct metric *m, const struct cell *cells,
-		   int n)
+static void md_row(FILE *out, const struct table *t, const struct metric *m,
+		   const struct cell *cells)
 {
 	char num[32], chg[32];
 	int j;
@@ -362,7 +606,7 @@ static void md_row(FILE *out, const struct metric *m, const struct cell *cells,
 	fputs("| ", out);
 	md_esc(out, m->name);
 	fprintf(out, "%s%s |", m->unit[0] ? " " : "", m->unit);
-	for (j = 0; j < n; j++) {
+	for (j = 0; j < t->n; j++) {
 		fmt_cell(num, sizeof(num), &cells[j], m);
 		fmt_change(chg, sizeof(chg), &cells[j], &cells[0], m);
 		fprintf(out, " %s ", num);
@@ -370,49 +614,55 @@ static void md_row(FILE *out, const struct metric *m, const struct cell *cells,
 			md_esc(out, strtrim(chg));
 			fputc(' ', out);
 		}
-		fprintf(out, "n=%d |", cells[j].n);
+		fmt_n(num, sizeof(num), &cells[j], &t->cols[j]);
+		fprintf(out, "n=%s", num);
+		if (!m->verdict && !isnan(cells[j].noise))
+			fprintf(out, " CV %.1f%%", 100 * cells[j].noise);
+		fmt_mdc(chg, sizeof(chg), &cells[j]);
+		if (j && chg[0])
+			fprintf(out, " %s", chg);
+		fputs(" |", out);
 	}
 	fputc('\n', out);
 }
 
-static void print_md(FILE *out, const struct run *runs, int n,
-		     const struct group *g, int ng)
+static void print_md(FILE *out, const struct table *t)
 {
-	struct cell *cells = xcalloc(n, sizeof(*cells));
+	const struct group *g;
 	char col[240];
 	int i, j, k;
 
-	md_header(out, runs, n);
-	for (i = 0; i < ng; i++) {
+	md_header(out, t);
+	for (i = 0; i < t->ng; i++) {
+		g = &t->g[i];
 		fputs("\n### ", out);
-		md_esc(out, g[i].scenario);
+		md_esc(out, g->scenario);
 		fputc(' ', out);
-		md_esc(out, g[i].backing);
+		md_esc(out, g->backing);
 		fputc(' ', out);
-		md_esc(out, g[i].params);
+		md_esc(out, g->params);
 		fputs("\n\n| metric |", out);
-		for (j = 0; j < n; j++) {
-			run_column(runs, n, j, col, sizeof(col));
+		for (j = 0; j < t->n; j++) {
+			column_name(t->cols, t->n, j, col, sizeof(col));
 			fprintf(out, " %c: ", 'A' + j);
 			md_esc(out, col);
 			fputs(" |", out);
 		}
 		fprintf(out, "\n|---|");
-		for (j = 0; j < n; j++)
+		for (j = 0; j < t->n; j++)
 			fprintf(out, "---:|");
 		fputc('\n', out);
 		for (k = 0; k < nr_metrics; k++)
-			if (compare_metric(runs, n, &g[i], &metrics[k], cells))
-				md_row(out, &metrics[k], cells, n);
+			if (t->has[i * nr_metrics + k])
+				md_row(out, t, &metrics[k], cell_at(t, i, k));
 	}
-	free(cells);
 }
 
 static const char *const row_keys[] = { "scenario", "backing", "params",
 					"metric",   "unit",    "run",
 					"label" };
 
-static void row_fields(const struct run *r, const struct group *g,
+static void row_fields(const struct column *c, const struct group *g,
 		       const struct metric *m, const char *f[7])
 {
 	f[0] = g->scenario;
@@ -420,26 +670,27 @@ static void row_fields(const struct run *r, const struct group *g,
 	f[2] = g->params;
 	f[3] = m->name;
 	f[4] = m->unit;
-	f[5] = r->name;
-	f[6] = r->label;
+	f[5] = c->name;
+	f[6] = c->runs[0].label;
 }
 
 /* Percentiles of every repetition's histogram merged (latency metrics). */
-static void merged(const struct run *r, const struct group *g,
+static void merged(const struct column *c, const struct group *g,
 		   const struct metric *m, double pct[3])
 {
 	struct hist *h = xmalloc(sizeof(*h));
-	int i;
+	int i, j;
 
 	hist_init(h);
-	for (i = 0; i < r->nrec; i++) {
-		const struct record *rec = &r->recs[i];
+	for (j = 0; j < c->n; j++)
+		for (i = 0; i < c->runs[j].nrec; i++) {
+			const struct record *rec = &c->runs[j].recs[i];
 
-		if (rec->status == ST_OK && !rec->perturbed[0] &&
-		    rec->has_lat && !strcmp(rec->pass, m->pass) &&
-		    group_match(g, rec))
-			hist_merge(h, &rec->lat);
-	}
+			if (rec->status == ST_OK && !rec->perturbed[0] &&
+			    rec->has_lat && !strcmp(rec->pass, m->pass) &&
+			    !m->join && group_match(g, rec))
+				hist_merge(h, &rec->lat);
+		}
 	pct[0] = h->n ? hist_pct(h, 50) : NAN;
 	pct[1] = h->n ? hist_pct(h, 99) : NAN;
 	pct[2] = h->n ? hist_pct(h, 99.9) : NAN;
@@ -466,6 +717,8 @@ static void csv_num(FILE *out, double v, char sep)
 	fputc(sep, out);
 }
 
+static const char *const test_names[] = { "", "repetitions", "runs" };
+
 static void csv_row(FILE *out, const char *f[7], const struct cell *c,
 		    bool base, const double pct[3])
 {
@@ -482,7 +735,12 @@ static void csv_row(FILE *out, const char *f[7], const struct cell *c,
 	fprintf(out, "%d,%d,", c->cmp.significant, c->cmp.testable);
 	csv_num(out, pct[0], ',');
 	csv_num(out, pct[1], ',');
-	csv_num(out, pct[2], '\n');
+	csv_num(out, pct[2], ',');
+	fprintf(out, "%d,", c->runs);
+	csv_num(out, c->runs > 1 ? c->noise : NAN, ',');
+	csv_num(out, base ? NAN : c->cmp.q, ',');
+	csv_num(out, base ? NAN : c->cmp.mdc, ',');
+	fprintf(out, "%s\n", base ? "" : test_names[c->cmp.test]);
 }
 
 static void json_row(FILE *out, const char *f[7], const struct cell *c,
@@ -496,11 +754,14 @@ static void json_row(FILE *out, const char *f[7], const struct cell *c,
 	for (x = 0; x < 7; x++)
 		jw_str(&w, row_keys[x], f[x]);
 	jw_i64(&w, "n", c->n);
+	jw_i64(&w, "runs", c->runs);
 	jw_dbl(&w, "median", c->median);
 	jw_dbl(&w, "mean", c->d.mean);
 	jw_dbl(&w, "hmean", c->d.hmean);
 	jw_dbl(&w, "stddev", c->d.stddev);
 	jw_dbl(&w, "cv", c->d.cv);
+	/* null: one run, the noise between runs is not known */
+	jw_dbl(&w, "between_run_cv", c->runs > 1 ? c->noise : NAN);
 	jw_dbl(&w, "min", c->d.min);
 	jw_dbl(&w, "max", c->max);
 	if (!isnan(pct[0])) {
@@ -513,18 +774,24 @@ static void json_row(FILE *out, const char *f[7], const struct cell *c,
 		jw_dbl(&w, "ci_lo", c->cmp.lo);
 		jw_dbl(&w, "ci_hi", c->cmp.hi);
 		jw_dbl(&w, "p", c->cmp.p);
+		jw_dbl(&w, "q", c->cmp.q);
+		jw_dbl(&w, "mdc", c->cmp.mdc);
 		jw_bool(&w, "significant", c->cmp.significant);
 		jw_bool(&w, "testable", c->cmp.testable);
+		if (c->cmp.test == TEST_NONE)
+			jw_null(&w, "stat_unit");
+		else
+			jw_str(&w, "stat_unit", test_names[c->cmp.test]);
+		jw_bool(&w, "between_run_noise_known",
+			c->cmp.test == TEST_RUNS);
 	}
 	jw_close(&w, '}');
 	fprintf(out, "%s  %s", first ? "" : ",\n", w.buf);
 	jw_free(&w);
 }
 
-static void print_rows(FILE *out, const struct run *runs, int n,
-		       const struct group *g, int ng, bool json)
+static void print_rows(FILE *out, const struct table *t, bool json)
 {
-	struct cell *cells = xcalloc(n, sizeof(*cells));
 	const char *f[7];
 	int i, j, k;
 	bool first = true;
@@ -532,17 +799,20 @@ static void print_rows(FILE *out, const struct run *runs, int n,
 	if (json)
 		fputs("[\n", out);
 	else
-		fputs("scenario,backing,params,metric,unit,run,label,n,median,mean,hmean,stddev,cv,min,max,ratio,ci_lo,ci_hi,p,significant,testable,merged_p50,merged_p99,merged_p999\n",
+		fputs("scenario,backing,params,metric,unit,run,label,n,median,mean,hmean,stddev,cv,min,max,ratio,ci_lo,ci_hi,p,significant,testable,merged_p50,merged_p99,merged_p999,runs,between_run_cv,q,mdc,stat_unit\n",
 		      out);
-	for (i = 0; i < ng; i++) {
+	for (i = 0; i < t->ng; i++) {
 		for (k = 0; k < nr_metrics; k++) {
-			if (!compare_metric(runs, n, &g[i], &metrics[k], cells))
+			const struct cell *cells = cell_at(t, i, k);
+
+			if (!t->has[i * nr_metrics + k])
 				continue;
-			for (j = 0; j < n; j++) {
+			for (j = 0; j < t->n; j++) {
 				double pct[3];
 
-				row_fields(&runs[j], &g[i], &metrics[k], f);
-				merged(&runs[j], &g[i], &metrics[k], pct);
+				row_fields(&t->cols[j], &t->g[i], &metrics[k],
+					   f);
+				merged(&t->cols[j], &t->g[i], &metrics[k], pct);
 				if (json)
 					json_row(out, f, &cells[j], !j, first,
 						 pct);
@@ -554,25 +824,24 @@ static void print_rows(FILE *out, const struct run *runs, int n,
 	}
 	if (json)
 		fputs("\n]\n", out);
-	free(cells);
 }
 
-void compare_print(FILE *out, const struct run *runs, int n,
+void compare_print(FILE *out, const struct column *cols, int n,
 		   enum cmp_format fmt)
 {
-	struct group *g;
-	int ng = groups_collect(runs, n, &g);
+	struct table t;
 
+	table_build(&t, cols, n);
 	switch (fmt) {
 	case FMT_TEXT:
-		print_text(out, runs, n, g, ng);
+		print_text(out, &t);
 		break;
 	case FMT_MD:
-		print_md(out, runs, n, g, ng);
+		print_md(out, &t);
 		break;
 	default:
-		print_rows(out, runs, n, g, ng, fmt == FMT_JSON);
+		print_rows(out, &t, fmt == FMT_JSON);
 		break;
 	}
-	free(g);
+	table_free(&t);
 }

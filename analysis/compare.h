@@ -10,20 +10,24 @@
 enum cmp_format { FMT_TEXT, FMT_MD, FMT_CSV, FMT_JSON, FMT_NR };
 extern const char *const cmp_format_names[FMT_NR];
 
-/* One metric of one group in one run, compared with the baseline run. */
+/* One metric of one group in one column, compared with the baseline. */
 struct cell {
-	int n;
-	double median, max;
-	struct desc d; /* over repetitions */
+	int n; /* repetitions with a value, over the column's runs */
+	int runs; /* runs with a value */
+	double median; /* the median of the runs' medians */
+	double max; /* the worst value: a verdict's */
+	double noise; /* CV of the runs' medians (2+ runs), else of the reps */
+	struct desc d; /* over every repetition */
 	struct comparison cmp; /* unset for the baseline */
 };
 
-/* Fill cells[i] for every run; 0 if no run has a value. */
-int compare_metric(const struct run *runs, int n, const struct group *g,
+/* Fill cells[i] for every column; 0 if no column has a value.  The
+ * significance is the row's own, before any correction. */
+int compare_metric(const struct column *cols, int n, const struct group *g,
 		   const struct metric *m, struct cell *cells);
-void compare_print(FILE *out, const struct run *runs, int n,
+void compare_print(FILE *out, const struct column *cols, int n,
 		   enum cmp_format fmt);
-/* Print the runs' environments (wrapped at 72 columns) and warnings. */
-void compare_header(FILE *out, const struct run *runs, int n);
+/* Print the columns' environments (wrapped at 72 columns) and warnings. */
+void compare_header(FILE *out, const struct column *cols, int n);
 
 #endif

@@ -23,6 +23,7 @@
 struct plotter {
 	const struct run *runs;
 	int n;
+	bool normalise;
 	const char *dir;
 	struct plot_list *made;
 	FILE *log;
@@ -163,13 +164,19 @@ static void col_title(struct plotter *p, int i, char *buf, int len)
 	snprintf(buf, len, "%c: %s", 'A' + i, col);
 }
 
-/* ---- latency CDF of the sampled pass, one line per run ---- */
+/* ---- latency CDF and tail (1 - CDF) of the sampled pass, per run ---- */
 
-static int cdf_block(FILE *dat, const struct run *r, const struct group *g)
+/*
+ * A CDF block: "x F(x)"; a tail block: "x 1-F(x)" while it is above 0
+ * (the log scale has no 0: the slowest op ends the line).
+ */
+static int cdf_block(FILE *dat, const struct run *r, const struct group *g,
+		     bool tail)
 {
 	struct hist *h = xmalloc(sizeof(*h));
 	uint64_t seen = 0, lo, hi;
 	int i, any = 0;
+	double y;
 
 	hist_init(h);
 	for (i = 0; i < r->nrec; i++) {
@@ -184,10 +191,12 @@ static int cdf_block(FILE *dat, const struct run *r, const struct group *g)
 		if (!h->c[i])
 			continue;
 		seen += h->c[i];
+		y = tail ? 1 - (double)seen / h->n : (double)seen / h->n;
+		if (tail && seen == h->n)
+			break;
 		hist_bucket(i, &lo, &hi);
-		fprintf(dat, "%llu %.6f\n",
-			(unsigned long long)(lo + hi) / 2 + 1,
-			(double)seen / h->n);
+		fprintf(dat, "%llu %.9g\n",
+			(unsigned long long)(lo + hi) / 2 + 1, y);
 		any = 1;
 	}
 	/* a run without this group writes no block: indexes stay dense */
@@ -197,27 +206,34 @@ static int cdf_block(FILE *dat, const struct run *r, const struct group *g)
 	return any;
 }
 
-static int plot_cdf(struct plotter *p, const struct group *g)
+static int plot_cdf(struct plotter *p, const struct group *g, bool tail)
 {
-	char name[96], title[200], t[128];
+	const char *kind = tail ? "tail-" : "cdf-";
+	char name[96], title[256], t[128];
 	FILE *dat, *gp;
-	int i, any = 0, first = 1, block = 0;
+	int i, any = 0, first = 1, block = 0, k = strlen(kind);
 	int *has = xcalloc(p->n, sizeof(int));
 
-	slug(name, sizeof(name) - 4, g->scenario, g->backing, g->params);
-	memmove(name + 4, name, strlen(name) + 1);
-	memcpy(name, "cdf-", 4);
+	slug(name, sizeof(name) - k, g->scenario, g->backing, g->params);
+	memmove(name + k, name, strlen(name) + 1);
+	memcpy(name, kind, k);
 	dat = open_in(p, name, "dat");
 	for (i = 0; i < p->n; i++)
-		any |= has[i] = cdf_block(dat, &p->runs[i], g);
+		any |= has[i] = cdf_block(dat, &p->runs[i], g, tail);
 	fclose(dat);
-	snprintf(title, sizeof(title), "%s %s %s: latency per op, sampled pass",
-		 g->scenario, g->backing, g->params);
+	snprintf(title, sizeof(title),
+		 "%s %s %s: latency per op%s, sampled pass", g->scenario,
+		 g->backing, g->params, tail ? " (tail, 1 - CDF)" : "");
 	gp = open_in(p, name, "gp");
 	script_head(gp, name, title, kernels(p));
-	fprintf(gp,
-		"set logscale x\nset xlabel 'latency per op (ns)'\n"
-		"set ylabel 'fraction of ops <= x'\nset yrange [0:1]\nplot ");
+	if (tail)
+		fprintf(gp,
+			"set logscale xy\nset xlabel 'latency per op (ns)'\n"
+			"set ylabel 'fraction of ops > x'\nplot ");
+	else
+		fprintf(gp, "set logscale x\nset xlabel 'latency per op (ns)'\n"
+			    "set ylabel 'fraction of ops <= x'\n"
+			    "set yrange [0:1]\nplot ");
 	for (i = 0; i < p->n; i++) {
 		if (!has[i])
 			continue;
@@ -322,14 +338,54 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 
 /* ---- fork() latency against RSS ---- */
 
-static int plot_fork(struct plotter *p, const struct group *g, int ng)
+struct point {
+	double x, y;
+};
+
+static int cmp_point(const void *a, const void *b)
+{
+	const struct point *p = a, *q = b;
+
+	return p->x < q->x ? -1 : p->x > q->x;
+}
+
+/* One run's fork-latency points on one backing, by size: a line through
+ * them in the matrix's order would zigzag. */
+static int fork_points(struct plotter *p, const struct group *g, int ng, int j,
+		       const char *backing, struct point *pt)
 {
 	const struct metric *m = metric_find("t/op");
 	double *v = xmalloc(MAXS * sizeof(double));
+	int i, k, n = 0;
+
+	for (i = 0; i < ng; i++) {
+		const char *s = strstr(g[i].params, "size=");
+		int64_t bytes;
+		char num[32];
+
+		if (strcmp(g[i].scenario, "fork-latency") ||
+		    strcmp(g[i].backing, backing) || !s)
+			continue;
+		snprintf(num, sizeof(num), "%.*s", (int)strcspn(s + 5, ","),
+			 s + 5);
+		k = samples(&p->runs[j], &g[i], m, v, MAXS);
+		if (!k || parse_size(num, &bytes))
+			continue;
+		pt[n].x = bytes / 1048576.0;
+		pt[n++].y = median_of(v, k) / 1000;
+	}
+	free(v);
+	qsort(pt, n, sizeof(*pt), cmp_point);
+	return n;
+}
+
+static int plot_fork(struct plotter *p, const struct group *g, int ng)
+{
+	struct point *pt = xcalloc(ng + 1, sizeof(*pt));
 	const char *bk[2] = { "base", "thp" };
 	const char *name = "fork-latency";
 	char title[160], t[128];
-	int i, j, b, k, rows = 0, first = 1, block = 0;
+	int i, j, b, rows = 0, first = 1, block = 0, pts;
 	FILE *dat, *gp;
 
 	dat = open_in(p, name, "dat");
@@ -342,43 +398,26 @@ static int plot_fork(struct plotter *p, const struct group *g, int ng)
 		    "set ylabel 'fork() time in the parent (us)'\nplot ");
 	for (j = 0; j < p->n; j++) {
 		for (b = 0; b < 2; b++) {
-			int pts = 0;
-
-			for (i = 0; i < ng; i++) {
-				const char *s = strstr(g[i].params, "size=");
-				int64_t bytes;
-				char num[32];
-
-				if (strcmp(g[i].scenario, "fork-latency") ||
-				    strcmp(g[i].backing, bk[b]) || !s)
-					continue;
-				snprintf(num, sizeof(num), "%.*s",
-					 (int)strcspn(s + 5, ","), s + 5);
-				k = samples(&p->runs[j], &g[i], m, v, MAXS);
-				if (!k || parse_size(num, &bytes))
-					continue;
-				fprintf(dat, "%g %g\n", bytes / 1048576.0,
-					median_of(v, k) / 1000);
-				pts++;
-			}
+			pts = fork_points(p, g, ng, j, bk[b], pt);
+			if (!pts)
+				continue; /* no empty block: indexes stay dense */
+			for (i = 0; i < pts; i++)
+				fprintf(dat, "%g %g\n", pt[i].x, pt[i].y);
 			fprintf(dat, "\n\n");
-			if (pts) {
-				col_title(p, j, t, sizeof(t));
-				fprintf(gp,
-					"%s'%s.dat' index %d with linespoints lw 2 title '%s, %s'",
-					first ? "" : ", \\\n     ", name, block,
-					t, bk[b]);
-				first = 0;
-				rows += pts;
-			}
-			block++;
+			col_title(p, j, t, sizeof(t));
+			fprintf(gp,
+				"%s'%s.dat' index %d with linespoints lw 2 title '%s, %s'",
+				first ? "" : ", \\\n     ", name, block++, t,
+				bk[b]);
+			first = 0;
+			rows += pts;
 		}
 	}
 	fputc('\n', gp);
 	script_tail(gp, name);
 	fclose(gp);
 	fclose(dat);
-	free(v);
+	free(pt);
 	if (!rows) {
 		fprintf(p->log,
 			"plot: fork-latency: no fork-latency results in these runs\n");
@@ -432,6 +471,7 @@ static int plot_trend(struct plotter *p, const struct group *g, int ng)
 	double *v = xmalloc(MAXS * sizeof(double));
 	const char *name = "trend-t-op";
 	char title[160];
+	double base;
 	int i, j, k, first = 1, lines = 0;
 	FILE *dat, *gp;
 
@@ -447,21 +487,28 @@ static int plot_trend(struct plotter *p, const struct group *g, int ng)
 	dat = open_in(p, name, "dat");
 	gp = open_in(p, name, "gp");
 	snprintf(title, sizeof(title),
-		 "time per op across releases (batched timing pass, median)");
+		 "time per op across releases (batched timing pass, median%s)",
+		 p->normalise ? ", relative to the first release" : "");
 	script_head(gp, name, title, kernels(p));
 	fprintf(gp,
-		"set logscale y\nset ylabel 'time per op (ns)'\n"
-		"set xlabel 'kernel (policy-release), in release order'\nset xtics (");
+		"set logscale y\nset ylabel '%s'\n"
+		"set xlabel 'kernel (policy-release), in release order'\nset xtics (",
+		p->normalise ? "time per op, the first release = 1" :
+			       "time per op (ns)");
 	for (j = 0; j < p->n; j++)
 		fprintf(gp, "%s\"%s\" %d", j ? ", " : "", order[j]->label, j);
 	fprintf(gp, ")\nset xrange [-0.5:%d.5]\nplot ", p->n - 1);
 	for (i = 0; i < ng; i++) {
 		if (!any_writes(p, &g[i]))
 			continue;
-		for (j = 0; j < p->n; j++) {
+		for (j = 0, base = NAN; j < p->n; j++) {
 			k = samples(order[j], &g[i], m, v, MAXS);
-			if (k)
-				fprintf(dat, "%d %g\n", j, median_of(v, k));
+			if (!k)
+				continue;
+			/* a series the first release lacks starts at 1 */
+			if (isnan(base))
+				base = p->normalise ? median_of(v, k) : 1;
+			fprintf(dat, "%d %g\n", j, median_of(v, k) / base);
 		}
 		fprintf(dat, "\n\n");
 		fprintf(gp,
@@ -481,7 +528,8 @@ static int plot_trend(struct plotter *p, const struct group *g, int ng)
 }
 
 int plot_runs(const struct run *runs, int n, const char *dir,
-	      struct plot_list *made, FILE *log, char *err, int errlen)
+	      struct plot_list *made, FILE *log, const struct plot_opts *o,
+	      char *err, int errlen)
 {
 	static const struct {
 		const char *metric, *what;
@@ -490,7 +538,8 @@ int plot_runs(const struct run *runs, int n, const char *dir,
 		{ "unnec.copies", "unnecessary copies (pages)" },
 		{ "tlb/op", "TLB flushes per write" },
 	};
-	struct plotter p = { runs, n, dir, made, log, err, errlen };
+	struct plotter p = { runs, n,	  o && o->normalise, dir, made, log,
+			     err,  errlen };
 	const char *bk[2] = { "base", "thp" };
 	struct group *g;
 	int ng, i, b, ret = 0;
@@ -503,7 +552,7 @@ int plot_runs(const struct run *runs, int n, const char *dir,
 	}
 	ng = groups_collect(runs, n, &g);
 	for (i = 0; i < ng && !ret; i++)
-		ret = plot_cdf(&p, &g[i]);
+		ret = plot_cdf(&p, &g[i], false) ?: plot_cdf(&p, &g[i], true);
 	for (b = 0; b < 2 && !ret; b++)
 		for (i = 0; i < (int)ARRAY_SIZE(counts) && !ret; i++)
 			ret = bars(&p, g, ng, bk[b], counts[i].metric,

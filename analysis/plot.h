@@ -2,6 +2,7 @@
 #ifndef COWBENCH_PLOT_H
 #define COWBENCH_PLOT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "runs.h"
@@ -16,11 +17,17 @@
 struct plot_list {
 	int n;
 	char name[64][96];
-	char title[64][200];
+	char title[64][256];
+};
+
+/* NULL: the defaults. */
+struct plot_opts {
+	bool normalise; /* the trend relative to the first release */
 };
 
 int plot_runs(const struct run *runs, int n, const char *dir,
-	      struct plot_list *made, FILE *log, char *err, int errlen);
+	      struct plot_list *made, FILE *log, const struct plot_opts *o,
+	      char *err, int errlen);
 /* qsort over struct run pointers: release order (6.9 < 6.18), then date. */
 int run_release_cmp(const void *a, const void *b);
 

@@ -130,6 +130,8 @@ static const struct run *previous(const struct run *runs, int n,
 static int report_metrics(const struct run pair[2], const struct group *g,
 			  double threshold, FILE *out)
 {
+	struct run both[2] = { pair[0], pair[1] };
+	struct column cols[2] = { column_of(&both[0]), column_of(&both[1]) };
 	struct cell cells[2];
 	char a[32], b[32];
 	int k, found = 0;
@@ -138,7 +140,7 @@ static int report_metrics(const struct run pair[2], const struct group *g,
 		const struct metric *m = &metrics[k];
 		double pct;
 
-		if (!compare_metric(pair, 2, g, m, cells) || !cells[1].n)
+		if (!compare_metric(cols, 2, g, m, cells) || !cells[1].n)
 			continue;
 		/* a failure is one whether or not the baseline measured it */
 		if (!cells[0].n && !m->verdict)

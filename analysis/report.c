@@ -42,7 +42,7 @@ static FILE *create(const char *dir, const char *name, char *err, int errlen)
 	return f;
 }
 
-static int write_compare(const struct run *runs, int n, const char *dir,
+static int write_compare(const struct column *cols, int n, const char *dir,
 			 char *err, int errlen)
 {
 	static const char *const names[] = { "compare.txt", "compare.md",
@@ -54,41 +54,52 @@ static int write_compare(const struct run *runs, int n, const char *dir,
 
 		if (!f)
 			return -1;
-		compare_print(f, runs, n, i);
+		compare_print(f, cols, n, i);
 		fclose(f);
 	}
 	return 0;
 }
 
-static int copy_envs(const struct run *runs, int n, const char *dir, char *err,
-		     int errlen)
+/* env-A.json, or env-A1.json... for the runs of a group. */
+static void env_name(const struct column *c, int i, int j, char *buf, int len)
+{
+	if (c->n == 1)
+		snprintf(buf, len, "env-%c.json", 'A' + i);
+	else
+		snprintf(buf, len, "env-%c%d.json", 'A' + i, j + 1);
+}
+
+static int copy_envs(const struct column *cols, int n, const char *dir,
+		     char *err, int errlen)
 {
 	char name[64], src[700], *text;
 	FILE *f;
-	int i;
+	int i, j;
 
-	for (i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "env-%c.json", 'A' + i);
-		snprintf(src, sizeof(src), "%s/env.json", runs[i].dir);
-		text = slurp(src, NULL);
-		f = text ? create(dir, name, err, errlen) : NULL;
-		if (!f) {
-			if (!text)
-				snprintf(err, errlen, "report: %s: %s", src,
-					 strerror(errno));
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++) {
+			env_name(&cols[i], i, j, name, sizeof(name));
+			snprintf(src, sizeof(src), "%s/env.json",
+				 cols[i].runs[j].dir);
+			text = slurp(src, NULL);
+			f = text ? create(dir, name, err, errlen) : NULL;
+			if (!f) {
+				if (!text)
+					snprintf(err, errlen, "report: %s: %s",
+						 src, strerror(errno));
+				free(text);
+				return -1;
+			}
+			fputs(text, f);
+			fclose(f);
 			free(text);
-			return -1;
 		}
-		fputs(text, f);
-		fclose(f);
-		free(text);
-	}
 	return 0;
 }
 
 /* "ok", "FAIL: 3 missed, 0 wrong COW", or "-" without a counting pass:
  * the worst record decides, perturbed or not. */
-static void verdict(const struct run *r, const struct group *g, char *buf,
+static void verdict(const struct column *r, const struct group *g, char *buf,
 		    int len)
 {
 	struct cell miss, wrong, unex;
@@ -110,37 +121,41 @@ static void verdict(const struct run *r, const struct group *g, char *buf,
 	}
 }
 
-static void html_runs(FILE *f, const struct run *runs, int n)
+static void html_runs(FILE *f, const struct column *cols, int n)
 {
-	int i;
+	char name[64];
+	int i, j;
 
 	fputs("<h2>Runs</h2>\n<table>\n<tr><th></th><th>run</th><th>kernel</th>"
 	      "<th>host</th><th>CPU</th><th>accelerator</th><th>THP</th>"
 	      "<th>cmdline</th><th>env</th></tr>\n",
 	      f);
-	for (i = 0; i < n; i++) {
-		const struct run *r = &runs[i];
-		const char *cells[] = { r->name,  r->label, r->host,   r->cpu,
-					r->accel, r->thp,   r->cmdline };
-		size_t k;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++) {
+			const struct run *r = &cols[i].runs[j];
+			const char *cells[] = { r->name,   r->label, r->host,
+						r->cpu,	   r->accel, r->thp,
+						r->cmdline };
+			size_t k;
 
-		fprintf(f, "<tr><td>%c</td>", 'A' + i);
-		for (k = 0; k < ARRAY_SIZE(cells); k++) {
-			fputs("<td>", f);
-			html_esc(f, cells[k]);
-			fputs("</td>", f);
+			env_name(&cols[i], i, j, name, sizeof(name));
+			fprintf(f, "<tr><td>%c</td>", 'A' + i);
+			for (k = 0; k < ARRAY_SIZE(cells); k++) {
+				fputs("<td>", f);
+				html_esc(f, cells[k]);
+				fputs("</td>", f);
+			}
+			fprintf(f,
+				"<td><a href=\"%s\">env.json</a></td></tr>\n",
+				name);
 		}
-		fprintf(f,
-			"<td><a href=\"env-%c.json\">env.json</a></td></tr>\n",
-			'A' + i);
-	}
 	fputs("</table>\n", f);
 }
 
-static void html_verdicts(FILE *f, const struct run *runs, int n)
+static void html_verdicts(FILE *f, const struct column *cols, int n)
 {
 	struct group *g;
-	int ng = groups_collect(runs, n, &g), i, j;
+	int ng = groups_collect_cols(cols, n, &g), i, j;
 	char v[96], col[128];
 
 	fputs("<h2>Correctness</h2>\n<p>Any missed COW (a shared page written in "
@@ -148,7 +163,7 @@ static void html_verdicts(FILE *f, const struct run *runs, int n)
 	      "</p>\n<table>\n<tr><th>scenario</th>",
 	      f);
 	for (j = 0; j < n; j++) {
-		run_column(runs, n, j, col, sizeof(col));
+		column_name(cols, n, j, col, sizeof(col));
 		fprintf(f, "<th>%c: ", 'A' + j);
 		html_esc(f, col);
 		fputs("</th>", f);
@@ -158,7 +173,7 @@ static void html_verdicts(FILE *f, const struct run *runs, int n)
 		fprintf(f, "<tr><td>%s %s %s</td>", g[i].scenario, g[i].backing,
 			g[i].params);
 		for (j = 0; j < n; j++) {
-			verdict(&runs[j], &g[i], v, sizeof(v));
+			verdict(&cols[j], &g[i], v, sizeof(v));
 			fprintf(f, "<td class=\"%s\">%s</td>",
 				!strcmp(v, "ok") ? "ok" :
 				v[0] == 'F'	 ? "fail" :
@@ -171,7 +186,7 @@ static void html_verdicts(FILE *f, const struct run *runs, int n)
 	free(g);
 }
 
-static int write_index(const struct run *runs, int n, const char *dir,
+static int write_index(const struct column *cols, int n, const char *dir,
 		       const struct plot_list *plots, char *err, int errlen)
 {
 	FILE *f = create(dir, "index.html", err, errlen), *txt;
@@ -187,8 +202,8 @@ static int write_index(const struct run *runs, int n, const char *dir,
 	      ".ok{background:#dfd}.fail{background:#fcc}img{max-width:100%}"
 	      "pre{font-size:85%}</style></head><body>\n<h1>cowbench report</h1>\n",
 	      f);
-	html_runs(f, runs, n);
-	html_verdicts(f, runs, n);
+	html_runs(f, cols, n);
+	html_verdicts(f, cols, n);
 	fputs("<h2>Comparison</h2>\n<p><a href=\"compare.txt\">text</a> "
 	      "<a href=\"compare.md\">md</a> <a href=\"compare.csv\">csv</a> "
 	      "<a href=\"compare.json\">json</a></p>\n<pre>",
@@ -230,21 +245,22 @@ static int write_index(const struct run *runs, int n, const char *dir,
 	return 0;
 }
 
-int report_write(const struct run *runs, int n, const char *dir, FILE *log,
+int report_write(const struct column *cols, int n, const char *dir, FILE *log,
 		 char *err, int errlen)
 {
 	struct plot_list *plots = xcalloc(1, sizeof(*plots));
 	char pdir[600], path[700];
+	struct run *runs = NULL;
 	FILE *plog;
-	int ret = -1;
+	int ret = -1, nruns;
 
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		snprintf(err, errlen, "report: mkdir %s: %s", dir,
 			 strerror(errno));
 		goto out;
 	}
-	if (write_compare(runs, n, dir, err, errlen) ||
-	    copy_envs(runs, n, dir, err, errlen))
+	if (write_compare(cols, n, dir, err, errlen) ||
+	    copy_envs(cols, n, dir, err, errlen))
 		goto out;
 	snprintf(pdir, sizeof(pdir), "%s/plots", dir);
 	snprintf(path, sizeof(path), "%s/plots.log", dir);
@@ -253,13 +269,15 @@ int report_write(const struct run *runs, int n, const char *dir, FILE *log,
 		snprintf(err, errlen, "report: %s: %s", path, strerror(errno));
 		goto out;
 	}
-	ret = plot_runs(runs, n, pdir, plots, plog, err, errlen);
+	runs = columns_flatten(cols, n, &nruns);
+	ret = plot_runs(runs, nruns, pdir, plots, plog, NULL, err, errlen);
 	fclose(plog);
-	if (ret < 0 || write_index(runs, n, dir, plots, err, errlen))
+	if (ret < 0 || write_index(cols, n, dir, plots, err, errlen))
 		goto out;
 	fprintf(log, "report: %s/index.html (%d plots)\n", dir, plots->n);
 	ret = 0;
 out:
+	free(runs);
 	free(plots);
 	return ret;
 }

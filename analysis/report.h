@@ -6,8 +6,9 @@
 
 #include "runs.h"
 
-/* One folder to attach or publish; 0, or -1 with a message in err. */
-int report_write(const struct run *runs, int n, const char *dir, FILE *log,
+/* One folder to attach or publish, a column per run or group of runs;
+ * 0, or -1 with a message in err. */
+int report_write(const struct column *cols, int n, const char *dir, FILE *log,
 		 char *err, int errlen);
 
 /* Regressions of the newest run of history (or of `run` when given)

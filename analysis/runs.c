@@ -323,25 +323,26 @@ struct run *runs_load_or_die(char **dirs, int n)
 }
 
 /* The label, with @host when hosts differ. */
-static void column_base(const struct run *runs, int n, int i, char *buf,
+static void column_base(const struct run *const *runs, int n, int i, char *buf,
 			int len)
 {
 	bool hosts_differ = false;
 	int j;
 
 	for (j = 0; j < n; j++)
-		hosts_differ |= strcmp(runs[j].host, runs[0].host) != 0;
+		hosts_differ |= strcmp(runs[j]->host, runs[0]->host) != 0;
 	if (hosts_differ)
-		snprintf(buf, len, "%s@%s", runs[i].label, runs[i].host);
+		snprintf(buf, len, "%s@%s", runs[i]->label, runs[i]->host);
 	else
-		snprintf(buf, len, "%s", runs[i].label);
+		snprintf(buf, len, "%s", runs[i]->label);
 }
 
 /*
  * Two different kernels never share a column name: when labels collide,
  * the full release (uname -r) is added.
  */
-void run_column(const struct run *runs, int n, int i, char *buf, int len)
+static void unique_name(const struct run *const *runs, int n, int i, char *buf,
+			int len)
 {
 	char mine[240], other[240];
 	int j;
@@ -350,13 +351,160 @@ void run_column(const struct run *runs, int n, int i, char *buf, int len)
 	for (j = 0; j < n; j++) {
 		column_base(runs, n, j, other, sizeof(other));
 		if (j != i && !strcmp(mine, other) &&
-		    strcmp(runs[i].kernel, runs[j].kernel))
+		    strcmp(runs[i]->kernel, runs[j]->kernel))
 			break;
 	}
 	if (j < n)
-		snprintf(buf, len, "%s(%s)", mine, runs[i].kernel);
+		snprintf(buf, len, "%s(%s)", mine, runs[i]->kernel);
 	else
 		snprintf(buf, len, "%s", mine);
+}
+
+void run_column(const struct run *runs, int n, int i, char *buf, int len)
+{
+	const struct run **p = xcalloc(n, sizeof(*p));
+	int j;
+
+	for (j = 0; j < n; j++)
+		p[j] = &runs[j];
+	unique_name(p, n, i, buf, len);
+	free(p);
+}
+
+void column_name(const struct column *cols, int n, int i, char *buf, int len)
+{
+	const struct run **p = xcalloc(n, sizeof(*p));
+	int j;
+
+	for (j = 0; j < n; j++)
+		p[j] = cols[j].runs;
+	unique_name(p, n, i, buf, len);
+	free(p);
+}
+
+struct run *columns_flatten(const struct column *cols, int n, int *nruns)
+{
+	struct run *all = NULL;
+	int i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		all = xrealloc(all, (k + cols[i].n) * sizeof(*all));
+		memcpy(all + k, cols[i].runs, cols[i].n * sizeof(*all));
+		k += cols[i].n;
+	}
+	*nruns = k;
+	return all;
+}
+
+struct column column_of(struct run *r)
+{
+	struct column c = { .runs = r, .n = 1 };
+
+	snprintf(c.name, sizeof(c.name), "%s", r->name);
+	return c;
+}
+
+/* GROUP/group.json's runs, as paths; their number, or die naming it. */
+static int group_runs(const char *dir, char ***out)
+{
+	char path[600], err[160];
+	const struct jval *list, *x;
+	struct jval *v;
+	char *text, **dirs;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/group.json", dir);
+	text = slurp(path, NULL);
+	if (!text)
+		return 0;
+	v = json_parse(text, err, sizeof(err));
+	free(text);
+	list = v ? json_get(v, "runs") : NULL;
+	if (!list || list->t != J_ARR || !list->n)
+		die(EXIT_USAGE, "%s:1: %s", path,
+		    v ? "no \"runs\": [RUN, ...] in it" : err);
+	dirs = xcalloc(list->n, sizeof(*dirs));
+	for (i = 0; i < list->n; i++) {
+		x = &list->items[i];
+		if (x->t != J_STR || !x->str[0] || strstr(x->str, ".."))
+			die(EXIT_USAGE, "%s:1: runs[%zu] is not a run folder",
+			    path, i);
+		dirs[i] = xmalloc(strlen(dir) + strlen(x->str) + 2);
+		sprintf(dirs[i], "%s/%s", dir, x->str);
+	}
+	json_free(v);
+	*out = dirs;
+	return (int)i;
+}
+
+/* RUN,RUN,...: the folders, split at commas. */
+static int list_runs(const char *arg, char ***out)
+{
+	char *copy = xstrdup(arg), *tok, *save = NULL, **dirs = NULL;
+	int n = 0;
+
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		dirs = xrealloc(dirs, (n + 1) * sizeof(*dirs));
+		dirs[n++] = xstrdup(tok);
+	}
+	free(copy);
+	if (!n)
+		die(EXIT_USAGE, "'%s' names no run folder", arg);
+	*out = dirs;
+	return n;
+}
+
+static void load_column(const char *arg, struct column *c)
+{
+	const char *base = strrchr(arg, '/');
+	char **dirs, trimmed[512];
+	int i, len;
+
+	/* a trailing slash (shell completion) is no part of the name */
+	len = snprintf(trimmed, sizeof(trimmed), "%s", arg);
+	while (len > 1 && trimmed[len - 1] == '/')
+		trimmed[--len] = '\0';
+	c->n = strchr(trimmed, ',') ? 0 : group_runs(trimmed, &dirs);
+	if (!c->n)
+		c->n = list_runs(trimmed, &dirs);
+	c->runs = runs_load_or_die(dirs, c->n);
+	base = strrchr(trimmed, '/');
+	if (c->n == 1)
+		snprintf(c->name, sizeof(c->name), "%s", c->runs[0].name);
+	else if (strchr(trimmed, ','))
+		for (i = 0, len = 0; i < c->n && len < (int)sizeof(c->name);
+		     i++)
+			len += snprintf(c->name + len, sizeof(c->name) - len,
+					"%s%s", i ? "," : "", c->runs[i].name);
+	else
+		snprintf(c->name, sizeof(c->name), "%s",
+			 base ? base + 1 : trimmed);
+	for (i = 0; i < c->n; i++)
+		free(dirs[i]);
+	free(dirs);
+}
+
+struct column *columns_load_or_die(char **args, int n)
+{
+	struct column *cols = xcalloc(n, sizeof(*cols));
+	int i;
+
+	for (i = 0; i < n; i++)
+		load_column(args[i], &cols[i]);
+	return cols;
+}
+
+void columns_free(struct column *cols, int n)
+{
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < cols[i].n; j++)
+			run_free(&cols[i].runs[j]);
+		free(cols[i].runs);
+	}
+	free(cols);
 }
 
 void params_str(const struct kvset *p, char *buf, int len)
@@ -399,30 +547,48 @@ bool group_writes(const struct run *r, const struct group *g)
 	return false;
 }
 
-int groups_collect(const struct run *runs, int n, struct group **out)
+/* r's groups that g does not hold yet, appended. */
+static void add_groups(const struct run *r, struct group **out, int *ng)
 {
-	struct group *g = NULL;
-	int ng = 0, i, j, k;
+	struct group *g = *out;
+	int j, k;
 
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < runs[i].nrec; j++) {
-			const struct record *r = &runs[i].recs[j];
+	for (j = 0; j < r->nrec; j++) {
+		const struct record *rec = &r->recs[j];
 
-			for (k = 0; k < ng && !group_match(&g[k], r); k++)
-				;
-			if (k < ng)
-				continue;
-			g = xrealloc(g, (ng + 1) * sizeof(*g));
-			snprintf(g[ng].scenario, sizeof(g[ng].scenario), "%s",
-				 r->scenario);
-			snprintf(g[ng].backing, sizeof(g[ng].backing), "%s",
-				 r->backing);
-			params_str(&r->params, g[ng].params,
-				   sizeof(g[ng].params));
-			ng++;
-		}
+		for (k = 0; k < *ng && !group_match(&g[k], rec); k++)
+			;
+		if (k < *ng)
+			continue;
+		g = xrealloc(g, (*ng + 1) * sizeof(*g));
+		snprintf(g[k].scenario, sizeof(g[k].scenario), "%s",
+			 rec->scenario);
+		snprintf(g[k].backing, sizeof(g[k].backing), "%s",
+			 rec->backing);
+		params_str(&rec->params, g[k].params, sizeof(g[k].params));
+		(*ng)++;
 	}
 	*out = g;
+}
+
+int groups_collect(const struct run *runs, int n, struct group **out)
+{
+	int ng = 0, i;
+
+	*out = NULL;
+	for (i = 0; i < n; i++)
+		add_groups(&runs[i], out, &ng);
+	return ng;
+}
+
+int groups_collect_cols(const struct column *cols, int n, struct group **out)
+{
+	int ng = 0, i, j;
+
+	*out = NULL;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++)
+			add_groups(&cols[i].runs[j], out, &ng);
 	return ng;
 }
 
@@ -515,6 +681,20 @@ static double cycles_op(const struct record *r)
 	return !r->has_counts || r->c.hw.skip[0] || v < 0 ? NAN : per_op(r, v);
 }
 
+/*
+ * Time per fault: the timing pass's t/op over the counting pass's faults
+ * per op, where faults are few (FEW_FAULTS); elsewhere t/op says it.
+ */
+static double t_fault(const struct record *timing,
+		      const struct record *counting)
+{
+	double f = faults_op(counting);
+
+	if (!(f > 0) || f * FEW_FAULTS > 1)
+		return NAN;
+	return t_op(timing) / f;
+}
+
 static double teardown(const struct record *r)
 {
 	return extra_or_nan(r, "teardown_ns_p50");
@@ -526,19 +706,20 @@ static double child_pte(const struct record *r)
 }
 
 const struct metric metrics[] = {
-	{ "t/op", "ns", "timing", t_op, false },
-	{ "p50", "ns", "sampled", p50, false },
-	{ "p99", "ns", "sampled", p99, false },
-	{ "copies/op", "", "counting", copies_op, false },
-	{ "unnec.copies", "", "counting", unnecessary, false },
-	{ "missed COW", "", "counting", missed, true },
-	{ "wrong COW", "", "counting", wrong, true },
-	{ "unexplained", "", "counting", unexplained, true },
-	{ "faults/op", "", "counting", faults_op, false },
-	{ "tlb/op", "", "counting", tlb_op, false },
-	{ "cycles/op", "", "counting", cycles_op, false },
-	{ "teardown", "ns", "counting", teardown, false },
-	{ "child PTEs", "kB", "counting", child_pte, false },
+	{ "t/op", "ns", "timing", t_op, false, NULL },
+	{ "t/fault", "ns", "timing", NULL, false, t_fault },
+	{ "p50", "ns", "sampled", p50, false, NULL },
+	{ "p99", "ns", "sampled", p99, false, NULL },
+	{ "copies/op", "", "counting", copies_op, false, NULL },
+	{ "unnec.copies", "", "counting", unnecessary, false, NULL },
+	{ "missed COW", "", "counting", missed, true, NULL },
+	{ "wrong COW", "", "counting", wrong, true, NULL },
+	{ "unexplained", "", "counting", unexplained, true, NULL },
+	{ "faults/op", "", "counting", faults_op, false, NULL },
+	{ "tlb/op", "", "counting", tlb_op, false, NULL },
+	{ "cycles/op", "", "counting", cycles_op, false, NULL },
+	{ "teardown", "ns", "counting", teardown, false, NULL },
+	{ "child PTEs", "kB", "counting", child_pte, false, NULL },
 };
 const int nr_metrics = ARRAY_SIZE(metrics);
 
@@ -564,6 +745,35 @@ bool counted(const struct record *r, const struct metric *m)
 	return r->status == ST_OK && !r->perturbed[0];
 }
 
+/* The counting record of rec's repetition, counted for m, or NULL. */
+static const struct record *counting_of(const struct run *r,
+					const struct group *g,
+					const struct record *rec,
+					const struct metric *m)
+{
+	int i;
+
+	for (i = 0; i < r->nrec; i++) {
+		const struct record *c = &r->recs[i];
+
+		if (c->rep == rec->rep && !strcmp(c->pass, "counting") &&
+		    counted(c, m) && group_match(g, c))
+			return c;
+	}
+	return NULL;
+}
+
+static double value_of(const struct run *r, const struct group *g,
+		       const struct record *rec, const struct metric *m)
+{
+	const struct record *c;
+
+	if (!m->join)
+		return m->get(rec);
+	c = counting_of(r, g, rec, m);
+	return c ? m->join(rec, c) : NAN;
+}
+
 int samples(const struct run *r, const struct group *g, const struct metric *m,
 	    double *out, int max)
 {
@@ -576,7 +786,7 @@ int samples(const struct run *r, const struct group *g, const struct metric *m,
 		if (!counted(rec, m) || rec->rep < 0 ||
 		    strcmp(rec->pass, m->pass) || !group_match(g, rec))
 			continue;
-		v = m->get(rec);
+		v = value_of(r, g, rec, m);
 		if (!isnan(v))
 			out[n++] = v;
 	}

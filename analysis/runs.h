@@ -28,6 +28,30 @@ struct run *runs_load_or_die(char **dirs, int n);
 /* "stock-6.18", or "stock-6.18@host" when hosts differ among runs. */
 void run_column(const struct run *runs, int n, int i, char *buf, int len);
 
+/*
+ * A column of compare: one run, or a group of runs of one config (runs are
+ * the statistical unit when each side has two or more).
+ */
+struct column {
+	struct run *runs;
+	int n;
+	char name[128]; /* the run's name, the group's folder, or RUN,RUN */
+};
+
+/*
+ * One column per argument: RUN, RUN,RUN,... or GROUP (a folder holding
+ * group.json from 'cowbench run --runs K'); bad input dies with exit 2.
+ */
+struct column *columns_load_or_die(char **args, int n);
+void columns_free(struct column *cols, int n);
+/* Every run of the columns in one array (shallow copies: free the
+ * columns, and the array with free()); their number in *nruns. */
+struct run *columns_flatten(const struct column *cols, int n, int *nruns);
+/* One run as a column of its own. */
+struct column column_of(struct run *r);
+/* run_column() of the columns' first runs: the label, never cut. */
+void column_name(const struct column *cols, int n, int i, char *buf, int len);
+
 /* scenario x backing x params: a row group of compare, a plot's series. */
 struct group {
 	char scenario[32], backing[32], params[96];
@@ -39,6 +63,7 @@ bool group_match(const struct group *g, const struct record *r);
 bool group_writes(const struct run *r, const struct group *g);
 /* Union over the runs, in order of first appearance. */
 int groups_collect(const struct run *runs, int n, struct group **out);
+int groups_collect_cols(const struct column *cols, int n, struct group **out);
 
 /*
  * A metric: one value per repetition, from one pass's records.  NAN when
@@ -48,6 +73,9 @@ struct metric {
 	const char *name, *unit, *pass;
 	double (*get)(const struct record *r);
 	bool verdict; /* a correctness count: any non-zero fails */
+	/* a figure of two passes of one repetition (get is then unused) */
+	double (*join)(const struct record *timing,
+		       const struct record *counting);
 };
 
 extern const struct metric metrics[];
@@ -55,6 +83,11 @@ extern const int nr_metrics;
 const struct metric *metric_find(const char *name);
 /* r counts towards m: ok and unperturbed, or any record for a verdict. */
 bool counted(const struct record *r, const struct metric *m);
+/*
+ * Time per fault is shown where faults are few against ops (at most one
+ * in FEW_FAULTS ops): there t/op is a store, and the fault is the cost.
+ */
+#define FEW_FAULTS 2
 /* The per-repetition values of m in group g of run r (see counted()). */
 int samples(const struct run *r, const struct group *g, const struct metric *m,
 	    double *out, int max);

@@ -34,19 +34,47 @@ double mw_min_p(int na, int nb);
 void bootstrap_ratio(const double *a, int na, const double *b, int nb,
 		     int iters, uint64_t seed, double *lo, double *hi);
 
+/* The test a comparison made: repetitions (one run a side), or runs. */
+enum cmp_test { TEST_NONE, TEST_REPS, TEST_RUNS };
+
 struct comparison {
 	double ratio; /* median(b) / median(a); INFINITY if a's is 0 */
-	double lo, hi; /* bootstrap interval of the ratio */
-	double p; /* Mann-Whitney */
-	bool significant; /* p < alpha and the interval excludes 1 */
-	bool testable; /* enough repetitions that p < alpha is possible */
+	double lo, hi; /* 95% interval of the ratio */
+	double p; /* Mann-Whitney (reps) or Welch's t (runs) */
+	double q; /* p adjusted over a table (Benjamini-Hochberg) */
+	/* the smallest change (ratio - 1) the test could have detected;
+	 * INFINITY when no change could be, NAN when not relative (a 0) */
+	double mdc;
+	enum cmp_test test;
+	bool significant; /* q < alpha and the interval excludes 1 */
+	bool testable; /* enough values that p < alpha is possible */
 };
 
 #define STATS_ALPHA 0.05
 #define STATS_BOOT 2000
 #define STATS_SEED 0x5eed5eedULL
+#define STATS_POWER 0.8 /* of the smallest detectable change of runs */
 
+/* Two-sided p of Student's t with df degrees of freedom, and its inverse. */
+double student_p(double t, double df);
+double student_t(double p, double df);
+
+/* Welch's t-test of mean(b) - mean(a); se 0: p is 1 or 0. */
+struct welch {
+	double diff, se, df, p;
+};
+void welch_test(const double *a, int na, const double *b, int nb,
+		struct welch *w);
+
+/* Benjamini-Hochberg: q[i] for p[i]; NAN p are left out (q NAN). */
+void bh_adjust(const double *p, int n, double *q);
+
+/* Repetitions of one run a side: Mann-Whitney and the bootstrap. */
 void compare_samples(const double *a, int na, const double *b, int nb,
 		     struct comparison *c);
+/* Runs as the unit: Welch's t on the per-run figures a and b (their logs
+ * when every one is positive), at least two a side. */
+void compare_runs(const double *a, int na, const double *b, int nb,
+		  struct comparison *c);
 
 #endif

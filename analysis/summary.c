@@ -201,9 +201,24 @@ static void print_fail(const struct row *r, FILE *out)
 		fprintf(out, " (%s)", r->reason);
 }
 
+/*
+ * Time per fault where faults are few against ops (FEW_FAULTS): t/op is
+ * then a store's time and the fault's is what the row is about.
+ */
+static void fmt_fault(char *buf, int len, const struct row *r, double t_op)
+{
+	double v[MAX_REPS], f;
+	int n = measured(r->faults, r->nc, v);
+
+	f = n ? median_of(v, n) : NAN;
+	if (r->nt && f > 0 && f * FEW_FAULTS <= 1)
+		fmt_ns(buf, len, t_op / f);
+}
+
 static void print_row(const struct row *r, FILE *out)
 {
 	char op[16] = "-", p99[16] = "-", ob[16] = "-", os[16] = "-";
+	char flt[16] = "-";
 	char cnt[8][16], rate[2][16];
 	double p50 = median_of(r->per_op, r->nt),
 	       s50 = median_of(r->p50, r->ns);
@@ -231,7 +246,8 @@ static void print_row(const struct row *r, FILE *out)
 		snprintf(os, sizeof(os), "%.1f%%",
 			 100 * median_of(r->ovh_s, r->ns) / s50);
 	}
-	fprintf(out, " %8s %8s %5s %5s", op, p99, ob, os);
+	fmt_fault(flt, sizeof(flt), r, p50);
+	fprintf(out, " %8s %8s %8s %5s %5s", op, flt, p99, ob, os);
 	if (!r->nc) {
 		fprintf(out, "  %s\n",
 			r->reason[0] ? r->reason : "no counting pass");
@@ -262,10 +278,10 @@ void summary_print(struct summary *s, FILE *out)
 	int i;
 
 	fprintf(out,
-		"%-16s %-4s %-17s %8s %8s %5s %5s %6s %6s %5s %5s %5s %4s %5s %5s %6s %6s\n",
-		"scenario", "back", "params", "t/op", "p99", "ovh-b", "ovh-s",
-		"copies", "reuses", "reuse", "nec", "unn", "miss", "wrong",
-		"popul", "flt/op", "tlb/op");
+		"%-16s %-4s %-17s %8s %8s %8s %5s %5s %6s %6s %5s %5s %5s %4s %5s %5s %6s %6s\n",
+		"scenario", "back", "params", "t/op", "t/fault", "p99", "ovh-b",
+		"ovh-s", "copies", "reuses", "reuse", "nec", "unn", "miss",
+		"wrong", "popul", "flt/op", "tlb/op");
 	for (i = 0; i < s->n; i++)
 		print_row(s->rows[i], out);
 }

@@ -30,8 +30,8 @@ check "compare: a +20% shift with low noise is flagged" \
 	has "$out" '(^|~)t/op ns +[0-9]+ +[0-9]+ \(\+(19|20|21)\.[0-9]+%\)\*'
 check "compare: the unchanged counts are not flagged" \
 	has "$out" '(^|~)copies/op +1 +1 \( \+0\.00%\)~'
-check "compare: a CV row under t/op shows each run's noise" \
-	has "$out" '(^|~)  CV % +[0-9.]+ +[0-9.]+~'
+check "compare: a CV row under t/op shows each run's noise and the mdc" \
+	has "$out" '(^|~)t/op ns [^~]*~  CV % +[0-9.]+ +[0-9.]+ \(mdc [0-9.]+%\)~'
 check "compare: json carries mean, hmean, stddev, cv and merged percentiles" \
 	has "$("$CB" compare "$work/base" "$work/slow" --format json | jq -r '.[] | select(.metric=="p99") | [has("mean"), has("hmean"), has("stddev"), has("cv"), has("min"), has("merged_p99")] | all' | sort -u)" '^true~$'
 out=$("$CB" compare "$work/noisy_a" "$work/noisy_b")
@@ -42,7 +42,7 @@ out=$("$CB" compare "$work/base" "$work/slow" "$work/noisy_a" "$work/noisy_b" "$
 check "compare: text output never exceeds 72 columns (5 runs)" \
 	test -z "$(awk 'length($0) > 72' <<< "$out" | head -n 3)"
 check "compare: warns when the accelerator differs" has "$out" '(^|~)warning: the runs differ in accelerator: .*E=tcg'
-check "compare: md is a table per group, n per cell, '*' escaped" has "$("$CB" compare --format md "$work/base" "$work/slow")" '(^|~)\| t/op ns \| 9[0-9][0-9] n=8 \| 1[12][0-9][0-9] \(\+[0-9.]+%\)\\\* n=8 \|~'
+check "compare: md is a table per group, n per cell, '*' escaped" has "$("$CB" compare --format md "$work/base" "$work/slow")" '(^|~)\| t/op ns \| 9[0-9][0-9] n=8 CV [0-9.]+% \| 1[12][0-9][0-9] \(\+[0-9.]+%\)\\\* n=8 CV [0-9.]+% \(mdc [0-9.]+%\) \|~'
 check "compare: csv has a header and a row per run and metric" \
 	has "$("$CB" compare "$work/base" "$work/slow" --format csv | sed -n '1p;$p' | tr '\n' '|')" '^scenario,backing,params,metric,.*\|"reuse-after-exit",.*'
 check "compare: json parses and marks the shift significant" \
@@ -58,9 +58,9 @@ check "compare: json has the verdict's max from the perturbed record" \
 MKRUN_UNMEASURED=1 mk unmeasured stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 13
 out=$("$CB" compare "$work/base" "$work/unmeasured")
 check "compare: unmeasured faults and partly skipped tlb show n/a, n=0" \
-	has "$out" '~faults/op +1 +n/a \(    n/a\)~  n +8 +0~tlb/op +1 +n/a \(    n/a\)~  n +8 +0~'
+	has "$out" '~faults/op +1 +n/a \(    n/a\)~  CV % +0\.0 +-~  n +8 +0~tlb/op +1 +n/a \(    n/a\)~  CV % +0\.0 +-~  n +8 +0~'
 check "compare: unmeasured is null in json, empty in csv" \
-	has "$("$CB" compare "$work/base" "$work/unmeasured" --format json | jq -c '[.[] | select(.metric=="tlb/op" and .run=="unmeasured") | [.n, .median, .ratio]] | unique')$("$CB" compare "$work/base" "$work/unmeasured" --format csv | grep -c '"faults/op","","unmeasured","stock-6.18",0,,,,,,,,,,,,0,0,,,$')" '^\[\[0,null,null\]\]2~$'
+	has "$("$CB" compare "$work/base" "$work/unmeasured" --format json | jq -c '[.[] | select(.metric=="tlb/op" and .run=="unmeasured") | [.n, .median, .ratio]] | unique')$("$CB" compare "$work/base" "$work/unmeasured" --format csv | grep -c '"faults/op","","unmeasured","stock-6.18",0,,,,,,,,,,,,0,0,,,,0,,,,$')" '^\[\[0,null,null\]\]2~$'
 
 # ---- compare defects (issue 7 item 6) ----
 MKRUN_ONLY=cow-child mk only_cc stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 14
@@ -83,7 +83,7 @@ check "compare: csv doubles quotes" \
 	has "$("$CB" compare "$work/base" "$work/esc" --format csv | grep -c '^"cow-child","base","pages=512","t/op","ns","esc","x|y""z",')" '^1~$'
 out=$("$CB" compare --format md "$work/base" "$work/esc")
 check "compare: md has the header and legend, escapes '|'" \
-	has "$out" '^## cowbench compare~~```~cowbench compare: 2 runs.*'"'\\?'"': too few.*~```~.*\| B: x\\\|y"z \|'
+	has "$out" '^## cowbench compare~~```~cowbench compare: 2 columns \(2 runs\).*'"'\\?'"': too few.*~```~.*\| B: x\\\|y"z \|'
 MKRUN_SUITE=t2 MKRUN_KCONFIG=c2 MKRUN_DEFRAG=never MKRUN_PAIR_NS=35 \
 	mk differ stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 17
 out=$("$CB" compare "$work/base" "$work/differ")
@@ -93,6 +93,124 @@ mk k1 stock 6.18.0-rc1 2026-11-01T00:00:00Z 1.0 0.01 3 18
 mk k2 stock 6.18.0-rc2 2026-11-02T00:00:00Z 1.0 0.01 3 19
 check "compare: two kernels with one label keep apart" \
 	has "$("$CB" compare "$work/k1" "$work/k2" --format md)" '\| A: stock\(6\.18\.0-rc1\) \| B: stock\(6\.18\.0-rc2\) \|'
+
+# ---- runs as the unit: groups of runs (issue 7) ----
+# mkg GROUP SEED SCALE...: a group folder as 'cowbench run --runs K' writes
+# it, one run per scale (the between-run noise), 5% noise within a run
+mkg() {
+	local g=$1 seed=$2 i=0 list=""; shift 2
+	mkdir -p "$work/$g"
+	for sc in "$@"; do
+		i=$((i + 1))
+		mk "$g/run-$i" stock-6.18 6.18.0 2026-11-0${i}T00:00:00Z "$sc" 0.05 8 $((seed + i))
+		list="$list${list:+,}\"run-$i\""
+	done
+	echo "{\"runs\":[$list],\"label\":null}" > "$work/$g/group.json"
+}
+mkg ga 100 1.00 1.03 0.98
+mkg gb 200 1.20 1.17 1.23
+mkg ga2 300 0.99 1.02 1.01
+out=$("$CB" compare "$work/ga" "$work/gb")
+js=$("$CB" compare --json "$work/ga" "$work/gb")
+check "groups: a planted +20% shift across 3-run groups is flagged (t/op, p50, p99)" \
+	has "$(jq -r '[.[] | select(.run=="gb" and (.metric=="t/op" or .metric=="p50" or .metric=="p99")) | .significant] | [length, all] | @text' <<< "$js")" '^\[6,true\]~$'
+check "groups: n shows repetitions (runs), the legend says runs are the unit" \
+	has "$out" "runs are the unit, Welch's t.*~t/op ns +[0-9]+ +[0-9]+ \(\+1[5-9]\.[0-9]+%\)\*~  CV % +[0-9.]+ +[0-9.]+ \(mdc [0-9.]+%\)~  n +24 \(3\) +24 \(3\)~"
+check "groups: the header names the group and its runs" \
+	has "$out" '~  A ga: 3 runs \(run-1 run-2 run-3\) stock-6\.18 \(6\.18\.0\) lab1~'
+check "groups: json has the unit, the between-run CV and no unknown noise" \
+	has "$(jq -c '[.[] | select(.metric=="t/op") | [.runs, (.between_run_cv > 0), .stat_unit, .between_run_noise_known]] | unique' <<< "$js")" '^\[\[3,true,null,null\],\[3,true,"runs",true\]\]~$'
+out=$("$CB" compare "$work/ga" "$work/ga2")
+check "groups: an A/A pair of 3-run groups of crafted noise has no star" hasnt "$out" '\)\*'
+check "groups: RUN,RUN,RUN is the group its folder is" \
+	test "$("$CB" compare --json "$work/ga" "$work/gb" | jq -c '[.[] | [.p, .q, .median]]')" = \
+	"$("$CB" compare --json "$work/ga/run-1,$work/ga/run-2,$work/ga/run-3" "$work/gb/run-1,$work/gb/run-2/,$work/gb/run-3" | jq -c '[.[] | [.p, .q, .median]]')"
+out=$("$CB" compare "$work/base" "$work/slow")
+check "one run a side: the legend says the between-run noise is unknown" \
+	has "$out" 'one run a side: the between-run noise is unknown'
+check "one run a side: json says so (between_run_cv null, noise not known)" \
+	has "$("$CB" compare --json "$work/base" "$work/slow" | jq -c '[.[] | select(.run=="slow" and .metric=="t/op") | [.runs, .between_run_cv, .stat_unit, .between_run_noise_known]] | unique')" '^\[\[1,null,"repetitions",false\]\]~$'
+check "mdc: every compared row prints its smallest detectable change" \
+	test "$(grep -c '^  CV %' <<< "$out")" = "$(grep -cE '^  CV % +[-0-9.]+ +[-0-9.]+ \(mdc ([0-9.]+%|n/a)\)$' <<< "$out")" -a "$(grep -c '^  CV %' <<< "$out")" -ge 10
+check "mdc: the group test's mdc is in json, between 0 and the planted 20%" \
+	has "$("$CB" compare --json "$work/ga" "$work/gb" | jq -r '[.[] | select(.run=="gb" and .metric=="t/op") | .mdc > 0 and .mdc < 0.2] | all')" '^true~$'
+# a modest shift in one scenario: raw p < 0.05, not after BH over the rows
+mk bh_a stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.1 8 14
+MKRUN_SCALE_ONLY=cow-child mk bh_b stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.1 0.1 8 15
+check "BH: a raw p < 0.05 is not flagged after Benjamini-Hochberg" \
+	has "$("$CB" compare --json "$work/bh_a" "$work/bh_b" | jq -c '[.[] | select(.run=="bh_b" and .metric=="t/op" and .scenario=="cow-child") | [.p < 0.05, .q >= 0.05, .significant]]')" '^\[\[true,true,false\]\]~$'
+check "BH: the legend says the stars are after Benjamini-Hochberg" \
+	has "$("$CB" compare "$work/bh_a" "$work/bh_b")" 'significant after~Benjamini-Hochberg over every tested row'
+check "BH: no t/op star for the modest shift" hasnt "$("$CB" compare "$work/bh_a" "$work/bh_b")" '^t/op.*\*'
+MKRUN_FAULTS=1 mk thp_a stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 8 31
+MKRUN_FAULTS=1 mk thp_b stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 32
+out=$("$CB" compare "$work/thp_a" "$work/thp_b")
+check "per fault: time per fault beside t/op where faults << ops (t/op x 512)" \
+	has "$out" 'cow-child base pages=512~.*~t/op ns +(99[0-9]|100[0-9]) [^~]*~[^~]*~[^~]*~t/fault ns +5(0[5-9]|1[0-5])[0-9]{3} +5[01][0-9]{4} '
+check "per fault: no t/fault row where every op faults" hasnt "$("$CB" compare "$work/base" "$work/slow")" '^t/fault'
+mk lbl my-label 6.18.0-rc1-00042-gabcdef012345 2026-11-02T00:00:00Z 1.0 0.01 8 33
+out=$("$CB" compare "$work/base" "$work/lbl")
+check "labels: the column header is the label, the header keeps the full uname -r" \
+	has "$out" '~  B lbl my-label \(6\.18\.0-rc1-00042-gabcdef012345\) lab1~.*~ +stock-6\.18 +my-label~'
+mkdir -p "$work/gmix"; cp -r "$work/ga/run-1" "$work/ga/run-2" "$work/gmix/"
+mk gmix/run-3 stock-6.18 6.18.0 2026-11-03T00:00:00Z 1.0 0.05 8 34 0 tcg
+echo '{"runs":["run-1","run-2","run-3"],"label":null}' > "$work/gmix/group.json"
+check "groups: a group whose runs differ in accelerator is warned about" \
+	has "$("$CB" compare "$work/ga" "$work/gmix")" 'warning: the runs differ in accelerator: A=kvm B=kvm/tcg'
+mkdir -p "$work/gk"; cp -r "$work/ga/run-1" "$work/ga/run-2" "$work/gk/"
+mk gk/run-3 stock-6.18 6.18.1 2026-11-03T00:00:00Z 1.0 0.05 8 37
+echo '{"runs":["run-1","run-2","run-3"],"label":null}' > "$work/gk/group.json"
+check "groups: a group whose runs differ in kernel is warned about" \
+	has "$("$CB" compare "$work/ga" "$work/gk")" 'warning: the runs of B \(gk\) differ in kernel: 6\.18\.0/6\.18\.1~'
+check "compare: columns of different kernels are no warning" \
+	hasnt "$("$CB" compare "$work/k1" "$work/k2")" 'differ in kernel'
+mkdir -p "$work/gbad"; echo '{"runs":[]}' > "$work/gbad/group.json"
+out=$("$CB" compare "$work/ga" "$work/gbad" 2>&1); rc=$?
+check "groups: a group.json without runs is a file:line error, exit 2" \
+	has "$rc|$out" '^2\|.*gbad/group\.json:1: no "runs": \[RUN, \.\.\.\] in it~$'
+"$CB" report "$work/ga" "$work/gb" -o "$work/greport" > /dev/null 2>&1
+check "report: groups as columns, every run's env kept" \
+	test -s "$work/greport/env-A1.json" -a -s "$work/greport/env-B3.json" -a -n "$(grep -l '24 (3)' "$work/greport/compare.txt")"
+
+# ---- A/A script, with a fake cowbench that crafts runs ----
+cbabs=$(realpath "$CB") mkabs=$(realpath "$MK")
+cat > "$work/fakecb" << FAKE
+#!/usr/bin/env bash
+# 'run --runs K -o GROUP CONFIG' crafts K runs of one distribution (group
+# b scaled by FAKE_SCALE_B); the rest is the real cowbench
+if [ "\$1" = run ]; then
+	shift
+	while [ \$# -gt 1 ]; do
+		case \$1 in --runs) k=\$2; shift 2 ;; -o) o=\$2; shift 2 ;; *) shift ;; esac
+	done
+	echo "run --runs \$k -o \$o \$1" >> "$work/fake.log"
+	n=\$(cat "$work/fake.seed" 2> /dev/null || echo 40)
+	mkdir -p "\$o"; list=
+	for i in \$(seq 1 "\$k"); do
+		n=\$((n + 1))
+		sc=1.0; case \$o in */b) sc=\${FAKE_SCALE_B:-1.0} ;; esac
+		"$mkabs" "\$o/run-\$i" stock-6.18 6.18.0 2026-11-01T00:00:00Z \$sc 0.05 8 \$n || exit 1
+		list="\$list\${list:+,}\"run-\$i\""
+	done
+	echo \$n > "$work/fake.seed"
+	echo "{\"runs\":[\$list],\"label\":null}" > "\$o/group.json"
+	exit 0
+fi
+exec "$cbabs" "\$@"
+FAKE
+chmod +x "$work/fakecb"
+out=$(COWBENCH=$work/fakecb scripts/aa.sh -n 4 -k 3 -o "$work/aa" configs/quick.conf 2> "$work/aa.err"); rc=$?
+check "aa.sh: runs N pairs of K-run groups through 'run --runs K'" \
+	test "$rc,$(grep -c "^run --runs 3 -o $work/aa/pair-[1-4]/[ab] configs/quick.conf$" "$work/fake.log")" = "0,8"
+check "aa.sh: reports rows, flagged and the rate per metric" \
+	has "$out" '^metric +rows +flagged +rate +median mdc~.*~t/op +8 +[0-8] +[0-9.]+% +[0-9.]+%~.*~timing rows +24 +[0-9]+ +[0-9.]+% +[0-9.]+%~all rows +'
+check "aa.sh: the counts are those of the compare outputs" \
+	test "$(jq -rs '[.[][] | select(.p != null)] | [length, ([.[] | select(.significant)] | length)] | @text' "$work"/aa/pair-*/compare.json)" = "$(awk '/^all rows/ {printf "[%s,%s]", $3, $4}' <<< "$out")"
+out=$(FAKE_SCALE_B=1.2 COWBENCH=$work/fakecb scripts/aa.sh -n 2 -k 3 -o "$work/ab" configs/quick.conf 2> /dev/null)
+check "aa.sh: a planted +20% in every B group is flagged in every timing row" \
+	has "$out" '~timing rows +12 +12 +100% '
+out=$(COWBENCH=$work/fakecb scripts/aa.sh -k 1 configs/quick.conf 2>&1); rc=$?
+check "aa.sh: one run a group is refused, exit 2" has "$rc|$out" '^2\|aa.sh: -k needs 2 or more runs'
 
 # ---- plot ----
 if "$CB" plot "$work/base" "$work/slow" -o "$work/plots" > "$work/plot.out" 2>&1; then
@@ -120,6 +238,16 @@ check "plot: a group only B has gets a bar, unmeasured is missing ('?'), not 0" 
 	has "$(cat "$work/plots2/bars-tlb-op-base.dat")" '^"cow-child pages=512" 1 \?~"reuse-after-exit pages=512" \? \?~$'
 check "plot: the trend legend names the parameters" \
 	has "$(cat "$work/plots2/trend-t-op.gp")" "title 'cow-child base pages=512'"
+MKRUN_FORK=64M,1M,16M mk fork_a stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 35
+MKRUN_FORK=64M,1M,16M mk fork_b stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.5 0.01 3 36
+"$CB" plot "$work/fork_b" "$work/fork_a" -o "$work/plots3" --normalise > "$work/plot3.out" 2>&1
+check "plot: fork-latency points sorted by size" \
+	has "$(awk 'NF {print $1}' "$work/plots3/fork-latency.dat" | tr '\n' ' ')" '^1 16 64 1 16 64 ~$'
+check "plot: a log-scale tail (1 - CDF) per group" \
+	test -s "$work/plots3/tail-cow-child-base-pages_512.svg" -a -n "$(grep -l 'set logscale xy' "$work/plots3/tail-cow-child-base-pages_512.gp")" -a \
+	-z "$(awk 'NF && ($2 <= 0 || $2 >= 1)' "$work/plots3/tail-cow-child-base-pages_512.dat")"
+check "plot: --normalise starts every trend series at 1, in release order" \
+	has "$(awk 'NF {print $1, $2}' "$work/plots3/trend-t-op.dat" | tr '\n' ' ')$(grep -c 'the first release = 1' "$work/plots3/trend-t-op.gp")" '^0 1 1 1\.[45][0-9]* 0 1 1 1\.[45][0-9]* 1~$'
 
 # ---- report ----
 mk failing stock-6.19 6.19.0 2026-11-04T00:00:00Z 1.0 0.01 8 6 3

@@ -13,6 +13,10 @@
  *                              perturbed, N missed COWs
  *   MKRUN_UNMEASURED=1         faults absent, hw skipped, tlb_flush partly
  *   MKRUN_SUITE, MKRUN_KCONFIG, MKRUN_DEFRAG, MKRUN_PAIR_NS: env.json
+ *   MKRUN_SCALE_ONLY=SCENARIO  SCALE applies to that scenario only
+ *   MKRUN_FAULTS=N             the counting pass's faults (default 512)
+ *   MKRUN_FORK=SIZE,SIZE,...   fork-latency timing records of these sizes,
+ *                              in this order, t/op 1 us per MiB
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../lib/cfg.h"
 #include "../lib/result.h"
 
 static uint64_t state;
@@ -120,6 +125,29 @@ static void vary(struct record *r, int s, int rep)
 	}
 }
 
+/* fork-latency records in the order given: the plot sorts them. */
+static void fork_records(int fd, struct record *r, const char *run, int reps)
+{
+	char *list = strdup(getenv("MKRUN_FORK")), *tok, *save = NULL;
+	int64_t bytes;
+	int rep;
+
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (parse_size(tok, &bytes))
+			exit(2);
+		for (rep = 0; rep < reps; rep++) {
+			ident(r, run, "fork-latency", "timing", rep);
+			r->params.n = 0;
+			kv_set(&r->params, "size", bytes);
+			r->ops = 1;
+			r->window_ns = bytes / 1024.0;
+			result_append(fd, r);
+		}
+	}
+	free(list);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -150,7 +178,11 @@ int main(int argc, char **argv)
 		    strcmp(getenv("MKRUN_ONLY"), sc[s].name))
 			continue;
 		for (rep = 0; rep < reps; rep++) {
-			double per = sc[s].ns * scale * (1 + noise * gauss());
+			const char *only = getenv("MKRUN_SCALE_ONLY");
+			double per =
+				sc[s].ns *
+				(only && strcmp(only, sc[s].name) ? 1 : scale) *
+				(1 + noise * gauss());
 
 			ident(r, run, sc[s].name, "timing", rep);
 			r->has_lat = true;
@@ -166,7 +198,8 @@ int main(int argc, char **argv)
 			result_append(fd, r);
 			ident(r, run, sc[s].name, "counting", rep);
 			r->has_counts = true;
-			r->c.faults = r->c.faults_min = 512;
+			r->c.faults = r->c.faults_min =
+				atoi(env_or("MKRUN_FAULTS", "512"));
 			r->c.faults_maj = 0;
 			r->c.has_pages = true;
 			r->c.t.copies = sc[s].copy ? 512 : 0;
@@ -182,6 +215,8 @@ int main(int argc, char **argv)
 			result_append(fd, r);
 		}
 	}
+	if (getenv("MKRUN_FORK"))
+		fork_records(fd, r, run, reps);
 	free(r);
 	return 0;
 }

@@ -125,6 +125,64 @@ static void significance(void)
 	CHECK(isinf(c.ratio));
 }
 
+static void student_and_welch(void)
+{
+	struct welch w;
+
+	/* table values: t(0.975) for df 1, 4, 10; df 1 is Cauchy */
+	CHECK(NEAR(student_t(0.05, 1), 12.7062, 1e-3));
+	CHECK(NEAR(student_t(0.05, 4), 2.7764, 1e-3));
+	CHECK(NEAR(student_t(0.05, 10), 2.2281, 1e-3));
+	CHECK(NEAR(student_p(1, 1), 0.5, 1e-9));
+	/* means 2 and 5, variances 1 and 1, n 3 and 3: t = 3 / sqrt(2/3),
+	 * Welch df = 4 */
+	welch_test((const double[]){ 1, 2, 3 }, 3, (const double[]){ 4, 5, 6 },
+		   3, &w);
+	CHECK(NEAR(w.diff, 3, 1e-12) && NEAR(w.df, 4, 1e-9));
+	CHECK(NEAR(w.p, student_p(3 / sqrt(2.0 / 3), 4), 1e-12));
+	CHECK(w.p > 0.02 && w.p < 0.03);
+	welch_test((const double[]){ 2, 2 }, 2, (const double[]){ 2, 2 }, 2,
+		   &w);
+	CHECK(w.p == 1);
+	welch_test((const double[]){ 2, 2 }, 2, (const double[]){ 3, 3 }, 2,
+		   &w);
+	CHECK(w.p == 0);
+}
+
+static void benjamini_hochberg(void)
+{
+	/* m = 5: q = min over j >= i of p(j) * 5 / j */
+	const double p[] = { 0.01, 0.04, 0.03, NAN, 0.5, 0.02 };
+	double q[6];
+
+	bh_adjust(p, 6, q);
+	CHECK(NEAR(q[0], 0.05, 1e-12)); /* 0.01 * 5 / 1 */
+	CHECK(NEAR(q[5], 0.05, 1e-12)); /* 0.02 * 5 / 2 */
+	CHECK(NEAR(q[2], 0.05, 1e-12)); /* 0.03 * 5 / 3 */
+	CHECK(NEAR(q[1], 0.05, 1e-12)); /* 0.04 * 5 / 4 */
+	CHECK(NEAR(q[4], 0.5, 1e-12) && isnan(q[3]));
+}
+
+static void runs_as_unit(void)
+{
+	const double a[] = { 100, 103, 98 }, b[] = { 120, 117, 123 };
+	const double a2[] = { 99, 102, 101 };
+	struct comparison c;
+
+	compare_runs(a, 3, b, 3, &c);
+	CHECK(c.test == TEST_RUNS && c.significant && c.lo > 1);
+	CHECK(c.mdc > 0 && c.mdc < 0.2);
+	compare_runs(a, 3, a2, 3, &c);
+	CHECK(!c.significant && c.lo < 1 && c.hi > 1);
+	/* a 0 keeps the figures: no log of 0 */
+	compare_runs((const double[]){ 0, 1, 0 }, 3,
+		     (const double[]){ 0, 1, 1 }, 3, &c);
+	CHECK(!c.significant && c.p > 0.05 && isfinite(c.mdc));
+	/* repetitions: the detectable change is the one that gives p < 0.05 */
+	compare_samples(a, 3, b, 3, &c);
+	CHECK(c.test == TEST_REPS && isinf(c.mdc) && !c.testable);
+}
+
 static void counting(struct record *r, int rep)
 {
 	record_init(r);
@@ -184,7 +242,36 @@ static void summary_fail_and_missing(void)
 	free(r);
 }
 
+/* faults << ops: the summary shows t/op over faults per op */
+static void summary_time_per_fault(void)
+{
+	struct record *r = calloc(2, sizeof(*r));
+	char *out;
+
+	counting(&r[0], 0);
+	r[0].c.faults = 1; /* one fault in 512 writes: a THP */
+	record_init(&r[1]);
+	snprintf(r[1].scenario, sizeof(r[1].scenario), "reuse-after-exit");
+	snprintf(r[1].backing, sizeof(r[1].backing), "base");
+	snprintf(r[1].pass, sizeof(r[1].pass), "timing");
+	kv_set(&r[1].params, "pages", 512);
+	r[1].ops = 512;
+	r[1].window_ns = 512 * 12; /* 12 ns a store */
+	out = summarise(r, 2);
+	CHECK(strstr(out, "t/op  t/fault"));
+	CHECK(strstr(out, "    12ns   6144ns"));
+	free(out);
+	free(r);
+}
+
 const struct unit_test stats_tests[] = {
+	{ "stats: Student's t and Welch against table values",
+	  student_and_welch },
+	{ "stats: Benjamini-Hochberg by hand", benjamini_hochberg },
+	{ "stats: runs as the unit: a 20% shift across 3 runs, A/A not",
+	  runs_as_unit },
+	{ "summary: time per fault where faults << ops",
+	  summary_time_per_fault },
 	{ "summary: a perturbed missed COW fails; unmeasured is n/a",
 	  summary_fail_and_missing },
 	{ "stats: median, mean, hmean, sd and CV against hand values",
