@@ -10,6 +10,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_regress(int argc, char **argv);
+int cmd_matrix(int argc, char **argv);
 
 /* --format's value; exits 2 on an unknown one. */
 int parse_format(const char *s);
