@@ -28,7 +28,7 @@ UNIT_O := $(UNIT:%.c=$(O)/%.o)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps run test fuzz clean format
+.PHONY: all deps run test test-vm test-patches fuzz clean format
 all: deps $(O)/cowbench $(O)/unit-tests $(O)/mkrun
 ifeq ($(SANITIZE),0)
 	@ln -sf build/cowbench cowbench
@@ -58,6 +58,16 @@ run: all
 
 test: all
 	COWBENCH=$(O)/cowbench UNIT=$(O)/unit-tests MKRUN=$(O)/mkrun tests/run
+
+# Guest kernels: build the 6.12 policy kernel (cached outside the checkout),
+# boot it per policy, check tests/vm/cowcheck and cowbench's own records
+# against configs/expect (scripts/test-vm.sh); needs root and qemu.
+test-vm: all
+	COWBENCH=$(O)/cowbench scripts/test-vm.sh
+
+# The policy patches apply to the source they name; kernel definitions parse.
+test-patches:
+	scripts/test-patches.sh
 
 # libFuzzer on the config parser (clang); corpus in build/fuzz-corpus
 fuzz: deps

@@ -334,22 +334,6 @@ static void make_run_id(char *buf, int len)
 	snprintf(buf, len, "%s-%s", ts, host);
 }
 
-static void mkdir_p(const char *dir)
-{
-	char tmp[512], *p;
-
-	snprintf(tmp, sizeof(tmp), "%s", dir);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(tmp, 0755);
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) && errno != EEXIST)
-		die(1, "run: mkdir %s: %s", dir, strerror(errno));
-}
-
 /* ---- running ---- */
 
 struct runner {
@@ -660,7 +644,7 @@ int cmd_run(int argc, char **argv)
 	env_run_start(&R.end);
 	R.sum = summary_new();
 	R.rec = xmalloc(sizeof(*R.rec));
-	mkdir_p(R.dir);
+	mkdir_p("run", R.dir);
 	snprintf(path, sizeof(path), "%s/run.log", R.dir);
 	R.log = fopen(path, "a");
 	if (!R.log)

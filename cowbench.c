@@ -22,6 +22,8 @@ static const struct cmd {
 	  "one folder: compare text, plots, index.html, envs" },
 	{ "regress", cmd_regress,
 	  "compare the newest run with the previous release" },
+	{ "matrix", cmd_matrix,
+	  "kernels x policies x configs: build, boot, run, compare" },
 	{ "env", cmd_env, "print this machine's environment (env.json)" },
 	{ "restore", cmd_restore,
 	  "put back knobs left changed by a killed run" },

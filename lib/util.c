@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -233,4 +234,20 @@ void cs_skip_key(struct countset *s, const char *key, const char *fmt, ...)
 	vsnprintf(s->skipped[s->nskip].why, sizeof(s->skipped[0].why), fmt, ap);
 	va_end(ap);
 	s->nskip++;
+}
+
+void mkdir_p(const char *who, const char *dir)
+{
+	char tmp[4096], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(tmp, 0755);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) && errno != EEXIST)
+		die(1, "%s: mkdir %s: %s", who, dir, strerror(errno));
 }

@@ -29,6 +29,8 @@ ssize_t read_text(const char *path, char *buf, size_t len);
 int write_text(const char *path, const char *val);
 /* Read a file into a malloc'd NUL-terminated buffer; NULL + errno on failure. */
 char *slurp(const char *path, size_t *lenp);
+/* mkdir -p; dies (status 1) naming `who` and the folder on failure. */
+void mkdir_p(const char *who, const char *dir);
 /* Trim trailing white space in place. */
 char *strtrim(char *s);
 

@@ -13,7 +13,7 @@
 #     fragments (kbuild.sh --check);
 #   - kbuild.sh, vmrun.sh and test-vm.sh reject bad input with status 2.
 #
-# Output: `ok N name` / `not ok N name`, then `N passed, N failed`.
+# Output: `ok N name` / `not ok N name`, then `N passed, N failed, 0 skipped`.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -118,5 +118,5 @@ bad2 "test-vm.sh: unknown policy is exit 2" "$here/test-vm.sh" --policies frob
 [ ! -e "$tmp/o" ] && ok "vmrun.sh: bad input touches nothing" ||
 	notok "vmrun.sh: bad input touches nothing ($tmp/o exists)"
 
-echo "$PASS passed, $FAIL failed"
+echo "$PASS passed, $FAIL failed, 0 skipped"
 [ "$FAIL" = 0 ]

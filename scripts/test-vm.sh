@@ -18,7 +18,14 @@
 # checked for BUG/WARNING, and vm.cow_policy is switched at run time once
 # per boot (mprotect under always_copy, then back).
 #
-# Output: TAP-ish `ok N name` / `not ok N name`, then `N passed, N failed`.
+# Then cowbench itself in the guests: `cowbench matrix
+# configs/matrix/test-vm.conf` boots the same kernel with stock, mapcount
+# and page_count, runs `cowbench run configs/guest-check.conf` in each and
+# checks every record against configs/expect/debian-6.12-policy-<policy>
+# (verdicts and exact counts, data not code). Results: DIR/matrix.
+#
+# Output: TAP-ish `ok N name` / `not ok N name`, then
+# `N passed, N failed, N skipped` (the matrix's own lines folded in).
 # Run folders (console.log, stdout, accel, ...) stay in DIR (default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/cowbench/test-vm/<UTC time>).
 set -eu
@@ -47,22 +54,32 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 t_start=$(date +%s)
 
-N=0 PASS=0 FAIL=0
+N=0 PASS=0 FAIL=0 SKIP=0
 ok() { N=$((N + 1)); PASS=$((PASS + 1)); echo "ok $N $*"; }
 notok() { N=$((N + 1)); FAIL=$((FAIL + 1)); echo "not ok $N $*"; }
 finish() {
 	echo "# run folders: $out ($(( $(date +%s) - t_start )) s)"
-	echo "$PASS passed, $FAIL failed"
+	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" = 0 ]
 	exit $?
 }
 
-# ---- the checker (dynamic; vmrun copies its libraries in)
-if [ ! -f /usr/include/liburing.h ]; then
+# ---- dependencies, once (a fresh Debian 12): the guest kernel's source
+# and build tools, qemu, the initramfs' busybox, the checker's liburing
+need=
+for p in linux-source-6.12 qemu-system-x86 busybox-static e2fsprogs cpio \
+	liburing-dev bc bison flex libelf-dev libssl-dev build-essential; do
+	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		need="$need $p"
+done
+if [ -n "$need" ]; then
+	[ "$(id -u)" = 0 ] || { echo "$prog: need root to install:$need" >&2; exit 1; }
 	apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -q liburing-dev >&2 ||
-		{ echo "$prog: cannot install liburing-dev" >&2; exit 1; }
+		apt-get install -y -q --no-install-recommends $need >&2 ||
+		{ echo "$prog: cannot install$need" >&2; exit 1; }
 fi
+
+# ---- the checker (dynamic; vmrun copies its libraries in)
 if gcc -O2 -Wall -Wextra -Werror -o "$out/cowcheck" "$top/tests/vm/cowcheck.c" \
 	-luring 2> "$out/cowcheck.build.log"; then
 	ok "build tests/vm/cowcheck"
@@ -218,4 +235,17 @@ for pol in $policies; do
 	*) expect "sysctl back: mprotect reuses" "sysctl back" mprotect reused "$pages" ;;
 	esac
 done
+
+# ---- cowbench itself in the guests, checked against configs/expect
+cb=${COWBENCH:-$top/build/cowbench}
+"$cb" matrix "$top/configs/matrix/test-vm.conf" -o "$out/matrix" \
+	> "$out/matrix.log" 2>&1
+grep -v -E '^[0-9]+ passed, [0-9]+ failed' "$out/matrix.log" | sed 's/^ok [0-9]* /ok - /; s/^not ok [0-9]* /not ok - /'
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$out/matrix.log" | tail -1)
+if [ -n "$line" ]; then
+	set -- $(echo "$line" | tr -dc '0-9 ')
+	PASS=$((PASS + $1)) FAIL=$((FAIL + $2)) SKIP=$((SKIP + $3))
+else
+	notok "cowbench matrix printed no result line ($out/matrix.log)"
+fi
 finish

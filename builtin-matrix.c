@@ -1,0 +1,910 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowbench matrix FILE: kernels x policies x configs (configs/matrix/NAME.conf)
+ * become jobs.  Missing kernels are built (scripts/kbuild.sh, cached), each
+ * job runs `cowbench run` in a guest (scripts/vmrun.sh + guest-run.sh) or,
+ * for `host`, on the running kernel; every job has a hard time limit and a
+ * job that panics, hangs or fails is a recorded failure.  The runs land in
+ * one folder by run id; then the compare table, a report folder with the
+ * plots, and each job's verdicts against configs/expect/<kernel>-<policy>.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analysis/compare.h"
+#include "analysis/report.h"
+#include "analysis/runs.h"
+#include "builtin.h"
+#include "lib/cfg.h"
+#include "lib/expect.h"
+#include "lib/plan.h"
+
+enum job_state { JOB_TODO, JOB_OK, JOB_FAIL, JOB_OTHER /* not this --job */ };
+
+struct job {
+	const char *kernel, *policy, *config;
+	char id[200];
+	char image[512]; /* the guest's bzImage once built; "" for host */
+	enum job_state state;
+	char run[128], why[256];
+};
+
+struct mx {
+	char file[256], dir[512], top[PATH_MAX], self[PATH_MAX];
+	struct cfg cfg;
+	const struct cfg_val *kernels, *policies, *configs;
+	const struct cfg_val *debug_vm; /* kernels built with DEBUG_VM */
+	int timeout, mem;
+	const char *swap, *accel;
+	struct job *jobs;
+	int n;
+};
+
+struct opts {
+	const char *file, *dir, *job;
+	bool jobs_only, report_only, rebuild;
+};
+
+static const char *const policy_words[] = { "stock",	      "page_count",
+					    "page_count_v59", "mapcount",
+					    "always_copy",    NULL };
+static const char *const swap_words[] = { "none", "file", "zram", NULL };
+static const char *const accel_words[] = { "auto", "kvm", "tcg", NULL };
+
+static volatile sig_atomic_t stop_sig;
+
+static void on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+/* ---- the checkout, its kernels and configs ---- */
+
+/* The checkout this binary was built in: <top>/build/cowbench. */
+static void find_top(struct mx *m)
+{
+	char path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", m->self, sizeof(m->self) - 1);
+
+	if (n < 0)
+		die(1, "matrix: /proc/self/exe: %s", strerror(errno));
+	m->self[n] = '\0';
+	snprintf(path, sizeof(path), "%s", m->self);
+	snprintf(m->top, sizeof(m->top), "%s", dirname(dirname(path)));
+	snprintf(path, sizeof(path), "%s/scripts/vmrun.sh", m->top);
+	if (access(path, X_OK))
+		die(EXIT_USAGE,
+		    "matrix: no scripts/vmrun.sh in %s (run the checkout's own cowbench)",
+		    m->top);
+}
+
+/* A script of the checkout, or the test's stand-in from the environment. */
+static void script(const struct mx *m, const char *env, const char *name,
+		   char *buf, int len)
+{
+	const char *v = getenv(env);
+
+	if (v && *v)
+		snprintf(buf, len, "%s", v);
+	else
+		snprintf(buf, len, "%.3900s/scripts/%s", m->top, name);
+}
+
+/* Names of the .conf files in dir without the suffix, NULL-terminated; `first` first. */
+static const char **conf_names(const char *dir, const char *first)
+{
+	char pat[PATH_MAX + 16];
+	const char **w;
+	glob_t g;
+	size_t i, n = 0;
+
+	snprintf(pat, sizeof(pat), "%s/*.conf", dir);
+	if (glob(pat, 0, NULL, &g))
+		g.gl_pathc = 0;
+	w = xcalloc(g.gl_pathc + 2, sizeof(*w));
+	if (first)
+		w[n++] = first;
+	for (i = 0; i < g.gl_pathc; i++) {
+		char *b = xstrdup(strrchr(g.gl_pathv[i], '/') + 1);
+
+		b[strlen(b) - 5] = '\0';
+		w[n++] = b;
+	}
+	if (g.gl_pathc)
+		globfree(&g);
+	return w;
+}
+
+/* A kernel carrying a cow-policy patch boots with every policy. */
+static bool takes_policies(const struct mx *m, const char *kernel)
+{
+	char path[PATH_MAX + 64], *text, *line, *save = NULL;
+	bool yes = false;
+
+	if (!strcmp(kernel, "host"))
+		return false;
+	snprintf(path, sizeof(path), "%s/configs/kernels/%s.conf", m->top,
+		 kernel);
+	text = slurp(path, NULL);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line[strcspn(line, "#")] = '\0';
+		if (!strncmp(strtrim(line), "patches", 7) &&
+		    strstr(line, "cow-policy-"))
+			yes = true;
+	}
+	free(text);
+	return yes;
+}
+
+static int int_or(const struct cfg *c, const char *key, int def)
+{
+	const struct cfg_val *v = cfg_find(c, key);
+
+	return v ? (int)v->v[0] : def;
+}
+
+static const char *word_or(const struct cfg *c, const char *key,
+			   const char *def)
+{
+	const struct cfg_val *v = cfg_find(c, key);
+
+	return v ? v->w[0] : def;
+}
+
+static void parse_file(struct mx *m, const char *path)
+{
+	char kdir[PATH_MAX + 32], cdir[PATH_MAX + 16], err[512];
+	struct cfg_key schema[] = {
+		{ "kernels", CFG_WORD, 0, 0, CFG_MAXV, NULL },
+		{ "policies", CFG_WORD, 0, 0, CFG_MAXV, policy_words },
+		{ "configs", CFG_WORD, 0, 0, CFG_MAXV, NULL },
+		{ "debug-vm", CFG_WORD, 0, 0, CFG_MAXV, NULL },
+		{ "timeout", CFG_INT, 10, 86400, 1, NULL },
+		{ "mem", CFG_INT, 256, 1 << 20, 1, NULL },
+		{ "swap", CFG_WORD, 0, 0, 1, swap_words },
+		{ "accel", CFG_WORD, 0, 0, 1, accel_words },
+	};
+
+	snprintf(kdir, sizeof(kdir), "%s/configs/kernels", m->top);
+	snprintf(cdir, sizeof(cdir), "%s/configs", m->top);
+	schema[0].choices = conf_names(kdir, "host");
+	schema[2].choices = conf_names(cdir, NULL);
+	schema[3].choices = conf_names(kdir, "all");
+	if (cfg_parse_file(schema, ARRAY_SIZE(schema), path, &m->cfg, err,
+			   sizeof(err)))
+		die(EXIT_USAGE, "matrix: %s", err);
+	snprintf(m->file, sizeof(m->file), "%s", path);
+	m->kernels = cfg_find(&m->cfg, "kernels");
+	m->policies = cfg_find(&m->cfg, "policies");
+	m->configs = cfg_find(&m->cfg, "configs");
+	if (!m->kernels || !m->configs)
+		die(EXIT_USAGE, "matrix: %s: needs 'kernels' and 'configs'",
+		    path);
+	m->debug_vm = cfg_find(&m->cfg, "debug-vm");
+	m->timeout = int_or(&m->cfg, "timeout", 900);
+	m->mem = int_or(&m->cfg, "mem", 2048);
+	m->swap = word_or(&m->cfg, "swap", "file");
+	m->accel = word_or(&m->cfg, "accel", "auto");
+}
+
+static void add_job(struct mx *m, const char *k, const char *p, const char *c)
+{
+	struct job *j;
+	int i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->jobs[i].kernel == k && m->jobs[i].policy == p &&
+		    m->jobs[i].config == c)
+			return;
+	m->jobs = xrealloc(m->jobs, (m->n + 1) * sizeof(*m->jobs));
+	j = &m->jobs[m->n++];
+	memset(j, 0, sizeof(*j));
+	j->kernel = k;
+	j->policy = p;
+	j->config = c;
+	snprintf(j->id, sizeof(j->id), "%s+%s+%s", k, p, c);
+}
+
+/* kernels x policies x configs; a kernel without the patch: stock only. */
+static void expand(struct mx *m)
+{
+	int k, p, c;
+
+	for (k = 0; k < m->kernels->n; k++) {
+		const char *kn = m->kernels->w[k];
+		bool all = takes_policies(m, kn);
+
+		for (p = 0; p < (all && m->policies ? m->policies->n : 1); p++)
+			for (c = 0; c < m->configs->n; c++)
+				add_job(m, kn,
+					all && m->policies ? m->policies->w[p] :
+							     "stock",
+					m->configs->w[c]);
+	}
+}
+
+/* Every guest config is a valid run matrix (the planner dies with 2). */
+static void validate_configs(const struct mx *m)
+{
+	char path[PATH_MAX + 32];
+	struct plan_sel sel;
+	struct plan p;
+	int c;
+
+	for (c = 0; c < m->configs->n; c++) {
+		snprintf(path, sizeof(path), "%s/configs/%s.conf", m->top,
+			 m->configs->w[c]);
+		memset(&sel, 0, sizeof(sel));
+		sel.config = path;
+		sel.reps = -1;
+		plan_build(&p, &sel);
+		plan_free(&p);
+	}
+}
+
+/* ---- files and processes ---- */
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(path);
+}
+
+static void rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	size_t len = 0;
+	char *text = slurp(from, &len);
+	FILE *f;
+	int ret;
+
+	if (!text)
+		return -1;
+	f = fopen(to, "w");
+	ret = f && fwrite(text, 1, len, f) == len ? 0 : -1;
+	if (f && fclose(f))
+		ret = -1;
+	free(text);
+	return ret;
+}
+
+static void redirect(int fd, const char *path)
+{
+	int f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (f < 0 || dup2(f, fd) < 0)
+		_exit(127);
+	close(f);
+}
+
+/*
+ * Run argv in its own process group, stdout and stderr into files, at
+ * most limit_s seconds (0: no limit).  Its exit status; -1 when it was
+ * killed at the limit or died of a signal.  SIGINT/SIGTERM to us ends it
+ * (its traps stop the guest) and then us.
+ */
+static int spawn(char *const argv[], const char *out, const char *err,
+		 int limit_s)
+{
+	struct timespec tick = { 0, 200 * 1000 * 1000 };
+	time_t t0 = time(NULL);
+	int st, killed = 0;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die(1, "matrix: fork: %s", strerror(errno));
+	if (!pid) {
+		setpgid(0, 0);
+		redirect(1, out);
+		redirect(2, err);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (stop_sig ||
+		    (limit_s && time(NULL) - t0 >= limit_s && killed < 2)) {
+			kill(-pid, killed++ ? SIGKILL : SIGTERM);
+			limit_s = stop_sig ? limit_s : limit_s + 10;
+		}
+		nanosleep(&tick, NULL);
+	}
+	if (stop_sig)
+		die(128 + stop_sig, "matrix: stopped by signal %d", stop_sig);
+	return WIFEXITED(st) && !killed ? WEXITSTATUS(st) : -1;
+}
+
+/* The first line of a file, trimmed, into buf; "" when none. */
+static char *first_line(const char *path, char *buf, int len)
+{
+	buf[0] = '\0';
+	if (read_text(path, buf, len) < 0)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return strtrim(buf);
+}
+
+/* ---- building ---- */
+
+/* debug-vm names the kernel, or `all`, or is absent (all) */
+static bool debug_vm(const struct mx *m, const char *kernel)
+{
+	int i;
+
+	for (i = 0; m->debug_vm && i < m->debug_vm->n; i++)
+		if (!strcmp(m->debug_vm->w[i], kernel) ||
+		    !strcmp(m->debug_vm->w[i], "all"))
+			return true;
+	return !m->debug_vm;
+}
+
+static void build_kernel(const struct mx *m, const char *kernel, bool rebuild)
+{
+	bool dbg = debug_vm(m, kernel);
+	char kb[PATH_MAX], out[PATH_MAX + 64], err[PATH_MAX + 64], img[512];
+	char *argv[] = { kb, (char *)kernel, "--debug-vm", "--rebuild", NULL };
+	time_t t0 = time(NULL);
+	int i, rc;
+
+	script(m, "COWBENCH_KBUILD", "kbuild.sh", kb, sizeof(kb));
+	if (!dbg) {
+		argv[2] = rebuild ? "--rebuild" : NULL;
+		argv[3] = NULL;
+	} else if (!rebuild) {
+		argv[3] = NULL;
+	}
+	snprintf(out, sizeof(out), "%s/jobs/kbuild-%s.out", m->dir, kernel);
+	snprintf(err, sizeof(err), "%s/jobs/kbuild-%s.log", m->dir, kernel);
+	printf("kernel %s%s: building or from the cache (log: %s)\n", kernel,
+	       dbg ? " (DEBUG_VM)" : "", err);
+	fflush(stdout);
+	rc = spawn(argv, out, err, 0);
+	first_line(out, img, sizeof(img) - 16);
+	strncat(img, "/bzImage", sizeof(img) - strlen(img) - 1);
+	if (rc || access(img, R_OK))
+		printf("kernel %s: build failed (%s)\n", kernel, err);
+	else
+		printf("kernel %s: %s (%ld s)\n", kernel, img,
+		       (long)(time(NULL) - t0));
+	for (i = 0; i < m->n; i++) {
+		struct job *j = &m->jobs[i];
+
+		if (strcmp(j->kernel, kernel))
+			continue;
+		if (rc || access(img, R_OK))
+			snprintf(j->why, sizeof(j->why),
+				 "kernel build failed: %.200s", err);
+		else
+			snprintf(j->image, sizeof(j->image), "%s", img);
+	}
+}
+
+/* Build every guest kernel that a job to run needs, once each. */
+static void build_kernels(struct mx *m, bool rebuild)
+{
+	int i, k;
+
+	for (i = 0; i < m->n; i++) {
+		const char *kn = m->jobs[i].kernel;
+
+		if (m->jobs[i].state != JOB_TODO || !strcmp(kn, "host"))
+			continue;
+		for (k = 0; k < i; k++)
+			if (!strcmp(m->jobs[k].kernel, kn) &&
+			    m->jobs[k].state == JOB_TODO)
+				break;
+		if (k == i)
+			build_kernel(m, kn, rebuild);
+	}
+}
+
+/* ---- running ---- */
+
+static void job_path(const struct mx *m, const struct job *j, const char *file,
+		     char *buf, int len)
+{
+	snprintf(buf, len, "%s/jobs/%s%s%s", m->dir, j->id, *file ? "/" : "",
+		 file);
+}
+
+/* PATH gets TEXT (created or replaced); dies on failure. */
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		die(1, "matrix: %s: %s", path, strerror(errno));
+}
+
+static void write_status(const struct mx *m, const struct job *j)
+{
+	char path[PATH_MAX], line[512];
+
+	job_path(m, j, "status", path, sizeof(path));
+	snprintf(line, sizeof(line), "%s %s\n",
+		 j->state == JOB_OK ? "ok" : "fail",
+		 j->state == JOB_OK ? j->run : j->why);
+	put_file(path, line);
+}
+
+/* Done before (this folder, or merged from another machine)? */
+static bool job_done(const struct mx *m, struct job *j)
+{
+	char path[PATH_MAX], line[512];
+
+	job_path(m, j, "status", path, sizeof(path));
+	first_line(path, line, sizeof(line));
+	if (!strncmp(line, "ok ", 3)) {
+		snprintf(j->run, sizeof(j->run), "%.127s", line + 3);
+		snprintf(path, sizeof(path), "%s/%s/env.json", m->dir, j->run);
+		if (!access(path, R_OK))
+			return j->state = JOB_OK, true;
+	} else if (!strncmp(line, "fail ", 5)) {
+		snprintf(j->why, sizeof(j->why), "%.255s", line + 5);
+		j->state = JOB_FAIL;
+	}
+	return false;
+}
+
+static int run_host(const struct mx *m, const struct job *j, const char *cfg)
+{
+	char out[PATH_MAX], err[PATH_MAX], run[PATH_MAX];
+	char *argv[] = {
+		(char *)m->self, "run", "-c", (char *)cfg, "-o", run, NULL
+	};
+
+	job_path(m, j, "stdout", out, sizeof(out));
+	job_path(m, j, "stderr", err, sizeof(err));
+	job_path(m, j, "run", run, sizeof(run));
+	return spawn(argv, out, err, m->timeout);
+}
+
+static int run_guest(const struct mx *m, const struct job *j)
+{
+	char vm[PATH_MAX], guest[PATH_MAX + 32], dir[PATH_MAX];
+	char out[PATH_MAX], err[PATH_MAX], tmo[16], mem[16];
+	char *argv[] = { vm,
+			 "--kernel",
+			 (char *)j->image,
+			 "--policy",
+			 (char *)j->policy,
+			 "--out",
+			 dir,
+			 "--timeout",
+			 tmo,
+			 "--mem",
+			 mem,
+			 "--swap",
+			 (char *)m->swap,
+			 "--accel",
+			 (char *)m->accel,
+			 "--file",
+			 (char *)m->self,
+			 "--",
+			 guest,
+			 (char *)j->kernel,
+			 NULL };
+
+	script(m, "COWBENCH_VMRUN", "vmrun.sh", vm, sizeof(vm));
+	snprintf(guest, sizeof(guest), "%s/scripts/guest-run.sh", m->top);
+	job_path(m, j, "", dir, sizeof(dir));
+	job_path(m, j, "vmrun.out", out, sizeof(out));
+	job_path(m, j, "vmrun.log", err, sizeof(err));
+	snprintf(tmo, sizeof(tmo), "%d", m->timeout);
+	snprintf(mem, sizeof(mem), "%d", m->mem);
+	/* vmrun's own limit ends the guest; ours only backs it up */
+	return spawn(argv, out, err, m->timeout + 10);
+}
+
+/* Move the job's run folder into the matrix folder under its run id. */
+static void collect(const struct mx *m, struct job *j, int rc)
+{
+	char src[PATH_MAX], dst[PATH_MAX + 160], path[PATH_MAX + 200];
+	char reason[240], err[512];
+	struct run r;
+
+	job_path(m, j, "run", src, sizeof(src));
+	if (run_load(src, &r, err, sizeof(err))) {
+		j->state = JOB_FAIL;
+		job_path(m, j, "reason", path, sizeof(path));
+		if (!*first_line(path, reason, sizeof(reason)))
+			snprintf(reason, sizeof(reason), "exit status %d", rc);
+		snprintf(j->why, sizeof(j->why), "%s; no results", reason);
+		return;
+	}
+	snprintf(j->run, sizeof(j->run), "%s",
+		 json_str(r.env, "run") ?: "unnamed");
+	run_free(&r);
+	snprintf(dst, sizeof(dst), "%s/%s", m->dir, j->run);
+	rm_rf(dst);
+	if (rename(src, dst))
+		die(1, "matrix: rename %s: %s", src, strerror(errno));
+	job_path(m, j, "console.log", src, sizeof(src));
+	snprintf(path, sizeof(path), "%s/console.log", dst);
+	copy_file(src, path);
+	snprintf(path, sizeof(path), "%s/job", dst);
+	snprintf(
+		err, sizeof(err),
+		"job = %.199s\nkernel = %.60s\npolicy = %.20s\nconfig = %.60s\nimage = %.120s\n",
+		j->id, j->kernel, j->policy, j->config,
+		*j->image ? j->image : "host");
+	put_file(path, err);
+	j->state = rc ? JOB_FAIL : JOB_OK;
+	if (rc)
+		snprintf(j->why, sizeof(j->why),
+			 "exit status %d (results kept in %.200s)", rc, dst);
+}
+
+static void run_job(const struct mx *m, struct job *j)
+{
+	char dir[PATH_MAX], cfg[PATH_MAX + 32], path[PATH_MAX + 16];
+	int rc;
+
+	job_path(m, j, "", dir, sizeof(dir));
+	rm_rf(dir);
+	mkdir_p("matrix", dir);
+	snprintf(cfg, sizeof(cfg), "%s/configs/%s.conf", m->top, j->config);
+	if (*j->why) {
+		j->state = JOB_FAIL;
+	} else if (!strcmp(j->kernel, "host")) {
+		rc = run_host(m, j, cfg);
+		collect(m, j, rc);
+	} else {
+		snprintf(path, sizeof(path), "%s/guest.conf", dir);
+		if (copy_file(cfg, path))
+			die(1, "matrix: copy %s: %s", cfg, strerror(errno));
+		rc = run_guest(m, j);
+		collect(m, j, rc);
+	}
+	write_status(m, j);
+}
+
+static void fmt_secs(char *buf, int len, long s)
+{
+	snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
+}
+
+/* Run the jobs not done yet, one by one, with progress. */
+static void run_jobs(struct mx *m, const char *only, bool rebuild)
+{
+	time_t t0 = time(NULL), tj;
+	int i, todo = 0, done = 0;
+	char el[32], eta[32];
+
+	for (i = 0; i < m->n; i++) {
+		struct job *j = &m->jobs[i];
+
+		if (only && strcmp(j->id, only))
+			j->state = JOB_OTHER;
+		else if (!job_done(m, j))
+			j->state = JOB_TODO, j->why[0] = '\0', todo++;
+	}
+	build_kernels(m, rebuild);
+	for (i = 0; i < m->n; i++) {
+		struct job *j = &m->jobs[i];
+
+		if (j->state == JOB_OTHER)
+			continue;
+		if (j->state != JOB_TODO) {
+			printf("[%d/%d] %s: done before (%s)\n", i + 1, m->n,
+			       j->id, j->state == JOB_OK ? j->run : j->why);
+			continue;
+		}
+		fmt_secs(el, sizeof(el), time(NULL) - t0);
+		if (done)
+			fmt_secs(eta, sizeof(eta),
+				 (time(NULL) - t0) * (todo - done) / done);
+		printf("[%d/%d] %s: running (elapsed %s, ETA %s)\n", i + 1,
+		       m->n, j->id, el, done ? eta : "unknown");
+		fflush(stdout);
+		tj = time(NULL);
+		run_job(m, j);
+		done++;
+		printf("[%d/%d] %s: %s %s (%ld s)\n", i + 1, m->n, j->id,
+		       j->state == JOB_OK ? "ok" : "FAILED",
+		       j->state == JOB_OK ? j->run : j->why,
+		       (long)(time(NULL) - tj));
+		fflush(stdout);
+	}
+}
+
+/* ---- the report ---- */
+
+struct tap {
+	int n, pass, fail, skip;
+};
+
+static void tap(struct tap *t, enum xresult r, const char *fmt, ...)
+	__printf(3, 4);
+
+static void tap(struct tap *t, enum xresult r, const char *fmt, ...)
+{
+	va_list ap;
+
+	t->n++;
+	t->pass += r == XR_PASS;
+	t->fail += r == XR_FAIL;
+	t->skip += r == XR_SKIP;
+	printf("%sok %d ", r == XR_FAIL ? "not " : "", t->n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("%s\n", r == XR_SKIP ? " # SKIP" : "");
+}
+
+/* One job's verdicts against configs/expect/<kernel>-<policy>. */
+static void check_job(const struct mx *m, const struct job *j,
+		      const struct run *r, struct tap *t)
+{
+	char path[PATH_MAX + 64], err[512], msg[600];
+	struct expect_list *e;
+	int i;
+
+	const char *dir = getenv("COWBENCH_EXPECT_DIR");
+
+	if (dir && *dir)
+		snprintf(path, sizeof(path), "%.3000s/%s-%s", dir, j->kernel,
+			 j->policy);
+	else
+		snprintf(path, sizeof(path), "%s/configs/expect/%s-%s", m->top,
+			 j->kernel, j->policy);
+	if (access(path, R_OK)) {
+		printf("# %s: no expectations (%s)\n", j->id, path);
+		return;
+	}
+	e = xmalloc(sizeof(*e));
+	if (expect_parse(path, e, err, sizeof(err)))
+		tap(t, XR_FAIL, "%s: %s", j->id, err);
+	for (i = 0; i < e->n; i++) {
+		enum xresult res = expect_check(&e->l[i], r->recs, r->nrec, msg,
+						sizeof(msg));
+
+		tap(t, res, "%s: %s %s: %s", j->id, e->l[i].scenario,
+		    e->l[i].backing, msg);
+	}
+	free(e);
+}
+
+/* Missed and wrong COWs of a run, over its counting records. */
+static void verdict_row(const struct job *j, const struct run *r)
+{
+	uint64_t miss = 0, wrong = 0;
+	int i, bad = 0;
+
+	for (i = 0; i < r->nrec; i++) {
+		miss += r->recs[i].c.t.classes[CLS_MISSED];
+		wrong += r->recs[i].c.t.classes[CLS_WRONG];
+		bad += record_failed(&r->recs[i]);
+	}
+	printf("  %-46s %-5s %10llu %10llu %6d\n", j->id,
+	       json_str(r->env, "accelerator") ?: "?", (unsigned long long)miss,
+	       (unsigned long long)wrong, bad);
+}
+
+/* A guest's env.json names the policy it booted and the accelerator. */
+static enum xresult env_matches(const struct mx *m, const struct job *j,
+				const struct run *r, char *msg, int len)
+{
+	char path[PATH_MAX], accel[32];
+
+	if (!strcmp(j->kernel, "host"))
+		return snprintf(msg, len, "%s, %s", r->label, r->accel),
+		       XR_PASS;
+	job_path(m, j, "accel", path, sizeof(path));
+	first_line(path, accel, sizeof(accel));
+	snprintf(msg, len, "cow_policy %s, accelerator %s (vmrun: %s)",
+		 r->policy, r->accel, *accel ? accel : "?");
+	return strcmp(r->policy, j->policy) || strcmp(r->accel, accel) ?
+		       XR_FAIL :
+		       XR_PASS;
+}
+
+static int report(const struct mx *m, const char *only)
+{
+	struct run *runs = xcalloc(m->n, sizeof(*runs));
+	const struct job **of = xcalloc(m->n, sizeof(*of));
+	char path[PATH_MAX + 160], err[800];
+	struct tap t = { 0 };
+	int i, n = 0;
+
+	printf("\n");
+	for (i = 0; i < m->n; i++) {
+		const struct job *j = &m->jobs[i];
+
+		if (only && strcmp(j->id, only))
+			continue;
+		if (j->state != JOB_OK) {
+			tap(&t, XR_FAIL, "%s: ran (%s)", j->id,
+			    *j->why ? j->why : "not run");
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", m->dir, j->run);
+		if (run_load(path, &runs[n], err, sizeof(err))) {
+			tap(&t, XR_FAIL, "%s: ran (%s)", j->id, err);
+			continue;
+		}
+		tap(&t, env_matches(m, j, &runs[n], err, sizeof(err)),
+		    "%s: ran (%s, %s)", j->id, j->run, err);
+		of[n++] = j;
+	}
+	if (n && !only) {
+		printf("\n");
+		compare_print(stdout, runs, n, FMT_TEXT);
+		snprintf(path, sizeof(path), "%s/report", m->dir);
+		if (report_write(runs, n, path, stdout, err, sizeof(err)))
+			tap(&t, XR_FAIL, "report: %s", err);
+		else
+			tap(&t, XR_PASS, "report: %s", path);
+	}
+	if (n) {
+		printf("\ncorrectness verdicts (counting records)\n  %-46s %-5s %10s %10s %6s\n",
+		       "job", "accel", "missed_cow", "wrong_cow", "failed");
+		for (i = 0; i < n; i++)
+			verdict_row(of[i], &runs[i]);
+		printf("\n");
+	}
+	for (i = 0; i < n; i++) {
+		check_job(m, of[i], &runs[i], &t);
+		run_free(&runs[i]);
+	}
+	free(runs);
+	free(of);
+	printf("%d passed, %d failed, %d skipped\n", t.pass, t.fail, t.skip);
+	return t.fail ? 1 : 0;
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cowbench matrix FILE [-o DIR] [--job ID | --jobs-only | --report]\n"
+		"                       [--rebuild]\n\n"
+		"FILE (configs/matrix/NAME.conf) names kernels (`host` = the running\n"
+		"kernel, or configs/kernels/NAME), policies and configs; a kernel with\n"
+		"the cow-policy patch runs every policy, others their own rule.\n"
+		"Missing kernels are built (scripts/kbuild.sh), every job runs in a\n"
+		"guest (or on the host) with a hard time limit, runs land in DIR\n"
+		"(default results/matrix-NAME) by run id, and the compare table, a\n"
+		"report folder with plots and each job's verdicts against\n"
+		"configs/expect/KERNEL-POLICY follow.  Jobs done before are kept.\n\n"
+		"  -o, --output DIR  the matrix folder\n"
+		"      --job ID      run one job (KERNEL+POLICY+CONFIG) and check it\n"
+		"      --jobs-only   print one command per job, for GNU parallel\n"
+		"      --report      no runs: the table and verdicts of DIR\n"
+		"      --rebuild     build the kernels even when cached\n");
+}
+
+static void parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "output", required_argument, 0, 'o' },
+		{ "job", required_argument, 0, 'j' },
+		{ "jobs-only", no_argument, 0, 'J' },
+		{ "report", no_argument, 0, 'r' },
+		{ "rebuild", no_argument, 0, 'B' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->dir = optarg;
+			break;
+		case 'j':
+			o->job = optarg;
+			break;
+		case 'J':
+			o->jobs_only = true;
+			break;
+		case 'r':
+			o->report_only = true;
+			break;
+		case 'B':
+			o->rebuild = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			die(EXIT_USAGE,
+			    "matrix: unknown option or missing value: '%s' (see --help)",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		die(EXIT_USAGE, "matrix: name one matrix FILE (see --help)");
+	o->file = argv[optind];
+	if (o->jobs_only + o->report_only + !!o->job > 1)
+		die(EXIT_USAGE,
+		    "matrix: --job, --jobs-only and --report exclude each other");
+}
+
+static void set_dir(struct mx *m, const struct opts *o)
+{
+	char name[128];
+	const char *b = strrchr(o->file, '/');
+
+	snprintf(name, sizeof(name), "%s", b ? b + 1 : o->file);
+	if (strlen(name) > 5 && !strcmp(name + strlen(name) - 5, ".conf"))
+		name[strlen(name) - 5] = '\0';
+	if (o->dir)
+		snprintf(m->dir, sizeof(m->dir), "%s", o->dir);
+	else
+		snprintf(m->dir, sizeof(m->dir), "results/matrix-%s", name);
+}
+
+int cmd_matrix(int argc, char **argv)
+{
+	static struct mx m;
+	struct sigaction sa = { .sa_handler = on_signal };
+	char jobs[PATH_MAX], *real;
+	struct opts o;
+	int i;
+
+	parse_opts(argc, argv, &o);
+	find_top(&m);
+	parse_file(&m, o.file);
+	set_dir(&m, &o);
+	expand(&m);
+	for (i = 0; o.job && i < m.n && strcmp(m.jobs[i].id, o.job); i++)
+		;
+	if (o.job && i == m.n)
+		die(EXIT_USAGE, "matrix: no job '%s' in %s (see --jobs-only)",
+		    o.job, o.file);
+	if (o.jobs_only) {
+		for (i = 0; i < m.n; i++)
+			printf("./cowbench matrix %s -o %s --job %s\n", o.file,
+			       m.dir, m.jobs[i].id);
+		return 0;
+	}
+	if (o.report_only) {
+		for (i = 0; i < m.n; i++)
+			if (!job_done(&m, &m.jobs[i]) && !*m.jobs[i].why)
+				snprintf(m.jobs[i].why, sizeof(m.jobs[i].why),
+					 "not run");
+		return report(&m, NULL);
+	}
+	validate_configs(&m);
+	if (geteuid())
+		die(EXIT_USAGE,
+		    "matrix: needs root (cowbench run, qemu, packages)");
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	snprintf(jobs, sizeof(jobs), "%s/jobs", m.dir);
+	mkdir_p("matrix", jobs);
+	real = realpath(m.dir, NULL);
+	if (!real)
+		die(1, "matrix: %s: %s", m.dir, strerror(errno));
+	snprintf(m.dir, sizeof(m.dir), "%s", real);
+	free(real);
+	printf("cowbench matrix %s: %d job(s), results in %s/\n", o.file, m.n,
+	       m.dir);
+	run_jobs(&m, o.job, o.rebuild);
+	return report(&m, o.job);
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Expected verdicts and counts per scenario and backing (expect.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "expect.h"
+
+/* The failing classes, in the order a verdict names them. */
+static const char *const fail_names[] = { "missed_cow", "wrong_cow",
+					  "unexplained" };
+
+/*
+ * A count of a counting record by its results.jsonl name into *v (r may
+ * be NULL: is it a name at all?).  False for an unknown name.
+ */
+static bool count_of(const struct record *r, const char *key, int64_t *v)
+{
+	const struct tally *t = r ? &r->c.t : NULL;
+	int i;
+
+	if (!strcmp(key, "faults"))
+		return r ? *v = r->c.faults, true : true;
+	if (!strcmp(key, "copies"))
+		return t ? *v = t->copies, true : true;
+	if (!strcmp(key, "reuses"))
+		return t ? *v = t->reuses, true : true;
+	for (i = 0; i < NCLASS; i++)
+		if (!strcmp(key, cow_class_names[i]))
+			return t ? *v = t->classes[i], true : true;
+	for (i = 0; i < NEVENT; i++)
+		if (!strcmp(key, pg_event_names[i]))
+			return t ? *v = t->events[i], true : true;
+	return false;
+}
+
+/* "fail:missed_cow,wrong_cow" -> class bits; -1 on an unknown name. */
+static int parse_classes(char *list)
+{
+	char *tok, *save = NULL;
+	unsigned int bits = 0, i;
+
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < ARRAY_SIZE(fail_names); i++)
+			if (!strcmp(tok, fail_names[i]))
+				break;
+		if (i == ARRAY_SIZE(fail_names))
+			return -1;
+		bits |= 1u << i;
+	}
+	return bits ? (int)bits : -1;
+}
+
+static int parse_verdict(char *w, struct expect_line *l)
+{
+	int bits;
+
+	if (!strcmp(w, "ok"))
+		l->verdict = XV_OK;
+	else if (!strcmp(w, "skip"))
+		l->verdict = XV_SKIP;
+	else if (!strcmp(w, "xfail"))
+		l->verdict = XV_XFAIL;
+	else if (!strncmp(w, "fail:", 5) && (bits = parse_classes(w + 5)) > 0)
+		l->verdict = XV_FAIL, l->classes = bits;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_line(char *text, struct expect_line *l, char *why, int len)
+{
+	char *w[3 + KV_MAX], *save = NULL, *eq;
+	int n = 0, i;
+	int64_t v;
+
+	for (w[n] = strtok_r(text, " \t", &save); w[n] && n < 2 + KV_MAX;
+	     w[++n] = strtok_r(NULL, " \t", &save))
+		;
+	if (n < 3)
+		return snprintf(why, len, "expected SCENARIO BACKING VERDICT"),
+		       -1;
+	snprintf(l->scenario, sizeof(l->scenario), "%s", w[0]);
+	snprintf(l->backing, sizeof(l->backing), "%s", w[1]);
+	if (parse_verdict(w[2], l))
+		return snprintf(
+			       why, len,
+			       "verdict '%s' is not ok, fail:CLASS[,CLASS], skip or xfail",
+			       w[2]),
+		       -1;
+	for (i = 3; i < n; i++) {
+		eq = strchr(w[i], '=');
+		if (!eq || (*eq = '\0', !count_of(NULL, w[i], &v)) ||
+		    parse_int(eq + 1, &v) || v < 0)
+			return snprintf(
+				       why, len,
+				       "'%s' is not COUNT=N with a known count (faults, copies, reuses, a class or an event)",
+				       w[i]),
+			       -1;
+		kv_set(&l->counts, w[i], v);
+	}
+	return 0;
+}
+
+int expect_parse(const char *path, struct expect_list *e, char *err, int errlen)
+{
+	char *text = slurp(path, NULL), *line, *save = NULL, why[160];
+	int no = 0;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->file, sizeof(e->file), "%s", path);
+	if (!text)
+		return snprintf(err, errlen, "%s: %s", path, strerror(errno)),
+		       -1;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		no++;
+		line[strcspn(line, "#")] = '\0';
+		if (!*strtrim(line))
+			continue;
+		if (e->n == EXPECT_MAX) {
+			snprintf(why, sizeof(why), "more than %d lines",
+				 EXPECT_MAX);
+		} else if (!parse_line(line, &e->l[e->n], why, sizeof(why))) {
+			e->l[e->n++].line = no;
+			continue;
+		}
+		snprintf(err, errlen, "%s:%d: %s", path, no, why);
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+/* "ok" or "fail:missed_cow,..." as the record's classes say. */
+static unsigned int failing(const struct record *r)
+{
+	const uint64_t n[] = { r->c.t.classes[CLS_MISSED],
+			       r->c.t.classes[CLS_WRONG],
+			       r->c.t.events[EV_UNEXPLAINED] };
+	unsigned int bits = 0, i;
+
+	for (i = 0; i < ARRAY_SIZE(n); i++)
+		bits |= n[i] ? 1u << i : 0;
+	return bits;
+}
+
+static int verdict_str(unsigned int bits, char *buf, int len)
+{
+	unsigned int i;
+	int n = snprintf(buf, len, bits ? "fail:" : "ok");
+
+	for (i = 0; i < ARRAY_SIZE(fail_names) && n < len; i++)
+		if (bits & (1u << i))
+			n += snprintf(buf + n, len - n, "%s%s",
+				      n > 5 ? "," : "", fail_names[i]);
+	return n;
+}
+
+/* Append the line's counts as this record has them; mismatches marked. */
+static bool counts_match(const struct expect_line *l, const struct record *r,
+			 char *msg, int len)
+{
+	int i, n = strlen(msg);
+	bool all = true;
+
+	for (i = 0; i < l->counts.n && n < len; i++) {
+		const struct kv *kv = &l->counts.kv[i];
+		int64_t got = -1;
+
+		count_of(r, kv->key, &got);
+
+		n += snprintf(msg + n, len - n, " %s=%lld", kv->key,
+			      (long long)got);
+		if (got != kv->val) {
+			n += snprintf(msg + n, len - n, " (want %lld)",
+				      (long long)kv->val);
+			all = false;
+		}
+	}
+	return all;
+}
+
+/* A group's record that decides before any count: error, skip. */
+static const struct record *blocker(const struct expect_line *l,
+				    const struct record *recs, int n,
+				    enum rec_status st)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(recs[i].scenario, l->scenario) &&
+		    !strcmp(recs[i].backing, l->backing) &&
+		    (recs[i].status == st ||
+		     (st == ST_ERROR && recs[i].status == ST_TIMEOUT)))
+			return &recs[i];
+	return NULL;
+}
+
+/* One record's verdict and counts into msg; whether they are the line's. */
+static bool record_matches(const struct expect_line *l, const struct record *r,
+			   char *msg, int len)
+{
+	unsigned int want = l->verdict == XV_FAIL ? l->classes : 0;
+	bool match = true;
+
+	msg[0] = '\0';
+	verdict_str(failing(r), msg, len);
+	if ((l->verdict == XV_OK || l->verdict == XV_FAIL) &&
+	    want != failing(r)) {
+		strncat(msg, " (want ", len - strlen(msg) - 1);
+		verdict_str(want, msg + strlen(msg), len - strlen(msg));
+		strncat(msg, ")", len - strlen(msg) - 1);
+		match = false;
+	}
+	return counts_match(l, r, msg, len) && match;
+}
+
+enum xresult expect_check(const struct expect_line *l,
+			  const struct record *recs, int n, char *msg, int len)
+{
+	char one[300], last[300] = "";
+	const struct record *r;
+	bool match = true;
+	int i, seen = 0;
+
+	msg[0] = '\0';
+	if ((r = blocker(l, recs, n, ST_ERROR)))
+		return snprintf(msg, len, "%s: %s", rec_status_names[r->status],
+				r->reason),
+		       XR_FAIL;
+	if ((r = blocker(l, recs, n, ST_SKIP))) {
+		snprintf(msg, len, "skip: %s", r->reason);
+		return l->verdict == XV_SKIP ? XR_PASS : XR_SKIP;
+	}
+	for (i = 0; i < n; i++) {
+		r = &recs[i];
+		if (strcmp(r->scenario, l->scenario) ||
+		    strcmp(r->backing, l->backing) || !r->has_counts ||
+		    !r->c.has_pages)
+			continue;
+		match &= record_matches(l, r, one, sizeof(one));
+		/* repetitions that agree are said once */
+		if (!seen++ || strcmp(one, last))
+			snprintf(msg + strlen(msg), len - strlen(msg), "%s%s",
+				 seen > 1 ? "; " : "", one);
+		snprintf(last, sizeof(last), "%s", one);
+	}
+	if (!seen)
+		return snprintf(
+			       msg, len,
+			       "no counting record (scenario or backing not in the run)"),
+		       XR_FAIL;
+	if (l->verdict == XV_XFAIL)
+		return XR_SKIP;
+	if (l->verdict == XV_SKIP)
+		return strncat(msg, " (want skip)", len - strlen(msg) - 1),
+		       XR_FAIL;
+	return match ? XR_PASS : XR_FAIL;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_EXPECT_H
+#define COWBENCH_EXPECT_H
+
+#include "result.h"
+
+/*
+ * What a kernel under a policy must show, as data: one line per scenario
+ * and backing (configs/expect/<kernel>-<policy>),
+ *
+ *   SCENARIO BACKING VERDICT [COUNT=N]...   [# why]
+ *
+ * VERDICT is ok, fail:CLASS[,CLASS] (missed_cow, wrong_cow, unexplained),
+ * skip, or xfail (a known defect of ours: reported, not asserted).  COUNT
+ * is faults, copies, reuses, a class or a page event, exact in every
+ * counting record of the group.
+ */
+enum xverdict { XV_OK, XV_FAIL, XV_SKIP, XV_XFAIL };
+
+#define EXPECT_MAX 64
+struct expect_line {
+	int line;
+	char scenario[32], backing[32];
+	enum xverdict verdict;
+	unsigned int classes; /* fail: the failing classes, bit per name */
+	struct kvset counts;
+};
+
+struct expect_list {
+	char file[256];
+	int n;
+	struct expect_line l[EXPECT_MAX];
+};
+
+/* 0, or -1 with "file:line: what" in err. */
+int expect_parse(const char *path, struct expect_list *e, char *err,
+		 int errlen);
+
+enum xresult { XR_PASS, XR_FAIL, XR_SKIP };
+/* Check one line against a run's records; what was seen goes to msg. */
+enum xresult expect_check(const struct expect_line *l,
+			  const struct record *recs, int n, char *msg, int len);
+
+#endif
