@@ -9,4 +9,6 @@
  */
 #include "../lib/scenario.h"
 
+extern const struct scenario_ops wl_forksrv, wl_snapshot;
+
 #endif

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * forksrv: a fork-heavy server.  The pass process holds a heap, accepts
+ * one loopback TCP connection from a load generator on the other CPU and
+ * serves request i by forking a child (every fork_every-th request) or
+ * in place.  Whoever serves it reads and writes a stripe of the heap
+ * (touch_permille of it; stripe i mod the number of stripes) and replies.
+ *
+ * Timing pass: children run and exit on their own, as in a prefork or
+ * fork-per-job daemon; the generator times every request (open loop with
+ * coordinated omission corrected, or closed loop) and the server times
+ * each fork().
+ *
+ * Counting pass: the same requests, one sharing state at a time so that
+ * every page has a known owner.  The parent waits until its child has
+ * written and replied; the child then lingers until the next fork, so the
+ * parent's own writes in between meet pages the child still maps.  The
+ * child classifies its stripe itself (its PFNs and the parent's, before
+ * and after), with its own counters; the parent does the same for each
+ * stripe it writes, against the lingering child's page table.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../lib/clock.h"
+#include "../lib/window.h"
+#include "wl.h"
+#include "workloads.h"
+
+static const struct param_spec params[] = {
+	{ .name = "heap",
+	  .type = CFG_SIZE,
+	  .min = 2 << 20,
+	  .max = 1LL << 40,
+	  .def = { 1 << 30 },
+	  .ndef = 1,
+	  .desc = "the server's heap (populated before the first request)" },
+	{ .name = "requests",
+	  .type = CFG_INT,
+	  .min = 1,
+	  .max = 10000000,
+	  .def = { 2000 },
+	  .ndef = 1,
+	  .desc = "requests per pass" },
+	{ .name = "fork_every",
+	  .type = CFG_INT,
+	  .min = 1,
+	  .max = 1000000,
+	  .def = { 1 },
+	  .ndef = 1,
+	  .desc = "fork a child for every Nth request; serve the rest in place" },
+	{ .name = "touch_permille",
+	  .type = CFG_INT,
+	  .min = 0,
+	  .max = 1000,
+	  .def = { 10 },
+	  .ndef = 1,
+	  .desc = "heap pages each request reads and writes, per mille" },
+	{ .name = "rate",
+	  .type = CFG_INT,
+	  .min = 0,
+	  .max = 10000000,
+	  .def = { 0 },
+	  .ndef = 1,
+	  .desc = "requests per second, open loop; 0: closed loop" },
+};
+
+#define REQ_LEN 64 /* a small request: its id and padding */
+#define MAX_KIDS 64 /* live children in the timing pass, as MaxClients */
+#define GEN_TIMEOUT_MS 20000
+
+/* What a child of the counting pass hands back. */
+struct kid_out {
+	struct record rec;
+	int failed;
+	char why[200];
+};
+
+struct fs {
+	struct sc *sc;
+	struct record *r;
+	char *heap;
+	size_t touch, nstripes;
+	uint64_t requests, every;
+	bool counting;
+	int conn;
+	struct hist fork_ns;
+	uint64_t forks;
+	/* timing: children not yet reaped */
+	pid_t kids[MAX_KIDS];
+	int nkids;
+	/* counting: the child that lingers, and how it is released */
+	pid_t linger;
+	int done[2], release[2];
+	struct kid_out *out; /* MAP_SHARED */
+	struct window w;
+	uint8_t *since_fork; /* per page: the parent wrote it since the fork */
+	struct page_view *pv; /* one stripe */
+	struct record *kids_sum; /* the children's counts, added at the end */
+};
+
+static size_t fs_pages(const struct kvset *p)
+{
+	return (size_t)(kv_get(p, "heap", 0) / PAGE_SZ);
+}
+
+static char *stripe(struct fs *f, uint64_t id)
+{
+	return f->heap + (id % f->nstripes) * f->touch * PAGE_SZ;
+}
+
+/* Not instrumented: a sanitizer's shadow writes would fault in here. */
+__attribute__((no_sanitize("address", "undefined"))) static void
+touch(char *p, size_t pages, uint64_t id)
+{
+	volatile uint64_t *q;
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < pages; i++) {
+		q = (volatile uint64_t *)(p + i * PAGE_SZ);
+		sum += q[1];
+		q[0] = id + sum;
+	}
+}
+
+static int reply(struct fs *f, uint64_t id, uint32_t flags)
+{
+	struct wl_reply rp = { .id = id, .flags = flags };
+
+	return wl_send_all(f->conn, &rp, sizeof(rp));
+}
+
+/* ---- the child ---- */
+
+static int kid_count(struct fs *f, char *p, char *why, int len)
+{
+	struct kid_out *o = f->out;
+	struct page_view *pv = xcalloc(f->touch, sizeof(*pv));
+	pid_t parent = getppid();
+	struct window w;
+	size_t i;
+
+	window_open(&w, true, p, f->touch, f->sc->writer_cpu);
+	if (wl_snap_writer(p, f->touch, pv, false, why, len) ||
+	    wl_snap_other(parent, p, f->touch, pv, false, why, len))
+		return -1;
+	for (i = 0; i < f->touch; i++)
+		pv[i].written = 1;
+	window_arm(&w);
+	touch(p, f->touch, 0);
+	window_disarm(&w);
+	if (wl_snap_writer(p, f->touch, pv, true, why, len) ||
+	    wl_snap_other(parent, p, f->touch, pv, true, why, len))
+		return -1;
+	record_init(&o->rec);
+	window_fill(&w, &o->rec, f->sc->bk->fault_pages, &pv->faulted,
+		    sizeof(*pv));
+	window_close(&w);
+	wl_classify(pv, f->touch, &o->rec.c.t);
+	return 0;
+}
+
+static int kid_main(struct fs *f, uint64_t id)
+{
+	struct kid_out *o = f->out;
+	char *p = stripe(f, id), c = 'k';
+
+	if (!f->counting) {
+		touch(p, f->touch, id);
+		return reply(f, id, WL_MARKED) ? 1 : 0;
+	}
+	if (kid_count(f, p, o->why, sizeof(o->why))) {
+		o->failed = 1;
+		c = 'e';
+	}
+	if (reply(f, id, WL_MARKED))
+		return 1;
+	/* done, then linger until the parent's next fork releases us */
+	if (write(f->done[1], &c, 1) != 1 || read(f->release[0], &c, 1) < 0)
+		return 1;
+	return 0;
+}
+
+/* ---- the parent ---- */
+
+/* Timing: reap whoever has exited; with block, wait for one first. */
+static int reap_kids(struct fs *f, bool block, char *why, int len)
+{
+	int i, st;
+
+	for (i = 0; i < f->nkids; i++) {
+		pid_t pid = waitpid(f->kids[i], &st, block ? 0 : WNOHANG);
+
+		if (!pid)
+			continue;
+		if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			snprintf(why, len, "a served child failed (%s %d)",
+				 pid < 0 ? "waitpid" : "status", st);
+			return -1;
+		}
+		f->kids[i--] = f->kids[--f->nkids];
+		block = false;
+	}
+	return 0;
+}
+
+static int release_linger(struct fs *f, char *why, int len)
+{
+	char c = 'k';
+	pid_t pid = f->linger;
+
+	if (!pid)
+		return 0;
+	f->linger = 0;
+	if (write(f->release[1], &c, 1) != 1) {
+		wl_kill(pid);
+		snprintf(why, len, "release of the child: %s", strerror(errno));
+		return -1;
+	}
+	return wl_reap(pid, "the served child", why, len);
+}
+
+/* Counting: the child has written and replied; take its counts. */
+static int kid_done(struct fs *f, pid_t pid, char *why, int len)
+{
+	char c = 0;
+
+	f->linger = pid;
+	if (read(f->done[0], &c, 1) != 1 || c != 'k') {
+		snprintf(why, len, "the served child failed: %s",
+			 f->out->failed ? f->out->why : "no word from it");
+		return -1;
+	}
+	wl_counts_add(f->kids_sum, &f->out->rec);
+	memset(f->since_fork, 0, f->nstripes * f->touch);
+	return 0;
+}
+
+static int serve_fork(struct fs *f, uint64_t id, char *why, int len)
+{
+	uint64_t t0;
+	pid_t pid;
+
+	if (f->counting) {
+		window_pause(&f->w);
+		if (release_linger(f, why, len))
+			return -1;
+		window_resume(&f->w);
+	} else if (f->nkids == MAX_KIDS && reap_kids(f, true, why, len)) {
+		return -1;
+	}
+	t0 = clk_now();
+	pid = wl_fork();
+	if (!pid)
+		_exit(kid_main(f, id));
+	hist_record(&f->fork_ns, (uint64_t)clk_ns(clk_now() - t0));
+	if (pid < 0) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		return -1;
+	}
+	f->forks++;
+	if (!f->counting) {
+		f->kids[f->nkids++] = pid;
+		return 0;
+	}
+	window_pause(&f->w);
+	if (kid_done(f, pid, why, len))
+		return -1;
+	window_resume(&f->w);
+	return 0;
+}
+
+/* Counting: the stripe's views around the parent's own writes. */
+static int here_views(struct fs *f, char *p, bool after, char *why, int len)
+{
+	size_t i, first = (p - f->heap) / PAGE_SZ;
+
+	if (wl_snap_writer(p, f->touch, f->pv, after, why, len) ||
+	    wl_snap_other(f->linger, p, f->touch, f->pv, after, why, len))
+		return -1;
+	for (i = 0; !after && i < f->touch; i++) {
+		f->pv[i].written = 1;
+		/* written since the fork: writable, so no fault */
+		f->pv[i].faulted = f->since_fork[first + i] ? 0 : -1;
+		f->since_fork[first + i] = 1;
+		f->pv[i].other_saw = 0;
+	}
+	if (after)
+		wl_classify(f->pv, f->touch, &f->r->c.t);
+	return 0;
+}
+
+static int serve_here(struct fs *f, uint64_t id, char *why, int len)
+{
+	char *p = stripe(f, id);
+
+	if (f->counting) {
+		window_pause(&f->w);
+		if (here_views(f, p, false, why, len))
+			return -1;
+		window_resume(&f->w);
+	}
+	touch(p, f->touch, id);
+	if (f->counting) {
+		window_pause(&f->w);
+		if (here_views(f, p, true, why, len))
+			return -1;
+		window_resume(&f->w);
+	}
+	if (reply(f, id, 0)) {
+		snprintf(why, len, "reply: the load generator went away");
+		return -1;
+	}
+	return 0;
+}
+
+static int serve(struct fs *f, char *why, int len)
+{
+	char req[REQ_LEN];
+	uint64_t i, id;
+
+	for (i = 0; i < f->requests; i++) {
+		if (wl_recv_all(f->conn, req, sizeof(req))) {
+			snprintf(
+				why, len,
+				"the load generator went away after %llu requests",
+				(unsigned long long)i);
+			return -1;
+		}
+		memcpy(&id, req, sizeof(id));
+		if (id % f->every == 0 ? serve_fork(f, id, why, len) :
+					 serve_here(f, id, why, len))
+			return -1;
+		if (!f->counting && reap_kids(f, false, why, len))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- the pass ---- */
+
+static int fs_setup(struct fs *f, struct sc *sc, char *why, int len)
+{
+	int64_t permille = kv_get(sc->params, "touch_permille", 0);
+	int ret = sc->bk->ops->map(sc, why, len);
+
+	if (ret)
+		return ret;
+	f->heap = sc->buf;
+	memset(f->heap, POP_BYTE, sc->len);
+	ret = sc->bk->ops->verify(sc, why, len);
+	if (ret)
+		return ret;
+	f->touch = sc->pages * permille / 1000;
+	f->nstripes = f->touch ? sc->pages / f->touch : 1;
+	f->requests = kv_get(sc->params, "requests", 1);
+	f->every = kv_get(sc->params, "fork_every", 1);
+	f->counting = sc->pass == PASS_COUNTING;
+	f->linger = 0;
+	hist_init(&f->fork_ns);
+	if (!f->counting)
+		return 0;
+	f->out = mmap(NULL, sizeof(*f->out), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (f->out == MAP_FAILED || pipe(f->done) || pipe(f->release)) {
+		snprintf(why, len, "child hand-over: %s", strerror(errno));
+		return -1;
+	}
+	f->since_fork = xcalloc(f->nstripes * f->touch + 1, 1);
+	f->pv = xcalloc(f->touch + 1, sizeof(*f->pv));
+	f->kids_sum = xmalloc(sizeof(*f->kids_sum));
+	record_init(f->kids_sum);
+	f->kids_sum->c.faults = f->kids_sum->c.faults_task = 0;
+	return 0;
+}
+
+static void fs_extra(struct fs *f, const struct wl_lat *l)
+{
+	struct kvset *x = &f->r->c.extra;
+
+	kv_set(x, "answered", l->answered);
+	kv_set(x, "forks", f->forks);
+	kv_set(x, "touch_pages", f->touch);
+	wl_put_pcts(x, "fork_us", &f->fork_ns, 1000);
+	if (f->counting) {
+		kv_set(x, "parent_faults", f->r->c.faults);
+		kv_set(x, "child_faults", f->kids_sum->c.faults);
+		wl_counts_add(f->r, f->kids_sum);
+		f->r->c.has_pages = true;
+		return;
+	}
+	kv_set(x, "req_per_s", wl_lat_rate(l));
+	wl_put_pcts(x, "forked_ns", &l->marked, 1);
+	wl_put_pcts(x, "inplace_ns", &l->unmarked, 1);
+	f->r->lat = l->all;
+	f->r->has_lat = true;
+	f->r->window_ns = l->last_ns - l->first_ns;
+	wl_timing_counts(f->r);
+}
+
+static int fs_run(struct fs *f, struct wl_lat *l, pid_t *gen, char *why,
+		  int len)
+{
+	struct wl_load load = { .n = f->requests,
+				.rate = kv_get(f->sc->params, "rate", 0),
+				.req_len = REQ_LEN,
+				.timeout_ms = GEN_TIMEOUT_MS };
+	int ret;
+
+	f->conn = wl_load_open(&load, l, f->sc->other_cpu, gen, why, len);
+	if (f->conn < 0)
+		return -1;
+	if (f->counting) {
+		window_open(&f->w, true, f->heap, f->sc->pages,
+			    f->sc->writer_cpu);
+		window_arm(&f->w);
+	}
+	ret = serve(f, why, len);
+	if (f->counting) {
+		window_disarm(&f->w);
+		window_fill(&f->w, f->r, f->sc->bk->fault_pages, NULL, 0);
+		window_close(&f->w);
+	}
+	return ret;
+}
+
+/* The generator, then the children: nobody is left on any path. */
+static int fs_finish(struct fs *f, struct wl_lat *l, pid_t gen, int ret,
+		     char *why, int len)
+{
+	if (!ret) {
+		ret = wl_load_close(gen, l, why, len);
+		gen = 0; /* reaped either way */
+	}
+	if (!ret && release_linger(f, why, len))
+		ret = -1;
+	while (!ret && f->nkids)
+		ret = reap_kids(f, true, why, len);
+	if (ret) {
+		wl_kill(gen);
+		wl_kill(f->linger);
+		while (f->nkids)
+			wl_kill(f->kids[--f->nkids]);
+	}
+	return ret;
+}
+
+static int fs_drive(struct sc *sc, struct record *r, char *why, int len)
+{
+	struct wl_lat *l = wl_lat_alloc();
+	struct fs f = { .sc = sc, .r = r, .conn = -1 };
+	pid_t gen = -1;
+	int ret;
+
+	if (!l) {
+		snprintf(why, len, "mmap: %s", strerror(errno));
+		return -1;
+	}
+	ret = fs_setup(&f, sc, why, len);
+	if (!ret)
+		ret = fs_run(&f, l, &gen, why, len);
+	if (gen > 0 || f.linger || f.nkids)
+		ret = fs_finish(&f, l, gen, ret, why, len);
+	if (!ret) {
+		r->ops = f.requests;
+		fs_extra(&f, l);
+		wl_put_procs(&r->c.extra, gen);
+	}
+	if (f.conn >= 0)
+		close(f.conn);
+	wl_lat_free(l);
+	free(f.kids_sum);
+	return ret;
+}
+
+const struct scenario_ops wl_forksrv = {
+	.name = "forksrv",
+	.desc = "fork-heavy server: loopback requests, a child forked per Nth request writes part of the heap",
+	.backings = BK_ANON,
+	.params = params,
+	.nparams = ARRAY_SIZE(params),
+	.share = &share_none,
+	.passes = (1u << PASS_TIMING) | (1u << PASS_COUNTING),
+	.region_pages = fs_pages,
+	.drive = fs_drive,
+};

@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What the workload drivers share (wl.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/pagemap.h"
+#include "../lib/topo.h"
+#include "wl.h"
+
+/* ---- processes ---- */
+
+pid_t wl_fork(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent) /* it died before the prctl */
+		_exit(1);
+	return 0;
+}
+
+pid_t wl_spawn(int cpu, int (*fn)(void *arg), void *arg)
+{
+	pid_t pid = wl_fork();
+
+	if (pid)
+		return pid;
+	if (cpu >= 0 && topo_pin(cpu))
+		_exit(3);
+	_exit(fn(arg));
+}
+
+void wl_kill(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+int wl_reap(pid_t pid, const char *who, char *why, int len)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid) {
+		snprintf(why, len, "waitpid (%s): %s", who, strerror(errno));
+		return -1;
+	}
+	if (WIFEXITED(st) && !WEXITSTATUS(st))
+		return 0;
+	if (WIFSIGNALED(st))
+		snprintf(why, len, "%s killed by signal %d", who, WTERMSIG(st));
+	else
+		snprintf(why, len, "%s exited with status %d", who,
+			 WEXITSTATUS(st));
+	return -1;
+}
+
+/* ---- loopback TCP ---- */
+
+static void nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static int wl_listen(uint16_t *port, char *why, int len)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(fd, 4) || getsockname(fd, (struct sockaddr *)&a, &alen)) {
+		snprintf(why, len, "listen on 127.0.0.1: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int wl_accept(int lfd, int timeout_ms, char *why, int len)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	int fd = -1;
+
+	if (poll(&p, 1, timeout_ms) == 1)
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "the load generator did not connect: %s",
+			 errno ? strerror(errno) : "timed out");
+		return -1;
+	}
+	nodelay(fd);
+	return fd;
+}
+
+static int wl_connect(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	nodelay(fd);
+	return fd;
+}
+
+/* All n bytes one way; EOF counts as an error. */
+static int xfer(int fd, void *buf, size_t n, bool out)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t k = out ? send(fd, (char *)buf + done, n - done,
+				       MSG_NOSIGNAL) :
+				  recv(fd, (char *)buf + done, n - done, 0);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		done += k;
+	}
+	return 0;
+}
+
+int wl_send_all(int fd, const void *buf, size_t n)
+{
+	return xfer(fd, (void *)buf, n, true);
+}
+
+int wl_recv_all(int fd, void *buf, size_t n)
+{
+	return xfer(fd, buf, n, false);
+}
+
+/* ---- pacing ---- */
+
+uint64_t wl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void wl_sleep_until(uint64_t t_ns)
+{
+	struct timespec ts = { .tv_sec = t_ns / 1000000000ULL,
+			       .tv_nsec = t_ns % 1000000000ULL };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+/* ---- the load generator ---- */
+
+struct wl_lat *wl_lat_alloc(void)
+{
+	struct wl_lat *l = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (l == MAP_FAILED)
+		return NULL;
+	hist_init(&l->all);
+	hist_init(&l->marked);
+	hist_init(&l->unmarked);
+	return l;
+}
+
+void wl_lat_free(struct wl_lat *l)
+{
+	if (l)
+		munmap(l, sizeof(*l));
+}
+
+int64_t wl_lat_rate(const struct wl_lat *l)
+{
+	uint64_t span = l->last_ns - l->first_ns;
+
+	return l->answered && span ?
+		       (int64_t)(l->answered * 1000000000.0 / span + 0.5) :
+		       0;
+}
+
+/* The generator's state: one request going out, replies coming in. */
+struct gen {
+	const struct wl_load *l;
+	struct wl_lat *out;
+	int fd;
+	uint64_t *due; /* per id: when it was due (open) or sent (closed) */
+	uint8_t *seen;
+	char *tx;
+	size_t tx_off, tx_len;
+	char rx[64 * sizeof(struct wl_reply)];
+	size_t rx_len;
+};
+
+static int __printf(2, 3) gen_fail(struct gen *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	g->out->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(g->out->why, sizeof(g->out->why), fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+static void gen_reply(struct gen *g, const struct wl_reply *r, uint64_t now)
+{
+	struct wl_lat *o = g->out;
+	uint64_t ns;
+
+	if (r->id >= g->l->n || g->seen[r->id] || r->id >= o->sent) {
+		o->bad++;
+		return;
+	}
+	g->seen[r->id] = 1;
+	ns = now > g->due[r->id] ? now - g->due[r->id] : 0;
+	hist_record(&o->all, ns);
+	hist_record(r->flags & WL_MARKED ? &o->marked : &o->unmarked, ns);
+	o->answered++;
+	o->last_ns = now;
+}
+
+/* Take what arrived; whole replies are counted. 0, or 1 on EOF/error. */
+static int gen_recv(struct gen *g)
+{
+	ssize_t k = recv(g->fd, g->rx + g->rx_len, sizeof(g->rx) - g->rx_len,
+			 MSG_DONTWAIT);
+	uint64_t now = wl_now();
+	size_t off = 0;
+
+	if (k < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (k <= 0)
+		return gen_fail(
+			g,
+			"the server closed the connection after %llu of %llu replies",
+			(unsigned long long)g->out->answered,
+			(unsigned long long)g->l->n);
+	g->rx_len += k;
+	for (; g->rx_len - off >= sizeof(struct wl_reply);
+	     off += sizeof(struct wl_reply)) {
+		struct wl_reply r;
+
+		memcpy(&r, g->rx + off, sizeof(r));
+		gen_reply(g, &r, now);
+	}
+	memmove(g->rx, g->rx + off, g->rx_len - off);
+	g->rx_len -= off;
+	return 0;
+}
+
+/* Build the next request when it is due; returns when to look again. */
+static uint64_t gen_next(struct gen *g, uint64_t start)
+{
+	const struct wl_load *l = g->l;
+	uint64_t i = g->out->sent, due, now;
+
+	if (g->tx_off < g->tx_len || i == l->n)
+		return UINT64_MAX;
+	if (!l->rate && g->out->answered < i)
+		return UINT64_MAX; /* closed loop: one outstanding */
+	due = l->rate ? start + (uint64_t)(i * 1e9 / l->rate) : 0;
+	now = wl_now();
+	if (l->rate && now < due)
+		return due;
+	memset(g->tx, 0, l->req_len);
+	memcpy(g->tx, &i, sizeof(i));
+	if (l->fill)
+		l->fill(g->tx, i, l->arg);
+	g->due[i] = l->rate ? due : wl_now();
+	if (!i)
+		g->out->first_ns = g->due[i];
+	g->tx_off = 0;
+	g->tx_len = l->req_len;
+	g->out->sent++;
+	return 0;
+}
+
+static int gen_send(struct gen *g)
+{
+	ssize_t k = send(g->fd, g->tx + g->tx_off, g->tx_len - g->tx_off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (k < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (k < 0)
+		return gen_fail(g, "send: %s", strerror(errno));
+	g->tx_off += k;
+	return 0;
+}
+
+static int gen_loop(struct gen *g)
+{
+	uint64_t start = wl_now(), idle_since = start, progress = 0;
+	const struct wl_load *l = g->l;
+
+	while (g->out->answered < l->n) {
+		uint64_t wake = gen_next(g, start), now = wl_now();
+		struct pollfd p = { .fd = g->fd, .events = POLLIN };
+		struct timespec ts = { 0, 100000000 }; /* look at the clock */
+
+		if (g->tx_off < g->tx_len) {
+			p.events |= POLLOUT;
+		} else if (wake != UINT64_MAX) {
+			wake = wake > now ? wake - now : 0;
+			ts = (struct timespec){ wake / 1000000000ULL,
+						wake % 1000000000ULL };
+		}
+		if (ppoll(&p, 1, &ts, NULL) < 0 && errno != EINTR)
+			return gen_fail(g, "ppoll: %s", strerror(errno));
+		if ((p.revents & POLLOUT) && gen_send(g))
+			return 1;
+		if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && gen_recv(g))
+			return 1;
+		now = wl_now();
+		/* idle: requests are out and nothing moves */
+		if (g->out->answered + g->out->sent != progress ||
+		    g->out->answered == g->out->sent) {
+			progress = g->out->answered + g->out->sent;
+			idle_since = now;
+		} else if (now - idle_since > l->timeout_ms * 1000000ULL) {
+			return gen_fail(
+				g, "no reply for %d ms (%llu of %llu answered)",
+				l->timeout_ms,
+				(unsigned long long)g->out->answered,
+				(unsigned long long)l->n);
+		}
+	}
+	return 0;
+}
+
+static int gen_main(const struct wl_load *l, struct wl_lat *out)
+{
+	struct gen g = { .l = l, .out = out };
+	int ret;
+
+	g.fd = wl_connect(l->port);
+	if (g.fd < 0)
+		return gen_fail(&g, "connect to 127.0.0.1:%u: %s", l->port,
+				strerror(errno));
+	g.due = calloc(l->n, sizeof(*g.due));
+	g.seen = calloc(l->n, 1);
+	g.tx = malloc(l->req_len);
+	if (!g.due || !g.seen || !g.tx)
+		return gen_fail(&g, "out of memory for %llu requests",
+				(unsigned long long)l->n);
+	ret = gen_loop(&g);
+	close(g.fd);
+	return ret;
+}
+
+pid_t wl_load_start(const struct wl_load *l, struct wl_lat *out, int cpu)
+{
+	pid_t pid = wl_fork();
+
+	if (pid)
+		return pid;
+	if (cpu >= 0 && topo_pin(cpu))
+		_exit(gen_fail(&(struct gen){ .out = out },
+			       "cannot pin the load generator to CPU %d", cpu));
+	_exit(gen_main(l, out));
+}
+
+int wl_load_open(struct wl_load *l, struct wl_lat *out, int cpu, pid_t *gen,
+		 char *why, int len)
+{
+	int lfd = wl_listen(&l->port, why, len), fd = -1;
+
+	*gen = -1;
+	if (lfd < 0)
+		return -1;
+	*gen = wl_load_start(l, out, cpu);
+	if (*gen < 0)
+		snprintf(why, len, "fork of the load generator: %s",
+			 strerror(errno));
+	else
+		fd = wl_accept(lfd, l->timeout_ms, why, len);
+	close(lfd);
+	return fd;
+}
+
+int wl_load_close(pid_t gen, const struct wl_lat *out, char *why, int len)
+{
+	char w[160];
+
+	if (!wl_reap(gen, "the load generator", w, sizeof(w)))
+		return 0;
+	snprintf(why, len, "%s: %s", w,
+		 out->failed ? out->why : "no reason given");
+	return -1;
+}
+
+/* ---- the record ---- */
+
+void wl_put_pcts(struct kvset *s, const char *key, const struct hist *h,
+		 uint64_t div)
+{
+	static const struct {
+		const char *sfx;
+		double p;
+	} pct[] = { { "p50", 50 }, { "p99", 99 }, { "p999", 99.9 } };
+	char k[40];
+	size_t i;
+
+	if (!h->n)
+		return; /* nothing measured is absent, not 0 */
+	for (i = 0; i < ARRAY_SIZE(pct); i++) {
+		snprintf(k, sizeof(k), "%s_%s", key, pct[i].sfx);
+		kv_set(s, k, hist_pct(h, pct[i].p) / div);
+	}
+	snprintf(k, sizeof(k), "%s_max", key);
+	kv_set(s, k, h->max / div);
+}
+
+void wl_timing_counts(struct record *r)
+{
+	static const char why[] = "timing pass: counters are off";
+
+	r->has_counts = true;
+	snprintf(r->c.faults_skip, sizeof(r->c.faults_skip), "%s", why);
+	cs_skip_all(&r->c.tlb_flush, "%s", why);
+	cs_skip_all(&r->c.tlb_events, "%s", why);
+	cs_skip_all(&r->c.hw, "%s", why);
+}
+
+void wl_put_procs(struct kvset *s, pid_t gen)
+{
+	kv_set(s, "pgid", getpgrp());
+	kv_set(s, "generator_pid", gen);
+}
+
+static void cs_add(struct countset *dst, const struct countset *src)
+{
+	int i;
+
+	for (i = 0; !dst->skip[0] && i < src->v.n; i++)
+		kv_add(&dst->v, src->v.kv[i].key, src->v.kv[i].val);
+}
+
+void wl_counts_add(struct record *r, const struct record *add)
+{
+	const struct rec_counts *a = &add->c;
+	struct rec_counts *c = &r->c;
+	int i;
+
+	if (a->faults < 0 && c->faults >= 0)
+		snprintf(c->faults_skip, sizeof(c->faults_skip), "%s",
+			 a->faults_skip);
+	c->faults = c->faults < 0 || a->faults < 0 ? -1 : c->faults + a->faults;
+	c->faults_task = c->faults_task < 0 || a->faults_task < 0 ?
+				 -1 :
+				 c->faults_task + a->faults_task;
+	cs_add(&c->tlb_flush, &a->tlb_flush);
+	cs_add(&c->tlb_events, &a->tlb_events);
+	for (i = 0; i < NCLASS; i++)
+		c->t.classes[i] += a->t.classes[i];
+	for (i = 0; i < NEVENT; i++)
+		c->t.events[i] += a->t.events[i];
+	c->t.copies += a->t.copies;
+	c->t.reuses += a->t.reuses;
+}
+
+/* ---- page views ---- */
+
+int wl_pagemap_pid(pid_t pid, const void *addr, size_t pages, uint64_t *out,
+		   size_t stride)
+{
+	uint64_t chunk[512];
+	char path[64];
+	size_t i, j, n;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; !ret && i < pages; i += n) {
+		n = pages - i < 512 ? pages - i : 512;
+		ret = pagemap_read(fd, (const char *)addr + i * PAGE_SZ, n,
+				   chunk);
+		for (j = 0; !ret && j < n; j++)
+			out[(i + j) * stride] = chunk[j];
+	}
+	close(fd);
+	return ret;
+}
+
+#define PV_STRIDE (sizeof(struct page_view) / sizeof(uint64_t))
+
+static int snap_result(int ret, const uint64_t *e, size_t pages,
+		       const char *who, char *why, int len)
+{
+	if (ret) {
+		snprintf(why, len, "pagemap of the %s: %s", who,
+			 strerror(-ret));
+		return -1;
+	}
+	if (pagemap_hidden(e, pages, PV_STRIDE)) {
+		snprintf(
+			why, len,
+			"pagemap shows PFN 0 for present pages: reading PFNs needs CAP_SYS_ADMIN");
+		return -1;
+	}
+	return 0;
+}
+
+int wl_snap_writer(const void *addr, size_t pages, struct page_view *pv,
+		   bool after, char *why, int len)
+{
+	uint64_t *e = after ? &pv->w_after : &pv->w_before;
+	uint64_t *f = after ? &pv->w_flags_after : &pv->w_flags;
+
+	return snap_result(pagemap_snap(addr, pages, e, f, PV_STRIDE), e, pages,
+			   "writer", why, len);
+}
+
+int wl_snap_other(pid_t pid, const void *addr, size_t pages,
+		  struct page_view *pv, bool after, char *why, int len)
+{
+	uint64_t *e = after ? &pv->o_after : &pv->o_before;
+	size_t i;
+
+	if (pid <= 0) {
+		for (i = 0; i < pages; i++)
+			e[i * PV_STRIDE] = 0;
+		return 0;
+	}
+	return snap_result(wl_pagemap_pid(pid, addr, pages, e, PV_STRIDE), e,
+			   pages, "other process", why, len);
+}
+
+static bool maps_same(uint64_t a, uint64_t b)
+{
+	return (a & PM_PRESENT) && (b & PM_PRESENT) && PM_PFN(a) == PM_PFN(b);
+}
+
+void wl_classify(struct page_view *pv, size_t pages, struct tally *t)
+{
+	size_t i;
+
+	for (i = 0; i < pages; i++) {
+		struct page_view *v = &pv[i];
+		/* seen by the other party (an oracle said so): shared */
+		bool shared =
+			maps_same(v->o_before, v->w_before) || v->other_saw;
+
+		v->expect = shared ? EXP_SHARED : EXP_EXCLUSIVE;
+		if (shared && v->written && maps_same(v->o_after, v->w_after))
+			v->other_saw = 1;
+		classify_page(v, t);
+	}
+}
+
+int64_t wl_private_dirty_kb(pid_t pid)
+{
+	char path[64], *text, *p;
+	int64_t kb = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	text = slurp(path, NULL);
+	p = text ? strstr(text, "\nPrivate_Dirty:") : NULL;
+	if (p)
+		kb = strtoll(p + 15, NULL, 10);
+	free(text);
+	return kb;
+}

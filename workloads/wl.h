@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_WL_H
+#define COWBENCH_WL_H
+
+/*
+ * What the workload drivers share: helper processes that die with the
+ * pass, a loopback load generator (closed loop, or open loop at a fixed
+ * rate with coordinated omission corrected), and the page views of a
+ * writer and another process read from their page tables.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../lib/classify.h"
+#include "../lib/hist.h"
+#include "../lib/result.h"
+
+/* ---- processes ---- */
+
+/*
+ * fork() a process of the pass: it stays in the pass's process group (the
+ * supervisor kills the group on a timeout or SIGINT) and gets SIGKILL when
+ * its parent dies.  Returns like fork(); the child has no pin of its own.
+ */
+pid_t wl_fork(void);
+/* wl_fork, pin the child to cpu (-1: leave it) and _exit(fn(arg)). */
+pid_t wl_spawn(int cpu, int (*fn)(void *arg), void *arg);
+/* SIGKILL and reap; for every exit path (pid <= 0: nothing to do). */
+void wl_kill(pid_t pid);
+/* Reap; 0 if it exited with status 0, else -1 with the reason in why. */
+int wl_reap(pid_t pid, const char *who, char *why, int len);
+
+/* ---- loopback TCP, fixed-size messages ---- */
+
+/* All n bytes, or -1 (EOF counts as an error). */
+int wl_send_all(int fd, const void *buf, size_t n);
+int wl_recv_all(int fd, void *buf, size_t n);
+
+/* Every request starts with its id; every reply is this. */
+struct wl_reply {
+	uint64_t id;
+	uint32_t flags; /* WL_MARKED: counted apart (during a snapshot, ...) */
+	uint32_t pad;
+};
+#define WL_MARKED 1u
+
+/* ---- the load generator ---- */
+
+/*
+ * n requests of req_len bytes over one connection.  rate 0: closed loop
+ * (one outstanding request; latency from its send).  rate > 0: open loop,
+ * request i is due at start + i / rate whatever the replies do, and its
+ * latency runs from when it was due, not from when it went out: a stalled
+ * server delays the requests behind the stall, and they count it
+ * (coordinated omission corrected).
+ */
+struct wl_load {
+	uint64_t n, rate;
+	size_t req_len; /* >= 8: the id comes first */
+	/* the bytes after the id of request i (NULL: zeros) */
+	void (*fill)(void *req, uint64_t i, void *arg);
+	void *arg;
+	uint16_t port;
+	int timeout_ms; /* a silent server for this long is an error */
+};
+
+/* What the generator measured: in MAP_SHARED memory (wl_lat_alloc). */
+struct wl_lat {
+	struct hist all, marked, unmarked;
+	uint64_t sent, answered, bad; /* bad: unknown or repeated ids */
+	uint64_t first_ns, last_ns; /* first send, last reply */
+	int failed;
+	char why[160];
+};
+struct wl_lat *wl_lat_alloc(void);
+void wl_lat_free(struct wl_lat *l);
+/* Fork the generator, pinned to cpu; it connects and runs l to the end. */
+pid_t wl_load_start(const struct wl_load *l, struct wl_lat *out, int cpu);
+/*
+ * Listen on 127.0.0.1 (a port the kernel picks, into l->port), start the
+ * generator and accept its one connection within l->timeout_ms.  The
+ * connection, or -1 with why; *gen is its pid (or -1) either way.
+ */
+int wl_load_open(struct wl_load *l, struct wl_lat *out, int cpu, pid_t *gen,
+		 char *why, int len);
+/* Reap it; 0 if it got every reply, else -1 with its own reason. */
+int wl_load_close(pid_t gen, const struct wl_lat *out, char *why, int len);
+/* Replies per second over the generator's run (0 if unknown). */
+int64_t wl_lat_rate(const struct wl_lat *l);
+
+/* ---- pacing ---- */
+
+/* CLOCK_MONOTONIC ns: the clock absolute sleeps use. */
+uint64_t wl_now(void);
+void wl_sleep_until(uint64_t t_ns);
+
+/* ---- the record ---- */
+
+/* Extras and histograms as integer keys: "<key>_p50" ... "_max", in ns. */
+void wl_put_pcts(struct kvset *s, const char *key, const struct hist *h,
+		 uint64_t div);
+/*
+ * A timing pass reports extras but no counters: say so, so that no count
+ * reads as a measured 0.
+ */
+void wl_timing_counts(struct record *r);
+/*
+ * The pass's process group and the generator's pid, so that a test can
+ * check by pid that nothing outlived the pass.
+ */
+void wl_put_procs(struct kvset *s, pid_t gen);
+/* Add a counting record of another process (a child) into r. */
+void wl_counts_add(struct record *r, const struct record *add);
+
+/* ---- page views of two processes ---- */
+
+/*
+ * pages entries of pid's pagemap at addr into out[i * stride] (strides
+ * in uint64_t, as pagemap_snap).  0 or -errno.
+ */
+int wl_pagemap_pid(pid_t pid, const void *addr, size_t pages, uint64_t *out,
+		   size_t stride);
+/* The writer's own entries (and kpageflags) before or after, into pv. */
+int wl_snap_writer(const void *addr, size_t pages, struct page_view *pv,
+		   bool after, char *why, int len);
+/* The other process's entries before or after; pid 0: there is none. */
+int wl_snap_other(pid_t pid, const void *addr, size_t pages,
+		  struct page_view *pv, bool after, char *why, int len);
+/*
+ * Classify pv[0..pages) into t.  A page is shared when the other process
+ * mapped the writer's page before the writes (its own PTE: the ground
+ * truth, not the kernel's counts); the other process saw a write when it
+ * maps, after it, the page the writer wrote.  The caller sets written
+ * and may set other_saw from an oracle of its own (which makes the page
+ * shared: the other party saw it).
+ */
+void wl_classify(struct page_view *pv, size_t pages, struct tally *t);
+/* The whole process's Private_Dirty (smaps_rollup) in kB, or -1. */
+int64_t wl_private_dirty_kb(pid_t pid);
+
+#endif
