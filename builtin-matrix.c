@@ -748,13 +748,18 @@ static int report(const struct mx *m, const char *only)
 		of[n++] = j;
 	}
 	if (n && !only) {
+		struct column *cols = xcalloc(n, sizeof(*cols));
+
+		for (i = 0; i < n; i++)
+			cols[i] = column_of(&runs[i]);
 		printf("\n");
-		compare_print(stdout, runs, n, FMT_TEXT);
+		compare_print(stdout, cols, n, FMT_TEXT);
 		snprintf(path, sizeof(path), "%s/report", m->dir);
-		if (report_write(runs, n, path, stdout, err, sizeof(err)))
+		if (report_write(cols, n, path, stdout, err, sizeof(err)))
 			tap(&t, XR_FAIL, "report: %s", err);
 		else
 			tap(&t, XR_PASS, "report: %s", path);
+		free(cols);
 	}
 	if (n) {
 		printf("\ncorrectness verdicts (counting records)\n  %-46s %-5s %10s %10s %6s\n",

@@ -594,7 +594,7 @@ static int group_of_runs(int argc, char **argv, const struct opts *o)
 	snprintf(dir, sizeof(dir), "%s", o->outdir ? o->outdir : "");
 	if (!o->outdir)
 		snprintf(dir, sizeof(dir), "results/%s", id);
-	mkdir_p(dir);
+	mkdir_p("run", dir);
 	return run_group(argc, argv, dir, o->runs, o->label,
 			 o->shuffle ? &o->seed : NULL);
 }
