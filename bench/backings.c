@@ -4,6 +4,7 @@
  * it got what it asked for; anything else is a skip.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -36,7 +37,8 @@ static int base_verify(struct sc *sc, char *why, int len)
 	return 0;
 }
 
-static int thp_map(struct sc *sc, char *why, int len)
+/* MADV_HUGEPAGE, or a skip if THP is off; also for the PTE-mapped ones. */
+int thp_map(struct sc *sc, char *why, int len)
 {
 	char mode[32];
 
@@ -83,9 +85,37 @@ const struct backing_ops bk_base = {
 const struct backing_ops bk_thp = {
 	.name = "thp",
 	.desc = "PMD-mapped 2 MiB THP (MADV_HUGEPAGE, verified in smaps)",
-	.kind = BK_ANON,
+	.kind = BK_ANON | BK_THP,
 	.unit_pages = PMD_SZ / PAGE_SZ,
 	.fault_pages = PMD_SZ / PAGE_SZ,
 	.map = thp_map,
 	.verify = thp_verify,
 };
+
+/* A member of a family of page sizes: "<family>-<N>kB". */
+void family_member(const struct backing_ops *ops, uint64_t kb,
+		   struct backing *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->ops = ops;
+	b->size = kb << 10;
+	b->unit_pages = b->fault_pages = b->size / PAGE_SZ;
+	snprintf(b->name, sizeof(b->name), "%s-%llukB", ops->name,
+		 (unsigned long long)kb);
+}
+
+/* Does name spell a member, a power of two of at least min_kb? */
+bool family_owns(const struct backing_ops *ops, const char *name,
+		 uint64_t min_kb, struct backing *out)
+{
+	size_t n = strlen(ops->name);
+	unsigned long long kb;
+	char tail[4] = "";
+
+	if (strncmp(name, ops->name, n) || name[n] != '-' ||
+	    sscanf(name + n + 1, "%llu%3s", &kb, tail) != 2 ||
+	    strcmp(tail, "kB") || !kb || (kb & (kb - 1)) || kb < min_kb)
+		return false;
+	family_member(ops, kb, out);
+	return true;
+}

@@ -6,12 +6,42 @@
 #include "../workloads/workloads.h"
 
 /* The region size every fault scenario takes: "pages" 4 KiB pages. */
+#define PAGES_PARAM(what)                                                   \
+	{                                                                   \
+		.name = "pages", .type = CFG_INT, .min = 1, .max = 1 << 26, \
+		.def = { 512 }, .ndef = 1, .desc = what,                    \
+	}
 extern const struct param_spec pages_param[1];
 
 extern const struct scenario_ops sc_cow_child, sc_cow_parent,
 	sc_reuse_after_exit, sc_first_touch, sc_zeropage, sc_fork_latency,
 	sc_file_private;
+extern const struct scenario_ops sc_thp_cow_child, sc_thp_cow_exit,
+	sc_thp_cow_parent, sc_cow_parallel;
 
 extern const struct backing_ops bk_base, bk_thp, bk_hugetlb, bk_swap_zram;
+extern const struct backing_ops bk_zeropage, bk_swap_file, bk_thp_pte,
+	bk_thp_single, bk_mthp, bk_file_private;
+
+/* Shared by the backings (bk-*.c). */
+void family_member(const struct backing_ops *ops, uint64_t kb,
+		   struct backing *b);
+bool family_owns(const struct backing_ops *ops, const char *name,
+		 uint64_t min_kb, struct backing *out);
+int thp_map(struct sc *sc, char *why, int len);
+int thp_needs_write(struct sc *sc, char *why, int len);
+/* after_populate / verify of a backing whose pages a read maps */
+int read_mapped(struct sc *sc, int (*check)(struct sc *, char *, int),
+		char *why, int len);
+int read_mapped_verify(struct sc *sc, int (*check)(struct sc *, char *, int),
+		       char *why, int len);
+int swap_map(struct sc *sc, char *why, int len);
+int swap_page_out(struct sc *sc, char *why, int len);
+int swap_verify(struct sc *sc, char *why, int len);
+void swap_extra(struct sc *sc, struct kvset *extra);
+/* A MAP_PRIVATE mapping of a new unnamed file of POP_BYTE; its fd in *fdp. */
+int file_private_mmap(struct sc *sc, int *fdp, char *why, int len);
+/* 0 if every page is mapped from the page cache, else a skip. */
+int file_private_check(struct sc *sc, char *why, int len);
 
 #endif

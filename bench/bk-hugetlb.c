@@ -17,17 +17,6 @@
 
 #define HUGETLB_DIR "/sys/kernel/mm/hugepages"
 
-static void set_member(const struct backing_ops *ops, uint64_t kb,
-		       struct backing *b)
-{
-	memset(b, 0, sizeof(*b));
-	b->ops = ops;
-	b->size = kb << 10;
-	b->unit_pages = b->fault_pages = b->size / PAGE_SZ;
-	snprintf(b->name, sizeof(b->name), "hugetlb-%llukB",
-		 (unsigned long long)kb);
-}
-
 static int hugetlb_enumerate(const struct backing_ops *ops, struct backing *out,
 			     int max)
 {
@@ -38,7 +27,7 @@ static int hugetlb_enumerate(const struct backing_ops *ops, struct backing *out,
 
 	while (d && (e = readdir(d)) && n < max)
 		if (sscanf(e->d_name, "hugepages-%llukB", &kb) == 1)
-			set_member(ops, kb, &out[n++]);
+			family_member(ops, kb, &out[n++]);
 	if (d)
 		closedir(d);
 	return n;
@@ -47,14 +36,7 @@ static int hugetlb_enumerate(const struct backing_ops *ops, struct backing *out,
 static bool hugetlb_owns(const struct backing_ops *ops, const char *name,
 			 struct backing *out)
 {
-	unsigned long long kb;
-	char tail[4] = "";
-
-	if (sscanf(name, "hugetlb-%llu%3s", &kb, tail) != 2 ||
-	    strcmp(tail, "kB") || !kb || (kb & (kb - 1)) || kb < 64)
-		return false;
-	set_member(ops, kb, out);
-	return true;
+	return family_owns(ops, name, 64, out);
 }
 
 static int hugetlb_setup(const struct backing *b, size_t pages, char *why,

@@ -3,7 +3,10 @@
  * Swapped out to zram: the supervisor sets up a zram swap device for each
  * combination (undone afterwards, also by 'cowbench restore'), and after
  * populate the region is paged out with MADV_PAGEOUT.  Every page must
- * then be a swap entry in pagemap, or the combination is a skip.
+ * then be a swap entry in pagemap, or the combination is a skip.  zram is
+ * synchronous: with a swap count of 1 a swap-in bypasses the swap cache.
+ * The page-out, its check and the zswap note are shared with the swapfile
+ * backing (bk-swap-file.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +18,8 @@
 #include "../lib/knobs.h"
 #include "../lib/pagemap.h"
 #include "bench.h"
+
+#define ZSWAP_ENABLED "/sys/module/zswap/parameters/enabled"
 
 static int zram_setup(const struct backing *b, size_t pages, char *why, int len)
 {
@@ -38,12 +43,12 @@ static int zram_setup(const struct backing *b, size_t pages, char *why, int len)
 	return 0;
 }
 
-static int zram_map(struct sc *sc, char *why, int len)
+int swap_map(struct sc *sc, char *why, int len)
 {
 	return map_anon(sc, MADV_NOHUGEPAGE, why, len);
 }
 
-static int page_out(struct sc *sc, char *why, int len)
+int swap_page_out(struct sc *sc, char *why, int len)
 {
 	if (madvise(sc->buf, sc->len, MADV_PAGEOUT)) {
 		snprintf(why, len, "MADV_PAGEOUT: %s", strerror(errno));
@@ -53,7 +58,7 @@ static int page_out(struct sc *sc, char *why, int len)
 }
 
 /* Every page a swap entry (pagemap bit 62), none still present. */
-static int swapped_verify(struct sc *sc, char *why, int len)
+int swap_verify(struct sc *sc, char *why, int len)
 {
 	uint64_t *pm = xcalloc(sc->pages, 8);
 	size_t i, n = 0;
@@ -73,12 +78,23 @@ static int swapped_verify(struct sc *sc, char *why, int len)
 	return 1;
 }
 
+/* zswap takes pages before any swap device does: say whether it was on. */
+void swap_extra(struct sc *sc, struct kvset *extra)
+{
+	char val[8];
+
+	(void)sc;
+	if (!knob_read(ZSWAP_ENABLED, val, sizeof(val)))
+		kv_set(extra, "zswap", val[0] == 'Y' || val[0] == '1');
+}
+
 const struct backing_ops bk_swap_zram = {
 	.name = "swapped-zram",
-	.desc = "4 KiB pages paged out (MADV_PAGEOUT) to a zram swap device the run sets up",
+	.desc = "4 KiB pages paged out (MADV_PAGEOUT) to a zram swap device the run sets up (synchronous: a swap-in with swap count 1 bypasses the swap cache; extra.zswap: zswap on)",
 	.kind = BK_SWAP,
 	.setup = zram_setup,
-	.map = zram_map,
-	.after_populate = page_out,
-	.verify = swapped_verify,
+	.map = swap_map,
+	.after_populate = swap_page_out,
+	.verify = swap_verify,
+	.extra = swap_extra,
 };

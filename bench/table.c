@@ -4,29 +4,31 @@
 #include "bench.h"
 
 const struct param_spec pages_param[1] = {
-	{
-		.name = "pages",
-		.type = CFG_INT,
-		.min = 1,
-		.max = 1 << 26,
-		.def = { 512 },
-		.ndef = 1,
-		.desc = "4 KiB pages in the region, one write each",
-	},
+	PAGES_PARAM("4 KiB pages in the region, one write each"),
 };
 
 const struct scenario_ops *const scenarios[] = {
-	&sc_cow_child,	  &sc_cow_parent, &sc_reuse_after_exit,
-	&sc_first_touch,  &sc_zeropage,	  &sc_fork_latency,
-	&sc_file_private, &wl_forksrv,	  &wl_snapshot,
+	&sc_cow_child,
+	&sc_cow_parent,
+	&sc_reuse_after_exit,
+	&sc_first_touch,
+	&sc_zeropage,
+	&sc_fork_latency,
+	&sc_file_private,
+	&sc_thp_cow_child,
+	&sc_thp_cow_exit,
+	&sc_thp_cow_parent,
+	&sc_cow_parallel,
+	/* workloads: after the scenarios */
+	&wl_forksrv,
+	&wl_snapshot,
 };
 const int nr_scenarios = ARRAY_SIZE(scenarios);
 
 const struct backing_ops *const backing_families[] = {
-	&bk_base,
-	&bk_thp,
-	&bk_hugetlb,
-	&bk_swap_zram,
+	&bk_base,     &bk_thp,		&bk_hugetlb, &bk_swap_zram,
+	&bk_zeropage, &bk_swap_file,	&bk_thp_pte, &bk_thp_single,
+	&bk_mthp,     &bk_file_private,
 };
 const int nr_backing_families = ARRAY_SIZE(backing_families);
 

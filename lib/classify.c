@@ -114,6 +114,9 @@ static int exclusive_class(enum pg_outcome o)
 /* The class of a written page, NCLASS for none, -1 if unexplained. */
 static int page_class(const struct page_view *v, enum pg_outcome o)
 {
+	/* the zero page replaced: an allocation, whoever else maps it */
+	if (o == PG_POPULATE && (v->w_flags & KPF_ZERO_PAGE) && !v->other_saw)
+		return NCLASS;
 	switch (v->expect) {
 	case EXP_SHARED:
 		return shared_class(v, o);

@@ -475,6 +475,8 @@ static int writer_main(struct party *p)
 		return -1;
 	if (sc->pass == PASS_COUNTING && sc->ops->extra)
 		sc->ops->extra(sc, &s->rec.c.extra);
+	if (sc->pass == PASS_COUNTING && bk->extra)
+		bk->extra(sc, &s->rec.c.extra);
 	if (sc->ops->cleanup)
 		sc->ops->cleanup(sc, ROLE_WRITER);
 	return 0;

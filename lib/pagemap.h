@@ -14,6 +14,8 @@
 
 #define KPF_ANON (1ULL << 12)
 #define KPF_SWAPCACHE (1ULL << 14)
+#define KPF_COMPOUND_HEAD (1ULL << 15)
+#define KPF_COMPOUND_TAIL (1ULL << 16)
 #define KPF_HUGE (1ULL << 17)
 #define KPF_KSM (1ULL << 21)
 #define KPF_THP (1ULL << 22)

@@ -55,6 +55,7 @@ extern const struct share share_none, share_parent_writes, share_child_writes,
 #define BK_HUGETLB (1u << 1)
 #define BK_SWAP (1u << 2) /* anonymous, paged out before the window */
 #define BK_FILE (1u << 3)
+#define BK_THP (1u << 4) /* anonymous large folios (PMD or mTHP) */
 
 /* One instance of a backing (a family enumerates one per page size). */
 struct backing {
@@ -87,6 +88,8 @@ struct backing_ops {
 	int (*after_share)(struct sc *sc, enum role r, char *why, int len);
 	/* after populate (or after the window, for unpopulated regions) */
 	int (*verify)(struct sc *sc, char *why, int len);
+	/* the writer, after the window: what the record should say of it */
+	void (*extra)(struct sc *sc, struct kvset *extra);
 };
 
 /* How the region is filled before the measured writes. */

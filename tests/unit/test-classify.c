@@ -180,6 +180,15 @@ static void events(void)
 	v = pv(P(5), 0, 0, 0, EXP_EXCLUSIVE);
 	t = one(v);
 	CHECK(t.events[EV_UNEXPLAINED] == 1);
+	/* the zero page replaced: an allocation, shared with a child or not */
+	v = pv(P(1), P(9), P(1), P(1), EXP_SHARED);
+	v.w_flags = KPF_ZERO_PAGE;
+	t = one(v);
+	CHECK(t.events[EV_POPULATE] == 1 && !t.copies &&
+	      !t.classes[CLS_NECESSARY] && !t.events[EV_UNEXPLAINED]);
+	v.expect = EXP_EXCLUSIVE;
+	t = one(v);
+	CHECK(t.events[EV_POPULATE] == 1 && !t.events[EV_UNEXPLAINED]);
 }
 
 static void hidden_pfns(void)

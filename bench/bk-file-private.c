@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A MAP_PRIVATE mapping of a file filled with POP_BYTE, every page mapped
+ * read-only from the page cache before the share.  The page cache is always
+ * another party: every first write must copy.  A scenario that populates by
+ * writing gets its private copies dropped (MADV_DONTNEED) and the file pages
+ * read-faulted again.  The file lives on the run's directory (ext4 or
+ * tmpfs, never a network or FUSE file system) and has no name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "../lib/pagemap.h"
+#include "bench.h"
+
+#define V9FS_MAGIC 0x01021997
+#define NFS_MAGIC 0x6969
+#define FUSE_MAGIC 0x65735546
+
+static int fill(int fd, size_t len)
+{
+	char page[PAGE_SZ];
+	size_t off;
+
+	memset(page, POP_BYTE, sizeof(page));
+	for (off = 0; off < len; off += PAGE_SZ)
+		if (pwrite(fd, page, PAGE_SZ, off) != PAGE_SZ)
+			return -1;
+	/* clean page cache: no writeback can start under the measurement */
+	return fdatasync(fd);
+}
+
+int file_private_mmap(struct sc *sc, int *fdp, char *why, int len)
+{
+	struct statfs fs;
+	int fd;
+
+	if (statfs(sc->workdir, &fs) == 0 &&
+	    (fs.f_type == V9FS_MAGIC || fs.f_type == NFS_MAGIC ||
+	     fs.f_type == FUSE_MAGIC)) {
+		snprintf(
+			why, len,
+			"work dir %s is on %s: file-private needs ext4 or tmpfs",
+			sc->workdir, "a network or FUSE file system");
+		return 1;
+	}
+	/* unnamed: nothing is left behind, whatever kills the pass */
+	fd = open(sc->workdir, O_TMPFILE | O_RDWR, 0600);
+	if (fd < 0) {
+		snprintf(why, len, "O_TMPFILE in %s: %s", sc->workdir,
+			 strerror(errno));
+		return -1;
+	}
+	if (fill(fd, sc->len)) {
+		snprintf(why, len, "writing the file: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	sc->buf =
+		mmap(NULL, sc->len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (sc->buf == MAP_FAILED) {
+		snprintf(why, len, "mmap: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	madvise(sc->buf, sc->len, MADV_NOHUGEPAGE);
+	*fdp = fd;
+	return 0;
+}
+
+int file_private_check(struct sc *sc, char *why, int len)
+{
+	uint64_t *pm = xcalloc(sc->pages, 8);
+	int ret = pagemap_snap(sc->buf, sc->pages, pm, NULL, 1);
+	size_t i, n = 0;
+
+	for (i = 0; !ret && i < sc->pages; i++)
+		n += (pm[i] & (PM_PRESENT | PM_FILE)) == (PM_PRESENT | PM_FILE);
+	free(pm);
+	if (ret) {
+		snprintf(why, len, "pagemap: %s", strerror(-ret));
+		return -1;
+	}
+	if (n != sc->pages) {
+		snprintf(why, len,
+			 "only %zu of %zu pages mapped from the page cache", n,
+			 sc->pages);
+		return 1;
+	}
+	return 0;
+}
+
+/* The mapping keeps the file: the backing needs no descriptor. */
+static int fp_map(struct sc *sc, char *why, int len)
+{
+	int fd, ret = file_private_mmap(sc, &fd, why, len);
+
+	if (!ret)
+		close(fd);
+	return ret;
+}
+
+static int fp_after_populate(struct sc *sc, char *why, int len)
+{
+	return read_mapped(sc, file_private_check, why, len);
+}
+
+static int fp_verify(struct sc *sc, char *why, int len)
+{
+	return read_mapped_verify(sc, file_private_check, why, len);
+}
+
+const struct backing_ops bk_file_private = {
+	.name = "file-private",
+	.desc = "MAP_PRIVATE file pages read-faulted from the page cache (written pages dropped and read again)",
+	.kind = BK_FILE,
+	.unit_pages = 1,
+	.fault_pages = 1,
+	.map = fp_map,
+	.after_populate = fp_after_populate,
+	.verify = fp_verify,
+};

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The shared zero page: every page of the region is read-faulted, never
+ * written, before the share.  A scenario that populates by writing gets its
+ * pages dropped (MADV_DONTNEED) and read-faulted again, so that whatever the
+ * scenario, the window writes over the zero page: an allocation, not a copy
+ * (classify.c), whether or not another process maps the zero page too.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../lib/pagemap.h"
+#include "bench.h"
+
+static int map_read_again(struct sc *sc, char *why, int len)
+{
+	volatile char *buf = sc->buf;
+	char sink = 0;
+	size_t i;
+
+	if (madvise(sc->buf, sc->len, MADV_DONTNEED)) {
+		snprintf(why, len, "MADV_DONTNEED: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < sc->pages; i++)
+		sink ^= buf[i * PAGE_SZ];
+	(void)sink;
+	return 0;
+}
+
+static int zero_map(struct sc *sc, char *why, int len)
+{
+	return map_anon(sc, MADV_NOHUGEPAGE, why, len);
+}
+
+static int zero_check(struct sc *sc, char *why, int len)
+{
+	return require_flagged(sc, KPF_ZERO_PAGE, "the zero page", why, len);
+}
+
+/* What a read maps, whatever the scenario populated, then checked. */
+int read_mapped(struct sc *sc, int (*check)(struct sc *, char *, int),
+		char *why, int len)
+{
+	int ret = 0;
+
+	if (sc->ops->populate != POP_READ)
+		ret = map_read_again(sc, why, len);
+	return ret ? ret : check(sc, why, len);
+}
+
+/* An unpopulated region is checked after the window: it was, before. */
+int read_mapped_verify(struct sc *sc, int (*check)(struct sc *, char *, int),
+		       char *why, int len)
+{
+	return sc->ops->populate == POP_NONE ? 0 : check(sc, why, len);
+}
+
+static int zero_after_populate(struct sc *sc, char *why, int len)
+{
+	return read_mapped(sc, zero_check, why, len);
+}
+
+static int zero_verify(struct sc *sc, char *why, int len)
+{
+	return read_mapped_verify(sc, zero_check, why, len);
+}
+
+const struct backing_ops bk_zeropage = {
+	.name = "zeropage",
+	.desc = "the shared zero page: read-faulted (written pages dropped and read again) before the share",
+	.kind = BK_ANON,
+	.unit_pages = 1,
+	.fault_pages = 1,
+	.map = zero_map,
+	.after_populate = zero_after_populate,
+	.verify = zero_verify,
+};
