@@ -55,6 +55,7 @@ extern const struct share share_none, share_parent_writes, share_child_writes,
 #define BK_HUGETLB (1u << 1)
 #define BK_SWAP (1u << 2) /* anonymous, paged out before the window */
 #define BK_FILE (1u << 3)
+#define BK_KSM (1u << 4) /* anonymous, KSM-merged before the window */
 
 /* One instance of a backing (a family enumerates one per page size). */
 struct backing {
