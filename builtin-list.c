@@ -37,8 +37,8 @@ int cmd_list(int argc, char **argv)
 		char bk[512] = "", def[96];
 		int n = 0;
 
-		if (!i || !s->drive != !scenarios[i - 1]->drive)
-			printf("%s:\n", s->drive ? "workloads" : "scenarios");
+		if (!i || i == first_workload)
+			printf("%s:\n", i ? "workloads" : "scenarios");
 		for (j = 0; j < ninst && n < (int)sizeof(bk); j++)
 			if (scenario_runs_on(s, &inst[j]))
 				n += snprintf(bk + n, sizeof(bk) - n, "%s%s",

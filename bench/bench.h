@@ -12,6 +12,12 @@
 		.def = { 512 }, .ndef = 1, .desc = what,                    \
 	}
 extern const struct param_spec pages_param[1];
+/* A 0/1 parameter of a scenario, both values by default. */
+#define FLAG_PARAM(n, d)                                        \
+	{                                                       \
+		.name = n, .type = CFG_INT, .min = 0, .max = 1, \
+		.def = { 0, 1 }, .ndef = 2, .desc = d,          \
+	}
 
 extern const struct scenario_ops sc_cow_child, sc_cow_parent,
 	sc_reuse_after_exit, sc_first_touch, sc_zeropage, sc_fork_latency,
@@ -43,5 +49,9 @@ void swap_extra(struct sc *sc, struct kvset *extra);
 int file_private_mmap(struct sc *sc, int *fdp, char *why, int len);
 /* 0 if every page is mapped from the page cache, else a skip. */
 int file_private_check(struct sc *sc, char *why, int len);
+
+extern const struct scenario_ops sc_ksm, sc_swapin, sc_swapin_child,
+	sc_mprotect, sc_mprotect_fork, sc_vmsplice, sc_lru_fresh;
+extern const struct backing_ops bk_ksm;
 
 #endif

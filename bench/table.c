@@ -19,16 +19,24 @@ const struct scenario_ops *const scenarios[] = {
 	&sc_thp_cow_exit,
 	&sc_thp_cow_parent,
 	&sc_cow_parallel,
-	/* workloads: after the scenarios */
+	&sc_ksm,
+	&sc_swapin,
+	&sc_swapin_child,
+	&sc_mprotect,
+	&sc_mprotect_fork,
+	&sc_vmsplice,
+	&sc_lru_fresh,
+	/* workloads (workloads/): after the scenarios */
 	&wl_forksrv,
 	&wl_snapshot,
 };
 const int nr_scenarios = ARRAY_SIZE(scenarios);
+const int first_workload = nr_scenarios - 2;
 
 const struct backing_ops *const backing_families[] = {
 	&bk_base,     &bk_thp,		&bk_hugetlb, &bk_swap_zram,
 	&bk_zeropage, &bk_swap_file,	&bk_thp_pte, &bk_thp_single,
-	&bk_mthp,     &bk_file_private,
+	&bk_mthp,     &bk_file_private, &bk_ksm,
 };
 const int nr_backing_families = ARRAY_SIZE(backing_families);
 

@@ -71,6 +71,9 @@ static void build_schema(struct schema *s)
 	add_key(s, "batch", CFG_INT, 32, 65536, 1, NULL);
 	add_key(s, "timeout", CFG_INT, 1, 3600, 1, NULL);
 	for (i = 0; i < nr_scenarios; i++) {
+		/* a scenario's own backings: a sweep need not cross them all */
+		snprintf(name, sizeof(name), "%s.backings", scenarios[i]->name);
+		add_key(s, name, CFG_WORD, 0, 0, CFG_MAXV, s->bk_words);
 		for (j = 0; j < scenarios[i]->nparams; j++) {
 			const struct param_spec *p = &scenarios[i]->params[j];
 
@@ -261,14 +264,18 @@ static void check_names(const struct schema *s, const struct plan_sel *sel)
 static void build_matrix(struct expand *x, const struct schema *s)
 {
 	const char *sel_s[CFG_MAXV + 64], *sel_b[CFG_MAXV + 64];
+	char key[96];
 	int ns, nb, i, j, found;
 
 	check_names(s, x->sel);
 	ns = select_list(x->c, "scenarios", x->sel->scen, x->sel->nscen, sel_s);
-	nb = select_list(x->c, "backings", x->sel->bk, x->sel->nbk, sel_b);
 	for (i = 0; i < nr_scenarios; i++) {
 		if (!scen_selected(scenarios[i]->name, sel_s, ns))
 			continue;
+		/* -b, else "<scenario>.backings", else "backings" */
+		snprintf(key, sizeof(key), "%s.backings", scenarios[i]->name);
+		nb = select_list(x->c, cfg_find(x->c, key) ? key : "backings",
+				 x->sel->bk, x->sel->nbk, sel_b);
 		for (found = 0, j = 0; j < s->ninst; j++) {
 			struct combo cb = { .ops = scenarios[i],
 					    .bk = s->inst[j] };

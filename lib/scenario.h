@@ -56,6 +56,7 @@ extern const struct share share_none, share_parent_writes, share_child_writes,
 #define BK_SWAP (1u << 2) /* anonymous, paged out before the window */
 #define BK_FILE (1u << 3)
 #define BK_THP (1u << 4) /* anonymous large folios (PMD or mTHP) */
+#define BK_KSM (1u << 5) /* anonymous, KSM-merged before the window */
 
 /* One instance of a backing (a family enumerates one per page size). */
 struct backing {
@@ -173,6 +174,7 @@ struct sc {
 /* The tables, defined in bench/. */
 extern const struct scenario_ops *const scenarios[];
 extern const int nr_scenarios;
+extern const int first_workload; /* workloads follow the scenarios */
 extern const struct backing_ops *const backing_families[];
 extern const int nr_backing_families;
 
