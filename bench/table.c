@@ -3,21 +3,13 @@
 
 #include "bench.h"
 
-const struct param_spec pages_param[1] = {
-	{
-		.name = "pages",
-		.type = CFG_INT,
-		.min = 1,
-		.max = 1 << 26,
-		.def = { 512 },
-		.ndef = 1,
-		.desc = "4 KiB pages in the region, one write each",
-	},
-};
+const struct param_spec pages_param[1] = { PAGES_PARAM };
 
 const struct scenario_ops *const scenarios[] = {
-	&sc_cow_child, &sc_cow_parent,	 &sc_reuse_after_exit, &sc_first_touch,
-	&sc_zeropage,  &sc_fork_latency, &sc_file_private,
+	&sc_cow_child,	  &sc_cow_parent,  &sc_reuse_after_exit,
+	&sc_first_touch,  &sc_zeropage,	   &sc_fork_latency,
+	&sc_file_private, &sc_pinned_fork, &sc_remote_flush,
+	&sc_hw,
 };
 const int nr_scenarios = ARRAY_SIZE(scenarios);
 
