@@ -24,6 +24,7 @@ extern const struct scenario_ops sc_cow_child, sc_cow_parent,
 	sc_file_private;
 extern const struct scenario_ops sc_thp_cow_child, sc_thp_cow_exit,
 	sc_thp_cow_parent, sc_cow_parallel;
+extern const struct scenario_ops sc_pinned_fork, sc_remote_flush, sc_hw;
 
 extern const struct backing_ops bk_base, bk_thp, bk_hugetlb, bk_swap_zram;
 extern const struct backing_ops bk_zeropage, bk_swap_file, bk_thp_pte,

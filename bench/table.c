@@ -26,6 +26,9 @@ const struct scenario_ops *const scenarios[] = {
 	&sc_mprotect_fork,
 	&sc_vmsplice,
 	&sc_lru_fresh,
+	&sc_pinned_fork,
+	&sc_remote_flush,
+	&sc_hw,
 	/* workloads (workloads/): after the scenarios */
 	&wl_forksrv,
 	&wl_snapshot,

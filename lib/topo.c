@@ -42,13 +42,33 @@ int topo_init(struct topo *t, char *err, int errlen)
 	return 0;
 }
 
-int topo_pin(int cpu)
+static int bind_to(int cpu, int how)
 {
 	hwloc_bitmap_t set = hwloc_bitmap_alloc();
 	int ret;
 
 	hwloc_bitmap_only(set, cpu);
-	ret = hwloc_set_cpubind(topology, set, HWLOC_CPUBIND_PROCESS);
+	ret = hwloc_set_cpubind(topology, set, how);
 	hwloc_bitmap_free(set);
 	return ret ? -1 : 0;
+}
+
+int topo_pin(int cpu)
+{
+	return bind_to(cpu, HWLOC_CPUBIND_PROCESS);
+}
+
+int topo_pin_thread(int cpu)
+{
+	return bind_to(cpu, HWLOC_CPUBIND_THREAD);
+}
+
+int topo_cpus(int *cpus, int max)
+{
+	int n = hwloc_get_nbobjs_by_type(topology, HWLOC_OBJ_PU), i;
+
+	for (i = 0; i < n && i < max; i++)
+		cpus[i] = (int)hwloc_get_obj_by_type(topology, HWLOC_OBJ_PU, i)
+				  ->os_index;
+	return i;
 }

@@ -16,5 +16,9 @@ struct topo {
 int topo_init(struct topo *t, char *err, int errlen);
 /* Pin the calling process to one CPU (OS index); 0 or -1. */
 int topo_pin(int cpu);
+/* Pin only the calling thread (a sibling on another CPU); 0 or -1. */
+int topo_pin_thread(int cpu);
+/* The OS indices of the PUs hwloc sees, at most max of them: how many. */
+int topo_cpus(int *cpus, int max);
 
 #endif

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fork() with the first "pinned" bytes of the region registered as
+ * io_uring fixed buffers (io_uring_register_buffers(): FOLL_PIN |
+ * FOLL_LONGTERM).  fork() must not share a page a device may write:
+ * the child gets a copy of every page of a folio with a pinned subpage
+ * (copy_present_page(); a PMD is split first), the parent keeps the
+ * pinned page.
+ *
+ * The timing passes time that fork().  The counting pass forks untimed
+ * and the window is the parent's write to every page: a pinned page must
+ * still be the page the ring sees, which IORING_OP_WRITE_FIXED to a file
+ * and a read back show (else wrong COW); the child's PFNs show which pages
+ * fork copied (fork_copy).  mprotect = 1 makes the region read-only and
+ * writable again between the fork and the writes: the fixed-buffer check
+ * under which the page_count and always_copy policies lose the pin.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../lib/cfg.h"
+#include "../lib/pagemap.h"
+#include "bench.h"
+
+#define IO_URING_DISABLED "/proc/sys/kernel/io_uring_disabled"
+#define CHUNK (64UL << 20) /* bytes per fixed buffer (io_uring allows 1G) */
+#define MAX_BUFS 16384 /* IORING_MAX_REG_BUFFERS */
+
+static const struct param_spec params[] = {
+	PAGES_PARAM("4 KiB pages in the region, one write each"),
+	{
+		.name = "pinned",
+		.type = CFG_SIZE,
+		.min = 0,
+		.max = 1LL << 40,
+		.def = { 0, 1 << 20, 2 << 20 },
+		.ndef = 3,
+		.desc = "bytes from the region's start registered as fixed buffers",
+	},
+	{
+		.name = "mprotect",
+		.type = CFG_INT,
+		.min = 0,
+		.max = 1,
+		.def = { 0, 1 },
+		.ndef = 2,
+		.desc = "1: PROT_READ and back between the fork and the writes",
+	},
+};
+
+/* MAP_SHARED: the forking op writes it, and must not COW it. */
+struct pin_state {
+	struct io_uring ring;
+	bool ring_up, registered, odirect;
+	int fd, nbufs;
+	int release[2];
+	pid_t child;
+	size_t pinned; /* pages */
+	uint64_t *child_pm, *own_pm; /* counting: after the fork */
+	int64_t ring_same, ring_error, mem_error; /* what observe found */
+};
+
+/* Checked while the matrix is planned: a bad value is exit 2 there. */
+static size_t pin_region(const struct kvset *p)
+{
+	int64_t pages = kv_get(p, "pages", 0), pinned = kv_get(p, "pinned", 0);
+	char a[32], b[32];
+
+	fmt_size(a, sizeof(a), pinned);
+	fmt_size(b, sizeof(b), pages * PAGE_SZ);
+	if (pinned > pages * (int64_t)PAGE_SZ)
+		die(EXIT_USAGE,
+		    "pinned-fork: pinned = %s is more than the region (pages = %lld, %s)",
+		    a, (long long)pages, b);
+	if (pinned % PAGE_SZ)
+		die(EXIT_USAGE,
+		    "pinned-fork: pinned = %s is not a whole number of 4 KiB pages",
+		    a);
+	return pages;
+}
+
+static size_t pin_nops(const struct sc *sc)
+{
+	return sc->pass == PASS_COUNTING ? sc->pages : 1;
+}
+
+/* io_uring refused here (a skip, with why), or failed (an error). */
+static int ring_refused(int err, char *why, int len)
+{
+	char dis[16] = "absent";
+
+	if (read_text(IO_URING_DISABLED, dis, sizeof(dis)) > 0)
+		strtrim(dis);
+	snprintf(why, len,
+		 "io_uring_setup: %s (kernel.io_uring_disabled = %s%s)",
+		 strerror(err), dis,
+		 err == ENOSYS ? ", or no CONFIG_IO_URING" : "");
+	return err == ENOSYS || err == EPERM || err == EACCES ? 1 : -1;
+}
+
+static int pin_register(struct pin_state *p, char *base, char *why, int len)
+{
+	size_t bytes = p->pinned * PAGE_SZ, off;
+	struct iovec *iov = xcalloc(bytes / CHUNK + 1, sizeof(*iov));
+	struct rlimit rl = { 0 };
+	int ret;
+
+	for (off = 0; off < bytes; off += CHUNK, p->nbufs++) {
+		iov[p->nbufs].iov_base = base + off;
+		iov[p->nbufs].iov_len =
+			bytes - off < CHUNK ? bytes - off : CHUNK;
+	}
+	ret = p->nbufs > MAX_BUFS ?
+		      -E2BIG :
+		      io_uring_register_buffers(&p->ring, iov, p->nbufs);
+	free(iov);
+	p->registered = !ret;
+	if (!ret)
+		return 0;
+	getrlimit(RLIMIT_MEMLOCK, &rl);
+	snprintf(
+		why, len,
+		"io_uring_register_buffers of %zu kB: %s (RLIMIT_MEMLOCK %lld kB; pins count against it without CAP_IPC_LOCK)",
+		bytes >> 10, strerror(-ret),
+		rl.rlim_cur == RLIM_INFINITY ? -1LL :
+					       (long long)(rl.rlim_cur >> 10));
+	return -ret == ENOMEM || -ret == EPERM || -ret == EOPNOTSUPP ? 1 : -1;
+}
+
+/* O_DIRECT where the file system takes it; the ring reads the pin either way. */
+static int open_target(struct sc *sc, struct pin_state *p, char *why, int len)
+{
+	p->odirect = true;
+	p->fd = open(sc->workdir, O_TMPFILE | O_RDWR | O_DIRECT, 0600);
+	if (p->fd < 0 && errno == EINVAL) {
+		p->odirect = false;
+		p->fd = open(sc->workdir, O_TMPFILE | O_RDWR, 0600);
+	}
+	if (p->fd >= 0)
+		return 0;
+	snprintf(why, len, "O_TMPFILE in %s: %s", sc->workdir, strerror(errno));
+	return -1;
+}
+
+/* Pins can migrate what they pin (FOLL_LONGTERM): the backing again. */
+static int pin_setup(struct sc *sc, struct pin_state *p, char *why, int len)
+{
+	int ret = io_uring_queue_init(8, &p->ring, 0);
+
+	if (ret)
+		return ring_refused(-ret, why, len);
+	p->ring_up = true;
+	ret = open_target(sc, p, why, len);
+	if (!ret)
+		ret = pin_register(p, sc->buf, why, len);
+	if (!ret)
+		ret = sc->bk->ops->verify(sc, why, len);
+	return ret;
+}
+
+static int pin_init(struct sc *sc, char *why, int len)
+{
+	struct pin_state *p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || pipe(p->release)) {
+		snprintf(why, len, "pin state: %s", strerror(errno));
+		return -1;
+	}
+	p->fd = -1;
+	p->child = -1;
+	p->pinned = kv_get(sc->params, "pinned", 0) / PAGE_SZ;
+	sc->priv = p;
+	return p->pinned ? pin_setup(sc, p, why, len) : 0;
+}
+
+/* The child holds the region until released, and writes nothing. */
+static void fork_child(struct pin_state *p)
+{
+	pid_t pid = fork();
+	char c;
+
+	if (pid) {
+		p->child = pid; /* shared memory: only the parent writes it */
+		return;
+	}
+	close(p->release[1]);
+	if (read(p->release[0], &c, 1) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+static int child_pagemap(struct sc *sc, struct pin_state *p, uint64_t *out)
+{
+	char path[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)p->child);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	ret = pagemap_read(fd, sc->buf, sc->pages, out);
+	close(fd);
+	return ret;
+}
+
+/* Counting: fork untimed, note both sides' PFNs, then the mprotect pair. */
+static int pin_prepare(struct sc *sc, enum role r, char *why, int len)
+{
+	struct pin_state *p = sc->priv;
+	int ret;
+
+	if (r != ROLE_WRITER || sc->pass != PASS_COUNTING)
+		return 0;
+	fork_child(p);
+	if (p->child < 0) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		return -1;
+	}
+	p->child_pm = xcalloc(sc->pages, 8);
+	p->own_pm = xcalloc(sc->pages, 8);
+	ret = child_pagemap(sc, p, p->child_pm);
+	if (!ret && kv_get(sc->params, "mprotect", 0) &&
+	    (mprotect(sc->buf, sc->len, PROT_READ) ||
+	     mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE)))
+		ret = -errno;
+	if (!ret)
+		ret = pagemap_snap(sc->buf, sc->pages, p->own_pm, NULL, 1);
+	if (ret)
+		snprintf(why, len, "after the fork: %s", strerror(-ret));
+	return ret ? -1 : 0;
+}
+
+static void pin_op(struct sc *sc, size_t i)
+{
+	if (sc->pass == PASS_COUNTING)
+		((volatile char *)sc->buf)[i * PAGE_SZ] = (char)WRITE_BYTE;
+	else
+		fork_child(sc->priv);
+}
+
+/* Our own pin, a page the child maps too, or one fork gave it a copy of. */
+static enum expect pin_expect(struct sc *sc, size_t i)
+{
+	struct pin_state *p = sc->priv;
+	uint64_t o = p->child_pm[i], w = p->own_pm[i];
+
+	if (i < p->pinned)
+		return EXP_OWN_PIN;
+	if ((o & PM_PRESENT) && (w & PM_PRESENT) && PM_PFN(o) == PM_PFN(w))
+		return EXP_SHARED;
+	return EXP_EXCLUSIVE;
+}
+
+/* Every fixed buffer out to the file through the ring; 0 or -errno. */
+static int ring_write_out(struct pin_state *p, char *base)
+{
+	size_t bytes = p->pinned * PAGE_SZ;
+	struct io_uring_cqe *cqe;
+	int b, ret = 0;
+
+	for (b = 0; b < p->nbufs; b++) {
+		size_t off = b * CHUNK,
+		       n = bytes - off < CHUNK ? bytes - off : CHUNK;
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+
+		if (!sqe)
+			return -EBUSY;
+		io_uring_prep_write_fixed(sqe, p->fd, base + off, n, off, b);
+		ret = io_uring_submit_and_wait(&p->ring, 1);
+		if (ret >= 0)
+			ret = io_uring_wait_cqe(&p->ring, &cqe);
+		if (ret < 0)
+			return ret;
+		ret = cqe->res == (int)n ? 0 : cqe->res < 0 ? cqe->res : -EIO;
+		io_uring_cqe_seen(&p->ring, cqe);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The pin holder observes: what the ring wrote must be what we see.  If
+ * the ring cannot show it, no pinned page is counted as kept (the record
+ * fails, with ring_error in extra).
+ */
+static void check_pins(struct sc *sc, struct pin_state *p, struct page_view *pv)
+{
+	char *back = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int ret = back == MAP_FAILED ? -ENOMEM : ring_write_out(p, sc->buf);
+	size_t i, same = 0;
+
+	for (i = 0; i < p->pinned; i++) {
+		if (!ret && pread(p->fd, back, PAGE_SZ, i * PAGE_SZ) != PAGE_SZ)
+			ret = -errno ? -errno : -EIO;
+		pv[i].pin_lost =
+			ret || memcmp(back, sc->buf + i * PAGE_SZ, PAGE_SZ);
+		same += !pv[i].pin_lost;
+	}
+	if (back != MAP_FAILED)
+		munmap(back, PAGE_SZ);
+	p->ring_same = same;
+	p->ring_error = -ret;
+}
+
+/*
+ * The other mapper, seen from here: its PFNs and whether it saw our byte
+ * (a child we cannot read counts as having seen it: the record fails).
+ */
+static void observe_child(struct sc *sc, struct pin_state *p,
+			  struct page_view *pv)
+{
+	uint64_t *now = xcalloc(sc->pages, 8);
+	char path[64], c;
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)p->child);
+	fd = open(path, O_RDONLY);
+	p->mem_error = fd < 0 ? errno : child_pagemap(sc, p, now) ? EIO : 0;
+	for (i = 0; i < sc->pages; i++) {
+		off_t at = (off_t)(uintptr_t)(sc->buf + i * PAGE_SZ);
+
+		if (!p->mem_error && pread(fd, &c, 1, at) != 1)
+			p->mem_error = errno ? errno : EIO;
+		pv[i].o_before = p->child_pm[i];
+		pv[i].o_after = now[i];
+		pv[i].other_saw = p->mem_error || c == (char)WRITE_BYTE;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(now);
+}
+
+static void pin_observe(struct sc *sc, enum role r, struct page_view *pv)
+{
+	struct pin_state *p = sc->priv;
+
+	if (r != ROLE_WRITER)
+		return;
+	observe_child(sc, p, pv);
+	if (p->pinned)
+		check_pins(sc, p, pv);
+}
+
+static void pin_extra(struct sc *sc, struct kvset *extra)
+{
+	struct pin_state *p = sc->priv;
+
+	kv_set(extra, "pinned_pages", p->pinned);
+	if (p->pinned) {
+		kv_set(extra, "ring_pages_same", p->ring_same);
+		kv_set(extra, "ring_odirect", p->odirect);
+	}
+	if (p->ring_error)
+		kv_set(extra, "ring_error", p->ring_error);
+	if (p->mem_error)
+		kv_set(extra, "child_mem_error", p->mem_error);
+}
+
+/* Release and reap the child, then give the pins and the ring back. */
+static void pin_cleanup(struct sc *sc, enum role r)
+{
+	struct pin_state *p = sc->priv;
+
+	if (r != ROLE_WRITER || !p)
+		return;
+	if (p->child > 0) {
+		close(p->release[1]);
+		waitpid(p->child, NULL, 0);
+	}
+	if (p->registered)
+		io_uring_unregister_buffers(&p->ring);
+	if (p->ring_up)
+		io_uring_queue_exit(&p->ring);
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->child_pm);
+	free(p->own_pm);
+	munmap(p, sizeof(*p));
+}
+
+const struct scenario_ops sc_pinned_fork = {
+	.name = "pinned-fork",
+	.desc = "io_uring fixed buffers over the region, then fork: fork time, pages copied at fork, the pin keeps the parent's writes",
+	.backings = BK_ANON,
+	.params = params,
+	.nparams = ARRAY_SIZE(params),
+	.populate = POP_WRITE,
+	.share = &share_none,
+	.batch = 1,
+	.region_pages = pin_region,
+	.nops = pin_nops,
+	.init = pin_init,
+	.prepare = pin_prepare,
+	.op = pin_op,
+	.expect_page = pin_expect,
+	.observe = pin_observe,
+	.extra = pin_extra,
+	.cleanup = pin_cleanup,
+};
