@@ -83,13 +83,6 @@ check "fork-latency: 4 forks timed per pass, page tables counted" \
 	eq "$(rec fork fork-latency base sampled '.latency_ns.n'),$(rec fork fork-latency base counting '.counts.extra.child_pte_kb >= 32')" "4,true"
 
 # ---- bad input: one line, exit 2, nothing written ----
-bad() { # bad NAME EXPECTED-TEXT ARGS...
-	local name=$1 want=$2 out rc; shift 2
-	out=$("$CB" "$@" 2>&1); rc=$?
-	if [ $rc = 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q -- "$want" &&
-		[ ! -e "$work/never" ]; then ok "bad input: $name"; else
-		not_ok "bad input: $name" "exit $rc: $out"; fi
-}
 bad "unknown scenario" "unknown scenario 'nope'" run -o "$work/never" -s nope
 bad "unknown backing" "unknown backing 'huge'" run -o "$work/never" -b huge
 bad "unknown config key" "$work/k.conf:2: unknown key 'colour'" run -o "$work/never" "$(conf k 'reps = 1' 'colour = red')"
@@ -219,24 +212,6 @@ check "a knob a pass changed is back before the next pass" \
 check "and after the run" eq "$(cat /proc/sys/vm/stat_interval)" "$orig"
 
 # ---- resources of a backing: zram swap and a hugetlb pool, undone ----
-# interrupt RESOURCE-MARK SIGNAL BACKING: run until the state file shows the
-# backing's resource, send SIGNAL; after SIGKILL, 'cowbench restore'.
-interrupt() {
-	local mark=$1 sig=$2 bk=$3 d=$work/res-$2-$3 pid seen= before
-	before=$(knobs_now)
-	"$CB" run -o "$d" "$(conf "res-$sig-$bk" "scenarios = cow-child" "backings = $bk" \
-		"reps = 400" "warmup = 0" "pages = 4096")" > "$d.out" 2>&1 &
-	pid=$!
-	for _ in $(seq 300); do
-		grep -q "$mark" "$COWBENCH_STATE" 2>/dev/null && seen=yes && break
-		sleep 0.05
-	done
-	sleep 0.3
-	kill -"$sig" $pid; wait $pid 2>/dev/null
-	[ "$sig" = KILL ] && { sleep 0.2; "$CB" restore > "$d.restore" 2>&1; }
-	check "SIG$sig during a $bk run${4:+ + restore}: swap, zram and pools as before" \
-		eq "$seen,$(knobs_now),$([ -e "$COWBENCH_STATE" ] && echo left)" "yes,$before,"
-}
 interrupt swapon INT swapped-zram
 interrupt swapon KILL swapped-zram restore
 interrupt nr_hugepages INT hugetlb-2048kB

@@ -46,6 +46,35 @@ knobs_now() {
 }
 
 
+bad() { # bad NAME EXPECTED-TEXT ARGS...: one line, exit 2, nothing written
+	local name=$1 want=$2 out rc; shift 2
+	out=$("$CB" "$@" 2>&1); rc=$?
+	if [ $rc = 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q -- "$want" &&
+		[ ! -e "$work/never" ]; then ok "bad input: $name"; else
+		not_ok "bad input: $name" "exit $rc: $out"; fi
+}
+
+# interrupt MARK SIGNAL BACKING [restore]: run cow-child on BACKING until
+# the state file shows MARK (the backing's resource), send SIGNAL; after
+# SIGKILL, 'cowbench restore'.  What $state_fn prints (default knobs_now)
+# must be as before, and no state file left.
+interrupt() {
+	local mark=$1 sig=$2 bk=$3 d=$work/int-$2-$3 pid seen= before fn=${state_fn:-knobs_now}
+	before=$($fn)
+	"$CB" run -o "$d" "$(conf "int-$sig-$bk" "scenarios = cow-child" "backings = $bk" \
+		"reps = 400" "warmup = 0" "pages = 4096")" > "$d.out" 2>&1 &
+	pid=$!
+	for _ in $(seq 300); do
+		grep -q "$mark" "$COWBENCH_STATE" 2>/dev/null && seen=yes && break
+		sleep 0.05
+	done
+	sleep 0.3
+	kill -"$sig" $pid; wait $pid 2>/dev/null
+	[ "$sig" = KILL ] && { sleep 0.2; "$CB" restore > "$d.restore" 2>&1; }
+	check "SIG$sig during a $bk run${4:+ + restore}: the machine as before" \
+		eq "$seen,$($fn),$([ -e "$COWBENCH_STATE" ] && echo left)" "yes,$before,"
+}
+
 # Suites need root for pagemap PFNs, tracefs and the knobs.
 need_root() {
 	if [ "$(id -u)" != 0 ]; then

@@ -162,23 +162,8 @@ check "cow-parallel with more children than CPUs: a skip" \
 	eq "$(rec cpmany cow-parallel base counting '.status + ": " + .reason')" "skip: 1024 children for $ncpu online CPUs"
 
 # ---- interrupted: the swapfile and the mTHP knobs are undone ----
-# interrupt MARK SIGNAL BACKING: run until the state file shows MARK, send SIGNAL
-interrupt() {
-	local mark=$1 sig=$2 bk=$3 d=$work/int-$2-$3 pid seen=
-	"$CB" run -o "$d" "$(conf "int-$sig-$bk" "scenarios = cow-child" "backings = $bk" \
-		"reps = 400" "warmup = 0" "pages = 4096")" > "$d.out" 2>&1 &
-	pid=$!
-	for _ in $(seq 300); do
-		grep -q "$mark" "$COWBENCH_STATE" 2>/dev/null && seen=yes && break
-		sleep 0.05
-	done
-	sleep 0.3
-	kill -"$sig" $pid; wait $pid 2>/dev/null
-	[ "$sig" = KILL ] && { sleep 0.2; "$CB" restore > "$d.restore" 2>&1; }
-	check "SIG$sig during a $bk run${4:+ + restore}: knobs, swap, mTHP as before, no swapfile" \
-		eq "$seen,$(knobs_now),$(mthp_knobs),$(swapfiles),$([ -e "$COWBENCH_STATE" ] && echo left)" \
-		"yes,$before,$mbefore,0,"
-}
+backing_state() { knobs_now; mthp_knobs; echo "swapfiles: $(swapfiles)"; }
+state_fn=backing_state
 interrupt swapon INT swapped-file
 interrupt swapon KILL swapped-file restore
 if [ -n "$mthps" ]; then

@@ -39,13 +39,6 @@ check "env.json: page reporting, DAMON, the end-of-run marker" \
 	eq "$(jq -r '[(.page_reporting | type), (.damon.kdamond_threads | type), (.run_end.finished | type), (.run_end.steal_pct | type)] | join(",")' "$work/s1/env.json")" \
 	"$( [ -d /sys/module/page_reporting/parameters ] && echo object || echo null),number,string,number"
 
-bad() { # bad NAME EXPECTED-TEXT ARGS...
-	local name=$1 want=$2 out rc; shift 2
-	out=$("$CB" "$@" 2>&1); rc=$?
-	if [ $rc = 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q -- "$want" &&
-		[ ! -e "$work/never" ]; then ok "bad input: $name"; else
-		not_ok "bad input: $name" "exit $rc: $out"; fi
-}
 bad "--runs 0" "--runs: '0' is not a number" run -o "$work/never" --runs 0 "$small"
 bad "--label empty" "--label: 1 to 100 characters" run -o "$work/never" --label "" "$small"
 bad "--label with a newline" "control character" run -o "$work/never" --label "$(printf 'a\nb')" "$small"
