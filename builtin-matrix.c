@@ -44,6 +44,7 @@ struct job {
 };
 
 struct mx {
+	const char **choices[3]; /* of kernels, configs, debug-vm */
 	char file[256], dir[512], top[PATH_MAX], self[PATH_MAX];
 	struct cfg cfg;
 	const struct cfg_val *kernels, *policies, *configs;
@@ -182,9 +183,10 @@ static void parse_file(struct mx *m, const char *path)
 
 	snprintf(kdir, sizeof(kdir), "%s/configs/kernels", m->top);
 	snprintf(cdir, sizeof(cdir), "%s/configs", m->top);
-	schema[0].choices = conf_names(kdir, "host");
-	schema[2].choices = conf_names(cdir, NULL);
-	schema[3].choices = conf_names(kdir, "all");
+	/* kept in m: the values point into them */
+	schema[0].choices = m->choices[0] = conf_names(kdir, "host");
+	schema[2].choices = m->choices[1] = conf_names(cdir, NULL);
+	schema[3].choices = m->choices[2] = conf_names(kdir, "all");
 	if (cfg_parse_file(schema, ARRAY_SIZE(schema), path, &m->cfg, err,
 			   sizeof(err)))
 		die(EXIT_USAGE, "matrix: %s", err);

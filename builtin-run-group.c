@@ -117,7 +117,7 @@ static int run_one(char **v)
 int run_group(int argc, char **argv, const char *group, int runs,
 	      const char *label, const unsigned int *seed)
 {
-	char path[600], dir[640], s[16];
+	char path[600], dir[640], s[16], **v;
 	int *status = xcalloc(runs, sizeof(*status)), i, ret = 0;
 	unsigned int base =
 		seed ? *seed : (unsigned int)(time(NULL) ^ getpid());
@@ -139,7 +139,9 @@ int run_group(int argc, char **argv, const char *group, int runs,
 		printf("=== run %d of %d: %s (order seed %s)\n", i + 1, runs,
 		       dir, s);
 		fflush(stdout);
-		status[i] = ret = run_one(run_argv(argc, argv, dir, s));
+		v = run_argv(argc, argv, dir, s);
+		status[i] = ret = run_one(v);
+		free(v);
 		write_group(group, runs, label, status, i + 1);
 	}
 	if (!ret)
