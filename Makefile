@@ -14,7 +14,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CFLAGS := -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -I$(LIBPERF)/include \
 	-DCOWBENCH_VERSION='"$(VERSION)"' $(SAN) -MMD -MP
 LDFLAGS := $(SAN)
-LDLIBS := $(LIBPERF)/lib/libperf.a $(LIBPERF)/lib/libapi.a -lpfm -lhwloc -lz -lm
+LDLIBS := $(LIBPERF)/lib/libperf.a $(LIBPERF)/lib/libapi.a -lpfm -lhwloc -lz -lm -luring
 
 CORE := $(wildcard lib/*.c analysis/*.c)
 BENCH := $(wildcard bench/*.c workloads/*.c)

@@ -17,7 +17,8 @@ const struct param_spec pages_param[1] = {
 
 const struct scenario_ops *const scenarios[] = {
 	&sc_cow_child, &sc_cow_parent,	 &sc_reuse_after_exit, &sc_first_touch,
-	&sc_zeropage,  &sc_fork_latency, &sc_file_private,
+	&sc_zeropage,  &sc_fork_latency, &sc_file_private,     &wl_dio,
+	&wl_stream,    &wl_thpdb,
 };
 const int nr_scenarios = ARRAY_SIZE(scenarios);
 

@@ -9,4 +9,6 @@
  */
 #include "../lib/scenario.h"
 
+extern const struct scenario_ops wl_dio, wl_stream, wl_thpdb;
+
 #endif
