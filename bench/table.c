@@ -7,34 +7,22 @@ const struct param_spec pages_param[1] = {
 	PAGES_PARAM("4 KiB pages in the region, one write each"),
 };
 
+/* The workload drivers (workloads/), listed after the scenarios. */
+#define WORKLOADS &wl_forksrv, &wl_snapshot, &wl_dio, &wl_stream, &wl_thpdb
+static const struct scenario_ops *const workloads[] = { WORKLOADS };
+
 const struct scenario_ops *const scenarios[] = {
-	&sc_cow_child,
-	&sc_cow_parent,
-	&sc_reuse_after_exit,
-	&sc_first_touch,
-	&sc_zeropage,
-	&sc_fork_latency,
-	&sc_file_private,
-	&sc_thp_cow_child,
-	&sc_thp_cow_exit,
-	&sc_thp_cow_parent,
-	&sc_cow_parallel,
-	&sc_ksm,
-	&sc_swapin,
-	&sc_swapin_child,
-	&sc_mprotect,
-	&sc_mprotect_fork,
-	&sc_vmsplice,
-	&sc_lru_fresh,
-	&sc_pinned_fork,
-	&sc_remote_flush,
-	&sc_hw,
-	/* workloads (workloads/): after the scenarios */
-	&wl_forksrv,
-	&wl_snapshot,
+	&sc_cow_child,	    &sc_cow_parent,    &sc_reuse_after_exit,
+	&sc_first_touch,    &sc_zeropage,      &sc_fork_latency,
+	&sc_file_private,   &sc_thp_cow_child, &sc_thp_cow_exit,
+	&sc_thp_cow_parent, &sc_cow_parallel,  &sc_ksm,
+	&sc_swapin,	    &sc_swapin_child,  &sc_mprotect,
+	&sc_mprotect_fork,  &sc_vmsplice,      &sc_lru_fresh,
+	&sc_pinned_fork,    &sc_remote_flush,  &sc_hw,
+	WORKLOADS,
 };
 const int nr_scenarios = ARRAY_SIZE(scenarios);
-const int first_workload = nr_scenarios - 2;
+const int first_workload = nr_scenarios - ARRAY_SIZE(workloads);
 
 const struct backing_ops *const backing_families[] = {
 	&bk_base,     &bk_thp,		&bk_hugetlb, &bk_swap_zram,

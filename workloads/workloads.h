@@ -10,5 +10,6 @@
 #include "../lib/scenario.h"
 
 extern const struct scenario_ops wl_forksrv, wl_snapshot;
+extern const struct scenario_ops wl_dio, wl_stream, wl_thpdb;
 
 #endif

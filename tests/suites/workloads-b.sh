@@ -1,0 +1,163 @@
+#!/bin/bash
+# Workload drivers dio, stream and thpdb (issue 9): quick variants, asserting
+# what the kernel guarantees (data read back intact, every written page
+# accounted for, copies of pages written during a snapshot), never a time.
+set -u
+. "$(dirname "$0")/../lib.sh"
+need_root
+
+# pass PASS: the counting/timing record's value, or a skip with its reason
+status_or_skip() { # NAME DIR SCEN BK PASS: 0 if ok, else skip NAME with the reason
+	local st
+	st=$(rec "$2" "$3" "$4" "$5" '.status')
+	[ "$st" = skip ] && { skip "$1" "$(rec "$2" "$3" "$4" "$5" .reason)"; return 1; }
+	return 0
+}
+# recp DIR SCEN PARAM VALUE BK PASS JQ: a record picked by one parameter
+recp() {
+	jq -r --arg s "$2" --arg p "$3" --argjson v "$4" --arg b "$5" --arg q "$6" \
+		"select(.scenario==\$s and .params[\$p]==\$v and .backing==\$b and .pass==\$q) | $7" \
+		"$work/$1/results.jsonl" | head -n1
+}
+# run in a session of its own: afterwards, nothing of that session may live
+run_session() { # DIR ARGS...
+	local d=$1; shift
+	setsid -w "$CB" run -o "$work/$d" "$@" > "$work/$d.out" 2>&1 &
+	local pid=$!
+	wait $pid
+	local rc=$?
+	sleep 0.2
+	left=$(ps -e -o sid=,pid= | awk -v s=$pid '$1 == s {print $2}' | tr '\n' ' ')
+	return $rc
+}
+
+# ---- stream: every action, base pages; fork on THP ----
+pages=1536 iters=2 # 3 arrays x 2 MiB, two iterations
+st=$(conf st "scenarios = stream" "backings = base" "reps = 1" "warmup = 0" \
+	"stream.array = 2M" "stream.iterations = $iters" "stream.action = 0 1 2 3 4 5 6")
+run_session st "$st"
+check "stream: run completes, no process of its session left ($left)" eq "$?,$left" "0,"
+names=(none fork mprotect swap fork+ksm mprotect+ksm swap+fork)
+for a in 0 1 2 3 4 5 6; do
+	nm=${names[$a]}
+	st=$(recp st stream action $a base counting .status)
+	if [ "$st" = skip ]; then
+		skip "stream $nm: every written page accounted for" "$(recp st stream action $a base counting .reason)"
+		continue
+	fi
+	check "stream $nm: every page written in each iteration is one reuse, copy or fault-less write; no missed/wrong COW" \
+		eq "$st,$(recp st stream action $a base counting \
+		'.counts | [.classes.reuse + .classes.necessary_copy + .classes.unnecessary_copy + .events.no_fault, .classes.missed_cow, .classes.wrong_cow, .events.unexplained] | map(tostring) | join(",")')" \
+		"ok,$((pages * iters)),0,0,0"
+	check "stream $nm: timing pass verified the arrays, rates and copies reported" \
+		eq "$(recp st stream action $a base timing '[.status, .ops, (.counts.extra.triad_mb_per_s > 0), (.counts.extra.copies <= '$((pages * iters))')] | map(tostring) | join(",")')" \
+		"ok,$iters,true,true"
+done
+check "stream fork: copies at most the pages the parent writes" \
+	eq "$(recp st stream action 1 base counting "(.counts.copies <= $((pages * iters))) and .counts.faults == $((pages * iters))")" true
+check "stream none: no fault and no copy (nothing shared the arrays)" \
+	eq "$(recp st stream action 0 base counting '[.counts.copies, .counts.events.no_fault] | map(tostring) | join(",")')" "0,$((pages * iters))"
+sw=$(recp st stream action 3 base counting .status)
+[ "$sw" = ok ] && check "stream swap: MADV_PAGEOUT swapped pages out every iteration" \
+	ge "$(recp st stream action 3 base counting .counts.extra.swapped_out_pages)" "$iters" ||
+	skip "stream swap: pages swapped out" "$(recp st stream action 3 base counting .reason)"
+ks=$(recp st stream action 4 base counting .status)
+[ "$ks" = ok ] && check "stream fork+ksm: KSM finished at least two scans over the arrays" \
+	ge "$(recp st stream action 4 base counting .counts.extra.ksm_full_scans)" 2 ||
+	skip "stream fork+ksm: KSM scanned" "$(recp st stream action 4 base counting .reason)"
+check "stream: swap and KSM undone after the passes" \
+	eq "$(awk 'NR>1' /proc/swaps | wc -l),$(cat /sys/kernel/mm/ksm/run)" "0,0"
+
+stt=$(conf stt "scenarios = stream" "backings = thp" "reps = 1" "warmup = 0" \
+	"stream.array = 2M" "stream.iterations = $iters" "stream.action = 1")
+run stt "$stt"
+if status_or_skip "stream fork on THP" stt stream thp counting; then
+	check "stream fork on THP: every page reused or copied, no missed/wrong COW" \
+		eq "$(rec stt stream thp counting '.counts | [.classes.reuse + .classes.necessary_copy + .classes.unnecessary_copy + .events.no_fault, .classes.missed_cow, .classes.wrong_cow] | map(tostring) | join(",")')" \
+		"$((pages * iters)),0,0"
+fi
+
+# ---- dio: every engine; the data read back is what was written ----
+di=$(conf di "scenarios = dio" "backings = base" "reps = 1" "warmup = 0" \
+	"dio.file = 8M" "dio.ios = 3000" "dio.fork_hz = 500" "dio.engine = 0 1 2")
+run_session di "$di"
+check "dio: run completes, no process of its session left ($left)" eq "$?,$left" "0,"
+engines=(io_uring-fixed io_uring psync)
+for e in 0 1 2; do
+	nm=${engines[$e]}
+	for p in timing counting; do
+		if [ "$(recp di dio engine $e base $p .status)" = skip ]; then
+			skip "dio $nm $p" "$(recp di dio engine $e base $p .reason)"
+			continue
+		fi
+		check "dio $nm $p: 0 mismatched bytes, every I/O done" \
+			eq "$(recp di dio engine $e base $p '[.status, .counts.extra.mismatched_bytes, .counts.extra.reads + .counts.extra.writes] | map(tostring) | join(",")')" \
+			"ok,0,3000"
+	done
+done
+check "dio io_uring-fixed: every fork copies each registered (pinned) buffer page to the child" \
+	eq "$(recp di dio engine 0 base counting '.counts.extra | (.fork_copied_pages == .forks * .buffer_pages) and .buffer_pages == 16')" true
+check "dio psync: one buffer page, never more copied than forks" \
+	eq "$(recp di dio engine 2 base counting '.counts.extra | (.buffer_pages == 1) and (.fork_copied_pages <= .forks)')" true
+
+# skip paths, on every machine: tmpfs, io_uring disabled
+if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
+	shm=$(mktemp -d /dev/shm/cowbench-test.XXXXXX)
+	"$CB" run -o "$shm/r" "$(conf ds "scenarios = dio" "backings = base" "reps = 1" "warmup = 0" \
+		"dio.file = 4M" "dio.ios = 100" "dio.engine = 2")" > "$work/ds.out" 2>&1
+	cp "$shm/r/results.jsonl" "$work/ds.jsonl" 2>/dev/null
+	rm -rf "$shm"
+	check "dio on tmpfs: a skip naming tmpfs" \
+		eq "$(jq -r 'select(.pass=="counting") | .status + ": " + (.reason | test("on tmpfs") | tostring)' "$work/ds.jsonl")" "skip: true"
+else
+	skip "dio on tmpfs: a skip naming tmpfs" "no tmpfs at /dev/shm"
+fi
+echo 2 > "$work/uring_disabled"
+COWBENCH_IO_URING_DISABLED=$work/uring_disabled run du \
+	"$(conf du "scenarios = dio" "backings = base" "reps = 1" "warmup = 0" \
+		"dio.file = 4M" "dio.ios = 100" "dio.engine = 1")"
+check "dio with io_uring disabled: a skip saying so" \
+	eq "$(rec du dio base counting '.status + ": " + .reason')" "skip: io_uring disabled ($work/uring_disabled = 2)"
+
+# ---- thpdb: snapshots see the fork instant; writes during them are copied ----
+tb=$(conf tb "scenarios = thpdb" "backings = base thp" "reps = 1" "warmup = 0" \
+	"thpdb.db = 8M" "thpdb.rate = 50000" "thpdb.duration_ms = 200" "thpdb.snapshot_ms = 50")
+run_session tb "$tb"
+check "thpdb: run completes, no process of its session left ($left)" eq "$?,$left" "0,"
+for b in base thp; do
+	status_or_skip "thpdb $b" tb thpdb $b counting || continue
+	check "thpdb $b: snapshot children saw no record newer than the fork" \
+		eq "$(rec tb thpdb $b timing '[.status, .counts.extra.newer_records_seen, .counts.extra.torn_records_seen, (.counts.extra.snapshots >= 1)] | map(tostring) | join(",")')" "ok,0,0,true"
+	if [ "$(rec tb thpdb $b counting '.counts.extra.pages_written_during')" = 0 ]; then
+		skip "thpdb $b: every page written during the snapshot copied" \
+			"the parent wrote nothing while the child lived (its walk ended first)"
+		continue
+	fi
+	check "thpdb $b: every page written during the snapshot copied, classified necessary" \
+		eq "$(rec tb thpdb $b counting '.counts | [.classes.necessary_copy == .extra.pages_written_during, .copies >= .extra.pages_written_during, .classes.missed_cow, .classes.wrong_cow, .events.unexplained] | map(tostring) | join(",")')" \
+		"true,true,0,0,0"
+done
+
+# ---- bad input: exit 2 before anything runs ----
+bad() { # NAME MESSAGE CONF-LINES...
+	local name=$1 msg=$2; shift 2
+	out=$("$CB" run -o "$work/never" "$(conf bad "$@")" 2>&1); rc=$?
+	check "$name" eq "$rc,$(echo "$out" | grep -c -- "$msg"),$([ -e "$work/never/results.jsonl" ] && echo ran)" "2,1,"
+}
+bad "stream: an action out of range" "stream.action" "scenarios = stream" "stream.action = 9"
+bad "stream: arrays above MemAvailable" "MemAvailable" "scenarios = stream" "backings = base" "stream.array = 200G"
+bad "dio: bs not a multiple of 512" "not a multiple of 512" "scenarios = dio" "backings = base" "dio.bs = 1000"
+bad "thpdb: record not a multiple of 8" "not a multiple of 8" "scenarios = thpdb" "backings = base" "thpdb.record = 100"
+
+# ---- SIGINT during the swap action: no process left, swap and zram undone ----
+before=$(knobs_now)
+setsid "$CB" run -o "$work/int" "$(conf int "scenarios = stream" "backings = base" "reps = 50" \
+	"stream.array = 64M" "stream.iterations = 20" "stream.action = 3")" > "$work/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q '/dev/zram' /proc/swaps && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+sleep 0.2
+left=$(ps -e -o sid=,pid= | awk -v s=$pid '$1 == s {print $2}' | tr '\n' ' ')
+check "stream swap, SIGINT: exit 130, no process of the run left, knobs/swap/zram undone" \
+	eq "$rc,$left,$(knobs_now)" "130,,$before"
+finish
