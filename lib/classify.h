@@ -73,6 +73,9 @@ struct page_view {
 	int8_t faulted; /* 1, 0, or -1 unknown */
 };
 
+/* A page view array read as arrays of 64-bit entries (pagemap_snap). */
+#define PV_STRIDE (sizeof(struct page_view) / sizeof(uint64_t))
+
 struct tally {
 	uint64_t classes[NCLASS];
 	uint64_t copies, reuses;

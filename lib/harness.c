@@ -34,7 +34,6 @@ const struct share share_child_writes = { .other = OTHER_PROCESS,
 const struct share share_child_exits = { .other = OTHER_PROCESS,
 					 .other_leaves = true };
 
-#define PV_STRIDE (sizeof(struct page_view) / sizeof(uint64_t))
 _Static_assert(sizeof(struct page_view) % sizeof(uint64_t) == 0,
 	       "page views are read as arrays of 64-bit entries");
 

@@ -34,6 +34,7 @@
 #include "../lib/knobs.h"
 #include "../lib/pagemap.h"
 #include "../lib/window.h"
+#include "wl.h"
 #include "workloads.h"
 
 #define TMPFS_MAGIC 0x01021994
@@ -140,17 +141,10 @@ static char *slot_buf(struct dio *d, int i)
 	return d->sc->buf + (size_t)i * d->bs;
 }
 
-static uint64_t mix(uint64_t x)
-{
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 /* The content of a block at a generation: no two blocks or gens alike. */
 static void pattern(uint64_t *w, size_t bs, uint64_t block, uint32_t gen)
 {
-	uint64_t seed = mix(block << 32 | gen);
+	uint64_t seed = wl_mix(block << 32 | gen);
 	size_t i;
 
 	for (i = 0; i < bs / 8; i++)
@@ -160,7 +154,7 @@ static void pattern(uint64_t *w, size_t bs, uint64_t block, uint32_t gen)
 static uint64_t mismatched_bytes(const uint64_t *w, size_t bs, uint64_t block,
 				 uint32_t gen)
 {
-	uint64_t seed = mix(block << 32 | gen), n = 0, x;
+	uint64_t seed = wl_mix(block << 32 | gen), n = 0, x;
 	size_t i, b;
 
 	for (i = 0; i < bs / 8; i++) {
@@ -296,11 +290,11 @@ static int start(struct dio *d, int i)
 	struct slot *s = &d->slots[i];
 
 	do {
-		d->rng = mix(d->rng);
+		d->rng = wl_mix(d->rng);
 		s->block = d->rng % d->nblocks;
 	} while (d->busy[s->block]);
 	d->busy[s->block] = 1;
-	s->write = mix(d->rng ^ 1) % 100 <
+	s->write = wl_mix(d->rng ^ 1) % 100 <
 		   (uint64_t)kv_get(d->sc->params, "write_pct", 50);
 	if (s->write) {
 		s->gen = ++d->gen[s->block];

@@ -108,24 +108,15 @@ static size_t snap_pages(const struct kvset *p)
 
 /* ---- values: a PRNG stream of the seed ---- */
 
-static uint64_t mix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static void gen_value(char *dst, uint64_t len, uint64_t seed)
 {
 	uint64_t s = seed, v, i;
 
 	for (i = 0; i + 8 <= len; i += 8) {
-		v = mix(&s);
+		v = wl_rand(&s);
 		memcpy(dst + i, &v, 8);
 	}
-	v = mix(&s);
+	v = wl_rand(&s);
 	memcpy(dst + i, &v, len - i);
 }
 
@@ -133,7 +124,7 @@ static uint64_t first_seed(uint64_t key)
 {
 	uint64_t s = key ^ 0x5eed5eed5eedULL;
 
-	return mix(&s) | 1;
+	return wl_rand(&s) | 1;
 }
 
 /* The generator's SET i: a random key, a fresh value sent in full. */
@@ -144,10 +135,10 @@ struct set_gen {
 static void fill_set(void *req, uint64_t i, void *arg)
 {
 	struct set_gen *g = arg;
-	uint64_t *h = req, seed = mix(&g->rng) | 1;
+	uint64_t *h = req, seed = wl_rand(&g->rng) | 1;
 
 	(void)i;
-	h[1] = mix(&g->rng) % g->keys;
+	h[1] = wl_rand(&g->rng) % g->keys;
 	h[2] = seed;
 	gen_value((char *)req + SET_HDR, g->vsize, seed);
 }

@@ -496,8 +496,6 @@ static void counts_add(struct record *r, const struct record *it, bool first)
 		kv_add(&r->screen, it->screen.kv[i].key, it->screen.kv[i].val);
 }
 
-#define PV_STRIDE (sizeof(struct page_view) / sizeof(uint64_t))
-
 /* Before the kernels: every page written, exclusive unless KSM merged it. */
 static int view_before(struct sc *sc, struct stream *st)
 {

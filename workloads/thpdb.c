@@ -29,6 +29,7 @@
 #include "../lib/clock.h"
 #include "../lib/pagemap.h"
 #include "../lib/window.h"
+#include "wl.h"
 #include "workloads.h"
 
 static const struct param_spec params[] = {
@@ -96,14 +97,6 @@ struct db {
 	uint64_t snapshots, failed_newer, failed_torn, written_during;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static struct rec *slot(struct db *d, size_t i)
 {
 	return (struct rec *)(d->sc->buf + i * d->rsize);
@@ -111,7 +104,7 @@ static struct rec *slot(struct db *d, size_t i)
 
 static void body(struct db *d, struct rec *r)
 {
-	uint64_t seed = mix(r->key ^ (r->seq << 20));
+	uint64_t seed = wl_mix(r->key ^ (r->seq << 20));
 	size_t i, n = (d->rsize - sizeof(*r)) / 8;
 
 	for (i = 0; i < n; i++)
@@ -120,7 +113,7 @@ static void body(struct db *d, struct rec *r)
 
 static bool torn(struct db *d, const struct rec *r)
 {
-	uint64_t seed = mix(r->key ^ (r->seq << 20));
+	uint64_t seed = wl_mix(r->key ^ (r->seq << 20));
 	size_t i, n = (d->rsize - sizeof(*r)) / 8;
 
 	for (i = 0; i < n; i++)
@@ -132,7 +125,7 @@ static bool torn(struct db *d, const struct rec *r)
 /* Linear probing; keys are 1..nkeys. */
 static size_t find(struct db *d, uint64_t key)
 {
-	size_t i = mix(key) % d->nslots;
+	size_t i = wl_mix(key) % d->nslots;
 
 	while (slot(d, i)->key && slot(d, i)->key != key)
 		i = (i + 1) % d->nslots;
@@ -170,7 +163,7 @@ static void update(struct db *d)
 	size_t i;
 	struct rec *r;
 
-	d->rng = mix(d->rng);
+	d->rng = wl_mix(d->rng);
 	i = find(d, d->rng % d->nkeys + 1);
 	r = slot(d, i);
 	r->seq = ++d->seq;
@@ -193,8 +186,6 @@ static int64_t pss_kb(pid_t pid)
 	free(text);
 	return kb;
 }
-
-#define PV_STRIDE (sizeof(struct page_view) / sizeof(uint64_t))
 
 /* The child: walk every record, as the serialiser of a checkpoint would. */
 static void __attribute__((noreturn)) walk(struct db *d)

@@ -519,8 +519,6 @@ int wl_pagemap_pid(pid_t pid, const void *addr, size_t pages, uint64_t *out,
 	return ret;
 }
 
-#define PV_STRIDE (sizeof(struct page_view) / sizeof(uint64_t))
-
 static int snap_result(int ret, const uint64_t *e, size_t pages,
 		       const char *who, char *why, int len)
 {

@@ -140,4 +140,23 @@ void wl_classify(struct page_view *pv, size_t pages, struct tally *t);
 /* The whole process's Private_Dirty (smaps_rollup) in kB, or -1. */
 int64_t wl_private_dirty_kb(pid_t pid);
 
+/* splitmix64: a well-mixed 64-bit value of x (data that KSM cannot merge,
+ * seeds, keys); wl_rand() steps a state through it. */
+#define WL_GOLDEN 0x9e3779b97f4a7c15ULL
+static inline uint64_t wl_mix(uint64_t x)
+{
+	x += WL_GOLDEN;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static inline uint64_t wl_rand(uint64_t *s)
+{
+	uint64_t r = wl_mix(*s);
+
+	*s += WL_GOLDEN;
+	return r;
+}
+
 #endif
