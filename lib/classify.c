@@ -88,10 +88,16 @@ static int shared_class(const struct page_view *v, enum pg_outcome o)
 	return -1;
 }
 
+/*
+ * Our pinned page: a copy loses the pin (wrong COW); another party that
+ * saw the write shares it with us (fork did not copy it: missed COW).
+ */
 static int own_pin_class(const struct page_view *v, enum pg_outcome o)
 {
 	if (v->pin_lost)
 		return CLS_WRONG;
+	if (v->other_saw)
+		return CLS_MISSED;
 	if (o == PG_REUSE || o == PG_KEPT)
 		return CLS_REUSE;
 	if (o == PG_NO_FAULT)

@@ -112,6 +112,11 @@ static void every_class(void)
 	v = pv(P(5), P(5), 0, 0, EXP_OWN_PIN);
 	t = one(v);
 	CHECK(only_class(&t, CLS_REUSE));
+	/* our pin, fork left it shared and the child saw our write */
+	v = pv(P(5), P(5), P(5), P(5), EXP_OWN_PIN);
+	v.other_saw = 1;
+	t = one(v);
+	CHECK(only_class(&t, CLS_MISSED));
 }
 
 /* Each correctness class flips when its oracle input is broken. */
