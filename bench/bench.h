@@ -45,6 +45,8 @@ int read_mapped_verify(struct sc *sc, int (*check)(struct sc *, char *, int),
 int swap_map(struct sc *sc, char *why, int len);
 int swap_page_out(struct sc *sc, char *why, int len);
 int swap_verify(struct sc *sc, char *why, int len);
+/* After swapon(path) returned ret: remember the device, or skip/error. */
+int swap_device(const char *path, int ret, char *why, int len);
 void swap_extra(struct sc *sc, struct kvset *extra);
 /* A MAP_PRIVATE mapping of a new unnamed file of POP_BYTE; its fd in *fdp. */
 int file_private_mmap(struct sc *sc, int *fdp, char *why, int len);

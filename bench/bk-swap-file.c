@@ -58,9 +58,7 @@ static int make_swapfile(const char *path, uint64_t size)
 		return -errno;
 	ret = fallocate(fd, 0, 0, size) ? -errno : 0;
 	close(fd);
-	if (!ret)
-		ret = swap_format(path, size);
-	return ret ? ret : knob_swapon(path);
+	return ret ? ret : swap_format(path, size);
 }
 
 static int file_setup(const struct backing *b, size_t pages, char *why, int len)
@@ -75,12 +73,9 @@ static int file_setup(const struct backing *b, size_t pages, char *why, int len)
 	snprintf(path, sizeof(path), "%s/cowbench-swap.%d", dir, (int)getpid());
 	/* room for the region twice, and never less than 16 MiB */
 	ret = make_swapfile(path, pages * PAGE_SZ * 2 + (16 << 20));
-	if (ret) {
-		snprintf(why, len, "swapfile %s: %s", path, strerror(-ret));
-		/* a file system that takes no swapfile is a skip */
-		return ret == -EINVAL || ret == -EOPNOTSUPP ? 1 : -1;
-	}
-	return 0;
+	if (!ret)
+		ret = knob_swapon(path);
+	return swap_device(path, ret, why, len);
 }
 
 const struct backing_ops bk_swap_file = {

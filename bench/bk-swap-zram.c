@@ -21,6 +21,40 @@
 
 #define ZSWAP_ENABLED "/sys/module/zswap/parameters/enabled"
 
+/* The device this combination swaps to (set up in the supervisor). */
+static char swap_dev[256];
+
+int swap_device(const char *path, int ret, char *why, int len)
+{
+	if (!ret) {
+		snprintf(swap_dev, sizeof(swap_dev), "%s", path);
+		return 0;
+	}
+	snprintf(why, len, "swap device %s: %s%s", path, strerror(-ret),
+		 ret == -ENOSYS ? " (no CONFIG_SWAP)" : "");
+	/* no swap in the kernel, or a file system without swapfiles */
+	return ret == -ENOSYS || ret == -EINVAL || ret == -EOPNOTSUPP ? 1 : -1;
+}
+
+/* kB used on our swap device (/proc/swaps), -1 if it is not there. */
+static long long swap_used_kb(void)
+{
+	char *text = slurp("/proc/swaps", NULL), *line, *save = NULL;
+	char name[300];
+	long long size, used = -1;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%299s %*s %lld %lld", name, &size, &used) ==
+			    3 &&
+		    !strcmp(name, swap_dev))
+			break;
+		else
+			used = -1;
+	free(text);
+	return used;
+}
+
 static int zram_setup(const struct backing *b, size_t pages, char *why, int len)
 {
 	char dev[64];
@@ -34,13 +68,11 @@ static int zram_setup(const struct backing *b, size_t pages, char *why, int len)
 	}
 	/* room for the region twice, and never less than 16 MiB */
 	ret = knob_zram(pages * PAGE_SZ * 2 + (16 << 20), dev, sizeof(dev));
-	if (!ret)
-		ret = knob_swapon(dev);
 	if (ret) {
-		snprintf(why, len, "zram swap device: %s", strerror(-ret));
+		snprintf(why, len, "zram device: %s", strerror(-ret));
 		return -1;
 	}
-	return 0;
+	return swap_device(dev, knob_swapon(dev), why, len);
 }
 
 int swap_map(struct sc *sc, char *why, int len)
@@ -71,11 +103,20 @@ int swap_verify(struct sc *sc, char *why, int len)
 		snprintf(why, len, "pagemap: %s", strerror(-ret));
 		return -1;
 	}
-	if (n == sc->pages)
-		return 0;
-	snprintf(why, len, "MADV_PAGEOUT swapped out %zu of %zu pages", n,
-		 sc->pages);
-	return 1;
+	if (n != sc->pages) {
+		snprintf(why, len, "MADV_PAGEOUT swapped out %zu of %zu pages",
+			 n, sc->pages);
+		return 1;
+	}
+	/* another swap device of the machine may have taken them */
+	if (swap_dev[0] && swap_used_kb() < (long long)(sc->len / 1024)) {
+		snprintf(
+			why, len,
+			"%s holds %lld kB of the %zu kB paged out: another swap device took them",
+			swap_dev, swap_used_kb(), sc->len / 1024);
+		return 1;
+	}
+	return 0;
 }
 
 /* zswap takes pages before any swap device does: say whether it was on. */

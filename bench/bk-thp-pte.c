@@ -38,6 +38,12 @@ static int pte_after_populate(struct sc *sc, char *why, int len)
 			snprintf(why, len, "mprotect: %s", strerror(errno));
 			ret = -1;
 		}
+	/* or khugepaged may collapse it back to a PMD before the window */
+	if (!ret && madvise(sc->buf, sc->len, MADV_NOHUGEPAGE)) {
+		snprintf(why, len, "madvise(MADV_NOHUGEPAGE): %s",
+			 strerror(errno));
+		ret = -1;
+	}
 	return ret;
 }
 

@@ -59,6 +59,7 @@ struct child {
 struct par {
 	struct sc *sc;
 	int n, ncpu, go[2], ready[2];
+	int cpus[1024], first; /* the PUs hwloc sees; the writer's index */
 	struct child *kids; /* MAP_SHARED */
 	struct page_view *pv; /* n x pages, MAP_SHARED, counting only */
 	uint64_t *parent_pm;
@@ -118,13 +119,14 @@ static int child_main(struct par *p, int k)
 	struct window w;
 	char go;
 
-	if (topo_pin((sc->writer_cpu + k) % p->ncpu))
+	if (topo_pin(p->cpus[(p->first + k) % p->ncpu]))
 		return 1;
 	window_open(&w, counting, sc->buf, sc->pages, -1);
 	if (pv && pagemap_snap(sc->buf, sc->pages, &pv->w_before, &pv->w_flags,
 			       PV_STRIDE))
 		return 1;
-	if (write(p->ready[1], "k", 1) != 1)
+	/* closed once written: a child that died first shows as EOF */
+	if (write(p->ready[1], "k", 1) != 1 || close(p->ready[1]))
 		return 1;
 	window_arm(&w);
 	if (read(p->go[0], &go, 1) != 1)
@@ -163,6 +165,7 @@ static int start_children(struct par *p, char *why, int len)
 			_exit(p->kids[k].failed);
 		}
 	}
+	close(p->ready[1]);
 	for (k = 0; k < p->n; k++)
 		if (read(p->ready[0], &c, 1) != 1) {
 			snprintf(why, len, "a child failed to prepare");
@@ -317,12 +320,14 @@ static int cp_drive(struct sc *sc, struct record *r, char *why, int len)
 	size_t pvs = (size_t)p.n * sc->pages * sizeof(struct page_view);
 	int ret;
 
-	p.ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	p.ncpu = topo_cpus(p.cpus, ARRAY_SIZE(p.cpus));
 	if (p.n > p.ncpu) {
 		snprintf(why, len, "%d children for %d online CPUs", p.n,
 			 p.ncpu);
 		return 1;
 	}
+	while (p.first < p.ncpu - 1 && p.cpus[p.first] != sc->writer_cpu)
+		p.first++;
 	ret = build(sc, why, len);
 	if (ret)
 		return ret;

@@ -223,7 +223,9 @@ int knob_swapon(const char *path)
 
 	if (ret)
 		return ret;
-	return swapon(path, 0) ? -errno : 0;
+	/* the highest priority: our pages go to our device, not another */
+	return swapon(path, SWAP_FLAG_PREFER | SWAP_FLAG_PRIO_MASK) ? -errno :
+								      0;
 }
 
 int knob_unlink_later(const char *path)
