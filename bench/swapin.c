@@ -73,8 +73,10 @@ static void observe_child(struct sc *sc, struct page_view *pv)
 }
 
 /*
- * Alone, the writer knows the swap-cache folio only if it still maps one;
- * a folio the fault took out of the swap cache is not known (swapin).
+ * Alone, the writer knows the swap-cache folio only if it still maps one
+ * (a copy is never in the swap cache: that page is the reference, reused);
+ * a folio the fault took out of the swap cache is not known: the outcome
+ * is then a plain swapin, and no reuse or copy is claimed.
  */
 static void observe_writer(struct sc *sc, struct page_view *pv)
 {
