@@ -681,7 +681,7 @@ static void check_job(const struct mx *m, const struct job *j,
 		enum xresult res = expect_check(&e->l[i], r->recs, r->nrec, msg,
 						sizeof(msg));
 
-		tap(t, res, "%s: %s %s: %s", j->id, e->l[i].scenario,
+		tap(t, res, "%s: %s %s: %s", j->id, e->l[i].spec,
 		    e->l[i].backing, msg);
 	}
 	free(e);

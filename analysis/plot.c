@@ -171,10 +171,10 @@ static void col_title(struct plotter *p, int i, char *buf, int len)
  * (the log scale has no 0: the slowest op ends the line).
  */
 static int cdf_block(FILE *dat, const struct run *r, const struct group *g,
-		     bool tail)
+		     bool tail, uint64_t xr[2])
 {
 	struct hist *h = xmalloc(sizeof(*h));
-	uint64_t seen = 0, lo, hi;
+	uint64_t seen = 0, lo, hi, x;
 	int i, any = 0;
 	double y;
 
@@ -195,8 +195,10 @@ static int cdf_block(FILE *dat, const struct run *r, const struct group *g,
 		if (tail && seen == h->n)
 			break;
 		hist_bucket(i, &lo, &hi);
-		fprintf(dat, "%llu %.9g\n",
-			(unsigned long long)(lo + hi) / 2 + 1, y);
+		x = (lo + hi) / 2 + 1;
+		fprintf(dat, "%llu %.9g\n", (unsigned long long)x, y);
+		xr[0] = x < xr[0] ? x : xr[0];
+		xr[1] = x > xr[1] ? x : xr[1];
 		any = 1;
 	}
 	/* a run without this group writes no block: indexes stay dense */
@@ -213,19 +215,23 @@ static int plot_cdf(struct plotter *p, const struct group *g, bool tail)
 	FILE *dat, *gp;
 	int i, any = 0, first = 1, block = 0, k = strlen(kind);
 	int *has = xcalloc(p->n, sizeof(int));
+	uint64_t xr[2] = { UINT64_MAX, 0 };
 
 	slug(name, sizeof(name) - k, g->scenario, g->backing, g->params);
 	memmove(name + k, name, strlen(name) + 1);
 	memcpy(name, kind, k);
 	dat = open_in(p, name, "dat");
 	for (i = 0; i < p->n; i++)
-		any |= has[i] = cdf_block(dat, &p->runs[i], g, tail);
+		any |= has[i] = cdf_block(dat, &p->runs[i], g, tail, xr);
 	fclose(dat);
 	snprintf(title, sizeof(title),
 		 "%s %s %s: latency per op%s, sampled pass", g->scenario,
 		 g->backing, g->params, tail ? " (tail, 1 - CDF)" : "");
 	gp = open_in(p, name, "gp");
 	script_head(gp, name, title, kernels(p));
+	/* one value (a pass of one op: one fork) is an empty x range */
+	if (any && xr[0] == xr[1])
+		fprintf(gp, "set xrange [%g:%g]\n", xr[0] * 0.5, xr[1] * 2.0);
 	if (tail)
 		fprintf(gp,
 			"set logscale xy\nset xlabel 'latency per op (ns)'\n"
@@ -269,7 +275,7 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 	const struct metric *m = metric_find(metric);
 	double *v = xmalloc(MAXS * sizeof(double));
 	char name[96], title[200], t[128];
-	int i, j, rows = 0, drawn = 0;
+	int i, j, rows = 0, drawn = 0, label = 0;
 	bool *has = xcalloc(p->n, sizeof(*has));
 	double top = 0;
 	FILE *dat, *gp;
@@ -282,7 +288,8 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 	for (i = 0; i < ng; i++) {
 		if (strcmp(g[i].backing, backing) || !any_writes(p, &g[i]))
 			continue;
-		fprintf(dat, "\"%s %s\"", g[i].scenario, g[i].params);
+		j = fprintf(dat, "\"%s %s\"", g[i].scenario, g[i].params);
+		label = j > label ? j : label;
 		for (j = 0; j < p->n; j++) {
 			int k = samples(&p->runs[j], &g[i], m, v, MAXS);
 			double med = k ? median_of(v, k) : NAN;
@@ -315,9 +322,10 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 		"set datafile missing '?'\n"
 		"set style data histograms\nset style histogram clustered gap 1\n"
 		"set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-		"set xtics rotate by -30\nset bmargin 8\nset ylabel '%s'\n"
+		"set xtics rotate by 45 right\nset bmargin %d\nset ylabel '%s'\n"
 		"set yrange [0:%g]\nplot ",
-		what,
+		/* room for the longest label at 45 degrees (sweep points) */
+		label / 3 + 2 > 8 ? label / 3 + 2 : 8, what,
 		top > 0 ? top * 1.15 : 1); /* all zero is the common case */
 	for (j = 0; j < p->n; j++) {
 		col_title(p, j, t, sizeof(t));

@@ -71,6 +71,39 @@ static int parse_verdict(char *w, struct expect_line *l)
 	return 0;
 }
 
+/* "pinned-fork:mprotect=1,pinned=1M": the scenario and its filter. */
+static int parse_spec(char *w, struct expect_line *l, char *why, int len)
+{
+	char *colon = strchr(w, ':'), *tok, *save = NULL, *eq;
+
+	snprintf(l->spec, sizeof(l->spec), "%s", w);
+	if (colon)
+		*colon = '\0';
+	snprintf(l->scenario, sizeof(l->scenario), "%s", w);
+	if (!colon)
+		return 0;
+	for (tok = strtok_r(colon + 1, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct kv *kv = &l->params[l->nparams];
+
+		eq = strchr(tok, '=');
+		if (l->nparams == EXPECT_PARAMS || !eq || eq == tok ||
+		    (*eq = '\0', strlen(tok) >= sizeof(kv->key)) ||
+		    parse_size(eq + 1, &kv->val))
+			return snprintf(
+				       why, len,
+				       "'%s' is not SCENARIO:PARAM=V[,PARAM=V] (at most %d)",
+				       l->spec, EXPECT_PARAMS),
+			       -1;
+		snprintf(kv->key, sizeof(kv->key), "%s", tok);
+		l->nparams++;
+	}
+	return l->nparams ? 0 :
+			    (snprintf(why, len, "'%s': no PARAM=V after ':'",
+				      l->spec),
+			     -1);
+}
+
 static int parse_line(char *text, struct expect_line *l, char *why, int len)
 {
 	char *w[3 + KV_MAX], *save = NULL, *eq;
@@ -83,7 +116,8 @@ static int parse_line(char *text, struct expect_line *l, char *why, int len)
 	if (n < 3)
 		return snprintf(why, len, "expected SCENARIO BACKING VERDICT"),
 		       -1;
-	snprintf(l->scenario, sizeof(l->scenario), "%s", w[0]);
+	if (parse_spec(w[0], l, why, len))
+		return -1;
 	snprintf(l->backing, sizeof(l->backing), "%s", w[1]);
 	if (parse_verdict(w[2], l))
 		return snprintf(
@@ -185,6 +219,20 @@ static bool counts_match(const struct expect_line *l, const struct record *r,
 	return all;
 }
 
+/* The line is about this record: scenario, backing, every filter param. */
+static bool line_has(const struct expect_line *l, const struct record *r)
+{
+	int i;
+
+	if (strcmp(r->scenario, l->scenario) || strcmp(r->backing, l->backing))
+		return false;
+	for (i = 0; i < l->nparams; i++)
+		if (kv_get(&r->params, l->params[i].key, -1) !=
+		    l->params[i].val)
+			return false;
+	return true;
+}
+
 /* A group's record that decides before any count: error, skip. */
 static const struct record *blocker(const struct expect_line *l,
 				    const struct record *recs, int n,
@@ -193,8 +241,7 @@ static const struct record *blocker(const struct expect_line *l,
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (!strcmp(recs[i].scenario, l->scenario) &&
-		    !strcmp(recs[i].backing, l->backing) &&
+		if (line_has(l, &recs[i]) &&
 		    (recs[i].status == st ||
 		     (st == ST_ERROR && recs[i].status == ST_TIMEOUT)))
 			return &recs[i];
@@ -239,9 +286,7 @@ enum xresult expect_check(const struct expect_line *l,
 	}
 	for (i = 0; i < n; i++) {
 		r = &recs[i];
-		if (strcmp(r->scenario, l->scenario) ||
-		    strcmp(r->backing, l->backing) || !r->has_counts ||
-		    !r->c.has_pages)
+		if (!line_has(l, r) || !r->has_counts || !r->c.has_pages)
 			continue;
 		match &= record_matches(l, r, one, sizeof(one));
 		/* repetitions that agree are said once */
@@ -253,7 +298,7 @@ enum xresult expect_check(const struct expect_line *l,
 	if (!seen)
 		return snprintf(
 			       msg, len,
-			       "no counting record (scenario or backing not in the run)"),
+			       "no counting record (scenario, backing or params not in the run)"),
 		       XR_FAIL;
 	if (l->verdict == XV_XFAIL)
 		return XR_SKIP;

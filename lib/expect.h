@@ -8,8 +8,10 @@
  * What a kernel under a policy must show, as data: one line per scenario
  * and backing (configs/expect/<kernel>-<policy>),
  *
- *   SCENARIO BACKING VERDICT [COUNT=N]...   [# why]
+ *   SCENARIO[:PARAM=V[,PARAM=V]...] BACKING VERDICT [COUNT=N]...   [# why]
  *
+ * The PARAM filter picks the records of one point of a sweep (pinned-fork's
+ * mprotect=1, swapin's read=0); without it the line holds for every point.
  * VERDICT is ok, fail:CLASS[,CLASS] (missed_cow, wrong_cow, unexplained),
  * skip, or xfail (a known defect of ours: reported, not asserted).  COUNT
  * is faults, copies, reuses, a class or a page event, exact in every
@@ -18,9 +20,13 @@
 enum xverdict { XV_OK, XV_FAIL, XV_SKIP, XV_XFAIL };
 
 #define EXPECT_MAX 64
+#define EXPECT_PARAMS 4
 struct expect_line {
 	int line;
+	char spec[96]; /* SCENARIO[:PARAM=V,...] as written */
 	char scenario[32], backing[32];
+	int nparams;
+	struct kv params[EXPECT_PARAMS];
 	enum xverdict verdict;
 	unsigned int classes; /* fail: the failing classes, bit per name */
 	struct kvset counts;

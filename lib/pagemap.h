@@ -13,7 +13,7 @@
 #define PM_PRESENT (1ULL << 63)
 
 #define KPF_ANON (1ULL << 12)
-#define KPF_SWAPCACHE (1ULL << 14)
+#define KPF_SWAPCACHE (1ULL << 13)
 #define KPF_COMPOUND_HEAD (1ULL << 15)
 #define KPF_COMPOUND_TAIL (1ULL << 16)
 #define KPF_HUGE (1ULL << 17)

@@ -22,7 +22,19 @@
 # configs/matrix/test-vm.conf` boots the same kernel with stock, mapcount
 # and page_count, runs `cowbench run configs/guest-check.conf` in each and
 # checks every record against configs/expect/debian-6.12-policy-<policy>
-# (verdicts and exact counts, data not code). Results: DIR/matrix.
+# (verdicts and exact counts, data not code). That asserts the history
+# verdicts from cowbench's own records (issue #10 Tests):
+#
+#   scenario (guest-check)         stock          mapcount        page_count
+#   vmsplice base, thp             ok (copy)      missed_cow      ok (copy)
+#   pinned-fork:mprotect=1 base    ok, no fault   ok, reuse       wrong_cow 256
+#   pinned-fork:mprotect=1 thp     ok, no fault   wrong_cow 256   wrong_cow 256
+#   swapin:read=1 swapped-file     no fault       fault, reuse    fault, reuse
+#   mprotect base, thp             no fault       fault, reuse    fault, reuse
+#
+# cowcheck above stays: it alone cross-checks the patch's vm events against
+# pagemap, switches vm.cow_policy at run time, and covers page_count_v59
+# and always_copy. Results: DIR/matrix.
 #
 # Output: TAP-ish `ok N name` / `not ok N name`, then
 # `N passed, N failed, N skipped` (the matrix's own lines folded in).
