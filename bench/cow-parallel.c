@@ -355,6 +355,7 @@ static int cp_drive(struct sc *sc, struct record *r, char *why, int len)
 const struct scenario_ops sc_cow_parallel = {
 	.name = "cow-parallel",
 	.desc = "N children write every page of the parent's region at once, in order or at random (anon-cow-seq/rand)",
+	.blocks = true,
 	.backings = BK_ANON,
 	.params = params,
 	.nparams = ARRAY_SIZE(params),

@@ -133,6 +133,7 @@ static void fork_extra(struct sc *sc, struct kvset *extra)
 const struct scenario_ops sc_fork_latency = {
 	.name = "fork-latency",
 	.desc = "fork() time against touched RSS (plus child page tables and teardown)",
+	.blocks = true,
 	.backings = BK_ANON,
 	.params = params,
 	.nparams = ARRAY_SIZE(params),

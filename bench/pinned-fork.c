@@ -394,6 +394,7 @@ static void pin_cleanup(struct sc *sc, enum role r)
 const struct scenario_ops sc_pinned_fork = {
 	.name = "pinned-fork",
 	.desc = "io_uring fixed buffers over the region, then fork: fork time, pages copied at fork, the pin keeps the parent's writes",
+	.blocks = true,
 	.backings = BK_ANON,
 	.params = params,
 	.nparams = ARRAY_SIZE(params),

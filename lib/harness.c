@@ -673,6 +673,7 @@ static int pass_main(void *arg)
 	if (topo_pin(a->writer_cpu))
 		return fail(s, "cannot pin to CPU %d", a->writer_cpu) ? 1 : 0;
 	test_pass_knob(s);
+	window_blocking(a->ops->blocks);
 	if (a->ops->drive)
 		return drive(&p);
 	warm_up(sc->len);

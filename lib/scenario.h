@@ -116,6 +116,9 @@ struct scenario_ops {
 	enum expect expect; /* of every page, unless expect_page says */
 	unsigned int passes; /* bit per pass; 0: all three */
 	bool no_pagemap; /* the op is not a page write: no per-page view */
+	/* the op waits for other tasks or I/O by design (fork + wait, a
+	 * server's children): time off the CPU is not a disturbance */
+	bool blocks;
 	int batch; /* ops per timestamp pair in the timing pass (0: default) */
 	size_t (*region_pages)(
 		const struct kvset *params); /* default "pages" */

@@ -113,6 +113,13 @@ static void counts_fill(struct window *w, struct record *r, size_t unit,
  */
 #define LOST_PCT 10
 
+static bool ops_block;
+
+void window_blocking(bool blocks)
+{
+	ops_block = blocks;
+}
+
 static void screen_perturbed(struct window *w, struct record *r)
 {
 	uint64_t wall = w->sa.wall_ns - w->sb.wall_ns;
@@ -124,13 +131,14 @@ static void screen_perturbed(struct window *w, struct record *r)
 	if (w->sa.migrations >= 0 && w->sb.migrations >= 0 && mig > 0)
 		snprintf(r->perturbed, sizeof(r->perturbed),
 			 "%lld CPU migration(s) in the window", (long long)mig);
-	else if (r->batches && r->batches_interrupted * 4 > r->batches)
+	else if (!ops_block && r->batches &&
+		 r->batches_interrupted * 4 > r->batches)
 		snprintf(r->perturbed, sizeof(r->perturbed),
 			 "%lld of %lld batches interrupted",
 			 (long long)r->batches_interrupted,
 			 (long long)r->batches);
-	else if (!w->counting && !r->batches && w->sa.run_ns && run < wall &&
-		 wall - run > wall / 100 * LOST_PCT)
+	else if (!ops_block && !w->counting && !r->batches && w->sa.run_ns &&
+		 run < wall && wall - run > wall / 100 * LOST_PCT)
 		snprintf(r->perturbed, sizeof(r->perturbed),
 			 "%.0f%% of the window lost to other work",
 			 100.0 * (wall - run) / wall);

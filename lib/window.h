@@ -45,5 +45,10 @@ void window_resume(struct window *w);
 void window_fill(struct window *w, struct record *r, size_t unit_pages,
 		 int8_t *faulted, size_t stride);
 void window_close(struct window *w);
+/*
+ * This pass's work waits for other tasks or I/O by design: time off the
+ * CPU then perturbs nothing (set once per pass process, from the ops).
+ */
+void window_blocking(bool blocks);
 
 #endif

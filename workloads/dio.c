@@ -677,6 +677,7 @@ static size_t dio_pages(const struct kvset *p)
 const struct scenario_ops wl_dio = {
 	.name = "dio",
 	.desc = "O_DIRECT reads and writes (io_uring fixed/plain, psync) while another thread forks; every byte read checked",
+	.blocks = true,
 	.backings = BK_ANON,
 	.params = params,
 	.nparams = ARRAY_SIZE(params),

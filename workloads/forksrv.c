@@ -482,6 +482,7 @@ static int fs_drive(struct sc *sc, struct record *r, char *why, int len)
 const struct scenario_ops wl_forksrv = {
 	.name = "forksrv",
 	.desc = "fork-heavy server: loopback requests, a child forked per Nth request writes part of the heap",
+	.blocks = true,
 	.backings = BK_ANON,
 	.params = params,
 	.nparams = ARRAY_SIZE(params),

@@ -596,6 +596,7 @@ static int snap_drive(struct sc *sc, struct record *r, char *why, int len)
 const struct scenario_ops wl_snapshot = {
 	.name = "snapshot",
 	.desc = "Redis-like store: SETs over loopback while a forked child saves it to a file (BGSAVE)",
+	.blocks = true,
 	.backings = BK_ANON,
 	.params = params,
 	.nparams = ARRAY_SIZE(params),

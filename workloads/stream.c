@@ -610,6 +610,7 @@ static int stream_drive(struct sc *sc, struct record *r, char *why, int len)
 const struct scenario_ops wl_stream = {
 	.name = "stream",
 	.desc = "STREAM copy/scale/add/triad with an untimed action (fork, mprotect, swap, KSM) before each iteration",
+	.blocks = true,
 	.backings = BK_ANON,
 	.params = params,
 	.nparams = ARRAY_SIZE(params),

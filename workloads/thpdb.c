@@ -476,6 +476,7 @@ static size_t thpdb_pages(const struct kvset *p)
 const struct scenario_ops wl_thpdb = {
 	.name = "thpdb",
 	.desc = "hash table of fixed-size records updated at a fixed rate, with snapshot forks that walk it",
+	.blocks = true,
 	.backings = BK_ANON,
 	.params = params,
 	.nparams = ARRAY_SIZE(params),

@@ -35,6 +35,11 @@ check "every pass is screened: wall, lost (when any), context switches, migratio
 	eq "$(jq -r '.screen | has("wall_ns") and has("ctxsw") and has("steal_ticks")' "$r" | sort -u)" true
 check "a counting pass is never perturbed by lost time (its counts are exact)" \
 	eq "$(jq -r 'select(.pass=="counting" and (.perturbed // "" | test("lost|batches"))) | "x"' "$r")" ""
+fk=$(conf fk "scenarios = fork-latency" "backings = base" "reps = 2" "warmup = 0" \
+	"fork-latency.size = 16M" "fork-latency.forks = 4")
+run fk "$fk"
+check "an op that waits by design (fork + wait) is never perturbed by its time off the CPU" \
+	eq "$(jq -r 'select(.perturbed // "" | test("lost|batches")) | "x"' "$work/fk/results.jsonl")" ""
 check "env.json: page reporting, DAMON, the end-of-run marker" \
 	eq "$(jq -r '[(.page_reporting | type), (.damon.kdamond_threads | type), (.run_end.finished | type), (.run_end.steal_pct | type)] | join(",")' "$work/s1/env.json")" \
 	"$( [ -d /sys/module/page_reporting/parameters ] && echo object || echo null),number,string,number"
