@@ -182,11 +182,13 @@ enum pg_outcome classify_page(const struct page_view *v, struct tally *t)
 		return o;
 	}
 	if (!v->written) {
-		/* collateral: a neighbour in the same folio was copied */
+		/*
+		 * collateral: a neighbour in the same folio was copied with
+		 * the page written.  Shared or not, no write needed it.
+		 */
 		if (o == PG_COPY) {
 			t->copies++;
-			t->classes[v->expect == EXP_SHARED ? CLS_NECESSARY :
-							     CLS_UNNECESSARY]++;
+			t->classes[CLS_UNNECESSARY]++;
 		}
 		return o;
 	}

@@ -181,7 +181,7 @@ static void events(void)
 	v = pv(P(5), P(6), P(5), P(5), EXP_SHARED);
 	v.written = 0;
 	t = one(v);
-	CHECK(t.copies == 1 && t.classes[CLS_NECESSARY] == 1);
+	CHECK(t.copies == 1 && t.classes[CLS_UNNECESSARY] == 1);
 	v = pv(P(5), 0, 0, 0, EXP_EXCLUSIVE);
 	t = one(v);
 	CHECK(t.events[EV_UNEXPLAINED] == 1);
