@@ -682,8 +682,10 @@ static double cycles_op(const struct record *r)
 }
 
 /*
- * Time per fault: the timing pass's t/op over the counting pass's faults
- * per op, where faults are few (FEW_FAULTS); elsewhere t/op says it.
+ * Time per fault: the timing pass's window over the counting pass's faults
+ * (per op both), where faults are few (FEW_FAULTS); elsewhere t/op says
+ * it.  Not t/op: its median of batch means leaves out the few batches
+ * that took a fault.
  */
 static double t_fault(const struct record *timing,
 		      const struct record *counting)
@@ -692,7 +694,7 @@ static double t_fault(const struct record *timing,
 
 	if (!(f > 0) || f * FEW_FAULTS > 1)
 		return NAN;
-	return t_op(timing) / f;
+	return per_op(timing, timing->window_ns) / f;
 }
 
 static double teardown(const struct record *r)

@@ -15,6 +15,7 @@ struct row {
 	/* per repetition, for medians */
 	int nt, ns, nc;
 	double per_op[MAX_REPS], ovh_b[MAX_REPS];
+	double mean_op[MAX_REPS]; /* window / ops: every op, faults included */
 	double p50[MAX_REPS], p99[MAX_REPS], ovh_s[MAX_REPS];
 	double copies[MAX_REPS], reuses[MAX_REPS], cls[NCLASS][MAX_REPS];
 	double populate[MAX_REPS], faults[MAX_REPS], tlb[MAX_REPS];
@@ -126,6 +127,7 @@ void summary_add(struct summary *s, const struct record *r)
 	}
 	if (!strcmp(r->pass, "timing") && row->nt < MAX_REPS && r->ops) {
 		row->per_op[row->nt] = value("t/op", r);
+		row->mean_op[row->nt] = r->ops ? r->window_ns / r->ops : NAN;
 		row->ovh_b[row->nt++] = r->overhead_ns;
 	} else if (!strcmp(r->pass, "sampled") && row->ns < MAX_REPS) {
 		row->p50[row->ns] = value("p50", r);
@@ -203,16 +205,18 @@ static void print_fail(const struct row *r, FILE *out)
 
 /*
  * Time per fault where faults are few against ops (FEW_FAULTS): t/op is
- * then a store's time and the fault's is what the row is about.
+ * then a store's time and the fault's is what the row is about.  The
+ * window's mean, not the median of batch means: that leaves the few
+ * batches with a fault out.
  */
-static void fmt_fault(char *buf, int len, const struct row *r, double t_op)
+static void fmt_fault(char *buf, int len, const struct row *r)
 {
-	double v[MAX_REPS], f;
+	double v[MAX_REPS], f, mean = median_of(r->mean_op, r->nt);
 	int n = measured(r->faults, r->nc, v);
 
 	f = n ? median_of(v, n) : NAN;
 	if (r->nt && f > 0 && f * FEW_FAULTS <= 1)
-		fmt_ns(buf, len, t_op / f);
+		fmt_ns(buf, len, mean / f);
 }
 
 static void print_row(const struct row *r, FILE *out)
@@ -246,7 +250,7 @@ static void print_row(const struct row *r, FILE *out)
 		snprintf(os, sizeof(os), "%.1f%%",
 			 100 * median_of(r->ovh_s, r->ns) / s50);
 	}
-	fmt_fault(flt, sizeof(flt), r, p50);
+	fmt_fault(flt, sizeof(flt), r);
 	fprintf(out, " %8s %8s %8s %5s %5s", op, flt, p99, ob, os);
 	if (!r->nc) {
 		fprintf(out, "  %s\n",
