@@ -2,8 +2,9 @@
 /*
  * An in-memory database on the backing's memory (4 KiB, PMD THP through
  * MADV_HUGEPAGE, or an mTHP size): an open-addressing hash table of
- * fixed-size records, updated at a fixed rate, with snapshot forks whose
- * child walks every record, as a fork-based checkpoint does.
+ * fixed-size records, updated at a fixed rate by threads on CPUs of their
+ * own, with snapshot forks whose child walks every record, as a
+ * fork-based checkpoint does.
  *
  * Every record carries the update sequence number that last wrote it and
  * a body derived from (key, seq): the child fails the snapshot (a missed
@@ -15,8 +16,16 @@
  * snapshot, updates until the child is done and for duration_ms in all,
  * in one window: pages the parent wrote while the child lived are shared
  * (a copy is necessary), pages written only later are exclusive.
+ *
+ * Threads: the first (on the writer's CPU) also forks and reaps the
+ * child; each owns the keys k with (k - 1) % threads == its index, so
+ * no record has two writers.  Fork and reap happen behind a gate that no
+ * update is inside of: the child sees no half-written record, and every
+ * update sees, from start to end, whether a child maps the table.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +37,12 @@
 
 #include "../lib/clock.h"
 #include "../lib/pagemap.h"
+#include "../lib/topo.h"
 #include "../lib/window.h"
 #include "wl.h"
 #include "workloads.h"
+
+#define MAX_THREADS 64
 
 static const struct param_spec params[] = {
 	{ .name = "db",
@@ -68,6 +80,13 @@ static const struct param_spec params[] = {
 	  .def = { 1000 },
 	  .ndef = 1,
 	  .desc = "a snapshot fork this often (timing pass)" },
+	{ .name = "threads",
+	  .type = CFG_INT,
+	  .min = 1,
+	  .max = MAX_THREADS,
+	  .def = { 1 },
+	  .ndef = 1,
+	  .desc = "update threads, one per CPU, rate / threads each" },
 };
 
 struct rec {
@@ -83,10 +102,26 @@ struct snap_out {
 	int64_t pss_kb; /* parent's and child's, at the end of the walk */
 };
 
+/* An update thread: its keys, its pace, its histograms, its window. */
+struct writer {
+	struct db *d;
+	pthread_t tid;
+	int k, cpu, ret;
+	uint64_t rng, ops;
+	atomic_int busy; /* inside an update: the gate waits for it */
+	struct hist lat, during, outside;
+	struct record *rec; /* counting pass: its own faults */
+	int8_t *faulted;
+};
+
 struct db {
 	struct sc *sc;
 	size_t rsize, nslots, nkeys;
-	uint64_t seq, rng, period_ns;
+	_Atomic uint64_t seq;
+	uint64_t period_ns, t0;
+	int nthr;
+	struct writer *w;
+	atomic_int gate, alive, ready, go, stop;
 	struct page_view *pv; /* counting pass */
 	struct snap_out *out;
 	pid_t child;
@@ -145,30 +180,82 @@ static void load(struct db *d)
 	}
 }
 
-/* Mark the pages a record spans as written, shared if a child lives. */
-static void mark(struct db *d, size_t i)
+/*
+ * Mark the pages a record spans as written, shared if a child mapped
+ * them during the write.  Threads that share a page store the same
+ * values; shared, once set, stays.
+ */
+static void mark(struct db *d, size_t i, bool shared)
 {
 	size_t p = i * d->rsize / PAGE_SZ,
 	       last = ((i + 1) * d->rsize - 1) / PAGE_SZ;
 
 	for (; d->pv && p <= last; p++) {
-		d->pv[p].written = 1;
-		if (d->child > 0)
-			d->pv[p].expect = EXP_SHARED;
+		__atomic_store_n(&d->pv[p].written, 1, __ATOMIC_RELAXED);
+		if (shared)
+			__atomic_store_n(&d->pv[p].expect, EXP_SHARED,
+					 __ATOMIC_RELAXED);
 	}
 }
 
-static void update(struct db *d)
+/*
+ * Enter an update unless a fork or reap is under way (Dekker: busy is
+ * stored before gate is loaded, gate before busy, both seq_cst, so one
+ * of the two sides sees the other).
+ */
+static void enter(struct db *d, struct writer *w)
 {
-	size_t i;
-	struct rec *r;
+	for (;;) {
+		atomic_store(&w->busy, 1);
+		if (!atomic_load(&d->gate))
+			return;
+		atomic_store_explicit(&w->busy, 0, memory_order_release);
+		while (atomic_load_explicit(&d->gate, memory_order_acquire))
+			;
+	}
+}
 
-	d->rng = wl_mix(d->rng);
-	i = find(d, d->rng % d->nkeys + 1);
-	r = slot(d, i);
-	r->seq = ++d->seq;
+/* Close the gate and wait until no other thread is inside an update. */
+static void gate_close(struct db *d)
+{
+	int k;
+
+	atomic_store(&d->gate, 1);
+	for (k = 1; k < d->nthr; k++)
+		while (atomic_load(&d->w[k].busy))
+			;
+}
+
+static void gate_open(struct db *d)
+{
+	atomic_store_explicit(&d->gate, 0, memory_order_release);
+}
+
+/* One of the thread's own keys: 1 + k + threads * j. */
+static uint64_t own_key(struct db *d, struct writer *w)
+{
+	uint64_t n = (d->nkeys - w->k + d->nthr - 1) / d->nthr;
+
+	w->rng = wl_mix(w->rng);
+	return 1 + w->k + (uint64_t)d->nthr * (w->rng % n);
+}
+
+/* One update; true if a snapshot child mapped the table throughout. */
+static bool update(struct db *d, struct writer *w)
+{
+	size_t i = find(d, own_key(d, w));
+	struct rec *r = slot(d, i);
+	bool shared;
+
+	enter(d, w);
+	/* stable until we leave: alive changes only behind the gate */
+	shared = atomic_load_explicit(&d->alive, memory_order_relaxed);
+	r->seq =
+		atomic_fetch_add_explicit(&d->seq, 1, memory_order_relaxed) + 1;
 	body(d, r);
-	mark(d, i);
+	atomic_store_explicit(&w->busy, 0, memory_order_release);
+	mark(d, i, shared);
+	return shared;
 }
 
 /* ---- the snapshot ---- */
@@ -230,6 +317,7 @@ static int snapshot_start(struct db *d)
 	uint64_t t0;
 
 	d->pss_before_kb = pss_kb(getpid());
+	gate_close(d);
 	d->fork_seq = d->seq;
 	memset((void *)d->out, 0, sizeof(*d->out));
 	t0 = clk_now();
@@ -238,9 +326,11 @@ static int snapshot_start(struct db *d)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		walk(d);
 	}
+	d->t_fork = clk_now();
+	atomic_store(&d->alive, d->child > 0);
+	gate_open(d);
 	if (d->child < 0)
 		return -errno;
-	d->t_fork = clk_now();
 	hist_record(&d->fork_us, (uint64_t)(clk_ns(d->t_fork - t0) / 1000));
 	return 0;
 }
@@ -248,7 +338,8 @@ static int snapshot_start(struct db *d)
 /*
  * Reap the child once its walk is over (or wait for it); 1 if it was
  * reaped.  Until waitpid returns, its mm may still map our pages: a write
- * before that is to a shared page, one after it to an exclusive page.
+ * before that is to a shared page, one after it to an exclusive page, and
+ * none runs across it (the gate).
  */
 static int snapshot_poll(struct db *d, bool wait)
 {
@@ -257,10 +348,13 @@ static int snapshot_poll(struct db *d, bool wait)
 
 	if (d->child <= 0 || (!wait && !d->out->done))
 		return 0;
+	gate_close(d);
 	if (write(d->release[1], "", 1) != 1)
 		kill(d->child, SIGKILL);
 	p = waitpid(d->child, &st, 0);
 	d->child = 0;
+	atomic_store(&d->alive, 0);
+	gate_open(d);
 	if (p < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 		return -EIO;
 	d->snapshots++;
@@ -274,42 +368,161 @@ static int snapshot_poll(struct db *d, bool wait)
 
 /* ---- the update loop ---- */
 
+/* The first thread: time is up and no child lives; the others: it said so. */
+static bool over(struct writer *w, uint64_t now, uint64_t ns)
+{
+	struct db *d = w->d;
+
+	if (w->k)
+		return atomic_load_explicit(&d->stop, memory_order_acquire);
+	return clk_ns(now - d->t0) >= ns && d->child <= 0;
+}
+
 /*
- * Updates at the fixed rate for ns, latency from the intended start.
- * snap_ns: start a snapshot this often (0: one at the start).  Runs on
- * until the last child is reaped.
+ * The first thread, before its update: start a snapshot every snap_ns
+ * (0: one at the start), reap the child if its walk is over (before the
+ * write: then the page is ours).
+ */
+static int snapshot_step(struct db *d, uint64_t now, uint64_t snap_ns,
+			 uint64_t *next_snap)
+{
+	int ret = 0;
+
+	if (d->child <= 0 && clk_ns(now - d->t0) >= *next_snap &&
+	    (snap_ns || !*next_snap)) {
+		ret = snapshot_start(d);
+		*next_snap = snap_ns ? clk_ns(now - d->t0) + snap_ns : ~0ULL;
+	}
+	return ret < 0 ? ret : snapshot_poll(d, false);
+}
+
+/*
+ * Updates at rate / threads for ns, latency from the intended start.
+ * Runs on until the last child is reaped.
+ */
+static int writer_loop(struct writer *w, uint64_t ns, uint64_t snap_ns)
+{
+	struct db *d = w->d;
+	uint64_t period = d->period_ns * d->nthr, due, now, n, next_snap = 0;
+	int ret = 0;
+	bool shared;
+
+	for (n = 0; ret >= 0; n++) {
+		due = d->t0 + (uint64_t)(n * period / cb_clock.ns_per_tick);
+		while ((now = clk_now()) < due && !(w->k && over(w, now, ns)))
+			;
+		if (over(w, now, ns))
+			break;
+		if (!w->k)
+			ret = snapshot_step(d, now, snap_ns, &next_snap);
+		shared = update(d, w);
+		now = (uint64_t)clk_ns(clk_now() - due);
+		hist_record(shared ? &w->during : &w->outside, now);
+		hist_record(&w->lat, now);
+	}
+	w->ops = n;
+	return ret;
+}
+
+/* Threads after the first: pinned, with a counting window of their own. */
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct db *d = w->d;
+	struct sc *sc = d->sc;
+	struct window win;
+
+	w->ret = topo_pin_thread(w->cpu) ? -EPERM : 0;
+	if (d->pv) {
+		window_open(&win, true, sc->buf, sc->pages, sc->writer_cpu);
+		window_arm(&win);
+	}
+	atomic_fetch_add(&d->ready, 1);
+	while (!atomic_load(&d->go))
+		;
+	if (!w->ret)
+		writer_loop(w, 0, 0);
+	if (d->pv) {
+		window_disarm(&win);
+		window_fill(&win, w->rec, sc->bk->fault_pages, w->faulted, 1);
+		window_close(&win);
+	}
+	return NULL;
+}
+
+/* Start the threads after the first one at a time; how many started. */
+static int writers_start(struct db *d)
+{
+	int k;
+
+	for (k = 1; k < d->nthr; k++) {
+		if (pthread_create(&d->w[k].tid, NULL, writer_main, &d->w[k]))
+			break;
+		while (atomic_load(&d->ready) < k)
+			;
+		if (d->w[k].ret) {
+			k++;
+			break;
+		}
+	}
+	return k;
+}
+
+/* Every thread's histograms into the pass's; ops and errors summed. */
+static int writers_join(struct db *d, struct record *r, int started)
+{
+	int k, ret = 0;
+
+	for (k = 0; k < d->nthr; k++) {
+		struct writer *w = &d->w[k];
+
+		if (k && k < started)
+			pthread_join(w->tid, NULL);
+		if (k && (k >= started || w->ret))
+			ret = w->ret ? w->ret : -EAGAIN;
+		hist_merge(&r->lat, &w->lat);
+		hist_merge(&d->during, &w->during);
+		hist_merge(&d->outside, &w->outside);
+		r->ops += w->ops;
+	}
+	return ret;
+}
+
+/*
+ * All threads at the fixed rate for ns; snap_ns: the first thread starts a
+ * snapshot this often (0: one at the start).
  */
 static int updates(struct db *d, struct record *r, uint64_t ns,
 		   uint64_t snap_ns)
 {
-	uint64_t t0 = clk_now(), due, now, n, next_snap = 0;
-	int ret = 0;
+	int started = writers_start(d), ret = 0, err;
 
-	for (n = 0; ret >= 0; n++) {
-		due = t0 + (uint64_t)(n * d->period_ns / cb_clock.ns_per_tick);
-		while ((now = clk_now()) < due)
-			;
-		if (clk_ns(now - t0) >= ns && d->child <= 0)
-			break;
-		if (d->child <= 0 && clk_ns(now - t0) >= next_snap &&
-		    (snap_ns || !next_snap)) {
-			ret = snapshot_start(d);
-			next_snap =
-				snap_ns ? clk_ns(now - t0) + snap_ns : ~0ULL;
-		}
-		/* reaped before the write if done: then the page is ours */
-		if (ret >= 0)
-			ret = snapshot_poll(d, false);
-		update(d);
-		now = (uint64_t)clk_ns(clk_now() - due);
-		hist_record(d->child > 0 ? &d->during : &d->outside, now);
-		hist_record(&r->lat, now);
-	}
-	r->ops = n;
-	r->window_ns = clk_ns(clk_now() - t0);
+	d->t0 = clk_now();
+	atomic_store(&d->go, 1);
+	if (started == d->nthr)
+		ret = writer_loop(&d->w[0], ns, snap_ns);
 	if (d->child > 0)
 		snapshot_poll(d, true);
-	return ret < 0 ? ret : 0;
+	atomic_store_explicit(&d->stop, 1, memory_order_release);
+	r->window_ns = clk_ns(clk_now() - d->t0);
+	err = writers_join(d, r, started);
+	return ret < 0 ? ret : err;
+}
+
+/* The other threads' faults (per page too) into the first one's. */
+static void writers_counts(struct db *d, struct record *r)
+{
+	size_t i;
+	int k;
+
+	for (k = 1; k < d->nthr; k++) {
+		wl_counts_add(r, d->w[k].rec);
+		for (i = 0; i < d->sc->pages; i++) {
+			int8_t *f = &d->pv[i].faulted, add = d->w[k].faulted[i];
+
+			*f = *f < 0 || add < 0 ? -1 : *f | add;
+		}
+	}
 }
 
 /* ---- the passes ---- */
@@ -352,6 +565,7 @@ static int counting(struct db *d, struct record *r, uint64_t ns)
 	window_fill(&w, r, sc->bk->fault_pages, &d->pv->faulted,
 		    sizeof(struct page_view));
 	window_close(&w);
+	writers_counts(d, r);
 	for (i = 0; !ret && i < sc->pages; i++) {
 		classify_page(&d->pv[i], &r->c.t);
 		d->written_during += d->pv[i].expect == EXP_SHARED;
@@ -400,7 +614,6 @@ static int setup(struct db *d, struct sc *sc, char *why, int len)
 	d->nslots = sc->len / d->rsize;
 	d->nkeys = d->nslots * 3 / 4;
 	d->period_ns = 1000000000ULL / kv_get(sc->params, "rate", 1);
-	d->rng = 1;
 	hist_init(&d->during);
 	hist_init(&d->outside);
 	hist_init(&d->walk_us);
@@ -424,14 +637,53 @@ static int setup(struct db *d, struct sc *sc, char *why, int len)
 	return sc->bk->ops->verify(sc, why, len);
 }
 
+/*
+ * One CPU per thread, the writer's first; a thread's keys, pace and
+ * histograms; in a counting pass, its window's record.
+ */
+static int writers_init(struct db *d, struct sc *sc, char *why, int len)
+{
+	int cpus[MAX_THREADS], n = topo_cpus(cpus, MAX_THREADS), c, k;
+
+	d->nthr = (int)kv_get(sc->params, "threads", 1);
+	if (d->nthr > n) {
+		snprintf(why, len,
+			 "threads = %d needs a CPU per thread, hwloc sees %d",
+			 d->nthr, n);
+		return 1;
+	}
+	d->w = xcalloc(d->nthr, sizeof(*d->w));
+	for (k = 0, c = 0; k < d->nthr; k++) {
+		struct writer *w = &d->w[k];
+
+		while (k && cpus[c] == sc->writer_cpu)
+			c++;
+		*w = (struct writer){ .d = d,
+				      .k = k,
+				      .cpu = k ? cpus[c++] : sc->writer_cpu,
+				      .rng = 1 + k };
+		hist_init(&w->lat);
+		hist_init(&w->during);
+		hist_init(&w->outside);
+		if (k && sc->pass == PASS_COUNTING) {
+			w->rec = xcalloc(1, sizeof(*w->rec));
+			record_init(w->rec);
+			w->faulted = xcalloc(sc->pages, 1);
+		}
+	}
+	return 0;
+}
+
 static int thpdb_drive(struct sc *sc, struct record *r, char *why, int len)
 {
 	struct db *d = xcalloc(1, sizeof(*d));
 	uint64_t ns = kv_get(sc->params, "duration_ms", 1) * 1000000ULL;
 	uint64_t snap = kv_get(sc->params, "snapshot_ms", 1) * 1000000ULL;
 	struct window w;
-	int ret = setup(d, sc, why, len);
+	int ret = writers_init(d, sc, why, len);
 
+	if (!ret)
+		ret = setup(d, sc, why, len);
 	if (ret)
 		return ret;
 	if (sc->pass == PASS_COUNTING) {
@@ -465,11 +717,15 @@ static int thpdb_drive(struct sc *sc, struct record *r, char *why, int len)
 /* The table; the planner calls this first, so bad input stops the run there. */
 static size_t thpdb_pages(const struct kvset *p)
 {
-	if (kv_get(p, "record", 8) % 8 ||
-	    kv_get(p, "record", 0) > kv_get(p, "db", 0))
+	int64_t rec = kv_get(p, "record", 8), db = kv_get(p, "db", 0);
+
+	if (rec % 8 || rec > db)
 		die(EXIT_USAGE,
 		    "thpdb: record %lld is not a multiple of 8 or is larger than db",
-		    (long long)kv_get(p, "record", 0));
+		    (long long)rec);
+	if (db / rec * 3 / 4 < kv_get(p, "threads", 1))
+		die(EXIT_USAGE, "thpdb: fewer records (%lld) than threads",
+		    (long long)(db / rec * 3 / 4));
 	return (size_t)(kv_get(p, "db", 0) / PAGE_SZ);
 }
 
