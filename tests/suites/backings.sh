@@ -126,9 +126,15 @@ for b in thp thp-pte $(echo "$mthps" | head -n1); do
 		check "$s $b, every page: 1024 copies, 4096 bytes copied per byte" \
 			eq "$(tcr $s "$b" 1 '[.counts.copies, .counts.extra.pages_copied, .counts.extra.bytes_copied_per_byte_written] | map(tostring) | join(" ")')" "1024 1024 4096"
 	done
-	f=$([ "$b" = thp ] && echo $folios || echo 1024)
-	check "thp-cow-exit $b, every page: 1024 reuses, no copy, $f faults" \
-		eq "$(tcr thp-cow-exit "$b" 1 '[.counts.reuses, .counts.copies, .counts.faults] | map(tostring) | join(" ")')" "1024 0 $f"
+	if [ "$b" = thp ]; then
+		# one fault per PMD reuses it; a PMD faulted again now and then
+		# (5 faults for 2 PMDs once, on a quiet machine): not asserted
+		check "thp-cow-exit thp, every page: 1024 reuses, no copy, >= $folios faults, PMDs kept" \
+			eq "$(tcr thp-cow-exit thp 1 '[.counts.reuses, .counts.copies, .counts.faults >= '$folios', .counts.extra.anon_huge_kb] | map(tostring) | join(" ")')" "1024 0 true 4096"
+	else
+		check "thp-cow-exit $b, every page: 1024 reuses, no copy, 1024 faults" \
+			eq "$(tcr thp-cow-exit "$b" 1 '[.counts.reuses, .counts.copies, .counts.faults] | map(tostring) | join(" ")')" "1024 0 1024"
+	fi
 	check "thp-cow-exit $b, one byte per folio: $folios reuses, nothing copied" \
 		eq "$(tcr thp-cow-exit "$b" 0 '[.counts.reuses, .counts.extra.pages_copied] | map(tostring) | join(" ")')" "$folios 0"
 done
