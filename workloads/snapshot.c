@@ -187,7 +187,7 @@ static int child_main(struct snap *s)
 	    save(s, s->out->why, sizeof(s->out->why)))
 		c = 'e';
 	/* Redis's figure: the child's Private_Dirty once it is done */
-	s->out->private_dirty_kb = wl_private_dirty_kb(getpid());
+	s->out->private_dirty_kb = wl_rollup_kb(getpid(), "Private_Dirty");
 	if (write(s->done[1], &c, 1) != 1 || read(s->release[0], &c, 1) < 0)
 		return 1;
 	return 0;

@@ -260,20 +260,6 @@ static bool update(struct db *d, struct writer *w)
 
 /* ---- the snapshot ---- */
 
-static int64_t pss_kb(pid_t pid)
-{
-	char path[64], *text, *p;
-	int64_t kb = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-	text = slurp(path, NULL);
-	p = text ? strstr(text, "\nPss:") : NULL;
-	if (p)
-		kb = strtoll(p + 5, NULL, 10);
-	free(text);
-	return kb;
-}
-
 /* The child: walk every record, as the serialiser of a checkpoint would. */
 static void __attribute__((noreturn)) walk(struct db *d)
 {
@@ -301,7 +287,8 @@ static void __attribute__((noreturn)) walk(struct db *d)
 			d->pv[p].other_saw = 1;
 	}
 	o->walk_ns = (uint64_t)clk_ns(clk_now() - t0);
-	o->pss_kb = pss_kb(getppid()) + pss_kb(getpid());
+	o->pss_kb =
+		wl_rollup_kb(getppid(), "Pss") + wl_rollup_kb(getpid(), "Pss");
 	if (d->pv)
 		pagemap_snap(d->sc->buf, d->sc->pages, &d->pv->o_after, NULL,
 			     PV_STRIDE);
@@ -316,7 +303,7 @@ static int snapshot_start(struct db *d)
 {
 	uint64_t t0;
 
-	d->pss_before_kb = pss_kb(getpid());
+	d->pss_before_kb = wl_rollup_kb(getpid(), "Pss");
 	gate_close(d);
 	d->fork_seq = d->seq;
 	memset((void *)d->out, 0, sizeof(*d->out));

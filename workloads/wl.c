@@ -583,16 +583,17 @@ void wl_classify(struct page_view *pv, size_t pages, struct tally *t)
 	}
 }
 
-int64_t wl_private_dirty_kb(pid_t pid)
+int64_t wl_rollup_kb(pid_t pid, const char *field)
 {
-	char path[64], *text, *p;
+	char path[64], key[48], *text, *p;
 	int64_t kb = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	snprintf(key, sizeof(key), "\n%s:", field);
 	text = slurp(path, NULL);
-	p = text ? strstr(text, "\nPrivate_Dirty:") : NULL;
+	p = text ? strstr(text, key) : NULL;
 	if (p)
-		kb = strtoll(p + 15, NULL, 10);
+		kb = strtoll(p + strlen(key), NULL, 10);
 	free(text);
 	return kb;
 }

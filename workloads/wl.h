@@ -137,8 +137,8 @@ int wl_snap_other(pid_t pid, const void *addr, size_t pages,
  * shared: the other party saw it).
  */
 void wl_classify(struct page_view *pv, size_t pages, struct tally *t);
-/* The whole process's Private_Dirty (smaps_rollup) in kB, or -1. */
-int64_t wl_private_dirty_kb(pid_t pid);
+/* A field of /proc/<pid>/smaps_rollup in kB ("Pss", "Private_Dirty"), or -1. */
+int64_t wl_rollup_kb(pid_t pid, const char *field);
 
 /* splitmix64: a well-mixed 64-bit value of x (data that KSM cannot merge,
  * seeds, keys); wl_rand() steps a state through it. */
