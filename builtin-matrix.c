@@ -33,7 +33,8 @@
 #include "lib/expect.h"
 #include "lib/plan.h"
 
-enum job_state { JOB_TODO, JOB_OK, JOB_FAIL, JOB_OTHER /* not this --job */ };
+/* pending: to run now; other: not the --job asked for */
+enum job_state { JOB_PENDING, JOB_OK, JOB_FAIL, JOB_OTHER };
 
 struct job {
 	const char *kernel, *policy, *config;
@@ -409,11 +410,11 @@ static void build_kernels(struct mx *m, bool rebuild)
 	for (i = 0; i < m->n; i++) {
 		const char *kn = m->jobs[i].kernel;
 
-		if (m->jobs[i].state != JOB_TODO || !strcmp(kn, "host"))
+		if (m->jobs[i].state != JOB_PENDING || !strcmp(kn, "host"))
 			continue;
 		for (k = 0; k < i; k++)
 			if (!strcmp(m->jobs[k].kernel, kn) &&
-			    m->jobs[k].state == JOB_TODO)
+			    m->jobs[k].state == JOB_PENDING)
 				break;
 		if (k == i)
 			build_kernel(m, kn, rebuild);
@@ -590,7 +591,7 @@ static void fmt_secs(char *buf, int len, long s)
 static void run_jobs(struct mx *m, const char *only, bool rebuild)
 {
 	time_t t0 = time(NULL), tj;
-	int i, todo = 0, done = 0;
+	int i, pending = 0, done = 0;
 	char el[32], eta[32];
 
 	for (i = 0; i < m->n; i++) {
@@ -598,8 +599,11 @@ static void run_jobs(struct mx *m, const char *only, bool rebuild)
 
 		if (only && strcmp(j->id, only))
 			j->state = JOB_OTHER;
-		else if (!job_done(m, j))
-			j->state = JOB_TODO, j->why[0] = '\0', todo++;
+		else if (!job_done(m, j)) {
+			j->state = JOB_PENDING;
+			j->why[0] = '\0';
+			pending++;
+		}
 	}
 	build_kernels(m, rebuild);
 	for (i = 0; i < m->n; i++) {
@@ -607,7 +611,7 @@ static void run_jobs(struct mx *m, const char *only, bool rebuild)
 
 		if (j->state == JOB_OTHER)
 			continue;
-		if (j->state != JOB_TODO) {
+		if (j->state != JOB_PENDING) {
 			printf("[%d/%d] %s: done before (%s)\n", i + 1, m->n,
 			       j->id, j->state == JOB_OK ? j->run : j->why);
 			continue;
@@ -615,7 +619,7 @@ static void run_jobs(struct mx *m, const char *only, bool rebuild)
 		fmt_secs(el, sizeof(el), time(NULL) - t0);
 		if (done)
 			fmt_secs(eta, sizeof(eta),
-				 (time(NULL) - t0) * (todo - done) / done);
+				 (time(NULL) - t0) * (pending - done) / done);
 		printf("[%d/%d] %s: running (elapsed %s, ETA %s)\n", i + 1,
 		       m->n, j->id, el, done ? eta : "unknown");
 		fflush(stdout);

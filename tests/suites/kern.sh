@@ -11,14 +11,14 @@ MK=${MKRUN:-build/mkrun}
 
 # An existing kernel definition and guest config, whatever the tree has.
 kern=debian-6.12-policy
-stub=$work/stub
-mkdir -p "$stub/img"
-: > "$stub/img/bzImage"
-printf '#!/bin/sh\necho %s\n' "$stub/img" > "$stub/kbuild.sh"
+fake=$work/fake
+mkdir -p "$fake/img"
+: > "$fake/img/bzImage"
+printf '#!/bin/sh\necho %s\n' "$fake/img" > "$fake/kbuild.sh"
 # vmrun stand-ins: a panic (reason, exit 1) and a hang
-printf '#!/bin/sh\nwhile [ "$1" != --out ]; do shift; done\necho "Kernel panic - not syncing: stand-in" > "$2/reason"\nexit 1\n' > "$stub/panic.sh"
-printf '#!/bin/sh\nexec sleep 600\n' > "$stub/hang.sh"
-chmod +x "$stub"/*.sh
+printf '#!/bin/sh\nwhile [ "$1" != --out ]; do shift; done\necho "Kernel panic - not syncing: stand-in" > "$2/reason"\nexit 1\n' > "$fake/panic.sh"
+printf '#!/bin/sh\nexec sleep 600\n' > "$fake/hang.sh"
+chmod +x "$fake"/*.sh
 
 mx() { # mx NAME ARGS...: cowbench matrix, output in $work/NAME.out, status in $rc
 	local name=$1; shift
@@ -82,19 +82,19 @@ check "a job done before is kept, not run again" \
 
 # ---- a guest that panics / hangs is a recorded failure, not a stuck matrix
 m=$(conf guest "kernels = $kern" "policies = mapcount" "configs = guest-check" "timeout = 10")
-COWBENCH_KBUILD=$stub/kbuild.sh COWBENCH_VMRUN=$stub/panic.sh mx panic "$m" -o "$work/mp"
+COWBENCH_KBUILD=$fake/kbuild.sh COWBENCH_VMRUN=$fake/panic.sh mx panic "$m" -o "$work/mp"
 check "panic: recorded with the console's reason" \
 	eq "$(cat "$work/mp/jobs/$kern+mapcount+guest-check/status")" \
 	"fail Kernel panic - not syncing: stand-in; no results"
 check "panic: not ok line, exit 1" \
 	eq "$rc:$(grep -c "^not ok 1 $kern+mapcount+guest-check: ran (Kernel panic" "$work/panic.out")" "1:1"
 t0=$(date +%s)
-COWBENCH_KBUILD=$stub/kbuild.sh COWBENCH_VMRUN=$stub/hang.sh mx hang "$m" -o "$work/mg"
+COWBENCH_KBUILD=$fake/kbuild.sh COWBENCH_VMRUN=$fake/hang.sh mx hang "$m" -o "$work/mg"
 t1=$(date +%s)
 check "hang: killed at the limit and recorded (exit 1)" \
 	eq "$rc:$(cut -c1-4 "$work/mg/jobs/$kern+mapcount+guest-check/status")" "1:fail"
 check "hang: no process of the stand-in left" \
-	eq "$(pgrep -f "$stub/hang.sh" | wc -l)" 0
+	eq "$(pgrep -f "$fake/hang.sh" | wc -l)" 0
 echo "# the hang took $((t1 - t0)) s (timeout 10 s + 10 s margin)"
 
 # ---- expectations: crafted runs, data in a directory of our own
