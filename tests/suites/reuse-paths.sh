@@ -71,8 +71,10 @@ for bk in $swaps; do
 			eq "$(ev swapin '.params.read==1' .counts.extra.pm_exclusive_before)" $N
 	fi
 	if ran "swapin $bk read=0" "sw-$bk" swapin "$bk" '.params.read==0'; then
-		check "swapin $bk read=0: one fault per page, no copy, every page swapped in" \
-			eq "$(ev swapin '.params.read==0' '[.counts.faults, .counts.copies, .counts.events.swapin + .counts.events.swapin_reuse, .counts.events.swapin_copy] | map(tostring) | join(" ")')" "$N 0 $N 0"
+		# alone, the writer keeps no reference to tell a swap-in copy from
+		# a reuse (the slot is freed in the fault): not asserted
+		check "swapin $bk read=0: one fault per page, every page swapped in" \
+			eq "$(ev swapin '.params.read==0' '[.counts.faults, .counts.events.swapin + .counts.events.swapin_reuse] | map(tostring) | join(" ")')" "$N $N"
 	fi
 	if ran "swapin-child $bk read=0" "sw-$bk" swapin-child "$bk" '.params.read==0'; then
 		check "swapin-child $bk read=0: $N swapin_copy, all necessary; the child reads the old bytes" \
