@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install what cowbench builds on (Debian 12) and build libperf + libapi
-# from Debian's linux-source tarball into build/libperf (git-ignored).
+# from Debian's linux-source-6.1 tarball into build/libperf (git-ignored).
+# The source is fetched by scripts/srcpkg.sh (apt-get download, never
+# installed), so the machine's linux-source packages are left alone.
 # Idempotent: does nothing when everything is already there.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/libperf
-pkgs="build-essential clang procps libpfm4-dev libhwloc-dev liburing-dev zlib1g-dev gnuplot-nox linux-source-6.1 jq libclang-rt-14-dev xz-utils"
+pkgs="build-essential clang procps libpfm4-dev libhwloc-dev liburing-dev zlib1g-dev gnuplot-nox jq libclang-rt-14-dev xz-utils"
 
 missing=
 for p in $pkgs; do
@@ -24,8 +26,8 @@ fi
 
 [ -f "$out/lib/libperf.a" ] && [ -f "$out/lib/libapi.a" ] && exit 0
 
-tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n1)
-[ -n "$tarball" ] || { echo "deps: no /usr/src/linux-source-6.1.tar.*" >&2; exit 2; }
+tarball=$("$top/scripts/srcpkg.sh" --tarball linux-source-6.1) ||
+	{ echo "deps: cannot fetch linux-source-6.1" >&2; exit 2; }
 echo "deps: building libperf from $tarball" >&2
 mkdir -p "$top/build"
 tmp=$(mktemp -d -p "$top/build")

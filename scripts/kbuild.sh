@@ -101,7 +101,8 @@ mkdir -p "$cache/kernels" "$cache/src" "$cache/build" "$cache/git"
 exec 9>"$cache/kbuild.lock"
 flock 9
 
-# ---- packages (installed only when missing; apt-get update only then)
+# ---- build tools (installed only when missing; apt-get update only then).
+# The kernel source is never installed: scripts/srcpkg.sh fetches it.
 need=
 for c in gcc:build-essential make:build-essential bc:bc bison:bison \
 	 flex:flex cpio:cpio xz:xz-utils perl:perl; do
@@ -109,10 +110,6 @@ for c in gcc:build-essential make:build-essential bc:bc bison:bison \
 done
 [ -f /usr/include/libelf.h ] || need="$need libelf-dev"
 [ -f /usr/include/openssl/ssl.h ] || need="$need libssl-dev"
-if [ "$source" = debian ]; then
-	have=$(dpkg-query -W -f '${Version}' "$package" 2>/dev/null || true)
-	[ "$have" = "$version" ] || need="$need $package=$version"
-fi
 [ "$source" = git ] && ! command -v git >/dev/null 2>&1 && need="$need git"
 if [ -n "$need" ]; then
 	[ "$(id -u)" = 0 ] || die "need root to install:$need"
@@ -158,27 +155,18 @@ if [ -f "$dest/bzImage" ] && [ $rebuild = 0 ]; then
 	exit 0
 fi
 
-# ---- pristine tree, extracted once
-if [ ! -f "$srcdir/.complete" ]; then
+# ---- pristine tree, extracted once (a Debian source: scripts/srcpkg.sh)
+if [ "$source" = debian ]; then
+	"$here/srcpkg.sh" "$package" "$version" >/dev/null ||
+		die "cannot fetch $package $version"
+elif [ ! -f "$srcdir/.complete" ]; then
 	rm -rf "$srcdir"
-	mkdir -p "$srcdir.tmp.$$"
-	t0=$(date +%s)
-	if [ "$source" = debian ]; then
-		tarball=$(dpkg -L "$package" | grep '\.tar\.xz$' | head -1)
-		[ -f "$tarball" ] || die "$package has no source tarball"
-		log "extracting $tarball"
-		tar -C "$srcdir.tmp.$$" -xf "$tarball" ||
-			{ rm -rf "$srcdir.tmp.$$"; die "cannot extract $tarball"; }
-		mv "$srcdir.tmp.$$"/* "$srcdir.tmp.$$/tree"
-	else
-		log "exporting $commit"
-		mkdir "$srcdir.tmp.$$/tree"
-		git -C "$gitdir" archive "$commit" | tar -C "$srcdir.tmp.$$/tree" -xf - ||
-			{ rm -rf "$srcdir.tmp.$$"; die "cannot export $commit"; }
-	fi
+	mkdir -p "$srcdir.tmp.$$/tree"
+	log "exporting $commit"
+	git -C "$gitdir" archive "$commit" | tar -C "$srcdir.tmp.$$/tree" -xf - ||
+		{ rm -rf "$srcdir.tmp.$$"; die "cannot export $commit"; }
 	touch "$srcdir.tmp.$$/.complete"
 	mv "$srcdir.tmp.$$" "$srcdir"
-	log "extracted in $(( $(date +%s) - t0 )) s"
 fi
 
 # ---- work tree: hard-linked copy of the pristine tree, patched.

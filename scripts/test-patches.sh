@@ -3,8 +3,8 @@
 #
 #   - every configs/policies/*.patch names its base ("Applies to: Debian
 #     PACKAGE VERSION") and applies cleanly to that extracted tree
-#     (patch --dry-run; the pristine tree is kbuild.sh's cached one,
-#     extracted here if missing);
+#     (patch --dry-run; the pristine tree is scripts/srcpkg.sh's cached
+#     one, fetched without installing anything);
 #   - the kernel's checkpatch.pl finds no ERROR in it;
 #   - its header carries the site x policy table (every site named);
 #   - the vm events it adds are listed in the same order in
@@ -18,7 +18,6 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 [ $# = 0 ] || { echo "usage: test-patches.sh" >&2; exit 2; }
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/cowbench
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-patches.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -31,22 +30,8 @@ check() {	# NAME COMMAND...: ok when COMMAND succeeds
 		notok "$name"; sed 's/^/# /' "$tmp/log" | head -20; fi
 }
 
-# pristine PACKAGE VERSION: print kbuild.sh's cached tree, extracting it
-pristine() {
-	d=$cache/src/${1}_$(printf '%s' "$2" | tr '~:/' '_._')
-	if [ ! -f "$d/.complete" ]; then
-		have=$(dpkg-query -W -f '${Version}' "$1" 2>/dev/null || true)
-		[ "$have" = "$2" ] || { echo "$1 $2 not installed (have: ${have:-none})"; return 1; }
-		tarball=$(dpkg -L "$1" | grep '\.tar\.xz$' | head -1)
-		rm -rf "$d" "$d.tmp.$$"
-		mkdir -p "$d.tmp.$$"
-		tar -C "$d.tmp.$$" -xf "$tarball" || { rm -rf "$d.tmp.$$"; return 1; }
-		mv "$d.tmp.$$"/* "$d.tmp.$$/tree"
-		touch "$d.tmp.$$/.complete"
-		mv "$d.tmp.$$" "$d"
-	fi
-	echo "$d/tree"
-}
+# pristine PACKAGE VERSION: print the cached pristine tree, fetching it
+pristine() { "$here/srcpkg.sh" "$1" "$2"; }
 
 for p in "$top"/configs/policies/*.patch; do
 	[ -f "$p" ] || continue

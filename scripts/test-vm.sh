@@ -76,10 +76,11 @@ finish() {
 	exit $?
 }
 
-# ---- dependencies, once (a fresh Debian 12): the guest kernel's source
-# and build tools, qemu, the initramfs' busybox, the checker's liburing
+# ---- dependencies, once (a fresh Debian 12): the guest kernel's build
+# tools (kbuild.sh fetches its source, never installs it), qemu, the
+# initramfs' busybox, the checker's liburing
 need=
-for p in linux-source-6.12 qemu-system-x86 busybox-static e2fsprogs cpio \
+for p in qemu-system-x86 busybox-static e2fsprogs cpio \
 	liburing-dev bc bison flex libelf-dev libssl-dev build-essential; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		need="$need $p"
