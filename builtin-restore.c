@@ -9,6 +9,7 @@
 int cmd_restore(int argc, char **argv)
 {
 	const char *path = knobs_state_path();
+	pid_t alive;
 	int n;
 
 	if (argc > 1) {
@@ -18,8 +19,9 @@ int cmd_restore(int argc, char **argv)
 		printf("usage: cowbench restore\n\n"
 		       "Undo what a killed 'cowbench run' left changed, from\n"
 		       "%s ($COWBENCH_STATE): knobs, mounts, swap\n"
-		       "devices, zram devices, hugetlb pools, files.  Refuses while a\n"
-		       "live run holds the lock.\n",
+		       "devices, zram devices, hugetlb pools, files, after killing\n"
+		       "every process the run left (exit 1 if one outlives SIGKILL).\n"
+		       "Refuses while a live run holds the lock.\n",
 		       path);
 		return 0;
 	}
@@ -28,7 +30,11 @@ int cmd_restore(int argc, char **argv)
 		die(EXIT_USAGE,
 		    "restore: a cowbench run (pid %d) is live and holds %s.lock",
 		    n, path);
-	n = knobs_restore_file(path);
+	n = knobs_restore_file(path, &alive);
+	if (alive)
+		die(1,
+		    "restore: process group %d of the killed run outlived SIGKILL; %s kept for another try",
+		    (int)alive, path);
 	printf("restored %d value(s)%s\n", n, n ? "" : ": nothing to restore");
 	return 0;
 }

@@ -309,6 +309,7 @@ static void quiet_machine(FILE *log)
 static void take_over_state(void)
 {
 	int n = knobs_lock();
+	pid_t alive;
 
 	if (n > 0)
 		die(EXIT_USAGE,
@@ -318,7 +319,10 @@ static void take_over_state(void)
 		die(EXIT_USAGE, "run: cannot take %s.lock: %s",
 		    knobs_state_path(),
 		    n == -1 ? "held by another run" : strerror(-n));
-	n = knobs_restore_file(knobs_state_path());
+	n = knobs_restore_file(knobs_state_path(), &alive);
+	if (alive)
+		die(1, "run: process group %d of a killed run outlived SIGKILL",
+		    (int)alive);
 	if (n > 0)
 		warnx("restored %d value(s) left by a killed run", n);
 }

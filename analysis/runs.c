@@ -62,37 +62,39 @@ struct field {
 	const char *path;
 	enum jtype t;
 	bool time; /* a number that must be finite and not negative */
+	bool unknown; /* null: not known (copies with undecided pages) */
 };
 
 static const struct field fields[] = {
-	{ "run", J_STR, false },
-	{ "scenario", J_STR, false },
-	{ "backing", J_STR, false },
-	{ "pass", J_STR, false },
-	{ "status", J_STR, false },
-	{ "reason", J_STR, false },
-	{ "env", J_STR, false },
-	{ "perturbed", J_STR, false },
-	{ "params", J_OBJ, false },
-	{ "rep", J_NUM, true },
-	{ "ops", J_NUM, true },
-	{ "window_ns", J_NUM, true },
-	{ "overhead_ns", J_NUM, true },
-	{ "latency_ns", J_OBJ, false },
-	{ "latency_ns.n", J_NUM, true },
-	{ "latency_ns.mean", J_NUM, true },
-	{ "latency_ns.p50", J_NUM, true },
-	{ "latency_ns.p99", J_NUM, true },
-	{ "latency_ns.max", J_NUM, true },
-	{ "counts", J_OBJ, false },
-	{ "counts.faults", J_NUM, true },
-	{ "counts.faults_task", J_NUM, true },
-	{ "counts.copies", J_NUM, true },
-	{ "counts.reuses", J_NUM, true },
-	{ "counts.classes", J_OBJ, false },
-	{ "counts.tlb_flush", J_OBJ, false },
-	{ "counts.hw", J_OBJ, false },
-	{ "screen", J_OBJ, false },
+	{ "run", J_STR, false, false },
+	{ "scenario", J_STR, false, false },
+	{ "backing", J_STR, false, false },
+	{ "pass", J_STR, false, false },
+	{ "status", J_STR, false, false },
+	{ "reason", J_STR, false, false },
+	{ "env", J_STR, false, false },
+	{ "perturbed", J_STR, false, false },
+	{ "params", J_OBJ, false, false },
+	{ "rep", J_NUM, true, false },
+	{ "ops", J_NUM, true, false },
+	{ "window_ns", J_NUM, true, false },
+	{ "overhead_ns", J_NUM, true, false },
+	{ "latency_ns", J_OBJ, false, false },
+	{ "latency_ns.n", J_NUM, true, false },
+	{ "latency_ns.mean", J_NUM, true, false },
+	{ "latency_ns.p50", J_NUM, true, false },
+	{ "latency_ns.p99", J_NUM, true, false },
+	{ "latency_ns.max", J_NUM, true, false },
+	{ "counts", J_OBJ, false, false },
+	{ "counts.faults", J_NUM, true, false },
+	{ "counts.faults_task", J_NUM, true, false },
+	{ "counts.copies", J_NUM, true, true },
+	{ "counts.reuses", J_NUM, true, true },
+	{ "counts.undecided", J_NUM, true, false },
+	{ "counts.classes", J_OBJ, false, false },
+	{ "counts.tlb_flush", J_OBJ, false, false },
+	{ "counts.hw", J_OBJ, false, false },
+	{ "screen", J_OBJ, false, false },
 };
 
 static const char *const jtype_names[] = {
@@ -137,7 +139,7 @@ static int check_types(const char *line, char *err, int errlen)
 
 	for (i = 0; v && !ret && i < ARRAY_SIZE(fields); i++) {
 		x = json_path(v, fields[i].path);
-		if (!x)
+		if (!x || (x->t == J_NULL && fields[i].unknown))
 			continue;
 		if (x->t != fields[i].t) {
 			snprintf(err, errlen, "%s: %s where %s belongs",
@@ -624,7 +626,9 @@ static double pages_or_nan(const struct record *r, double v)
 
 static double copies_op(const struct record *r)
 {
-	return pages_or_nan(r, per_op(r, r->c.t.copies));
+	return tally_decided(&r->c.t) ?
+		       pages_or_nan(r, per_op(r, r->c.t.copies)) :
+		       NAN;
 }
 
 static double unnecessary(const struct record *r)

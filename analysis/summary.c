@@ -85,8 +85,10 @@ static void add_counting(struct row *row, const struct record *r)
 
 	bool p = r->c.has_pages; /* outcomes not taken are not zeros */
 
+	p = p && tally_decided(&r->c.t);
 	row->copies[i] = p ? r->c.t.copies : NAN;
 	row->reuses[i] = p ? r->c.t.reuses : NAN;
+	p = r->c.has_pages;
 	for (c = 0; c < NCLASS; c++)
 		row->cls[c][i] = p ? r->c.t.classes[c] : NAN;
 	row->populate[i] = p ? r->c.t.events[EV_POPULATE] : NAN;

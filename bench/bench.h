@@ -3,6 +3,7 @@
 #define COWBENCH_BENCH_H
 
 #include "../lib/scenario.h"
+#include "../lib/supervise.h"
 #include "../workloads/workloads.h"
 
 /* The region size every fault scenario takes: "pages" 4 KiB pages. */

@@ -7,7 +7,9 @@
  * its writes (per batch, or per write in the sampled pass) and, counting,
  * snapshots its own PFNs and counts its own faults in its own window; the
  * parent classifies every child's pages against its own, so the copies are
- * exact: N x pages on a kernel that copies each shared page once.  The
+ * exact: N x pages on a kernel that copies each shared page once.  Child k
+ * writes byte k of each page, so the parent tells whose write leaked into
+ * its memory and blames that child alone.  The
  * parent's window gives the wall time (copies per second) and the
  * system-wide vmstat deltas.
  */
@@ -17,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,9 +85,10 @@ static size_t *write_order(size_t pages, bool random, unsigned int seed)
 }
 
 /* The writes, timed per batch (batch 1: per write) unless counting. */
-static void child_writes(struct sc *sc, const size_t *idx, struct record *r)
+static void child_writes(struct sc *sc, const size_t *idx, int k,
+			 struct record *r)
 {
-	volatile char *buf = sc->buf;
+	volatile char *buf = sc->buf + k;
 	size_t i, j, b = sc->pass == PASS_SAMPLED ? 1 : (size_t)sc->batch;
 
 	if (sc->pass == PASS_COUNTING) {
@@ -132,7 +134,7 @@ static int child_main(struct par *p, int k)
 	if (read(p->go[0], &go, 1) != 1)
 		return 1;
 	c->start_ns = mono_ns();
-	child_writes(sc, idx, &c->r);
+	child_writes(sc, idx, k, &c->r);
 	c->end_ns = mono_ns();
 	window_disarm(&w);
 	if (pv && pagemap_snap(sc->buf, sc->pages, &pv->w_after,
@@ -153,14 +155,13 @@ static int start_children(struct par *p, char *why, int len)
 		pid_t pid;
 
 		record_init(&p->kids[k].r);
-		pid = fork();
+		pid = fork_tied();
 
 		if (pid < 0) {
 			snprintf(why, len, "fork: %s", strerror(errno));
 			return -1;
 		}
 		if (pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			p->kids[k].failed = child_main(p, k);
 			_exit(p->kids[k].failed);
 		}
@@ -214,11 +215,35 @@ static void classify_children(struct par *p, struct record *r)
 			v->o_after = after[i];
 			v->expect = EXP_SHARED;
 			v->written = 1;
-			v->other_saw = buf[i * PAGE_SZ] == (char)WRITE_BYTE;
+			v->other_saw = buf[i * PAGE_SZ + k] == (char)WRITE_BYTE;
 			classify_page(v, &r->c.t);
 		}
 	r->c.has_pages = true;
 	free(after);
+}
+
+/* A sum of counts, unknown (-1) once one of them is. */
+static void sum_known(int64_t *sum, int64_t v)
+{
+	*sum = *sum < 0 || v < 0 ? -1 : *sum + v;
+}
+
+/*
+ * What disturbed a child's window disturbed the repetition: its screen
+ * adds up under children_*, and its perturbation is the record's.
+ */
+static void add_screen(struct record *r, const struct record *c, int k)
+{
+	char key[40];
+	int j;
+
+	for (j = 0; j < c->screen.n; j++) {
+		snprintf(key, sizeof(key), "children_%s", c->screen.kv[j].key);
+		kv_add(&r->screen, key, c->screen.kv[j].val);
+	}
+	if (c->perturbed[0] && !r->perturbed[0])
+		snprintf(r->perturbed, sizeof(r->perturbed), "child %d: %.140s",
+			 k, c->perturbed);
 }
 
 /* Faults and local flushes are per task: the children's sum is exact. */
@@ -235,9 +260,9 @@ static void add_counts(struct record *r, const struct record *c)
 	} else {
 		r->c.faults += c->c.faults;
 	}
-	r->c.faults_task += c->c.faults_task;
-	r->c.faults_min += c->c.faults_min;
-	r->c.faults_maj += c->c.faults_maj;
+	sum_known(&r->c.faults_task, c->c.faults_task);
+	sum_known(&r->c.faults_min, c->c.faults_min);
+	sum_known(&r->c.faults_maj, c->c.faults_maj);
 	for (j = 0; j < t->n; j++)
 		if (!strncmp(t->kv[j].key, "local", 5))
 			kv_add(&r->c.tlb_flush.v, t->kv[j].key, t->kv[j].val);
@@ -266,6 +291,7 @@ static void merge_children(struct par *p, struct record *r)
 		last = ch->end_ns > last ? ch->end_ns : last;
 		if (p->pv)
 			add_counts(r, &ch->r);
+		add_screen(r, &ch->r, k);
 	}
 	kv_set(&r->c.extra, "child_wall_ns_min", lo);
 	kv_set(&r->c.extra, "child_wall_ns_max", hi);

@@ -6,7 +6,10 @@
  * The mapping is the file-private backing's (bk-file-private.c); this
  * scenario keeps the descriptor to read the file back.
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -22,15 +25,22 @@ static int file_map(struct sc *sc, char *why, int len)
 }
 
 /* The page cache is the other party: did our write reach the file? */
-static void file_observe(struct sc *sc, enum role r, struct page_view *pv)
+static int file_observe(struct sc *sc, enum role r, struct page_view *pv,
+			char *why, int len)
 {
 	int fd = (int)(intptr_t)sc->priv;
 	size_t i;
 	char c;
 
-	for (i = 0; r == ROLE_WRITER && i < sc->pages; i++)
-		pv[i].other_saw = pread(fd, &c, 1, i * PAGE_SZ) == 1 &&
-				  c == (char)WRITE_BYTE;
+	for (i = 0; r == ROLE_WRITER && i < sc->pages; i++) {
+		if (pread(fd, &c, 1, i * PAGE_SZ) != 1) {
+			snprintf(why, len, "pread of page %zu of the file: %s",
+				 i, errno ? strerror(errno) : "short read");
+			return -1;
+		}
+		pv[i].other_saw = c == (char)WRITE_BYTE;
+	}
+	return 0;
 }
 
 static void file_cleanup(struct sc *sc, enum role r)

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
@@ -83,7 +82,7 @@ static void fork_op(struct sc *sc, size_t i)
 	char c;
 
 	(void)i;
-	f->child = fork();
+	f->child = fork_tied();
 	if (f->child == 0) {
 		if (read(f->release[0], &c, 1) < 0)
 			_exit(1);

@@ -57,15 +57,25 @@ static int fresh_prepare(struct sc *sc, enum role r, char *why, int len)
 }
 
 /* The writer's view before the window: pages not on an LRU list yet. */
-static void fresh_observe(struct sc *sc, enum role r, struct page_view *pv)
+static int fresh_observe(struct sc *sc, enum role r, struct page_view *pv,
+			 char *why, int len)
 {
 	long n = 0;
 	size_t i;
 
-	for (i = 0; r == ROLE_WRITER && i < sc->pages; i++)
+	if (r != ROLE_WRITER)
+		return 0;
+	for (i = 0; i < sc->pages; i++)
 		n += (pv[i].w_before & PM_PRESENT) &&
 		     !(pv[i].w_flags & KPF_LRU);
 	sc->priv = (void *)n;
+	if (n || kv_get(sc->params, "drain", 0))
+		return 0;
+	/* drain = 0 exists to write pages an LRU batch still holds */
+	snprintf(
+		why, len,
+		"no page was off the LRU before the write: the LRU batch had drained (drain = 0 tests nothing)");
+	return 1;
 }
 
 static void fresh_extra(struct sc *sc, struct kvset *extra)

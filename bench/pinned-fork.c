@@ -7,11 +7,12 @@
  * (copy_present_page(); a PMD is split first), the parent keeps the
  * pinned page.
  *
- * The timing passes time that fork().  The counting pass forks untimed
- * and the window is the parent's write to every page: a pinned page must
- * still be the page the ring sees, which IORING_OP_WRITE_FIXED to a file
- * and a read back show (else wrong COW); the child's PFNs show which pages
- * fork copied (fork_copy).  mprotect = 1 makes the region read-only and
+ * Every pass forks before its window (the fork's time is extra.fork_ns of
+ * the counting pass) and the window is the parent's write to every page,
+ * so that every pass of a row times and counts the same op: a pinned page
+ * must still be the page the ring sees, which IORING_OP_WRITE_FIXED to a
+ * file and a read back show (else wrong COW); the child's PFNs show which
+ * pages fork copied (fork_copy).  mprotect = 1 makes the region read-only and
  * writable again between the fork and the writes: the fixed-buffer check
  * under which the page_count and always_copy policies lose the pin.
  */
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "../lib/cfg.h"
+#include "../lib/clock.h"
 #include "../lib/pagemap.h"
 #include "bench.h"
 
@@ -65,8 +67,10 @@ struct pin_state {
 	int release[2];
 	pid_t child;
 	size_t pinned; /* pages */
+	char *ghost; /* test fault drop-pin: what the ring holds instead */
 	uint64_t *child_pm, *own_pm; /* counting: after the fork */
 	int64_t ring_same, ring_error, mem_error; /* what observe found */
+	int64_t fork_ns;
 };
 
 /* Checked while the matrix is planned: a bad value is exit 2 there. */
@@ -86,11 +90,6 @@ static size_t pin_region(const struct kvset *p)
 		    "pinned-fork: pinned = %s is not a whole number of 4 KiB pages",
 		    a);
 	return pages;
-}
-
-static size_t pin_nops(const struct sc *sc)
-{
-	return sc->pass == PASS_COUNTING ? sc->pages : 1;
 }
 
 /* io_uring refused here (a skip, with why), or failed (an error). */
@@ -186,7 +185,7 @@ static int pin_init(struct sc *sc, char *why, int len)
 /* The child holds the region until released, and writes nothing. */
 static void fork_child(struct pin_state *p)
 {
-	pid_t pid = fork();
+	pid_t pid = fork_tied();
 	char c;
 
 	if (pid) {
@@ -213,39 +212,58 @@ static int child_pagemap(struct sc *sc, struct pin_state *p, uint64_t *out)
 	return ret;
 }
 
-/* Counting: fork untimed, note both sides' PFNs, then the mprotect pair. */
+/*
+ * Test fault drop-pin: the ring's buffers move to a copy taken before the
+ * window, as if the pinned pages had been COWed away from the pin.  Every
+ * written pinned page must then read as a wrong COW.
+ */
+static int drop_pin(struct sc *sc, struct pin_state *p, char *why, int len)
+{
+	size_t bytes = p->pinned * PAGE_SZ;
+
+	p->ghost = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p->ghost == MAP_FAILED) {
+		p->ghost = NULL;
+		snprintf(why, len, "drop-pin: mmap: %s", strerror(errno));
+		return -1;
+	}
+	memcpy(p->ghost, sc->buf, bytes);
+	io_uring_unregister_buffers(&p->ring);
+	p->nbufs = 0;
+	return pin_register(p, p->ghost, why, len) ? -1 : 0;
+}
+
+/* Fork, note both sides' PFNs (counting), then the mprotect pair. */
 static int pin_prepare(struct sc *sc, enum role r, char *why, int len)
 {
 	struct pin_state *p = sc->priv;
+	uint64_t t0;
 	int ret;
 
-	if (r != ROLE_WRITER || sc->pass != PASS_COUNTING)
+	if (r != ROLE_WRITER)
 		return 0;
+	t0 = clk_now();
 	fork_child(p);
+	p->fork_ns = (int64_t)clk_ns(clk_now() - t0);
 	if (p->child < 0) {
 		snprintf(why, len, "fork: %s", strerror(errno));
 		return -1;
 	}
 	p->child_pm = xcalloc(sc->pages, 8);
 	p->own_pm = xcalloc(sc->pages, 8);
-	ret = child_pagemap(sc, p, p->child_pm);
+	ret = sc->pass == PASS_COUNTING ? child_pagemap(sc, p, p->child_pm) : 0;
 	if (!ret && kv_get(sc->params, "mprotect", 0) &&
 	    (mprotect(sc->buf, sc->len, PROT_READ) ||
 	     mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE)))
 		ret = -errno;
-	if (!ret)
+	if (!ret && sc->pass == PASS_COUNTING)
 		ret = pagemap_snap(sc->buf, sc->pages, p->own_pm, NULL, 1);
 	if (ret)
 		snprintf(why, len, "after the fork: %s", strerror(-ret));
+	if (!ret && p->pinned && test_fault("drop-pin"))
+		return drop_pin(sc, p, why, len);
 	return ret ? -1 : 0;
-}
-
-static void pin_op(struct sc *sc, size_t i)
-{
-	if (sc->pass == PASS_COUNTING)
-		((volatile char *)sc->buf)[i * PAGE_SZ] = (char)WRITE_BYTE;
-	else
-		fork_child(sc->priv);
 }
 
 /* Our own pin, a page the child maps too, or one fork gave it a copy of. */
@@ -290,36 +308,41 @@ static int ring_write_out(struct pin_state *p, char *base)
 }
 
 /*
- * The pin holder observes: what the ring wrote must be what we see.  If
- * the ring cannot show it, no pinned page is counted as kept (the record
- * fails, with ring_error in extra).
+ * The pin holder observes: what the ring wrote out must be what we see.
+ * A ring or a read-back that fails has observed nothing: an error (with
+ * ring_error in extra), never a lost pin.
  */
-static void check_pins(struct sc *sc, struct pin_state *p, struct page_view *pv)
+static int check_pins(struct sc *sc, struct pin_state *p, struct page_view *pv)
 {
 	char *back = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int ret = back == MAP_FAILED ? -ENOMEM : ring_write_out(p, sc->buf);
+	int ret;
 	size_t i, same = 0;
 
-	for (i = 0; i < p->pinned; i++) {
-		if (!ret && pread(p->fd, back, PAGE_SZ, i * PAGE_SZ) != PAGE_SZ)
-			ret = -errno ? -errno : -EIO;
-		pv[i].pin_lost =
-			ret || memcmp(back, sc->buf + i * PAGE_SZ, PAGE_SZ);
-		same += !pv[i].pin_lost;
+	if (test_fault("ring-error") && p->fd >= 0) {
+		close(p->fd); /* the ring's target is gone: it cannot show */
+		p->fd = -1;
+	}
+	ret = back == MAP_FAILED ? -ENOMEM :
+				   ring_write_out(p, p->ghost ?: sc->buf);
+	for (i = 0; !ret && i < p->pinned; i++) {
+		if (pread(p->fd, back, PAGE_SZ, i * PAGE_SZ) != PAGE_SZ)
+			ret = errno ? -errno : -EIO;
+		else
+			pv[i].pin_lost =
+				!!memcmp(back, sc->buf + i * PAGE_SZ, PAGE_SZ);
+		same += !ret && !pv[i].pin_lost;
 	}
 	if (back != MAP_FAILED)
 		munmap(back, PAGE_SZ);
 	p->ring_same = same;
 	p->ring_error = -ret;
+	return ret;
 }
 
-/*
- * The other mapper, seen from here: its PFNs and whether it saw our byte
- * (a child we cannot read counts as having seen it: the record fails).
- */
-static void observe_child(struct sc *sc, struct pin_state *p,
-			  struct page_view *pv)
+/* The other mapper, seen from here: its PFNs and whether it saw our byte. */
+static int observe_child(struct sc *sc, struct pin_state *p,
+			 struct page_view *pv)
 {
 	uint64_t *now = xcalloc(sc->pages, 8);
 	char path[64], c;
@@ -329,29 +352,42 @@ static void observe_child(struct sc *sc, struct pin_state *p,
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)p->child);
 	fd = open(path, O_RDONLY);
 	p->mem_error = fd < 0 ? errno : child_pagemap(sc, p, now) ? EIO : 0;
-	for (i = 0; i < sc->pages; i++) {
+	for (i = 0; !p->mem_error && i < sc->pages; i++) {
 		off_t at = (off_t)(uintptr_t)(sc->buf + i * PAGE_SZ);
 
-		if (!p->mem_error && pread(fd, &c, 1, at) != 1)
+		if (pread(fd, &c, 1, at) != 1) {
 			p->mem_error = errno ? errno : EIO;
+			break;
+		}
 		pv[i].o_before = p->child_pm[i];
 		pv[i].o_after = now[i];
-		pv[i].other_saw = p->mem_error || c == (char)WRITE_BYTE;
+		pv[i].other_saw = c == (char)WRITE_BYTE;
 	}
 	if (fd >= 0)
 		close(fd);
 	free(now);
+	return p->mem_error;
 }
 
-static void pin_observe(struct sc *sc, enum role r, struct page_view *pv)
+static int pin_observe(struct sc *sc, enum role r, struct page_view *pv,
+		       char *why, int len)
 {
 	struct pin_state *p = sc->priv;
+	int err;
 
 	if (r != ROLE_WRITER)
-		return;
-	observe_child(sc, p, pv);
-	if (p->pinned)
-		check_pins(sc, p, pv);
+		return 0;
+	err = observe_child(sc, p, pv);
+	if (err) {
+		snprintf(why, len, "the child's memory (pid %d): %s",
+			 (int)p->child, strerror(err));
+		return -1;
+	}
+	err = p->pinned ? check_pins(sc, p, pv) : 0;
+	if (err)
+		snprintf(why, len, "the ring's write-back of the pins: %s",
+			 strerror(-err));
+	return err ? -1 : 0;
 }
 
 static void pin_extra(struct sc *sc, struct kvset *extra)
@@ -359,6 +395,7 @@ static void pin_extra(struct sc *sc, struct kvset *extra)
 	struct pin_state *p = sc->priv;
 
 	kv_set(extra, "pinned_pages", p->pinned);
+	kv_set(extra, "fork_ns", p->fork_ns);
 	if (p->pinned) {
 		kv_set(extra, "ring_pages_same", p->ring_same);
 		kv_set(extra, "ring_odirect", p->odirect);
@@ -386,6 +423,8 @@ static void pin_cleanup(struct sc *sc, enum role r)
 		io_uring_queue_exit(&p->ring);
 	if (p->fd >= 0)
 		close(p->fd);
+	if (p->ghost)
+		munmap(p->ghost, p->pinned * PAGE_SZ);
 	free(p->child_pm);
 	free(p->own_pm);
 	munmap(p, sizeof(*p));
@@ -393,19 +432,15 @@ static void pin_cleanup(struct sc *sc, enum role r)
 
 const struct scenario_ops sc_pinned_fork = {
 	.name = "pinned-fork",
-	.desc = "io_uring fixed buffers over the region, then fork: fork time, pages copied at fork, the pin keeps the parent's writes",
-	.blocks = true,
+	.desc = "io_uring fixed buffers over the region, then fork; the parent writes every page: pages copied at fork, the pin keeps the writes (fork time in extra)",
 	.backings = BK_ANON,
 	.params = params,
 	.nparams = ARRAY_SIZE(params),
 	.populate = POP_WRITE,
 	.share = &share_none,
-	.batch = 1,
 	.region_pages = pin_region,
-	.nops = pin_nops,
 	.init = pin_init,
 	.prepare = pin_prepare,
-	.op = pin_op,
 	.expect_page = pin_expect,
 	.observe = pin_observe,
 	.extra = pin_extra,

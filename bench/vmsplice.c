@@ -6,6 +6,12 @@
  * were.  A parent write that reused the page would show through the pipe
  * (CVE-2020-29374): a missed COW.  The copy is necessary.  The pipe is
  * sized to hold every page (F_SETPIPE_SZ).
+ *
+ * hugetlb still leaks this way upstream: its COW rule is the map count
+ * alone and it has no PageAnonExclusive unsharing for a pipe's reference
+ * (the kernel's own selftests/mm/cow.c reports it as an expected failure).
+ * On hugetlb the scenario is the observer's positive control: a FAIL with
+ * one missed COW per page, on every kernel that still has the leak.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,10 +105,11 @@ static int splice_prepare(struct sc *sc, enum role r, char *why, int len)
 
 /*
  * The reader: page i's first byte, as the pipe gives it.  A pipe that
- * gives less than it took leaves pages unobserved: the child fails, and
- * the pass is an error, not a verdict.
+ * gives less than it took leaves pages unobserved: the pass is an error,
+ * not a verdict.
  */
-static void splice_observe(struct sc *sc, enum role r, struct page_view *pv)
+static int splice_observe(struct sc *sc, enum role r, struct page_view *pv,
+			  char *why, int len)
 {
 	char *page = xcalloc(1, PAGE_SZ);
 	size_t i, got;
@@ -115,16 +122,16 @@ static void splice_observe(struct sc *sc, enum role r, struct page_view *pv)
 	}
 	free(page);
 	if (n > 0)
-		return;
-	fprintf(stderr, "vmsplice: the pipe gave back %zu of %zu pages\n",
-		i - 1, sc->pages);
-	_exit(1);
+		return 0;
+	snprintf(why, len, "the pipe gave back %zu of %zu pages: %s", i - 1,
+		 sc->pages, n < 0 ? strerror(errno) : "end of file");
+	return -1;
 }
 
 const struct scenario_ops sc_vmsplice = {
 	.name = "vmsplice",
 	.desc = "the child vmsplices the pages into a pipe and unmaps them; the parent writes; the pipe must read the old bytes",
-	.backings = BK_ANON,
+	.backings = BK_ANON | BK_HUGETLB,
 	.params = pages_param,
 	.nparams = 1,
 	.populate = POP_WRITE,

@@ -75,59 +75,68 @@ static bool is_copy(enum pg_outcome o)
 }
 
 /*
- * A shared page: the other party saw the write (missed COW, whatever the
- * PFNs say), or it was copied (necessary).  A MAP_PRIVATE file page that
- * was not mapped yet is copied from the page cache on its first write.
+ * What the parties that hold a reference saw, whatever the PFNs and the
+ * expectation say: our pin holder lost the write (wrong COW), another
+ * party saw it (missed COW: a page believed ours was not).
  */
-static int shared_class(const struct page_view *v, enum pg_outcome o)
+static int observed_class(const struct page_view *v)
 {
+	if (v->expect == EXP_OWN_PIN && v->pin_lost)
+		return CLS_WRONG;
 	if (v->other_saw)
 		return CLS_MISSED;
+	return -1;
+}
+
+/*
+ * A shared page nobody saw written was copied (necessary).  A MAP_PRIVATE
+ * file page that was not mapped yet is copied from the page cache on its
+ * first write.
+ */
+static int shared_class(enum pg_outcome o)
+{
 	if (is_copy(o) || o == PG_POPULATE || o == PG_SWAPIN)
 		return CLS_NECESSARY;
 	return -1;
 }
 
-/*
- * Our pinned page: a copy loses the pin (wrong COW); another party that
- * saw the write shares it with us (fork did not copy it: missed COW).
- */
-static int own_pin_class(const struct page_view *v, enum pg_outcome o)
+/* Our pinned page, seen intact by its holder and by nobody else. */
+static int own_pin_class(enum pg_outcome o)
 {
-	if (v->pin_lost)
-		return CLS_WRONG;
-	if (v->other_saw)
-		return CLS_MISSED;
-	if (o == PG_REUSE || o == PG_KEPT)
+	if (o == PG_REUSE)
 		return CLS_REUSE;
-	if (o == PG_NO_FAULT)
-		return NCLASS; /* an event, not a class */
+	if (o == PG_NO_FAULT || o == PG_KEPT)
+		return NCLASS; /* an event, or undecided */
 	return -1;
 }
 
 static int exclusive_class(enum pg_outcome o)
 {
-	if (o == PG_COPY)
+	if (o == PG_COPY || o == PG_SWAPIN_COPY)
 		return CLS_UNNECESSARY;
-	if (o == PG_REUSE || o == PG_KEPT)
+	if (o == PG_REUSE || o == PG_SWAPIN_REUSE)
 		return CLS_REUSE;
-	if (o == PG_NO_FAULT || o == PG_SWAPIN || o == PG_SWAPIN_REUSE ||
-	    o == PG_SWAPIN_COPY)
-		return NCLASS;
+	if (o == PG_NO_FAULT || o == PG_KEPT || o == PG_SWAPIN)
+		return NCLASS; /* an event, or undecided */
 	return -1;
 }
 
 /* The class of a written page, NCLASS for none, -1 if unexplained. */
 static int page_class(const struct page_view *v, enum pg_outcome o)
 {
+	int cls;
+
 	/* the zero page replaced: an allocation, whoever else maps it */
 	if (o == PG_POPULATE && (v->w_flags & KPF_ZERO_PAGE) && !v->other_saw)
 		return NCLASS;
+	cls = observed_class(v);
+	if (cls >= 0)
+		return cls;
 	switch (v->expect) {
 	case EXP_SHARED:
-		return shared_class(v, o);
+		return shared_class(o);
 	case EXP_OWN_PIN:
-		return own_pin_class(v, o);
+		return own_pin_class(o);
 	case EXP_EXCLUSIVE:
 		return exclusive_class(o);
 	case EXP_FRESH:
@@ -166,6 +175,19 @@ static void count_event(enum pg_outcome o, struct tally *t)
 	}
 }
 
+/* Copy or reuse, as the outcome and the class say; else undecided. */
+static void count_copy_reuse(enum pg_outcome o, int cls, struct tally *t)
+{
+	/* a shared swap or file page not seen changed was copied too */
+	if (is_copy(o) || cls == CLS_NECESSARY || cls == CLS_UNNECESSARY ||
+	    cls == CLS_WRONG)
+		t->copies++;
+	else if (o == PG_REUSE || o == PG_SWAPIN_REUSE)
+		t->reuses++;
+	else if (o == PG_KEPT || o == PG_SWAPIN)
+		t->undecided++;
+}
+
 enum pg_outcome classify_page(const struct page_view *v, struct tally *t)
 {
 	enum pg_outcome o = page_outcome(v);
@@ -175,8 +197,6 @@ enum pg_outcome classify_page(const struct page_view *v, struct tally *t)
 	    !(v->w_before & PM_SWAP) && !same_pfn(v->o_before, v->w_before))
 		t->events[EV_FORK_COPY]++;
 	count_event(o, t);
-	if (o == PG_MIGRATED || o == PG_COLLAPSE)
-		return o;
 	if (o == PG_GONE) {
 		t->events[EV_UNEXPLAINED]++;
 		return o;
@@ -192,16 +212,18 @@ enum pg_outcome classify_page(const struct page_view *v, struct tally *t)
 		}
 		return o;
 	}
+	if (o == PG_MIGRATED || o == PG_COLLAPSE) {
+		/* the PFNs void the repetition; what was seen still counts */
+		cls = observed_class(v);
+		if (cls >= 0)
+			t->classes[cls]++;
+		return o;
+	}
 	cls = page_class(v, o);
 	if (cls < 0)
 		t->events[EV_UNEXPLAINED]++;
 	else if (cls < NCLASS)
 		t->classes[cls]++;
-	/* a shared swap or file page not seen changed was copied too */
-	if (is_copy(o) || cls == CLS_NECESSARY || cls == CLS_UNNECESSARY ||
-	    cls == CLS_WRONG)
-		t->copies++;
-	else if (o == PG_REUSE || o == PG_KEPT)
-		t->reuses++;
+	count_copy_reuse(o, cls, t);
 	return o;
 }

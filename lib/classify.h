@@ -79,8 +79,21 @@ struct page_view {
 struct tally {
 	uint64_t classes[NCLASS];
 	uint64_t copies, reuses;
+	/*
+	 * Written pages whose copy-or-reuse the PFNs cannot tell: a swap-in
+	 * with no known swap-cache folio, a kept PFN with no fault sample.
+	 * While non-zero, copies and reuses are lower bounds and are
+	 * reported as unknown (null), never as a number.
+	 */
+	uint64_t undecided;
 	uint64_t events[NEVENT];
 };
+
+/* Are copies and reuses known exactly? */
+static inline bool tally_decided(const struct tally *t)
+{
+	return !t->undecided;
+}
 
 enum pg_outcome page_outcome(const struct page_view *v);
 /* Add one page to the tally; returns its outcome. */

@@ -15,6 +15,7 @@
 #include "counters.h"
 #include "env.h"
 #include "knobs.h"
+#include "pagemap.h"
 #include "util.h"
 
 #ifndef COWBENCH_VERSION
@@ -359,6 +360,19 @@ static void cpu_model(char *out, int len)
 	free(info);
 }
 
+/* Whether a read fault maps the zero page, as probed (and if simulated). */
+static void zero_page(struct jw *w)
+{
+	int z = zero_page_on_read();
+
+	if (z < 0)
+		jw_null(w, "zero_page_on_read");
+	else
+		jw_bool(w, "zero_page_on_read", z);
+	if (env_flag("COWBENCH_NO_ZERO_PAGE"))
+		jw_str(w, "simulated", "COWBENCH_NO_ZERO_PAGE=1");
+}
+
 /* Everything that defines the environment (the id is its digest). */
 static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
 {
@@ -381,6 +395,9 @@ static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
 	jw_str(w, "accelerator", e->accel);
 	jw_bool(w, "pv_tlb_flush", pv_tlb_flush(e->accel));
 	jw_bool(w, "cap_sys_admin", cap_sys_admin());
+	zero_page(w);
+	if (getenv("COWBENCH_TEST_FAULT"))
+		jw_str(w, "test_faults", getenv("COWBENCH_TEST_FAULT"));
 	jw_str(w, "topology", t->summary);
 	jw_i64(w, "writer_cpu", t->writer_cpu);
 	jw_i64(w, "other_cpu", t->other_cpu);

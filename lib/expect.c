@@ -23,10 +23,16 @@ static bool count_of(const struct record *r, const char *key, int64_t *v)
 
 	if (!strcmp(key, "faults"))
 		return r ? *v = r->c.faults, true : true;
-	if (!strcmp(key, "copies"))
-		return t ? *v = t->copies, true : true;
-	if (!strcmp(key, "reuses"))
-		return t ? *v = t->reuses, true : true;
+	if (!strcmp(key, "undecided"))
+		return t ? *v = t->undecided, true : true;
+	/* unknown (-1) while some page is undecided */
+	if (!strcmp(key, "copies") || !strcmp(key, "reuses")) {
+		if (t && !tally_decided(t))
+			*v = -1;
+		else if (t)
+			*v = key[0] == 'c' ? t->copies : t->reuses;
+		return true;
+	}
 	for (i = 0; i < NCLASS; i++)
 		if (!strcmp(key, cow_class_names[i]))
 			return t ? *v = t->classes[i], true : true;
@@ -131,7 +137,7 @@ static int parse_line(char *text, struct expect_line *l, char *why, int len)
 		    parse_int(eq + 1, &v) || v < 0)
 			return snprintf(
 				       why, len,
-				       "'%s' is not COUNT=N with a known count (faults, copies, reuses, a class or an event)",
+				       "'%s' is not COUNT=N with a known count (faults, copies, reuses, undecided, a class or an event)",
 				       w[i]),
 			       -1;
 		kv_set(&l->counts, w[i], v);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -382,15 +381,26 @@ static void observe_bytes(struct sc *sc, struct pass_shm *s)
 	       smaps_anon_huge_kb(sc->buf));
 }
 
-static void observe(struct sc *sc, struct pass_shm *s)
+static int observe(struct sc *sc, struct pass_shm *s)
 {
 	bool counting = sc->pass == PASS_COUNTING;
+	char why[200] = "";
 
-	if (counting && sc->ops->observe)
-		sc->ops->observe(sc, sc->role, s->pv);
-	else if (counting && sc->role == ROLE_OTHER &&
-		 sc->ops->share->other == OTHER_PROCESS && s->pages)
+	int ret = counting && sc->ops->observe ?
+			  sc->ops->observe(sc, sc->role, s->pv, why,
+					   sizeof(why)) :
+			  0;
+
+	if (ret < 0)
+		return fail(s, "the %s could not observe: %s",
+			    sc->role == ROLE_WRITER ? "writer" : "other party",
+			    why);
+	if (ret > 0) /* a precondition seen only now did not hold */
+		return hook_result(s, ret, why);
+	if (counting && !sc->ops->observe && sc->role == ROLE_OTHER &&
+	    sc->ops->share->other == OTHER_PROCESS && s->pages)
 		observe_bytes(sc, s);
+	return 0;
 }
 
 /* The other mapper's PFNs (a forked process has its own page table). */
@@ -437,7 +447,8 @@ static int other_main(struct party *p)
 	if (recv_byte(p->m->done[0]))
 		return -1;
 	ret = other_snap(sc, s, &s->pv->o_after);
-	observe(sc, s);
+	if (!ret)
+		ret = observe(sc, s);
 	if (sc->ops->cleanup)
 		sc->ops->cleanup(sc, ROLE_OTHER);
 	return ret;
@@ -468,17 +479,17 @@ static int writer_main(struct party *p)
 	}
 	if (p->m)
 		send_byte(p->m->done[1], 'k');
-	observe(sc, s);
-	if (sc->ops->populate == POP_NONE && !sc->ops->map &&
+	ret = observe(sc, s);
+	if (!ret && sc->ops->populate == POP_NONE && !sc->ops->map &&
 	    hook_result(s, bk->verify(sc, why, sizeof(why)), why) < 0)
-		return -1;
+		ret = -1;
 	if (sc->pass == PASS_COUNTING && sc->ops->extra)
 		sc->ops->extra(sc, &s->rec.c.extra);
 	if (sc->pass == PASS_COUNTING && bk->extra)
 		bk->extra(sc, &s->rec.c.extra);
 	if (sc->ops->cleanup)
 		sc->ops->cleanup(sc, ROLE_WRITER);
-	return 0;
+	return ret;
 }
 
 static void *other_thread(void *arg)
@@ -505,15 +516,13 @@ static int reap(struct pass_shm *s, pid_t pid)
 static int fork_parties(struct party *p)
 {
 	bool child_writes = p->sc.ops->share->child_writes;
-	pid_t pid = fork();
+	pid_t pid = fork_tied();
 	int ret;
 
 	if (pid < 0)
 		return fail(p->s, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (pid == 0)
 		_exit((child_writes ? writer_main(p) : other_main(p)) ? 1 : 0);
-	}
 	p->sc.other_pid = pid;
 	if (p->sc.ops->share->other_leaves) {
 		/* it leaves first: the writer starts once it is gone */
@@ -559,15 +568,12 @@ static void populate(struct sc *sc)
 {
 	volatile char *buf = sc->buf;
 	size_t i;
-	char sink = 0;
 
-	for (i = 0; i < sc->pages; i++) {
-		if (sc->ops->populate == POP_WRITE)
-			buf[i * PAGE_SZ] = POP_BYTE;
-		else if (sc->ops->populate == POP_READ)
-			sink ^= buf[i * PAGE_SZ];
-	}
-	(void)sink;
+	if (sc->ops->populate == POP_READ)
+		read_fault(sc->buf, sc->pages,
+			   !sc->ops->map && !(sc->bk->ops->kind & BK_FILE));
+	for (i = 0; sc->ops->populate == POP_WRITE && i < sc->pages; i++)
+		buf[i * PAGE_SZ] = POP_BYTE;
 }
 
 /* Fault the region's worth of memory in from the host and give it back. */
@@ -657,7 +663,6 @@ static int pass_main(void *arg)
 	struct party p = { .s = s };
 	struct sc *sc = &p.sc;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGPIPE, SIG_IGN); /* a party that is gone reads as EOF */
 	*sc = (struct sc){ .ops = a->ops,
 			   .bk = a->bk,

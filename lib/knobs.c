@@ -9,6 +9,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "knobs.h"
@@ -233,6 +235,85 @@ int knob_unlink_later(const char *path)
 	return save("unlink", path, "-");
 }
 
+/* Decimal into buf (room for 21 bytes); async-signal-safe. */
+static void utoa(unsigned long long v, char *buf)
+{
+	char tmp[24];
+	int n = 0;
+
+	do
+		tmp[n++] = '0' + v % 10;
+	while ((v /= 10));
+	while (n)
+		*buf++ = tmp[--n];
+	*buf = '\0';
+}
+
+/*
+ * The start time of a process (field 22 of /proc/PID/stat), 0 if it is
+ * gone.  No stdio: undoing runs in signal handlers.
+ */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[40] = "/proc/", buf[1024], *p;
+	unsigned long long t = 0;
+	ssize_t n;
+	int fd, f;
+
+	utoa(pid, path + strlen(path));
+	strcat(path, "/stat");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold spaces */
+	for (f = 2; p && *p && f < 22; p++)
+		f += *p == ' ';
+	while (p && *p >= '0' && *p <= '9')
+		t = t * 10 + (unsigned long long)(*p++ - '0');
+	return t;
+}
+
+int knob_group(pid_t pgid)
+{
+	char path[24], when[24];
+
+	utoa(pgid, path);
+	utoa(start_time(pgid), when);
+	return save("pgroup", path, when);
+}
+
+static pid_t alive_group; /* a group that outlived SIGKILL, for restore */
+
+/*
+ * Kill a process group of the run and wait until it is gone (reaping our
+ * own children): its memory (huge pages, swap) must be free before the
+ * knobs that lent it are put back.  A leader that lives with another
+ * start time is not ours: its pid was reused.  While any member lives,
+ * the pgid cannot be reused, so a group without its leader is ours.
+ */
+static void kill_pgroup(const char *id, const char *when)
+{
+	pid_t pgid = atoi(id);
+	unsigned long long t = start_time(pgid);
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i;
+
+	if (pgid <= 1 || (t && t != strtoull(when, NULL, 10)))
+		return;
+	kill(-pgid, SIGKILL);
+	for (i = 0; i < 250; i++) { /* 5 s */
+		while (waitpid(-pgid, NULL, WNOHANG) > 0)
+			;
+		if (kill(-pgid, 0) && errno == ESRCH)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	alive_group = pgid;
+}
+
 /* A zram device with no disksize, or a new one from hot_add. */
 static int zram_free_device(void)
 {
@@ -306,7 +387,9 @@ static void put(const char *path, const char *val, size_t len)
 
 static void undo_one(char *kind, char *path, char *val)
 {
-	if (!strcmp(kind, "mount"))
+	if (!strcmp(kind, "pgroup"))
+		kill_pgroup(path, val);
+	else if (!strcmp(kind, "mount"))
 		umount2(path, MNT_DETACH);
 	else if (!strcmp(kind, "swapon"))
 		swapoff(path);
@@ -405,14 +488,17 @@ void knobs_restore(void)
 	nseen = 0;
 }
 
-int knobs_restore_file(const char *path)
+int knobs_restore_file(const char *path, pid_t *alive)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), n;
 
+	*alive = alive_group = 0;
 	if (fd < 0)
 		return 0;
 	n = undo_lines(restore_buf, read_from(fd, 0));
 	close(fd);
-	unlink(path);
+	*alive = alive_group;
+	if (!alive_group) /* else a later restore tries again */
+		unlink(path);
 	return n;
 }

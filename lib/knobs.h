@@ -37,6 +37,12 @@ int knob_unlink_later(const char *path);
  */
 int knob_zram(uint64_t disksize, char *dev, int len);
 
+/*
+ * A process group the run owns (a pass): undoing kills it and waits until
+ * every member is gone, before anything saved earlier is put back.
+ */
+int knob_group(pid_t pgid);
+
 /* A point in the state file: what was set after it can be undone alone. */
 off_t knobs_mark(void);
 /* Undo what was set since mark, by any process of the run. */
@@ -48,9 +54,10 @@ void knobs_restore_since(off_t mark);
 void knobs_restore(void);
 /*
  * Restore from a state file left by a killed run.  The number of values
- * restored, 0 if there is no state file.
+ * restored, 0 if there is no state file.  *alive: a process group of the
+ * run that outlived SIGKILL (0: none); the state file then stays.
  */
-int knobs_restore_file(const char *path);
+int knobs_restore_file(const char *path, pid_t *alive);
 /* The value a knob file shows, with "[selected]" words unwrapped. */
 int knob_read(const char *path, char *buf, int len);
 /* Write a swap signature on a device or file of size bytes (mkswap). */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "pagemap.h"
@@ -96,4 +98,40 @@ int pagemap_hidden(const uint64_t *pm, size_t pages, size_t stride)
 		if ((pm[i * stride] & PM_PRESENT) && !PM_PFN(pm[i * stride]))
 			return 1;
 	return 0;
+}
+
+/*
+ * Read-fault pages in.  $COWBENCH_NO_ZERO_PAGE=1 simulates a kernel that
+ * maps no zero page on a read fault of anonymous memory (pvm_no_zero_page=1,
+ * s390's mm_forbids_zeropage): it allocates a zeroed page instead, mapped
+ * writable, which is what a write-populate gives.
+ */
+void read_fault(char *buf, size_t pages, bool anon)
+{
+	volatile char *p = buf;
+	char sink = 0;
+	size_t i;
+
+	if (anon && env_flag("COWBENCH_NO_ZERO_PAGE") &&
+	    !madvise(buf, pages * PAGE_SZ, MADV_POPULATE_WRITE))
+		return;
+	for (i = 0; i < pages; i++)
+		sink ^= p[i * PAGE_SZ];
+	(void)sink;
+}
+
+int zero_page_on_read(void)
+{
+	char *p = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t pm = 0, fl = 0;
+	int ret = -1;
+
+	if (p == MAP_FAILED)
+		return -1;
+	read_fault(p, 1, true);
+	if (!pagemap_snap(p, 1, &pm, &fl, 1) && !pagemap_hidden(&pm, 1, 1))
+		ret = !!(fl & KPF_ZERO_PAGE);
+	munmap(p, PAGE_SZ);
+	return ret;
 }

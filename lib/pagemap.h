@@ -3,6 +3,7 @@
 #define COWBENCH_PAGEMAP_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Documentation/admin-guide/mm/pagemap.rst */
@@ -44,5 +45,10 @@ int pagemap_snap(const void *addr, size_t pages, uint64_t *out, uint64_t *flags,
  * and no PFN comparison means anything.
  */
 int pagemap_hidden(const uint64_t *pm, size_t pages, size_t stride);
+
+/* Read-fault pages in (or, $COWBENCH_NO_ZERO_PAGE, allocate them). */
+void read_fault(char *buf, size_t pages, bool anon);
+/* Does a read fault map the zero page here?  1, 0, or -1 unknown. */
+int zero_page_on_read(void);
 
 #endif

@@ -10,11 +10,16 @@
 #include "pagemap.h"
 #include "scenario.h"
 
+/*
+ * The test fault "shared" maps the region MAP_SHARED: nothing is ever
+ * copied, so every observer must see every write (a missed COW per page).
+ */
 int map_anon(struct sc *sc, int advice, char *why, int len)
 {
 	size_t span = sc->len + PMD_SZ;
+	int type = test_fault("shared") ? MAP_SHARED : MAP_PRIVATE;
 	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		       type | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *al;
 
 	if (p == MAP_FAILED) {

@@ -85,8 +85,14 @@ static void pages_json(struct jw *w, const struct tally *t)
 {
 	int i;
 
-	jw_u64(w, "copies", t->copies);
-	jw_u64(w, "reuses", t->reuses);
+	if (tally_decided(t)) {
+		jw_u64(w, "copies", t->copies);
+		jw_u64(w, "reuses", t->reuses);
+	} else {
+		jw_null(w, "copies");
+		jw_null(w, "reuses");
+	}
+	jw_u64(w, "undecided", t->undecided);
 	jw_open(w, "classes", '{');
 	for (i = 0; i < NCLASS; i++)
 		jw_u64(w, cow_class_names[i], t->classes[i]);
@@ -199,6 +205,7 @@ static void pages_parse(const struct jval *c, struct tally *t)
 
 	t->copies = json_num(c, "copies", 0);
 	t->reuses = json_num(c, "reuses", 0);
+	t->undecided = json_num(c, "undecided", 0);
 	for (i = 0; i < NCLASS; i++) {
 		snprintf(path, sizeof(path), "classes.%s", cow_class_names[i]);
 		t->classes[i] = json_num(c, path, 0);

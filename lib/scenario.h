@@ -137,9 +137,13 @@ struct scenario_ops {
 	/*
 	 * After WINDOW_DONE, in the party that holds the reference: set
 	 * pv[i].other_saw, pin_lost, ref_pfn.  The default for a forked
-	 * other party reads each page for the writer's byte.
+	 * other party reads each page for the writer's byte.  An observer
+	 * that could not observe returns <0 with the reason: the pass is an
+	 * error, never a verdict on the kernel; >0: a precondition that only
+	 * the observer sees did not hold (a skip).
 	 */
-	void (*observe)(struct sc *sc, enum role r, struct page_view *pv);
+	int (*observe)(struct sc *sc, enum role r, struct page_view *pv,
+		       char *why, int len);
 	void (*extra)(struct sc *sc, struct kvset *extra);
 	void (*cleanup)(struct sc *sc, enum role r);
 	/*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,6 +49,18 @@ static void kill_group(pid_t pgid)
 		;
 }
 
+pid_t fork_tied(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent) /* it died before the prctl */
+		_exit(1);
+	return 0;
+}
+
 static void child(int (*body)(void *), void *arg)
 {
 	sigset_t none;
@@ -69,7 +82,7 @@ void supervise(int (*body)(void *arg), void *arg, int timeout_s,
 	pid_t pid;
 
 	res->status = res->sig = res->err = 0;
-	pid = fork();
+	pid = fork_tied();
 	if (pid == 0)
 		child(body, arg);
 	if (pid < 0) {
@@ -78,6 +91,8 @@ void supervise(int (*body)(void *arg), void *arg, int timeout_s,
 		return;
 	}
 	setpgid(pid, pid);
+	/* a restore after a SIGKILL kills what is left of it */
+	knob_group(pid);
 	res->end = wait_for(pid, timeout_s, &res->status, &res->sig);
 	kill_group(pid);
 	knobs_restore_since(mark);

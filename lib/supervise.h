@@ -2,6 +2,8 @@
 #ifndef COWBENCH_SUPERVISE_H
 #define COWBENCH_SUPERVISE_H
 
+#include <sys/types.h>
+
 /*
  * A supervised, time-limited process group: the body runs in a new process
  * that leads its own group; the caller waits for it, a time limit, or
@@ -20,5 +22,13 @@ struct sv_result {
 
 void supervise(int (*body)(void *arg), void *arg, int timeout_s,
 	       struct sv_result *res);
+
+/*
+ * fork() for every process of a run: the child is SIGKILLed when its
+ * parent dies (and exits at once if the parent died before it could ask).
+ * Fork from the thread that outlives the child: the signal follows the
+ * parent *thread*.
+ */
+pid_t fork_tied(void);
 
 #endif

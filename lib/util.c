@@ -251,3 +251,21 @@ void mkdir_p(const char *who, const char *dir)
 	if (mkdir(tmp, 0755) && errno != EEXIST)
 		die(1, "%s: mkdir %s: %s", who, dir, strerror(errno));
 }
+
+bool test_fault(const char *name)
+{
+	const char *list = getenv("COWBENCH_TEST_FAULT"), *p;
+	size_t n = strlen(name);
+
+	for (p = list; p && *p; p += strcspn(p, ","), p += !!*p)
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
+bool env_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0");
+}

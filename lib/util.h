@@ -34,6 +34,20 @@ void mkdir_p(const char *who, const char *dir);
 /* Trim trailing white space in place. */
 char *strtrim(char *s);
 
+/*
+ * Test-only faults ($COWBENCH_TEST_FAULT, a comma list; never set by
+ * default, recorded in env.json when set): each breaks one observer or
+ * one input on purpose, so that a test sees the verdict fail.
+ *   shared      the region is MAP_SHARED: every write is seen by the other
+ *   drop-pin    a pin holder's view is dropped: it never sees the write
+ *   small-ring  the fault sampler's ring is one page: samples are lost
+ *   ring-error  pinned-fork's ring loses its target file: the pin holder
+ *               cannot observe (an error, never a lost pin)
+ */
+bool test_fault(const char *name);
+/* An environment flag: set, and neither empty nor "0". */
+bool env_flag(const char *name);
+
 /* MemAvailable from /proc/meminfo, in bytes (0 if unknown). */
 uint64_t mem_available(void);
 /* A /proc/meminfo line in kB (-1 if absent). */

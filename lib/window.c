@@ -102,6 +102,13 @@ static void counts_fill(struct window *w, struct record *r, size_t unit,
 	c->tlb_events = k.tlb_events;
 	c->hw = k.hw;
 	r->has_counts = true;
+	/* which writes faulted is unknown: no verdict can rest on it */
+	if (k.samples_lost && r->status == ST_OK) {
+		r->status = ST_ERROR;
+		snprintf(r->reason, sizeof(r->reason),
+			 "%llu of the region's fault samples lost (ring full)",
+			 (unsigned long long)k.samples_lost);
+	}
 }
 
 /*

@@ -31,6 +31,41 @@ rec() { # rec DIR SCENARIO BACKING PASS JQ-EXPR: the value in rep 0's record
 		"select(.scenario==\$s and .backing==\$b and .pass==\$p and .rep==0) | $5" \
 		"$work/$1/results.jsonl" | head -n1
 }
+# ok_or_skip NAME DIR SCENARIO BACKING CHECK-ARGS...: the check if the
+# counting record is ok, a skip with its reason if the record is a skip;
+# an error, a failure or no record is a failure, never a skip
+ok_or_skip() {
+	local name=$1 d=$2 s=$3 b=$4 st
+	shift 4
+	st=$(rec "$d" "$s" "$b" counting .status)
+	case $st in
+	ok) check "$name" "$@" ;;
+	skip) skip "$name" "$(rec "$d" "$s" "$b" counting .reason)" ;;
+	*) not_ok "$name" "${st:-no record}: $(rec "$d" "$s" "$b" counting .reason)" ;;
+	esac
+}
+# zero_page DIR: does a read fault map the zero page (the run's probe)?
+zero_page() { jq -r .zero_page_on_read "$work/$1/env.json"; }
+# zero_page_case NAME DIR SCENARIO BACKING CHECK-ARGS...: where the run
+# found the zero page mapped on a read fault, the record must be ok and the
+# check hold; where it did not, the record must be a skip that says so
+zero_page_case() {
+	local name=$1 d=$2 s=$3 b=$4
+	shift 4
+	if [ "$(zero_page "$d")" = true ]; then
+		check "$name" eq "$(rec "$d" "$s" "$b" counting .status)" ok
+		check "$name" "$@"
+	else
+		check "$name: a skip, no zero page on a read fault here" \
+			eq "$(rec "$d" "$s" "$b" counting '.status + ": " + (.reason | test("zero page") | tostring)')" "skip: true"
+	fi
+}
+# kernel_at_least MAJOR MINOR: the running kernel's release
+kernel_at_least() {
+	local r=$(uname -r) M m
+	M=${r%%.*} m=${r#*.} m=${m%%[!0-9]*}
+	[ "$M" -gt "$1" ] || { [ "$M" = "$1" ] && [ "$m" -ge "$2" ]; }
+}
 eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
 ge() { [ "$1" -ge "$2" ] 2>/dev/null || { echo "# got '$1', expected >= $2"; return 1; }; }
 
@@ -54,12 +89,27 @@ bad() { # bad NAME EXPECTED-TEXT ARGS...: one line, exit 2, nothing written
 		not_ok "bad input: $name" "exit $rc: $out"; fi
 }
 
+# tree PID: PID and every descendant
+tree() {
+	local k
+	echo "$1"
+	for k in $(pgrep -P "$1"); do tree "$k"; done
+}
+# alive PID...: those still running (zombies are gone for this purpose)
+alive() {
+	local p
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] && echo "$p"
+	done | tr '\n' ' '
+}
+
 # interrupt MARK SIGNAL BACKING [restore]: run cow-child on BACKING until
 # the state file shows MARK (the backing's resource), send SIGNAL; after
 # SIGKILL, 'cowbench restore'.  What $state_fn prints (default knobs_now)
-# must be as before, and no state file left.
+# must be as before, and no state file left; then, after a pause, no
+# process the run had is alive and the machine is still as before.
 interrupt() {
-	local mark=$1 sig=$2 bk=$3 d=$work/int-$2-$3 pid seen= before fn=${state_fn:-knobs_now}
+	local mark=$1 sig=$2 bk=$3 d=$work/int-$2-$3 pid seen= before fn=${state_fn:-knobs_now} pids
 	before=$($fn)
 	"$CB" run -o "$d" "$(conf "int-$sig-$bk" "scenarios = cow-child" "backings = $bk" \
 		"reps = 400" "warmup = 0" "pages = 4096")" > "$d.out" 2>&1 &
@@ -69,10 +119,14 @@ interrupt() {
 		sleep 0.05
 	done
 	sleep 0.3
+	pids=$(tree $pid)
 	kill -"$sig" $pid; wait $pid 2>/dev/null
 	[ "$sig" = KILL ] && { sleep 0.2; "$CB" restore > "$d.restore" 2>&1; }
 	check "SIG$sig during a $bk run${4:+ + restore}: the machine as before" \
 		eq "$seen,$($fn),$([ -e "$COWBENCH_STATE" ] && echo left)" "yes,$before,"
+	sleep 1
+	check "SIG$sig during a $bk run${4:+ + restore}: 1 s later none of its $(echo $pids | wc -w) processes lives, the machine still as before" \
+		eq "$(alive $pids)|$($fn)" "|$before"
 }
 
 # Suites need root for pagemap PFNs, tracefs and the knobs.

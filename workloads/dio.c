@@ -379,7 +379,7 @@ static int fork_once(struct dio *d, bool counting)
 	if (counting && pagemap_snap(buf, d->bufpages, d->pfn_before, NULL, 1))
 		return -1;
 	t0 = clk_now();
-	pid = fork();
+	pid = fork_tied();
 	if (pid == 0)
 		_exit(counting && pagemap_snap(buf, d->bufpages, d->pfn_child,
 					       NULL, 1) ?

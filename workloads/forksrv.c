@@ -256,7 +256,7 @@ static int serve_fork(struct fs *f, uint64_t id, char *why, int len)
 		return -1;
 	}
 	t0 = clk_now();
-	pid = wl_fork();
+	pid = fork_tied();
 	if (!pid)
 		_exit(kid_main(f, id));
 	hist_record(&f->fork_ns, (uint64_t)clk_ns(clk_now() - t0));

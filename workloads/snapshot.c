@@ -206,7 +206,7 @@ static int start_snapshot(struct snap *s, char *why, int len)
 		window_arm(&s->w);
 	}
 	t0 = clk_now();
-	s->child = wl_fork();
+	s->child = fork_tied();
 	if (!s->child)
 		_exit(child_main(s));
 	s->fork_ns = (uint64_t)clk_ns(clk_now() - t0);

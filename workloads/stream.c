@@ -31,6 +31,7 @@
 #include "../lib/clock.h"
 #include "../lib/knobs.h"
 #include "../lib/pagemap.h"
+#include "../lib/supervise.h"
 #include "../lib/window.h"
 #include "workloads.h"
 
@@ -250,7 +251,7 @@ static int mprotect_step(struct sc *sc, char *why, int len)
 
 static int fork_step(char *why, int len)
 {
-	pid_t pid = fork();
+	pid_t pid = fork_tied();
 
 	if (pid == 0)
 		_exit(0);

@@ -31,7 +31,6 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -308,11 +307,9 @@ static int snapshot_start(struct db *d)
 	d->fork_seq = d->seq;
 	memset((void *)d->out, 0, sizeof(*d->out));
 	t0 = clk_now();
-	d->child = fork();
-	if (d->child == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	d->child = fork_tied();
+	if (d->child == 0)
 		walk(d);
-	}
 	d->t_fork = clk_now();
 	atomic_store(&d->alive, d->child > 0);
 	gate_open(d);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,21 +23,9 @@
 
 /* ---- processes ---- */
 
-pid_t wl_fork(void)
-{
-	pid_t parent = getpid(), pid = fork();
-
-	if (pid)
-		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent) /* it died before the prctl */
-		_exit(1);
-	return 0;
-}
-
 pid_t wl_spawn(int cpu, int (*fn)(void *arg), void *arg)
 {
-	pid_t pid = wl_fork();
+	pid_t pid = fork_tied();
 
 	if (pid)
 		return pid;
@@ -385,7 +372,7 @@ static int gen_main(const struct wl_load *l, struct wl_lat *out)
 
 pid_t wl_load_start(const struct wl_load *l, struct wl_lat *out, int cpu)
 {
-	pid_t pid = wl_fork();
+	pid_t pid = fork_tied();
 
 	if (pid)
 		return pid;
@@ -492,6 +479,7 @@ void wl_counts_add(struct record *r, const struct record *add)
 		c->t.events[i] += a->t.events[i];
 	c->t.copies += a->t.copies;
 	c->t.reuses += a->t.reuses;
+	c->t.undecided += a->t.undecided;
 }
 
 /* ---- page views ---- */

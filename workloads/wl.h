@@ -16,6 +16,7 @@
 #include "../lib/classify.h"
 #include "../lib/hist.h"
 #include "../lib/result.h"
+#include "../lib/supervise.h"
 
 /* ---- processes ---- */
 
@@ -24,8 +25,7 @@
  * supervisor kills the group on a timeout or SIGINT) and gets SIGKILL when
  * its parent dies.  Returns like fork(); the child has no pin of its own.
  */
-pid_t wl_fork(void);
-/* wl_fork, pin the child to cpu (-1: leave it) and _exit(fn(arg)). */
+/* fork_tied, pin the child to cpu (-1: leave it) and _exit(fn(arg)). */
 pid_t wl_spawn(int cpu, int (*fn)(void *arg), void *arg);
 /* SIGKILL and reap; for every exit path (pid <= 0: nothing to do). */
 void wl_kill(pid_t pid);

@@ -196,6 +196,66 @@ static void events(void)
 	CHECK(t.events[EV_POPULATE] == 1 && !t.events[EV_UNEXPLAINED]);
 }
 
+/* Issue 14 (2): what a party saw counts on a migrated or collapsed page. */
+static void seen_whatever_the_pfns(void)
+{
+	struct page_view v = pv(P(5), P(6), P(5), P(8), EXP_SHARED);
+	struct tally t;
+
+	v.other_saw = 1;
+	t = one(v);
+	CHECK(t.events[EV_MIGRATED] == 1 && only_class(&t, CLS_MISSED));
+	v = pv(P(5), P(9), 0, 0, EXP_OWN_PIN);
+	v.w_flags_after = KPF_THP;
+	v.pin_lost = 1;
+	t = one(v);
+	CHECK(t.events[EV_COLLAPSE] == 1 && only_class(&t, CLS_WRONG));
+	/* a page believed exclusive that another party saw: missed COW */
+	v = pv(P(5), P(5), 0, 0, EXP_EXCLUSIVE);
+	v.faulted = 0;
+	v.other_saw = 1;
+	t = one(v);
+	CHECK(only_class(&t, CLS_MISSED) && t.events[EV_NO_FAULT] == 1);
+	/* nothing seen: no class, and the repetition is void elsewhere */
+	v = pv(P(5), P(9), 0, 0, EXP_OWN_PIN);
+	v.w_flags_after = KPF_THP;
+	v.pin_lost = 0;
+	t = one(v);
+	CHECK(t.events[EV_COLLAPSE] == 1 && !t.classes[CLS_WRONG] &&
+	      !t.classes[CLS_REUSE]);
+}
+
+/* Issue 14 (4, 5): what the PFNs cannot tell is undecided, not a reuse. */
+static void undecided(void)
+{
+	struct page_view v = pv(SWP, P(5), 0, 0, EXP_EXCLUSIVE);
+	struct tally t = one(v);
+
+	/* swapped in, no swap-cache folio known: copy or reuse unknown */
+	CHECK(t.undecided == 1 && !tally_decided(&t) && !t.copies &&
+	      !t.reuses && !t.events[EV_UNEXPLAINED]);
+	v.ref_pfn = 5;
+	t = one(v);
+	CHECK(tally_decided(&t) && t.reuses == 1 && only_class(&t, CLS_REUSE));
+	v.ref_pfn = 6;
+	t = one(v);
+	CHECK(tally_decided(&t) && t.copies == 1 &&
+	      only_class(&t, CLS_UNNECESSARY));
+	/* PFN kept with no fault sample: neither a reuse nor a no_fault */
+	v = pv(P(5), P(5), 0, 0, EXP_EXCLUSIVE);
+	v.faulted = -1;
+	t = one(v);
+	CHECK(t.undecided == 1 && !t.reuses && !t.classes[CLS_REUSE] &&
+	      !t.events[EV_NO_FAULT]);
+	v.expect = EXP_OWN_PIN;
+	t = one(v);
+	CHECK(t.undecided == 1 && !t.reuses && !t.classes[CLS_REUSE]);
+	/* with the sample it is decided */
+	v.faulted = 1;
+	t = one(v);
+	CHECK(tally_decided(&t) && t.reuses == 1);
+}
+
 static void hidden_pfns(void)
 {
 	const uint64_t shown[3] = { P(1), 0, SWP }, hidden[3] = { P(1), P(0) };
@@ -210,6 +270,10 @@ const struct unit_test classify_tests[] = {
 	{ "classify: each verdict flips when its oracle is broken",
 	  broken_oracle },
 	{ "classify: events beside the classes", events },
+	{ "classify: a missed or wrong COW counts on a migrated page",
+	  seen_whatever_the_pfns },
+	{ "classify: copy or reuse unknown is undecided, never a reuse",
+	  undecided },
 	{ "pagemap: present entries with PFN 0 are hidden PFNs", hidden_pfns },
 };
 const int nr_classify_tests =

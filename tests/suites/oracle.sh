@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The observers, proven end to end: each test-only fault
+# ($COWBENCH_TEST_FAULT, lib/util.h) breaks one observer or one input on
+# purpose, and the verdict must follow with the exact count - or, where the
+# observer could not observe, the pass must be an error, never a verdict.
+set -u
+. "$(dirname "$0")/../lib.sh"
+need_root
+
+# every scenario with an observer, on base pages: what the window writes
+obs=$(conf obs "backings = base" "reps = 1" "warmup = 0" "pages = 512" \
+	"scenarios = cow-child cow-parent mprotect-fork vmsplice cow-parallel pinned-fork file-private" \
+	"cow-parallel.children = 2" "cow-parallel.random = 0" \
+	"pinned-fork.pinned = 1M" "pinned-fork.mprotect = 0 1")
+writes() { # SCENARIO: the writes its window makes
+	case $1 in cow-parallel) echo 1024 ;; *) echo 512 ;; esac
+}
+verdicts() { # DIR: scenario[:mprotect] status missed wrong, one per line
+	jq -r 'select(.pass=="counting") | [.scenario + (if .params.mprotect != null then ":" + (.params.mprotect | tostring) else "" end), .status, .counts.classes.missed_cow, .counts.classes.wrong_cow] | map(tostring) | join(" ")' \
+		"$work/$1/results.jsonl"
+}
+
+run clean "$obs"
+COWBENCH_TEST_FAULT=shared run shared "$obs"
+check "test faults are recorded in env.json, and only when set" \
+	eq "$(jq -r .test_faults "$work/shared/env.json"),$(jq -r .test_faults "$work/clean/env.json")" "shared,null"
+while read -r s st miss wrong; do
+	w=$(writes "${s%%:*}")
+	check "$s: no fault, no missed or wrong COW" eq "$st $miss $wrong" "ok 0 0"
+	check "$s: MAP_SHARED region, every write seen: FAIL with $w missed COW" \
+		eq "$(verdicts shared | awk -v s="$s" '$1 == s { print $2, $3, $4 }')" "fail $w 0"
+done < <(verdicts clean)
+check "every observing scenario ran in both runs" \
+	eq "$(verdicts clean | wc -l),$(verdicts shared | wc -l)" "8,8"
+
+# a pin whose view is dropped: every written pinned page is a wrong COW
+pin=$(conf pin "backings = base" "reps = 1" "warmup = 0" "pages = 512" \
+	"scenarios = pinned-fork" "pinned-fork.pinned = 1M" "pinned-fork.mprotect = 0 1")
+COWBENCH_TEST_FAULT=drop-pin run droppin "$pin"
+check "drop-pin: pinned-fork FAILs with 256 wrong COW (each pinned page), mprotect 0 and 1" \
+	eq "$(verdicts droppin | sort | tr '\n' ';')" "pinned-fork:0 fail 0 256;pinned-fork:1 fail 0 256;"
+
+# an observer that cannot observe: an error, never a wrong COW
+COWBENCH_TEST_FAULT=ring-error run ringerr "$pin"
+check "ring-error: the pass is an error naming the ring, no wrong COW claimed" \
+	eq "$(jq -r 'select(.pass=="counting") | [.status, (.reason | test("ring")), .counts.classes.wrong_cow // 0] | map(tostring) | join(" ")' "$work/ringerr/results.jsonl" | sort -u)" "error true 0"
+
+# fault samples lost in a full ring: which writes faulted is unknown
+small=$(conf small "backings = base" "reps = 1" "warmup = 0" "pages = 512" \
+	"scenarios = cow-child reuse-after-exit")
+COWBENCH_TEST_FAULT=small-ring run smallring "$small"
+check "small-ring: lost fault samples make the pass an error, never no_fault or reuse" \
+	eq "$(jq -r 'select(.pass=="counting") | [.status, (.reason | test("samples lost"))] | map(tostring) | join(" ")' "$work/smallring/results.jsonl" | sort -u)" "error true"
+
+# the machine's other side: a kernel that maps no zero page on a read
+zp=$(conf zp "backings = base zeropage" "reps = 1" "warmup = 0" "pages = 64" \
+	"scenarios = zeropage cow-child")
+COWBENCH_NO_ZERO_PAGE=1 run nozero "$zp"
+check "COWBENCH_NO_ZERO_PAGE=1: env.json says no zero page, and that it is simulated" \
+	eq "$(jq -r '[.zero_page_on_read, .simulated] | map(tostring) | join(",")' "$work/nozero/env.json")" "false,COWBENCH_NO_ZERO_PAGE=1"
+check "no zero page: every zero-page combination is a skip that says so" \
+	eq "$(jq -r 'select(.pass=="counting" and (.scenario=="zeropage" or .backing=="zeropage")) | [.status, (.reason | test("zero page"))] | map(tostring) | join(" ")' "$work/nozero/results.jsonl" | sort -u)" "skip true"
+check "no zero page: cow-child on base pages is unaffected" \
+	eq "$(rec nozero cow-child base counting '[.status, .counts.copies] | map(tostring) | join(" ")')" "ok 64"
+run withzero "$zp"
+if [ "$(zero_page withzero)" = true ]; then
+	check "zero page mapped here: the zeropage scenario is ok, 64 populated, no copy" \
+		eq "$(rec withzero zeropage base counting '[.status, .counts.copies, .counts.events.populate] | map(tostring) | join(" ")')" "ok 0 64"
+else
+	skip "the zero-page side" "this kernel maps no zero page on a read fault (the skip side is tested above)"
+fi
+
+finish
