@@ -3,8 +3,9 @@
  * A PMD-sized THP mapped by 512 PTEs: populated as a PMD THP, then the PMD
  * mapping of each 2 MiB is split (not the folio) by an mprotect of one
  * 4 KiB page to read-only and back; the VMA merges again.  Verified: every
- * page is still part of a THP folio (KPF_THP) and none is PMD-mapped
- * (smaps AnonHugePages 0).  A write fault maps one PTE.
+ * page is still at its offset in a 2 MiB THP folio (KPF_THP alone would
+ * take an mTHP folio too) and none is PMD-mapped (smaps AnonHugePages 0).
+ * A write fault maps one PTE.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,8 +54,7 @@ static int pte_verify(struct sc *sc, char *why, int len)
 	int ret = thp_needs_write(sc, why, len);
 
 	if (!ret)
-		ret = require_flagged(sc, KPF_THP, "part of a THP (KPF_THP)",
-				      why, len);
+		ret = require_pmd_folios(sc, false, why, len);
 	kb = ret ? 0 : smaps_anon_huge_kb(sc->buf);
 	if (kb) {
 		snprintf(why, len,

@@ -7,8 +7,8 @@
  * unmapped; the folio stays large (partially mapped, on the deferred split
  * queue).  So a region of N pages costs N x 2 MiB, and each of its pages
  * is a VMA of its own (the moved pages keep the scratch area's offsets).
- * Verified: every page is a THP head (KPF_THP, KPF_COMPOUND_HEAD), hence
- * each in a distinct folio.
+ * Verified: every page is the head of a 2 MiB folio (KPF_THP,
+ * KPF_COMPOUND_HEAD, 511 tails after it), hence each in a distinct folio.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,11 +72,7 @@ static int single_verify(struct sc *sc, char *why, int len)
 {
 	int ret = thp_needs_write(sc, why, len);
 
-	return ret ? ret :
-		     require_flagged(
-			     sc, KPF_THP | KPF_COMPOUND_HEAD,
-			     "the head of a THP (KPF_THP, KPF_COMPOUND_HEAD)",
-			     why, len);
+	return ret ? ret : require_pmd_folios(sc, true, why, len);
 }
 
 const struct backing_ops bk_thp_single = {

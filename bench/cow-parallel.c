@@ -123,7 +123,7 @@ static int child_main(struct par *p, int k)
 
 	if (topo_pin(p->cpus[(p->first + k) % p->ncpu]))
 		return 1;
-	window_open(&w, counting, sc->buf, sc->pages, -1);
+	window_open(&w, counting, sc->buf, sc->pages);
 	if (pv && pagemap_snap(sc->buf, sc->pages, &pv->w_before, &pv->w_flags,
 			       PV_STRIDE))
 		return 1;
@@ -183,7 +183,7 @@ static int run_children(struct par *p, struct record *r, char *why, int len)
 	int k, st, bad = 0;
 	struct window w;
 
-	window_open(&w, sc->pass == PASS_COUNTING, NULL, 0, sc->writer_cpu);
+	window_open(&w, sc->pass == PASS_COUNTING, NULL, 0);
 	window_arm(&w);
 	bad = write(p->go[1], go, p->n) != p->n;
 	for (k = 0; k < p->n; k++)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,15 +145,46 @@ static void base_attr(struct perf_event_attr *a, uint32_t type, uint64_t cfg)
 		PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
 }
 
-/* Open on the calling thread, or on one CPU for every task (cpu >= 0). */
-static struct perf_evsel *open_evsel(struct perf_event_attr *a, int cpu,
+/*
+ * The tasks of the measured mm: this process's threads when the window
+ * opens (the writer, a thread party, remote-flush's siblings), not
+ * io_uring's workers.  -1 if there are more than max.
+ */
+static int own_tasks(pid_t *tids, int max)
+{
+	DIR *d = opendir("/proc/self/task");
+	char path[320], comm[32];
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			 de->d_name);
+		if (read_text(path, comm, sizeof(comm)) > 0 &&
+		    !strncmp(comm, "iou-", 4))
+			continue;
+		if (n == max) {
+			n = -1;
+			break;
+		}
+		tids[n++] = atoi(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Open on the measured mm's tasks, or on one CPU for every task (cpu >= 0). */
+static struct perf_evsel *open_evsel(struct counters *c,
+				     struct perf_event_attr *a, int cpu,
 				     const char *filter, int *err)
 {
 	struct perf_evsel *e = perf_evsel__new(a);
 	struct perf_cpu_map *cpus;
 	struct perf_thread_map *threads;
 	char list[16];
-	pid_t self = 0;
 
 	if (!e) {
 		*err = ENOMEM;
@@ -160,7 +193,7 @@ static struct perf_evsel *open_evsel(struct perf_event_attr *a, int cpu,
 	snprintf(list, sizeof(list), "%d", cpu);
 	cpus = cpu >= 0 ? perf_cpu_map__new(list) : perf_cpu_map__dummy_new();
 	threads = cpu >= 0 ? perf_thread_map__new_dummy() :
-			     perf_thread_map__new_array(1, &self);
+			     perf_thread_map__new_array(c->ntasks, c->tasks);
 	errno = 0;
 	if (perf_evsel__open(e, cpus, threads) ||
 	    (filter && perf_evsel__apply_filter(e, filter))) {
@@ -188,27 +221,21 @@ static void open_task_faults(struct counters *c)
 
 	for (i = 0; i < 3; i++) {
 		base_attr(&a, PERF_TYPE_SOFTWARE, sw[i]);
-		c->faults[i] = open_evsel(&a, -1, NULL, &err);
+		c->faults[i] = open_evsel(c, &a, -1, NULL, &err);
 	}
 }
 
-/* Receivers of remote flushes: one evsel per other CPU would be simpler to
- * read but libperf sums a multi-CPU evsel for us. */
-static void open_receiver(struct counters *c, int i, int id, int writer_cpu)
+/* Every online CPU but this one, or NULL if there is none. */
+static struct perf_cpu_map *others_cpus(void)
 {
-	struct perf_cpu_map *all = perf_cpu_map__new(NULL), *others;
-	struct perf_thread_map *none = perf_thread_map__new_dummy();
-	struct perf_event_attr a;
-	char list[4096] = "", filter[64];
-	struct countset *set = !strcmp(c->tlb_name[i], "remote_shootdown") ?
-				       &c->tlb_set :
-				       &c->ev_set;
-	int k, len = 0;
+	struct perf_cpu_map *all = perf_cpu_map__new(NULL), *others = NULL;
+	char list[4096] = "";
+	int k, len = 0, me = sched_getcpu();
 
 	for (k = 0; all && k < perf_cpu_map__nr(all); k++) {
 		int cpu = perf_cpu_map__cpu(all, k).cpu;
 
-		if (cpu == writer_cpu)
+		if (cpu == me)
 			continue;
 		if (len > (int)sizeof(list) - 16)
 			die(1, "internal limit: CPU list over %zu bytes",
@@ -217,24 +244,60 @@ static void open_receiver(struct counters *c, int i, int id, int writer_cpu)
 				len ? "," : "", cpu);
 	}
 	perf_cpu_map__put(all);
-	if (!len) {
+	if (len)
+		others = perf_cpu_map__new(list);
+	return others;
+}
+
+/*
+ * Receivers of remote flushes, traced in the IPI handler of the receiving
+ * CPU: counted on every CPU but the opener's (libperf sums them), filtered
+ * to the measured mm's tasks as the interrupted task (common_pid).  Not
+ * seen: a flush received by a CPU that runs another task, one received on
+ * the opener's CPU (there, measured on 6.18, the writer's own COW traces a
+ * remote_shootdown and a remote_wrong_cpu per copy too: no filter tells
+ * them apart), and a broadcast flush (AMD INVLPGB: no IPI, no receiver
+ * tracepoint; env.json says whether the CPU has it).
+ */
+/* "reason == N[ && pages != 0] && (common_pid == T || ...)" */
+static void receiver_filter(const struct counters *c, int i, bool flush,
+			    char *buf, int len)
+{
+	int k, n = snprintf(buf, len, "reason == %d%s && (", i,
+			    flush ? " && pages != 0" : "");
+
+	for (k = 0; k < c->ntasks; k++)
+		n += snprintf(buf + n, len - n, "%scommon_pid == %d",
+			      k ? " || " : "", (int)c->tasks[k]);
+	snprintf(buf + n, len - n, ")");
+}
+
+static void open_receiver(struct counters *c, int i, int id)
+{
+	struct perf_cpu_map *others = others_cpus();
+	struct perf_thread_map *none = perf_thread_map__new_dummy();
+	bool flush = !strcmp(c->tlb_name[i], "remote_shootdown");
+	struct countset *set = flush ? &c->tlb_set : &c->ev_set;
+	char filter[64 + MAX_TASKS * 24];
+	struct perf_event_attr a;
+	bool ok;
+
+	receiver_filter(c, i, flush, filter, sizeof(filter));
+	base_attr(&a, PERF_TYPE_TRACEPOINT, id);
+	c->recv[i] = others ? perf_evsel__new(&a) : NULL;
+	errno = 0;
+	ok = c->recv[i] && !perf_evsel__open(c->recv[i], others, none) &&
+	     !perf_evsel__apply_filter(c->recv[i], filter);
+	if (!others)
 		cs_skip_key(set, c->tlb_name[i],
 			    "one CPU: no other CPU to receive a flush");
-		perf_thread_map__put(none);
-		return;
-	}
-	others = perf_cpu_map__new(list);
-	base_attr(&a, PERF_TYPE_TRACEPOINT, id);
-	c->recv[i] = perf_evsel__new(&a);
-	snprintf(filter, sizeof(filter),
-		 set == &c->tlb_set ? "reason == %d && pages != 0" :
-				      "reason == %d",
-		 i);
-	errno = 0;
-	if (perf_evsel__open(c->recv[i], others, none) ||
-	    perf_evsel__apply_filter(c->recv[i], filter)) {
-		cs_skip_key(set, c->tlb_name[i], "per-CPU open on %s: %s", list,
+	else if (!ok)
+		cs_skip_key(set, c->tlb_name[i], "per-CPU open: %s",
 			    errname(errno ? errno : EINVAL));
+	if (ok) {
+		c->ncpus = perf_cpu_map__nr(others);
+	} else if (c->recv[i]) {
+		perf_evsel__close(c->recv[i]);
 		perf_evsel__delete(c->recv[i]);
 		c->recv[i] = NULL;
 	}
@@ -247,7 +310,7 @@ static void open_receiver(struct counters *c, int i, int id, int writer_cpu)
  * in the IPI handler of the receiving CPU; task_switch is an mm switch,
  * traced between sched-out and sched-in, never a cost of the window.
  */
-static void open_tlb(struct counters *c, int writer_cpu)
+static void open_tlb(struct counters *c)
 {
 	struct perf_event_attr a;
 	char err[160], filter[64];
@@ -270,14 +333,14 @@ static void open_tlb(struct counters *c, int writer_cpu)
 			continue;
 		if (!strcmp(n, "remote_shootdown") ||
 		    !strcmp(n, "remote_wrong_cpu")) {
-			open_receiver(c, i, id, writer_cpu);
+			open_receiver(c, i, id);
 			continue;
 		}
 		base_attr(&a, PERF_TYPE_TRACEPOINT, id);
 		snprintf(filter, sizeof(filter),
 			 ipi ? "reason == %d" : "reason == %d && pages != 0",
 			 i);
-		c->tlb[i] = open_evsel(&a, -1, filter, &e);
+		c->tlb[i] = open_evsel(c, &a, -1, filter, &e);
 		if (!c->tlb[i])
 			cs_skip_key(ipi ? &c->ev_set : &c->tlb_set, n,
 				    "perf_event_open: %s", errname(e));
@@ -381,7 +444,7 @@ static void open_hw_event(struct counters *c, const char *name)
 	a.disabled = 1;
 	a.read_format =
 		PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
-	c->hw[c->nhw] = open_evsel(&a, -1, NULL, &err);
+	c->hw[c->nhw] = open_evsel(c, &a, -1, NULL, &err);
 	if (!c->hw[c->nhw]) {
 		cs_skip_key(&c->hw_set, name, "perf_event_open: %s",
 			    errname(err));
@@ -406,13 +469,18 @@ static void open_hw(struct counters *c)
 	free(list);
 }
 
-void counters_open(struct counters *c, const void *region, size_t pages,
-		   int writer_cpu)
+void counters_open(struct counters *c, const void *region, size_t pages)
 {
 	memset(c, 0, sizeof(*c));
 	libperf_init(quiet);
+	c->ntasks = own_tasks(c->tasks, MAX_TASKS);
+	if (c->ntasks < 1) { /* more than MAX_TASKS: this thread alone */
+		c->tasks[0] = gettid();
+		c->ntasks = 1;
+		c->tasks_cut = true;
+	}
 	open_task_faults(c);
-	open_tlb(c, writer_cpu);
+	open_tlb(c);
 	open_hw(c);
 	c->lo = (uintptr_t)region;
 	c->hi = c->lo + pages * PAGE_SZ;
@@ -459,22 +527,33 @@ void counters_disable(struct counters *c)
 }
 
 /* Sum over the evsel's CPUs, scaled for multiplexing. */
-static int64_t value(struct perf_evsel *e)
+/*
+ * The sum over an evsel's CPUs and tasks, scaled where multiplexed (an
+ * evsel opened alone keeps no maps: the caller says how many it had).
+ */
+static int64_t value_of(struct perf_evsel *e, int ncpu, int nthr)
 {
 	struct perf_counts_values v;
-	int i, ncpu = perf_cpu_map__nr(perf_evsel__cpus(e));
 	double sum = 0;
+	int i, t;
 
-	for (i = 0; i < ncpu; i++) {
-		memset(&v, 0, sizeof(v));
-		if (perf_evsel__read(e, i, 0, &v))
-			return -1;
-		if (v.run && v.run < v.ena)
-			sum += (double)v.val * v.ena / v.run;
-		else
-			sum += v.val;
-	}
+	for (i = 0; i < ncpu; i++)
+		for (t = 0; t < nthr; t++) {
+			memset(&v, 0, sizeof(v));
+			if (perf_evsel__read(e, i, t, &v))
+				return -1;
+			if (v.run && v.run < v.ena)
+				sum += (double)v.val * v.ena / v.run;
+			else
+				sum += v.val;
+		}
 	return (int64_t)(sum + 0.5);
+}
+
+/* A per-task evsel: one value per task of the measured mm. */
+static int64_t value(const struct counters *c, struct perf_evsel *e)
+{
+	return value_of(e, 1, c->ntasks);
 }
 
 static void read_tlb(struct counters *c, struct counts *out)
@@ -488,17 +567,31 @@ static void read_tlb(struct counters *c, struct counts *out)
 			  !strcmp(n, "remote_wrong_cpu");
 
 		if (e)
-			kv_set(ev ? &c->ev_set.v : &c->tlb_set.v, n, value(e));
+			kv_set(ev ? &c->ev_set.v : &c->tlb_set.v, n,
+			       c->tlb[i] ? value(c, e) :
+					   value_of(e, c->ncpus, 1));
 	}
 	out->tlb = c->tlb_set;
 	out->tlb_events = c->ev_set;
 }
 
-static void mark_fault(struct counters *c, uint64_t addr, size_t unit,
-		       int8_t *faulted, size_t stride, size_t pages)
-{
-	size_t i = (addr - c->lo) / PAGE_SZ / unit * unit, j;
+#define X86_PF_PROT 1 /* the page was present: a protection (write) fault */
 
+/*
+ * The pages one fault made writable: a not-present fault maps a whole
+ * folio of the backing (unit pages: an mTHP, a PMD); a protection fault
+ * on a PTE-mapped folio (an mTHP) changes one PTE, on a PMD or larger
+ * mapping the whole mapping (a reuse; a split then faults per page).
+ */
+static void mark_fault(struct counters *c, uint64_t addr, uint64_t err,
+		       size_t unit, int8_t *faulted, size_t stride,
+		       size_t pages)
+{
+	size_t i, j;
+
+	if ((err & X86_PF_PROT) && unit < PMD_SZ / PAGE_SZ)
+		unit = 1;
+	i = (addr - c->lo) / PAGE_SZ / unit * unit;
 	for (j = i; j < i + unit && j < pages; j++)
 		faulted[j * stride] = 1;
 }
@@ -507,9 +600,11 @@ static void mark_fault(struct counters *c, uint64_t addr, size_t unit,
 static void read_samples(struct counters *c, struct counts *out, size_t unit,
 			 int8_t *faulted, size_t stride)
 {
-	int off = tp_field_offset(FAULT_EVENT, "address");
+	int off = tp_field_offset(FAULT_EVENT, "address"),
+	    eoff = tp_field_offset(FAULT_EVENT, "error_code");
 	size_t pages = (c->hi - c->lo) / PAGE_SZ, i;
-	int64_t count = value(perf_evlist__next(c->sampler, NULL)), n = 0;
+	int64_t count = value_of(perf_evlist__next(c->sampler, NULL), 1, 1),
+		n = 0;
 	struct perf_mmap *m;
 	union perf_event *ev;
 
@@ -521,15 +616,17 @@ static void read_samples(struct counters *c, struct counts *out, size_t unit,
 			continue;
 		while ((ev = perf_mmap__read_event(m))) {
 			const char *raw = (const char *)ev + sizeof(ev->header);
-			uint64_t addr;
+			uint64_t addr, err = 0;
 
 			if (ev->header.type == PERF_RECORD_LOST)
 				out->samples_lost += ev->lost.lost;
 			if (ev->header.type == PERF_RECORD_SAMPLE && off >= 0) {
 				memcpy(&addr, raw + 4 + off, 8);
+				if (eoff >= 0)
+					memcpy(&err, raw + 4 + eoff, 8);
 				n++;
 				if (faulted && addr >= c->lo && addr < c->hi)
-					mark_fault(c, addr, unit, faulted,
+					mark_fault(c, addr, err, unit, faulted,
 						   stride, pages);
 			}
 			perf_mmap__consume(m);
@@ -561,12 +658,12 @@ void counters_read(struct counters *c, struct counts *out, size_t unit_pages,
 	int k;
 
 	memset(out, 0, sizeof(*out));
-	out->faults_task = c->faults[0] ? value(c->faults[0]) : -1;
-	out->faults_min = c->faults[1] ? value(c->faults[1]) : -1;
-	out->faults_maj = c->faults[2] ? value(c->faults[2]) : -1;
+	out->faults_task = c->faults[0] ? value(c, c->faults[0]) : -1;
+	out->faults_min = c->faults[1] ? value(c, c->faults[1]) : -1;
+	out->faults_maj = c->faults[2] ? value(c, c->faults[2]) : -1;
 	read_tlb(c, out);
 	for (k = 0; k < c->nhw; k++)
-		kv_set(&c->hw_set.v, c->hw_name[k], value(c->hw[k]));
+		kv_set(&c->hw_set.v, c->hw_name[k], value(c, c->hw[k]));
 	out->hw = c->hw_set;
 	if (c->sampler) {
 		read_samples(c, out, unit_pages ? unit_pages : 1, faulted,

@@ -2,13 +2,16 @@
 #ifndef COWBENCH_COUNTERS_H
 #define COWBENCH_COUNTERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util.h"
 
 #define TLB_REASONS 8
 #define HW_MAX 8
+#define MAX_TASKS 64 /* threads of the measured mm the counters follow */
 
 struct perf_evlist;
 struct perf_evsel;
@@ -40,6 +43,9 @@ struct counters {
 	char hw_name[HW_MAX][48];
 	struct countset tlb_set, ev_set, hw_set;
 	char fault_skip[160];
+	pid_t tasks[MAX_TASKS]; /* the measured mm's, see counters_open() */
+	int ntasks, ncpus; /* ncpus: the receivers' CPUs */
+	bool tasks_cut; /* more than MAX_TASKS threads: the opener alone */
 };
 
 struct counts {
@@ -57,11 +63,12 @@ const char *tracefs_dir(void);
 /* Which reasons tlb:tlb_flush has here, parsed from its format. */
 int tlb_reasons(char names[][32], int max, char *err, int errlen);
 /*
- * Open disabled.  region/pages: the range whose faults are attributed
- * (NULL: none).  writer_cpu: receivers are counted on every other CPU.
+ * Open disabled, on the tasks of the measured mm: the threads of the
+ * calling process at this moment (their faults, local flushes, IPIs sent;
+ * remote flushes received while one of them ran).  region/pages: the range
+ * whose faults are attributed to the calling thread (NULL: none).
  */
-void counters_open(struct counters *c, const void *region, size_t pages,
-		   int writer_cpu);
+void counters_open(struct counters *c, const void *region, size_t pages);
 void counters_enable(struct counters *c);
 void counters_disable(struct counters *c);
 /*

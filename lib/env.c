@@ -135,6 +135,26 @@ static bool pv_tlb_flush(const char *accel)
 	return a & (1u << 9);
 }
 
+/*
+ * AMD's broadcast TLB invalidation (6.16+ uses it for some mms): such a
+ * flush sends no IPI and fires no receiver tracepoint, so remote counts do
+ * not see it.
+ */
+static bool cpu_flag(const char *flag)
+{
+	char *info = slurp("/proc/cpuinfo", NULL), *p = info;
+	size_t n = strlen(flag);
+	bool found = false;
+
+	while (p && !found && (p = strstr(p, flag))) {
+		found = p > info && p[-1] == ' ' &&
+			(p[n] == ' ' || p[n] == '\n');
+		p += n;
+	}
+	free(info);
+	return found;
+}
+
 static void cmdline_policy(const char *cmdline, char *out, int len)
 {
 	const char *p = strstr(cmdline, "cow_policy=");
@@ -394,6 +414,7 @@ static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
 	jw_str(w, "cpu", buf);
 	jw_str(w, "accelerator", e->accel);
 	jw_bool(w, "pv_tlb_flush", pv_tlb_flush(e->accel));
+	jw_bool(w, "invlpgb", cpu_flag("invlpgb"));
 	jw_bool(w, "cap_sys_admin", cap_sys_admin());
 	zero_page(w);
 	if (getenv("COWBENCH_TEST_FAULT"))

@@ -318,8 +318,7 @@ static int count(struct sc *sc, struct pass_shm *s)
 	int ret;
 
 	warm_window(sc);
-	window_open(&w, true, s->pages ? sc->buf : NULL, s->pages,
-		    sc->writer_cpu);
+	window_open(&w, true, s->pages ? sc->buf : NULL, s->pages);
 	if (s->pages && view_before(sc, s)) {
 		window_close(&w);
 		return -1;
@@ -355,7 +354,7 @@ static int measure(struct sc *sc, struct pass_shm *s)
 	/* touched now (not zeros: a memset(0) after calloc may be elided) */
 	memset(mean, 0xff, nb * sizeof(*mean));
 	warm_window(sc);
-	window_open(&w, false, NULL, 0, sc->writer_cpu);
+	window_open(&w, false, NULL, 0);
 	window_arm(&w);
 	if (sc->pass == PASS_TIMING)
 		time_batched(sc, r, mean);
@@ -422,21 +421,31 @@ static int other_snap(struct sc *sc, struct pass_shm *s, uint64_t *dst)
 	return 0;
 }
 
+/* The backing's hook after the share, then the scenario's, for a role. */
+static int share_hooks(struct sc *sc, struct pass_shm *s, enum role r)
+{
+	const struct backing_ops *bk = sc->bk->ops;
+	char why[200] = "";
+	int ret =
+		bk->after_share ? bk->after_share(sc, r, why, sizeof(why)) : 0;
+
+	if (!ret && sc->ops->prepare)
+		ret = sc->ops->prepare(sc, r, why, sizeof(why));
+	return hook_result(s, ret, why);
+}
+
 static int other_main(struct party *p)
 {
 	struct sc *sc = &p->sc;
 	struct pass_shm *s = p->s;
-	char why[200] = "";
 	int ret = 0;
 
 	sc->role = ROLE_OTHER;
 	if (topo_pin(sc->other_cpu))
 		ret = fail(s, "cannot pin the other party to CPU %d",
 			   sc->other_cpu);
-	if (!ret && sc->ops->prepare)
-		ret = hook_result(
-			s, sc->ops->prepare(sc, ROLE_OTHER, why, sizeof(why)),
-			why);
+	if (!ret)
+		ret = share_hooks(sc, s, ROLE_OTHER);
 	if (!ret)
 		ret = other_snap(sc, s, &s->pv->o_before);
 	if (ret || sc->ops->share->other_leaves) {
@@ -467,12 +476,7 @@ static int writer_main(struct party *p)
 		return s->rec.status == ST_OK ?
 			       fail(s, "the other party failed to prepare") :
 			       -1;
-	ret = bk->after_share ?
-		      bk->after_share(sc, ROLE_WRITER, why, sizeof(why)) :
-		      0;
-	if (!ret && sc->ops->prepare)
-		ret = sc->ops->prepare(sc, ROLE_WRITER, why, sizeof(why));
-	if (hook_result(s, ret, why) || measure(sc, s)) {
+	if (share_hooks(sc, s, ROLE_WRITER) || measure(sc, s)) {
 		if (p->m)
 			send_byte(p->m->done[1], 'e');
 		return s->rec.status == ST_SKIP ? 0 : -1;
@@ -537,20 +541,14 @@ static int fork_parties(struct party *p)
 	return reap(p->s, pid) || ret ? -1 : 0;
 }
 
-static int run_parties(struct party *p)
+/* A thread party: its own view of the pass (role, priv), the same pass. */
+static int run_thread_party(struct party *p)
 {
-	struct meet m;
+	struct party o = *p;
 	pthread_t t;
 	int ret;
 
-	if (p->sc.ops->share->other == OTHER_NONE)
-		return writer_main(p);
-	if (pipe(m.ready) || pipe(m.done))
-		return fail(p->s, "pipe: %s", strerror(errno));
-	p->m = &m;
-	if (p->sc.ops->share->other == OTHER_PROCESS)
-		return fork_parties(p);
-	if (pthread_create(&t, NULL, other_thread, p))
+	if (pthread_create(&t, NULL, other_thread, &o))
 		return fail(p->s, "pthread_create failed");
 	if (p->sc.ops->share->other_leaves) {
 		pthread_join(t, NULL);
@@ -560,6 +558,20 @@ static int run_parties(struct party *p)
 	ret = writer_main(p);
 	pthread_join(t, NULL);
 	return ret;
+}
+
+static int run_parties(struct party *p)
+{
+	struct meet m;
+
+	if (p->sc.ops->share->other == OTHER_NONE)
+		return writer_main(p);
+	if (pipe(m.ready) || pipe(m.done))
+		return fail(p->s, "pipe: %s", strerror(errno));
+	p->m = &m;
+	if (p->sc.ops->share->other == OTHER_PROCESS)
+		return fork_parties(p);
+	return run_thread_party(p);
 }
 
 /* ---- set-up ---- */
@@ -628,22 +640,30 @@ static int build_region(struct party *p)
 }
 
 /*
- * Test hook ($COWBENCH_TEST_PASS_KNOB=path=value): a knob changed inside a
- * pass, to show that the supervisor undoes it after the pass.  The value
- * the pass found is recorded, so a later pass shows whether it was undone.
+ * Test hook ($COWBENCH_TEST_PASS_KNOB=path=value[,path=value...]): knobs
+ * changed inside a pass, to show that the supervisor undoes them after the
+ * pass, or to give a backing a machine state on purpose.  The value the
+ * pass found of the first is recorded, so a later pass shows whether it
+ * was undone.
  */
 static void test_pass_knob(struct pass_shm *s)
 {
 	const char *spec = getenv("COWBENCH_TEST_PASS_KNOB");
-	char path[256], old[64];
+	char path[256], val[64], old[64];
 	const char *eq;
+	bool first = true;
+	size_t n;
 
-	if (!spec || !(eq = strchr(spec, '=')))
-		return;
-	snprintf(path, sizeof(path), "%.*s", (int)(eq - spec), spec);
-	if (!knob_read(path, old, sizeof(old)))
-		kv_set(&s->rec.c.extra, "test_knob_found", atoll(old));
-	knob_set(path, eq + 1);
+	for (; spec && (eq = strchr(spec, '=')); spec += n + !!spec[n]) {
+		n = strcspn(spec, ",");
+		snprintf(path, sizeof(path), "%.*s", (int)(eq - spec), spec);
+		snprintf(val, sizeof(val), "%.*s", (int)(spec + n - eq - 1),
+			 eq + 1);
+		if (first && !knob_read(path, old, sizeof(old)))
+			kv_set(&s->rec.c.extra, "test_knob_found", atoll(old));
+		knob_set(path, val);
+		first = false;
+	}
 }
 
 /* A workload runs the pass itself. */

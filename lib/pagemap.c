@@ -51,6 +51,24 @@ int kpageflags_read(const uint64_t *pm, size_t pages, uint64_t *flags)
 	return 0;
 }
 
+long folio_pages(uint64_t pfn, size_t max)
+{
+	uint64_t fl[512];
+	size_t n = max - 1 < ARRAY_SIZE(fl) ? max - 1 : ARRAY_SIZE(fl), i;
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return -errno;
+	got = pread(fd, fl, n * 8, (pfn + 1) * 8);
+	close(fd);
+	if (got < 0)
+		return -errno;
+	for (i = 0; i < (size_t)got / 8 && (fl[i] & KPF_COMPOUND_TAIL); i++)
+		;
+	return 1 + (long)i;
+}
+
 static int flags_of(int kfd, uint64_t e, uint64_t *flags)
 {
 	*flags = 0;

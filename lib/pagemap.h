@@ -46,6 +46,12 @@ int pagemap_snap(const void *addr, size_t pages, uint64_t *out, uint64_t *flags,
  */
 int pagemap_hidden(const uint64_t *pm, size_t pages, size_t stride);
 
+/*
+ * Base pages of the folio whose head is at pfn: 1 + the tail pages that
+ * follow it (counted up to max, at most 512); -errno.
+ */
+long folio_pages(uint64_t pfn, size_t max);
+
 /* Read-fault pages in (or, $COWBENCH_NO_ZERO_PAGE, allocate them). */
 void read_fault(char *buf, size_t pages, bool anon);
 /* Does a read fault map the zero page here?  1, 0, or -1 unknown. */

@@ -66,6 +66,51 @@ int64_t smaps_anon_huge_kb(const void *addr)
 	return kb;
 }
 
+/* Page i of the region in a PMD-size folio at offset i % 512: 0, or why not. */
+static int pmd_folio_page(const uint64_t *pm, const uint64_t *fl, size_t i,
+			  bool heads, char *why, int len)
+{
+	const size_t n = PMD_SZ / PAGE_SZ;
+	size_t h = heads ? i : i / n * n;
+	long got;
+
+	if (!(pm[i] & PM_PRESENT) || !(fl[i] & KPF_THP))
+		return snprintf(why, len, "page %zu: not in a THP folio", i), 1;
+	if (h != i && PM_PFN(pm[i]) != PM_PFN(pm[h]) + (i - h))
+		return snprintf(
+			       why, len,
+			       "page %zu: not at its offset in the folio of page %zu",
+			       i, h),
+		       1;
+	if (h != i)
+		return 0;
+	got = !(fl[i] & KPF_COMPOUND_HEAD) ? 0 : folio_pages(PM_PFN(pm[i]), n);
+	if (got < 0)
+		return snprintf(why, len, "kpageflags: %s", strerror(-got)), -1;
+	if ((size_t)got == n && !(PM_PFN(pm[i]) % n))
+		return 0;
+	snprintf(
+		why, len,
+		"page %zu: a %ld kB folio, not a 2 MiB THP (an mTHP size took the fault)",
+		i, got * 4);
+	return 1;
+}
+
+int require_pmd_folios(struct sc *sc, bool heads, char *why, int len)
+{
+	uint64_t *pm = xcalloc(sc->pages, 8), *fl = xcalloc(sc->pages, 8);
+	int ret = pagemap_snap(sc->buf, sc->pages, pm, fl, 1);
+	size_t i;
+
+	if (ret)
+		snprintf(why, len, "pagemap/kpageflags: %s", strerror(-ret));
+	for (i = 0; !ret && i < sc->pages; i++)
+		ret = pmd_folio_page(pm, fl, i, heads, why, len);
+	free(pm);
+	free(fl);
+	return ret;
+}
+
 long count_flagged(struct sc *sc, uint64_t want, char *why, int len)
 {
 	uint64_t *pm = xcalloc(sc->pages, 8), *fl = xcalloc(sc->pages, 8);

@@ -211,6 +211,12 @@ int harness_run_pass(const struct pass_args *a, struct record *rec);
 /* Helpers the scenario files and backings share. */
 int map_anon(struct sc *sc, int advice, char *why, int len);
 int64_t smaps_anon_huge_kb(const void *addr);
+/*
+ * Every page of the region in a PMD-size THP folio, at its offset in it
+ * (heads: each page the head of its own): KPF_THP alone also marks mTHP
+ * folios.  0, 1 (a skip, why) or <0.
+ */
+int require_pmd_folios(struct sc *sc, bool heads, char *why, int len);
 /* Per page of the region: how many have all of want in kpageflags. */
 long count_flagged(struct sc *sc, uint64_t want, char *why, int len);
 /* 0 if every page has all of want, else a skip saying how many do. */

@@ -33,12 +33,12 @@ static void screen_take(struct screen *s)
 }
 
 void window_open(struct window *w, bool counting, const void *region,
-		 size_t pages, int writer_cpu)
+		 size_t pages)
 {
 	memset(w, 0, sizeof(*w));
 	w->counting = counting;
 	if (counting)
-		counters_open(&w->c, region, pages, writer_cpu);
+		counters_open(&w->c, region, pages);
 }
 
 void window_arm(struct window *w)

@@ -31,7 +31,7 @@ struct window {
 
 /* Open (disabled) what the window counts; region: faults attributed to it. */
 void window_open(struct window *w, bool counting, const void *region,
-		 size_t pages, int writer_cpu);
+		 size_t pages);
 void window_arm(struct window *w);
 void window_disarm(struct window *w);
 /* Stop and restart the counters around untimed work inside the window. */

@@ -615,7 +615,7 @@ static int run(struct dio *d, struct record *r, char *why, int len)
 	uint64_t t0, ns;
 	int ret;
 
-	window_open(&w, counting, d->sc->buf, d->sc->pages, d->sc->writer_cpu);
+	window_open(&w, counting, d->sc->buf, d->sc->pages);
 	if (d->fork_hz && pthread_create(&d->forker, NULL, forker, d)) {
 		snprintf(why, len, "fork thread: %s", strerror(errno));
 		window_close(&w);

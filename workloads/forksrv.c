@@ -146,7 +146,7 @@ static int kid_count(struct fs *f, char *p, char *why, int len)
 	struct window w;
 	size_t i;
 
-	window_open(&w, true, p, f->touch, f->sc->writer_cpu);
+	window_open(&w, true, p, f->touch);
 	if (wl_snap_writer(p, f->touch, pv, false, why, len) ||
 	    wl_snap_other(parent, p, f->touch, pv, false, why, len))
 		return -1;
@@ -417,8 +417,7 @@ static int fs_run(struct fs *f, struct wl_lat *l, pid_t *gen, char *why,
 	if (f->conn < 0)
 		return -1;
 	if (f->counting) {
-		window_open(&f->w, true, f->heap, f->sc->pages,
-			    f->sc->writer_cpu);
+		window_open(&f->w, true, f->heap, f->sc->pages);
 		window_arm(&f->w);
 	}
 	ret = serve(f, why, len);

@@ -201,8 +201,7 @@ static int start_snapshot(struct snap *s, char *why, int len)
 
 	memcpy(s->seed0, s->seed, s->keys * sizeof(*s->seed));
 	if (s->counting) {
-		window_open(&s->w, true, s->store, s->sc->pages,
-			    s->sc->writer_cpu);
+		window_open(&s->w, true, s->store, s->sc->pages);
 		window_arm(&s->w);
 	}
 	t0 = clk_now();
@@ -424,27 +423,11 @@ static int open_file(struct snap *s, char *why, int len)
 	return 0;
 }
 
-/*
- * Test hook ($COWBENCH_TEST_SNAPSHOT_SHARED): the store MAP_SHARED, so
- * that the child sees every SET, as a kernel that missed the COW would
- * show it: the oracle must fail the pass.
- */
-static int map_store(struct sc *sc, char *why, int len)
-{
-	if (!getenv("COWBENCH_TEST_SNAPSHOT_SHARED"))
-		return sc->bk->ops->map(sc, why, len);
-	sc->buf = mmap(NULL, sc->len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sc->buf != MAP_FAILED)
-		return 0;
-	snprintf(why, len, "mmap: %s", strerror(errno));
-	return -1;
-}
-
 static int setup(struct snap *s, struct sc *sc, char *why, int len)
 {
 	uint64_t k, used;
-	int ret = map_store(sc, why, len);
+	/* the test fault "shared" maps it MAP_SHARED: the child sees every SET */
+	int ret = sc->bk->ops->map(sc, why, len);
 
 	if (ret)
 		return ret;
@@ -463,9 +446,7 @@ static int setup(struct snap *s, struct sc *sc, char *why, int len)
 	}
 	used = s->keys * s->vsize;
 	memset(s->store + used, 0, sc->len - used);
-	ret = getenv("COWBENCH_TEST_SNAPSHOT_SHARED") ?
-		      0 :
-		      sc->bk->ops->verify(sc, why, len);
+	ret = sc->bk->ops->verify(sc, why, len);
 	if (ret)
 		return ret;
 	s->out = mmap(NULL, sizeof(*s->out), PROT_READ | PROT_WRITE,

@@ -438,7 +438,7 @@ static int timing(struct sc *sc, struct stream *st, struct record *r, char *why,
 	int ret = 0;
 
 	st->pfn = xcalloc(2 * sc->pages, 8);
-	window_open(&w, false, NULL, 0, sc->writer_cpu);
+	window_open(&w, false, NULL, 0);
 	window_arm(&w);
 	for (i = 0; !ret && i < r->ops; i++) {
 		ret = action(sc, st, why, len);
@@ -526,7 +526,7 @@ static int count_iteration(struct sc *sc, struct stream *st, struct record *r,
 	int ret;
 
 	record_init(it);
-	window_open(&w, true, sc->buf, sc->pages, sc->writer_cpu);
+	window_open(&w, true, sc->buf, sc->pages);
 	ret = view_before(sc, st);
 	if (!ret) {
 		window_arm(&w);

@@ -418,7 +418,7 @@ static void *writer_main(void *arg)
 
 	w->ret = topo_pin_thread(w->cpu) ? -EPERM : 0;
 	if (d->pv) {
-		window_open(&win, true, sc->buf, sc->pages, sc->writer_cpu);
+		window_open(&win, true, sc->buf, sc->pages);
 		window_arm(&win);
 	}
 	atomic_fetch_add(&d->ready, 1);
@@ -536,7 +536,7 @@ static int counting(struct db *d, struct record *r, uint64_t ns)
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (d->pv == MAP_FAILED)
 		return -errno;
-	window_open(&w, true, sc->buf, sc->pages, sc->writer_cpu);
+	window_open(&w, true, sc->buf, sc->pages);
 	ret = view_before(d);
 	if (!ret) {
 		window_arm(&w);
@@ -673,7 +673,7 @@ static int thpdb_drive(struct sc *sc, struct record *r, char *why, int len)
 	if (sc->pass == PASS_COUNTING) {
 		ret = counting(d, r, ns);
 	} else {
-		window_open(&w, false, NULL, 0, sc->writer_cpu);
+		window_open(&w, false, NULL, 0);
 		window_arm(&w);
 		ret = updates(d, r, ns, snap);
 		window_disarm(&w);

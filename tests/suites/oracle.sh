@@ -33,6 +33,23 @@ done < <(verdicts clean)
 check "every observing scenario ran in both runs" \
 	eq "$(verdicts clean | wc -l),$(verdicts shared | wc -l)" "8,8"
 
+# the workloads' observers: what the snapshot child, the forked server's
+# children or the walker read shows the parent's writes (counts depend on
+# timing: a failure with missed COWs, never ok)
+wl=$(conf wl "backings = base" "reps = 1" "warmup = 0" "scenarios = forksrv snapshot thpdb" \
+	"forksrv.heap = 32M" "forksrv.requests = 200" "forksrv.fork_every = 4" \
+	"forksrv.touch_permille = 10" "forksrv.rate = 2000" \
+	"snapshot.keys = 16384" "snapshot.value = 1K" "snapshot.sets = 4000" "snapshot.rate = 20000" \
+	"thpdb.db = 16M" "thpdb.rate = 50000" "thpdb.duration_ms = 200" "thpdb.snapshot_ms = 50")
+run wlclean "$wl"
+COWBENCH_TEST_FAULT=shared run wlshared "$wl"
+for s in forksrv snapshot thpdb; do
+	check "$s: no fault, ok and no missed COW" \
+		eq "$(rec wlclean $s base counting '[.status, .counts.classes.missed_cow] | map(tostring) | join(" ")')" "ok 0"
+	check "$s: MAP_SHARED heap: FAIL with missed COWs, no wrong COW" \
+		eq "$(rec wlshared $s base counting '[.status, .counts.classes.missed_cow > 0, .counts.classes.wrong_cow] | map(tostring) | join(" ")')" "fail true 0"
+done
+
 # a pin whose view is dropped: every written pinned page is a wrong COW
 pin=$(conf pin "backings = base" "reps = 1" "warmup = 0" "pages = 512" \
 	"scenarios = pinned-fork" "pinned-fork.pinned = 1M" "pinned-fork.mprotect = 0 1")
@@ -68,6 +85,22 @@ if [ "$(zero_page withzero)" = true ]; then
 		eq "$(rec withzero zeropage base counting '[.status, .counts.copies, .counts.events.populate] | map(tostring) | join(" ")')" "ok 0 64"
 else
 	skip "the zero-page side" "this kernel maps no zero page on a read fault (the skip side is tested above)"
+fi
+
+# a 2 MiB THP backing that got an mTHP folio (the PMD size off, 64 kB on:
+# what a failed PMD allocation gives) is a skip naming the folio, never
+# a row labelled 2 MiB
+T=/sys/kernel/mm/transparent_hugepage
+if [ -e $T/hugepages-64kB/enabled ] && [ -e $T/hugepages-2048kB/enabled ]; then
+	before=$(knobs_now; cat $T/hugepages-*/enabled)
+	COWBENCH_TEST_PASS_KNOB=$T/hugepages-2048kB/enabled=never,$T/hugepages-64kB/enabled=madvise \
+		run mthp "$(conf mthp "backings = thp-pte thp-single" "scenarios = cow-child" "reps = 1" "warmup = 0" "pages = 512")"
+	check "thp-pte, thp-single on 64 kB folios: a skip naming the folio size" \
+		eq "$(jq -r 'select(.pass=="counting") | .status + ": " + .reason' "$work/mthp/results.jsonl" | sort -u)" \
+		"skip: page 0: a 64 kB folio, not a 2 MiB THP (an mTHP size took the fault)"
+	check "the mTHP knobs the passes changed are back" eq "$(knobs_now; cat $T/hugepages-*/enabled)" "$before"
+else
+	skip "thp-pte on an mTHP folio" "no hugepages-64kB or hugepages-2048kB in $T"
 fi
 
 finish

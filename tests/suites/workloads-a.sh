@@ -71,7 +71,7 @@ check "no generator, child or pass process left (by pid and process group)" eq "
 
 # the oracle fails a pass whose child sees the parent's SETs (test hook:
 # a MAP_SHARED store stands for a kernel that missed the COW)
-COWBENCH_TEST_SNAPSHOT_SHARED=1 run shared -s snapshot -b base "$wl"
+COWBENCH_TEST_FAULT=shared run shared -s snapshot -b base "$wl"
 check "oracle: a child that sees SETs fails the timing pass as a missed COW" \
 	eq "$(rec shared snapshot base timing '[.status, (.reason | test("missed COW")), (.counts.extra.file_missed_keys > 0)] | map(tostring) | join(" ")')" "fail true true"
 check "oracle: the counting pass classifies what the child saw as missed COW, fails" \
