@@ -110,8 +110,8 @@ static int check_numbers(const struct jval *o, const char *path, char *err,
 	for (i = 0; o && o->t == J_OBJ && i < o->n; i++) {
 		const struct jval *v = &o->items[i];
 
-		if (!strcmp(o->keys[i], "skipped"))
-			continue;
+		if (!strcmp(o->keys[i], "skipped") || v->t == J_NULL)
+			continue; /* a reason; an unknown (undecided) count */
 		if (v->t != J_NUM || !isfinite(v->num) || v->num < 0) {
 			snprintf(err, errlen, "%s.%s: %s where a count belongs",
 				 path, o->keys[i],
@@ -633,7 +633,9 @@ static double copies_op(const struct record *r)
 
 static double unnecessary(const struct record *r)
 {
-	return pages_or_nan(r, r->c.t.classes[CLS_UNNECESSARY]);
+	return class_decided(&r->c.t, CLS_UNNECESSARY) ?
+		       pages_or_nan(r, r->c.t.classes[CLS_UNNECESSARY]) :
+		       NAN;
 }
 
 static double missed(const struct record *r)

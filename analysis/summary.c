@@ -90,7 +90,9 @@ static void add_counting(struct row *row, const struct record *r)
 	row->reuses[i] = p ? r->c.t.reuses : NAN;
 	p = r->c.has_pages;
 	for (c = 0; c < NCLASS; c++)
-		row->cls[c][i] = p ? r->c.t.classes[c] : NAN;
+		row->cls[c][i] = p && class_decided(&r->c.t, c) ?
+					 r->c.t.classes[c] :
+					 NAN;
 	row->populate[i] = p ? r->c.t.events[EV_POPULATE] : NAN;
 	row->faults[i] = value("faults/op", r);
 	row->tlb[i] = value("tlb/op", r);

@@ -75,7 +75,7 @@ static int thp_verify(struct sc *sc, char *why, int len)
 const struct backing_ops bk_base = {
 	.name = "base",
 	.desc = "4 KiB anonymous pages (MADV_NOHUGEPAGE)",
-	.kind = BK_ANON,
+	.kind = BK_ANON | BK_PLAIN,
 	.unit_pages = 1,
 	.fault_pages = 1,
 	.map = base_map,

@@ -199,14 +199,21 @@ static int run_children(struct par *p, struct record *r, char *why, int len)
 }
 
 /* Every child's pages against the parent's, which must not change. */
-static void classify_children(struct par *p, struct record *r)
+static int classify_children(struct par *p, struct record *r, char *why,
+			     int len)
 {
 	struct sc *sc = p->sc;
 	volatile char *buf = sc->buf;
 	size_t i, k;
 	uint64_t *after = xcalloc(sc->pages, 8);
+	int ret = pagemap_snap(sc->buf, sc->pages, after, NULL, 1);
 
-	pagemap_snap(sc->buf, sc->pages, after, NULL, 1);
+	if (ret) {
+		snprintf(why, len, "the parent's pagemap after: %s",
+			 strerror(-ret));
+		free(after);
+		return -1;
+	}
 	for (k = 0; k < (size_t)p->n; k++)
 		for (i = 0; i < sc->pages; i++) {
 			struct page_view *v = &p->pv[k * sc->pages + i];
@@ -220,6 +227,7 @@ static void classify_children(struct par *p, struct record *r)
 		}
 	r->c.has_pages = true;
 	free(after);
+	return 0;
 }
 
 /* A sum of counts, unknown (-1) once one of them is. */
@@ -311,7 +319,7 @@ static void cp_extra(struct par *p, struct record *r)
 	if (wall > 0)
 		kv_set(&r->c.extra, "writes_per_sec",
 		       (int64_t)(writes * 1000000000ULL / wall));
-	if (p->pv && wall > 0)
+	if (p->pv && wall > 0 && tally_decided(&r->c.t))
 		kv_set(&r->c.extra, "copies_per_sec",
 		       (int64_t)(r->c.t.copies * 1000000000ULL / wall));
 }
@@ -370,7 +378,7 @@ static int cp_drive(struct sc *sc, struct record *r, char *why, int len)
 	if (!ret)
 		ret = run_children(&p, r, why, len);
 	if (!ret && p.pv)
-		classify_children(&p, r);
+		ret = classify_children(&p, r, why, len);
 	if (!ret) {
 		merge_children(&p, r);
 		cp_extra(&p, r);

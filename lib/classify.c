@@ -14,13 +14,13 @@ const char *const cow_class_names[NCLASS] = {
 const char *const pg_event_names[NEVENT] = {
 	"populate", "no_fault",	    "fork_copy",   "unshare_copy",
 	"swapin",   "swapin_reuse", "swapin_copy", "collapse",
-	"migrated", "unexplained",
+	"migrated", "reclaimed",    "unexplained",
 };
 
 const char *const pg_outcome_names[PG_NR] = {
-	"untouched",   "populate", "copy",     "reuse",
-	"no_fault",    "kept",	   "swapin",   "swapin_reuse",
-	"swapin_copy", "collapse", "migrated", "gone",
+	"untouched", "populate",  "copy",	  "reuse",	 "no_fault",
+	"kept",	     "swapin",	  "swapin_reuse", "swapin_copy", "collapse",
+	"migrated",  "reclaimed", "gone",
 };
 
 static bool present(uint64_t e)
@@ -33,12 +33,20 @@ static bool same_pfn(uint64_t a, uint64_t b)
 	return PM_PFN(a) == PM_PFN(b);
 }
 
+/*
+ * A swapped-out page written: reused if the writer now maps the reference
+ * (the swap-cache folio an observer saw, or the page the other mapper
+ * faulted in from the same swap entry after the window), else copied.
+ */
 static enum pg_outcome swapin_outcome(const struct page_view *v)
 {
-	if (!v->ref_pfn)
+	uint64_t ref = v->ref_pfn;
+
+	if (!ref && present(v->o_after) && (v->o_before & PM_SWAP))
+		ref = PM_PFN(v->o_after);
+	if (!ref)
 		return PG_SWAPIN;
-	return PM_PFN(v->w_after) == v->ref_pfn ? PG_SWAPIN_REUSE :
-						  PG_SWAPIN_COPY;
+	return PM_PFN(v->w_after) == ref ? PG_SWAPIN_REUSE : PG_SWAPIN_COPY;
 }
 
 static enum pg_outcome kept_outcome(const struct page_view *v)
@@ -52,8 +60,10 @@ static enum pg_outcome kept_outcome(const struct page_view *v)
 
 enum pg_outcome page_outcome(const struct page_view *v)
 {
+	if (!present(v->w_after) && present(v->w_before))
+		return v->w_after & PM_SWAP ? PG_RECLAIMED : PG_GONE;
 	if (!present(v->w_after))
-		return present(v->w_before) ? PG_GONE : PG_UNTOUCHED;
+		return PG_UNTOUCHED;
 	if (v->w_before & PM_SWAP)
 		return swapin_outcome(v);
 	if (present(v->w_before) && same_pfn(v->w_before, v->w_after))
@@ -170,17 +180,23 @@ static void count_event(enum pg_outcome o, struct tally *t)
 	case PG_MIGRATED:
 		t->events[EV_MIGRATED]++;
 		break;
+	case PG_RECLAIMED:
+		t->events[EV_RECLAIMED]++;
+		break;
 	default:
 		break;
 	}
 }
 
-/* Copy or reuse, as the outcome and the class say; else undecided. */
+/*
+ * Copy or reuse, as the PFNs say; else undecided.  A shared file page
+ * first written, or a shared swap entry written with no reference, was
+ * copied when nobody saw the write (its class says necessary copy).
+ */
 static void count_copy_reuse(enum pg_outcome o, int cls, struct tally *t)
 {
-	/* a shared swap or file page not seen changed was copied too */
-	if (is_copy(o) || cls == CLS_NECESSARY || cls == CLS_UNNECESSARY ||
-	    cls == CLS_WRONG)
+	if (is_copy(o) ||
+	    (cls == CLS_NECESSARY && (o == PG_POPULATE || o == PG_SWAPIN)))
 		t->copies++;
 	else if (o == PG_REUSE || o == PG_SWAPIN_REUSE)
 		t->reuses++;
@@ -212,7 +228,7 @@ enum pg_outcome classify_page(const struct page_view *v, struct tally *t)
 		}
 		return o;
 	}
-	if (o == PG_MIGRATED || o == PG_COLLAPSE) {
+	if (o == PG_MIGRATED || o == PG_COLLAPSE || o == PG_RECLAIMED) {
 		/* the PFNs void the repetition; what was seen still counts */
 		cls = observed_class(v);
 		if (cls >= 0)

@@ -29,6 +29,7 @@ enum pg_event {
 	EV_SWAPIN_COPY, /* ... not the swap-cache folio it could have reused */
 	EV_COLLAPSE, /* became a THP under us (khugepaged) */
 	EV_MIGRATED, /* every mapper's PFN changed: the repetition is void */
+	EV_RECLAIMED, /* swapped out under the window (reclaim, DAMON): void */
 	EV_UNEXPLAINED, /* nothing the scenario knew explains it: a failure */
 	NEVENT
 };
@@ -55,6 +56,7 @@ enum pg_outcome {
 	PG_SWAPIN_COPY,
 	PG_COLLAPSE,
 	PG_MIGRATED,
+	PG_RECLAIMED, /* present before, a swap entry after */
 	PG_GONE, /* present before, absent after */
 	PG_NR
 };
@@ -93,6 +95,20 @@ struct tally {
 static inline bool tally_decided(const struct tally *t)
 {
 	return !t->undecided;
+}
+
+/*
+ * An undecided page is a reuse, a no_fault or an unnecessary copy that
+ * could not be told apart: those counts are then lower bounds, unknown.
+ */
+static inline bool class_decided(const struct tally *t, int cls)
+{
+	return tally_decided(t) || (cls != CLS_REUSE && cls != CLS_UNNECESSARY);
+}
+
+static inline bool event_decided(const struct tally *t, int ev)
+{
+	return tally_decided(t) || ev != EV_NO_FAULT;
 }
 
 enum pg_outcome page_outcome(const struct page_view *v);

@@ -198,6 +198,7 @@ static struct perf_evsel *open_evsel(struct counters *c,
 	if (perf_evsel__open(e, cpus, threads) ||
 	    (filter && perf_evsel__apply_filter(e, filter))) {
 		*err = errno ? errno : EINVAL;
+		perf_evsel__close(e);
 		perf_evsel__delete(e);
 		e = NULL;
 	}
@@ -284,9 +285,18 @@ static void open_receiver(struct counters *c, int i, int id)
 
 	receiver_filter(c, i, flush, filter, sizeof(filter));
 	base_attr(&a, PERF_TYPE_TRACEPOINT, id);
-	c->recv[i] = others ? perf_evsel__new(&a) : NULL;
+	/*
+	 * Through an evlist: an evsel opened alone keeps no CPU map, and
+	 * apply_filter() would then filter its first CPU only.
+	 */
+	c->recv_list[i] = others ? perf_evlist__new() : NULL;
+	c->recv[i] = c->recv_list[i] ? perf_evsel__new(&a) : NULL;
+	if (c->recv[i]) {
+		perf_evlist__add(c->recv_list[i], c->recv[i]);
+		perf_evlist__set_maps(c->recv_list[i], others, none);
+	}
 	errno = 0;
-	ok = c->recv[i] && !perf_evsel__open(c->recv[i], others, none) &&
+	ok = c->recv[i] && !perf_evlist__open(c->recv_list[i]) &&
 	     !perf_evsel__apply_filter(c->recv[i], filter);
 	if (!others)
 		cs_skip_key(set, c->tlb_name[i],
@@ -296,9 +306,9 @@ static void open_receiver(struct counters *c, int i, int id)
 			    errname(errno ? errno : EINVAL));
 	if (ok) {
 		c->ncpus = perf_cpu_map__nr(others);
-	} else if (c->recv[i]) {
-		perf_evsel__close(c->recv[i]);
-		perf_evsel__delete(c->recv[i]);
+	} else if (c->recv_list[i]) {
+		perf_evlist__delete(c->recv_list[i]); /* closes, frees evsels */
+		c->recv_list[i] = NULL;
 		c->recv[i] = NULL;
 	}
 	perf_cpu_map__put(others);
@@ -469,15 +479,16 @@ static void open_hw(struct counters *c)
 	free(list);
 }
 
-void counters_open(struct counters *c, const void *region, size_t pages)
+void counters_open(struct counters *c, const void *region, size_t pages,
+		   bool whole_mm)
 {
 	memset(c, 0, sizeof(*c));
 	libperf_init(quiet);
-	c->ntasks = own_tasks(c->tasks, MAX_TASKS);
-	if (c->ntasks < 1) { /* more than MAX_TASKS: this thread alone */
+	c->ntasks = whole_mm ? own_tasks(c->tasks, MAX_TASKS) : 0;
+	if (c->ntasks < 1) { /* this thread alone */
+		c->tasks_cut = c->ntasks < 0;
 		c->tasks[0] = gettid();
 		c->ntasks = 1;
-		c->tasks_cut = true;
 	}
 	open_task_faults(c);
 	open_tlb(c);
@@ -566,7 +577,7 @@ static void read_tlb(struct counters *c, struct counts *out)
 		bool ev = !strcmp(n, "remote_send_ipi") ||
 			  !strcmp(n, "remote_wrong_cpu");
 
-		if (e)
+		if (e && !c->tasks_cut)
 			kv_set(ev ? &c->ev_set.v : &c->tlb_set.v, n,
 			       c->tlb[i] ? value(c, e) :
 					   value_of(e, c->ncpus, 1));
@@ -661,6 +672,12 @@ void counters_read(struct counters *c, struct counts *out, size_t unit_pages,
 	out->faults_task = c->faults[0] ? value(c, c->faults[0]) : -1;
 	out->faults_min = c->faults[1] ? value(c, c->faults[1]) : -1;
 	out->faults_maj = c->faults[2] ? value(c, c->faults[2]) : -1;
+	if (c->tasks_cut) { /* the opener alone: not the mm's counts */
+		out->faults_task = out->faults_min = out->faults_maj = -1;
+		cs_skip_all(&c->tlb_set, "more than %d threads in the process",
+			    MAX_TASKS);
+		cs_skip_all(&c->ev_set, "%s", c->tlb_set.skip);
+	}
 	read_tlb(c, out);
 	for (k = 0; k < c->nhw; k++)
 		kv_set(&c->hw_set.v, c->hw_name[k], value(c, c->hw[k]));
@@ -680,7 +697,13 @@ void counters_read(struct counters *c, struct counts *out, size_t unit_pages,
 void counters_close(struct counters *c)
 {
 	struct perf_evsel *e;
+	int i;
 
+	for (i = 0; i < TLB_REASONS; i++) {
+		if (c->recv_list[i])
+			perf_evlist__delete(c->recv_list[i]);
+		c->recv[i] = NULL;
+	}
 	ALL_EVSELS(c, e, {
 		perf_evsel__close(e);
 		perf_evsel__delete(e);

@@ -35,6 +35,7 @@ struct counters {
 	struct perf_evsel *faults[3];
 	struct perf_evsel *tlb[TLB_REASONS]; /* per task, sender side */
 	struct perf_evsel *recv[TLB_REASONS]; /* per CPU, receiver side */
+	struct perf_evlist *recv_list[TLB_REASONS]; /* owns recv[] */
 	struct perf_evsel *hw[HW_MAX];
 	struct perf_evlist *sampler; /* region faults, ring buffer */
 	uintptr_t lo, hi;
@@ -63,12 +64,14 @@ const char *tracefs_dir(void);
 /* Which reasons tlb:tlb_flush has here, parsed from its format. */
 int tlb_reasons(char names[][32], int max, char *err, int errlen);
 /*
- * Open disabled, on the tasks of the measured mm: the threads of the
- * calling process at this moment (their faults, local flushes, IPIs sent;
- * remote flushes received while one of them ran).  region/pages: the range
- * whose faults are attributed to the calling thread (NULL: none).
+ * Open disabled, on the tasks of the measured mm (whole_mm: the threads of
+ * the calling process at this moment; else the calling thread alone):
+ * their faults, local flushes, IPIs sent, remote flushes received while
+ * one of them ran.  region/pages: the range whose faults are attributed to
+ * the calling thread (NULL: none).
  */
-void counters_open(struct counters *c, const void *region, size_t pages);
+void counters_open(struct counters *c, const void *region, size_t pages,
+		   bool whole_mm);
 void counters_enable(struct counters *c);
 void counters_disable(struct counters *c);
 /*

@@ -380,7 +380,7 @@ static void cpu_model(char *out, int len)
 	free(info);
 }
 
-/* Whether a read fault maps the zero page, as probed (and if simulated). */
+/* Whether a read fault maps the zero page, as probed. */
 static void zero_page(struct jw *w)
 {
 	int z = zero_page_on_read();
@@ -389,8 +389,23 @@ static void zero_page(struct jw *w)
 		jw_null(w, "zero_page_on_read");
 	else
 		jw_bool(w, "zero_page_on_read", z);
-	if (env_flag("COWBENCH_NO_ZERO_PAGE"))
-		jw_str(w, "simulated", "COWBENCH_NO_ZERO_PAGE=1");
+}
+
+/* The machine sides a run simulates ($COWBENCH_NO_*), or nothing. */
+static void simulated(struct jw *w)
+{
+	static const char *const sim[] = { "COWBENCH_NO_ZERO_PAGE",
+					   "COWBENCH_NO_SWAP" };
+	char buf[128] = "";
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(sim); i++)
+		if (env_flag(sim[i]))
+			n += snprintf(buf + n, sizeof(buf) - n, "%s%s=1",
+				      n ? " " : "", sim[i]);
+	if (n)
+		jw_str(w, "simulated", buf);
 }
 
 /* Everything that defines the environment (the id is its digest). */
@@ -417,6 +432,7 @@ static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
 	jw_bool(w, "invlpgb", cpu_flag("invlpgb"));
 	jw_bool(w, "cap_sys_admin", cap_sys_admin());
 	zero_page(w);
+	simulated(w);
 	if (getenv("COWBENCH_TEST_FAULT"))
 		jw_str(w, "test_faults", getenv("COWBENCH_TEST_FAULT"));
 	jw_str(w, "topology", t->summary);

@@ -34,11 +34,21 @@ static bool count_of(const struct record *r, const char *key, int64_t *v)
 		return true;
 	}
 	for (i = 0; i < NCLASS; i++)
-		if (!strcmp(key, cow_class_names[i]))
-			return t ? *v = t->classes[i], true : true;
+		if (!strcmp(key, cow_class_names[i])) {
+			if (t)
+				*v = class_decided(t, i) ?
+					     (int64_t)t->classes[i] :
+					     -1;
+			return true;
+		}
 	for (i = 0; i < NEVENT; i++)
-		if (!strcmp(key, pg_event_names[i]))
-			return t ? *v = t->events[i], true : true;
+		if (!strcmp(key, pg_event_names[i])) {
+			if (t)
+				*v = event_decided(t, i) ?
+					     (int64_t)t->events[i] :
+					     -1;
+			return true;
+		}
 	return false;
 }
 

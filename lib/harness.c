@@ -434,6 +434,24 @@ static int share_hooks(struct sc *sc, struct pass_shm *s, enum role r)
 	return hook_result(s, ret, why);
 }
 
+/*
+ * The backing's precondition again once the other party is set (it may
+ * have touched, unmapped or pinned the region), before the writer's own
+ * prepare changes it on purpose.
+ */
+static int reverify(struct sc *sc, struct pass_shm *s)
+{
+	char why[200] = "", msg[240];
+	int ret;
+
+	if (sc->ops->share->other == OTHER_NONE ||
+	    sc->ops->populate == POP_NONE || sc->ops->map)
+		return 0;
+	ret = sc->bk->ops->verify(sc, why, sizeof(why));
+	snprintf(msg, sizeof(msg), "after the share: %s", why);
+	return hook_result(s, ret, msg);
+}
+
 static int other_main(struct party *p)
 {
 	struct sc *sc = &p->sc;
@@ -448,16 +466,18 @@ static int other_main(struct party *p)
 		ret = share_hooks(sc, s, ROLE_OTHER);
 	if (!ret)
 		ret = other_snap(sc, s, &s->pv->o_before);
-	if (ret || sc->ops->share->other_leaves) {
-		send_byte(p->m->ready[1], ret ? 'e' : 'k');
-		return ret;
+	send_byte(p->m->ready[1], ret ? 'e' : 'k');
+	if (ret || sc->ops->share->other_leaves)
+		goto out;
+	if (recv_byte(p->m->done[0])) {
+		ret = -1;
+		goto out;
 	}
-	send_byte(p->m->ready[1], 'k');
-	if (recv_byte(p->m->done[0]))
-		return -1;
-	ret = other_snap(sc, s, &s->pv->o_after);
+	/* after its reads: a swapped-out page it read is the swap-cache folio */
+	ret = observe(sc, s);
 	if (!ret)
-		ret = observe(sc, s);
+		ret = other_snap(sc, s, &s->pv->o_after);
+out:
 	if (sc->ops->cleanup)
 		sc->ops->cleanup(sc, ROLE_OTHER);
 	return ret;
@@ -476,9 +496,12 @@ static int writer_main(struct party *p)
 		return s->rec.status == ST_OK ?
 			       fail(s, "the other party failed to prepare") :
 			       -1;
-	if (share_hooks(sc, s, ROLE_WRITER) || measure(sc, s)) {
+	if (reverify(sc, s) || share_hooks(sc, s, ROLE_WRITER) ||
+	    measure(sc, s)) {
 		if (p->m)
 			send_byte(p->m->done[1], 'e');
+		if (sc->ops->cleanup)
+			sc->ops->cleanup(sc, ROLE_WRITER);
 		return s->rec.status == ST_SKIP ? 0 : -1;
 	}
 	if (p->m)
@@ -717,12 +740,14 @@ static void verdict(struct record *r)
 	uint64_t miss = t->classes[CLS_MISSED], wrong = t->classes[CLS_WRONG];
 	uint64_t odd = t->events[EV_UNEXPLAINED];
 
-	if (t->events[EV_MIGRATED] || t->events[EV_COLLAPSE])
+	if (t->events[EV_MIGRATED] || t->events[EV_COLLAPSE] ||
+	    t->events[EV_RECLAIMED])
 		snprintf(
 			r->perturbed, sizeof(r->perturbed),
-			"%llu page(s) migrated, %llu collapsed under the window",
+			"%llu page(s) migrated, %llu collapsed, %llu swapped out under the window",
 			(unsigned long long)t->events[EV_MIGRATED],
-			(unsigned long long)t->events[EV_COLLAPSE]);
+			(unsigned long long)t->events[EV_COLLAPSE],
+			(unsigned long long)t->events[EV_RECLAIMED]);
 	if (r->status != ST_OK || !(miss || wrong || odd))
 		return;
 	r->status = ST_FAIL;

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,6 +96,14 @@ int knobs_lock(void)
 	lock_fd = fd;
 	owner = getpid();
 	return 0;
+}
+
+void knobs_child(void)
+{
+	if (lock_fd >= 0 && getpid() != owner) {
+		close(lock_fd);
+		lock_fd = -1;
+	}
 }
 
 int knobs_lock_holder(void)
@@ -221,7 +232,12 @@ int knob_mount(const char *fstype, const char *target)
 
 int knob_swapon(const char *path)
 {
-	int ret = save("swapon", path, "-");
+	int ret;
+
+	/* $COWBENCH_NO_SWAP=1: a kernel without CONFIG_SWAP, simulated */
+	if (env_flag("COWBENCH_NO_SWAP"))
+		return -ENOSYS;
+	ret = save("swapon", path, "-");
 
 	if (ret)
 		return ret;
@@ -249,31 +265,89 @@ static void utoa(unsigned long long v, char *buf)
 	*buf = '\0';
 }
 
-/*
- * The start time of a process (field 22 of /proc/PID/stat), 0 if it is
- * gone.  No stdio: undoing runs in signal handlers.
- */
-static unsigned long long start_time(pid_t pid)
+/* /proc/PID/stat fields a restore needs; false if the process is gone. */
+struct pstat {
+	char state;
+	long pgrp;
+	unsigned long long start;
+};
+
+/* Field n (from 3, after the name) of a stat line, as a number. */
+static unsigned long long stat_field(const char *p, int n)
+{
+	unsigned long long v = 0;
+	int f;
+
+	for (f = 2; *p && f < n; p++)
+		f += *p == ' ';
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (unsigned long long)(*p++ - '0');
+	return v;
+}
+
+/* No stdio: undoing runs in signal handlers. */
+static bool proc_stat(pid_t pid, struct pstat *st)
 {
 	char path[40] = "/proc/", buf[1024], *p;
-	unsigned long long t = 0;
 	ssize_t n;
-	int fd, f;
+	int fd;
 
 	utoa(pid, path + strlen(path));
 	strcat(path, "/stat");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return false;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	p = strrchr(buf, ')'); /* the name may hold spaces */
-	for (f = 2; p && *p && f < 22; p++)
-		f += *p == ' ';
-	while (p && *p >= '0' && *p <= '9')
-		t = t * 10 + (unsigned long long)(*p++ - '0');
-	return t;
+	if (!p || !p[1] || !p[2])
+		return false;
+	st->state = p[2];
+	st->pgrp = (long)stat_field(p, 5);
+	st->start = stat_field(p, 22);
+	return true;
+}
+
+static unsigned long long start_time(pid_t pid)
+{
+	struct pstat st;
+
+	return proc_stat(pid, &st) ? st.start : 0;
+}
+
+/*
+ * Does a member of the group live (a zombie does not: it holds nothing)?
+ * /proc read with getdents64, which a signal handler may call.
+ */
+static bool group_alive(pid_t pgid)
+{
+	char buf[4096];
+	int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool alive = false;
+	long n, off;
+
+	while (fd >= 0 && !alive &&
+	       (n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n && !alive;) {
+			struct linux_dirent64 {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+			struct pstat st;
+
+			if (d->name[0] >= '1' && d->name[0] <= '9' &&
+			    proc_stat(atoi(d->name), &st))
+				alive = st.pgrp == pgid && st.state != 'Z';
+			off += d->reclen;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return alive;
 }
 
 int knob_group(pid_t pgid)
@@ -307,7 +381,7 @@ static void kill_pgroup(const char *id, const char *when)
 	for (i = 0; i < 250; i++) { /* 5 s */
 		while (waitpid(-pgid, NULL, WNOHANG) > 0)
 			;
-		if (kill(-pgid, 0) && errno == ESRCH)
+		if ((kill(-pgid, 0) && errno == ESRCH) || !group_alive(pgid))
 			return;
 		nanosleep(&ts, NULL);
 	}
@@ -417,12 +491,36 @@ static int split_line(char *line, char **kind, char **path, char **val)
 	return 0;
 }
 
+/*
+ * Every process group first, whatever was saved after it: the knobs a pass
+ * set while it ran go back only once none of its processes lives.
+ */
+static void kill_groups(const char *buf, size_t len)
+{
+	char line[128], *kind, *path, *val;
+	size_t i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		if (i - start < sizeof(line) &&
+		    !strncmp(buf + start, "pgroup\t", 7)) {
+			memcpy(line, buf + start, i - start);
+			line[i - start] = '\0';
+			if (!split_line(line, &kind, &path, &val))
+				kill_pgroup(path, val);
+		}
+		start = i + 1;
+	}
+}
+
 /* Undo the lines of buf[0, len), newest first; the number undone. */
 static int undo_lines(char *buf, size_t len)
 {
 	char *kind, *path, *val;
 	int n = 0;
 
+	kill_groups(buf, len);
 	while (len) {
 		size_t start;
 

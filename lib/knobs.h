@@ -23,6 +23,12 @@ const char *knobs_state_path(void);
 int knobs_lock(void);
 /* The pid holding the run lock now, 0 if none (for 'restore'). */
 int knobs_lock_holder(void);
+/*
+ * In a forked child: let go of the run's lock (an flock stays held while
+ * any process has the file open), so that an orphan left by a killed run
+ * cannot make 'restore' or the next run believe the run still lives.
+ */
+void knobs_child(void);
 
 /* Set path to val; 0, or -errno (nothing is changed then). */
 int knob_set(const char *path, const char *val);

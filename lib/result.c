@@ -93,13 +93,28 @@ static void pages_json(struct jw *w, const struct tally *t)
 		jw_null(w, "reuses");
 	}
 	jw_u64(w, "undecided", t->undecided);
+	if (!tally_decided(t)) { /* what is known of the counts left null */
+		jw_open(w, "lower_bounds", '{');
+		jw_u64(w, "copies", t->copies);
+		jw_u64(w, "reuses", t->reuses);
+		jw_u64(w, "reuse", t->classes[CLS_REUSE]);
+		jw_u64(w, "unnecessary_copy", t->classes[CLS_UNNECESSARY]);
+		jw_u64(w, "no_fault", t->events[EV_NO_FAULT]);
+		jw_close(w, '}');
+	}
 	jw_open(w, "classes", '{');
 	for (i = 0; i < NCLASS; i++)
-		jw_u64(w, cow_class_names[i], t->classes[i]);
+		if (class_decided(t, i))
+			jw_u64(w, cow_class_names[i], t->classes[i]);
+		else
+			jw_null(w, cow_class_names[i]);
 	jw_close(w, '}');
 	jw_open(w, "events", '{');
 	for (i = 0; i < NEVENT; i++)
-		jw_u64(w, pg_event_names[i], t->events[i]);
+		if (event_decided(t, i))
+			jw_u64(w, pg_event_names[i], t->events[i]);
+		else
+			jw_null(w, pg_event_names[i]);
 	jw_close(w, '}');
 }
 
@@ -213,6 +228,15 @@ static void pages_parse(const struct jval *c, struct tally *t)
 	for (i = 0; i < NEVENT; i++) {
 		snprintf(path, sizeof(path), "events.%s", pg_event_names[i]);
 		t->events[i] = json_num(c, path, 0);
+	}
+	if (t->undecided) { /* the counts written null: their known part */
+		t->copies = json_num(c, "lower_bounds.copies", 0);
+		t->reuses = json_num(c, "lower_bounds.reuses", 0);
+		t->classes[CLS_REUSE] = json_num(c, "lower_bounds.reuse", 0);
+		t->classes[CLS_UNNECESSARY] =
+			json_num(c, "lower_bounds.unnecessary_copy", 0);
+		t->events[EV_NO_FAULT] =
+			json_num(c, "lower_bounds.no_fault", 0);
 	}
 }
 

@@ -57,6 +57,8 @@ extern const struct share share_none, share_parent_writes, share_child_writes,
 #define BK_FILE (1u << 3)
 #define BK_THP (1u << 4) /* anonymous large folios (PMD or mTHP) */
 #define BK_KSM (1u << 5) /* anonymous, KSM-merged before the window */
+/* the plain backing: a scenario that maps its own memory runs on it once */
+#define BK_PLAIN (1u << 6)
 
 /* One instance of a backing (a family enumerates one per page size). */
 struct backing {

@@ -58,6 +58,7 @@ pid_t fork_tied(void)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent) /* it died before the prctl */
 		_exit(1);
+	knobs_child();
 	return 0;
 }
 

@@ -38,7 +38,16 @@ void window_open(struct window *w, bool counting, const void *region,
 	memset(w, 0, sizeof(*w));
 	w->counting = counting;
 	if (counting)
-		counters_open(&w->c, region, pages);
+		counters_open(&w->c, region, pages, true);
+}
+
+void window_open_thread(struct window *w, bool counting, const void *region,
+			size_t pages)
+{
+	memset(w, 0, sizeof(*w));
+	w->counting = counting;
+	if (counting)
+		counters_open(&w->c, region, pages, false);
 }
 
 void window_arm(struct window *w)

@@ -29,9 +29,15 @@ struct window {
 	struct screen sb, sa;
 };
 
-/* Open (disabled) what the window counts; region: faults attributed to it. */
+/*
+ * Open (disabled) what the window counts, for every thread of the process
+ * (its mm); region: faults attributed to it.  _thread: the calling thread
+ * alone, for windows that each thread of a process opens for itself.
+ */
 void window_open(struct window *w, bool counting, const void *region,
 		 size_t pages);
+void window_open_thread(struct window *w, bool counting, const void *region,
+			size_t pages);
 void window_arm(struct window *w);
 void window_disarm(struct window *w);
 /* Stop and restart the counters around untimed work inside the window. */

@@ -193,7 +193,7 @@ check "no tracepoints: TLB flushes skipped with the reason, not 0" \
 check "no tracepoints: region faults absent with the reason, task faults kept" \
 	eq "$(rec notp reuse-after-exit base counting '[(.counts.faults | type), (.counts.faults_skipped | type), (.counts.faults_task | type)] | join(",")')" "null,string,number"
 check "no tracepoints: a PFN kept with no fault sample is undecided, never a reuse" \
-	eq "$(rec notp reuse-after-exit base counting '[.status, .counts.reuses, .counts.undecided, .counts.classes.reuse] | map(tostring) | join(",")')" "ok,null,64,0"
+	eq "$(rec notp reuse-after-exit base counting '[.status, .counts.reuses, .counts.undecided, .counts.classes.reuse] | map(tostring) | join(",")')" "ok,null,64,null"
 
 # ---- one run at a time ----
 "$CB" run -o "$work/first" "$long" > "$work/first.out" 2>&1 &

@@ -118,6 +118,15 @@ interrupt() {
 		grep -q "$mark" "$COWBENCH_STATE" 2>/dev/null && seen=yes && break
 		sleep 0.05
 	done
+	if [ -z "$seen" ] && wait $pid 2>/dev/null; then
+		# it finished without MARK: the backing was a skip here
+		local why
+		why=$(jq -r 'select(.status=="skip") | .reason' "$d/results.jsonl" 2>/dev/null | head -n1)
+		if [ -n "$why" ]; then
+			skip "SIG$sig during a $bk run" "$why"
+			return
+		fi
+	fi
 	sleep 0.3
 	pids=$(tree $pid)
 	kill -"$sig" $pid; wait $pid 2>/dev/null

@@ -615,12 +615,12 @@ static int run(struct dio *d, struct record *r, char *why, int len)
 	uint64_t t0, ns;
 	int ret;
 
-	window_open(&w, counting, d->sc->buf, d->sc->pages);
 	if (d->fork_hz && pthread_create(&d->forker, NULL, forker, d)) {
 		snprintf(why, len, "fork thread: %s", strerror(errno));
-		window_close(&w);
 		return -1;
 	}
+	/* after the fork thread exists: its faults and flushes are the mm's */
+	window_open(&w, counting, d->sc->buf, d->sc->pages);
 	window_arm(&w);
 	t0 = clk_now();
 	ret = io_loop(d, r, why, len);

@@ -496,7 +496,9 @@ static void put_counts(struct snap *s, uint64_t missed)
 		s->pv[i].written = s->dirty[i];
 	wl_classify(s->pv, s->sc->pages, &s->r->c.t);
 	s->r->c.has_pages = true;
-	kv_set(x, "cow_pagemap_kb", s->r->c.t.copies * (PAGE_SZ / 1024));
+	if (tally_decided(&s->r->c.t))
+		kv_set(x, "cow_pagemap_kb",
+		       s->r->c.t.copies * (PAGE_SZ / 1024));
 }
 
 static void put_timing(struct snap *s, const struct wl_lat *l)

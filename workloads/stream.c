@@ -294,8 +294,10 @@ static int swap_setup(struct sc *sc, char *why, int len)
 	if (!ret)
 		ret = knob_swapon(dev);
 	if (ret)
-		snprintf(why, len, "zram swap device: %s", strerror(-ret));
-	return ret ? -1 : 0;
+		snprintf(why, len, "zram swap device: %s%s", strerror(-ret),
+			 ret == -ENOSYS ? " (no CONFIG_SWAP)" : "");
+	/* no swap in the kernel: the swap action is a skip */
+	return ret == -ENOSYS ? 1 : ret ? -1 : 0;
 }
 
 static unsigned long ksm_full_scans(void)
@@ -583,8 +585,9 @@ static int counting(struct sc *sc, struct stream *st, struct record *r,
 		vmsnap_perturbed(&st->first, &st->last,
 				 st->last_ns - st->first_ns, r->perturbed,
 				 sizeof(r->perturbed));
-	kv_set(&r->c.extra, "copies_per_iteration",
-	       (int64_t)(r->c.t.copies / r->ops));
+	if (tally_decided(&r->c.t)) /* else unknown: absent, never 0 */
+		kv_set(&r->c.extra, "copies_per_iteration",
+		       (int64_t)(r->c.t.copies / r->ops));
 	return ret;
 }
 

@@ -418,7 +418,7 @@ static void *writer_main(void *arg)
 
 	w->ret = topo_pin_thread(w->cpu) ? -EPERM : 0;
 	if (d->pv) {
-		window_open(&win, true, sc->buf, sc->pages);
+		window_open_thread(&win, true, sc->buf, sc->pages);
 		window_arm(&win);
 	}
 	atomic_fetch_add(&d->ready, 1);
@@ -536,7 +536,8 @@ static int counting(struct db *d, struct record *r, uint64_t ns)
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (d->pv == MAP_FAILED)
 		return -errno;
-	window_open(&w, true, sc->buf, sc->pages);
+	/* each writer thread counts itself: writers_counts() adds them up */
+	window_open_thread(&w, true, sc->buf, sc->pages);
 	ret = view_before(d);
 	if (!ret) {
 		window_arm(&w);
@@ -583,7 +584,7 @@ static void report(struct db *d, struct record *r)
 		return;
 	kv_set(x, "pages_written_during", (int64_t)d->written_during);
 	/* per mille: bytes the kernel copied per byte the parent wrote */
-	if (d->during.n)
+	if (d->during.n && tally_decided(&r->c.t))
 		kv_set(x, "copied_per_written_permille",
 		       (int64_t)(bytes * 1000 / (d->during.n * d->rsize)));
 	kv_set(x, "anon_huge_kb", smaps_anon_huge_kb(d->sc->buf));

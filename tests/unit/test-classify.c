@@ -64,6 +64,9 @@ static void outcomes(void)
 	CHECK_EQ(page_outcome(&v), PG_SWAPIN_COPY);
 	v = pv(P(5), 0, 0, 0, EXP_EXCLUSIVE);
 	CHECK_EQ(page_outcome(&v), PG_GONE);
+	/* swapped out under the window: reclaim, not a kernel verdict */
+	v = pv(P(5), SWP, 0, 0, EXP_EXCLUSIVE);
+	CHECK_EQ(page_outcome(&v), PG_RECLAIMED);
 	/* the PFN field is bits 0-54: flag bits do not make a copy */
 	v = pv(P(5) | PM_EXCLUSIVE, P(5) | PM_FILE, 0, 0, EXP_EXCLUSIVE);
 	CHECK_EQ(page_outcome(&v), PG_REUSE);
@@ -254,6 +257,34 @@ static void undecided(void)
 	v.faulted = 1;
 	t = one(v);
 	CHECK(tally_decided(&t) && t.reuses == 1);
+	/* undecided: reuse, unnecessary copy and no_fault are unknown */
+	v = pv(SWP, P(5), 0, 0, EXP_EXCLUSIVE);
+	t = one(v);
+	CHECK(!class_decided(&t, CLS_REUSE) &&
+	      !class_decided(&t, CLS_UNNECESSARY) &&
+	      class_decided(&t, CLS_MISSED) &&
+	      !event_decided(&t, EV_NO_FAULT) && event_decided(&t, EV_SWAPIN));
+}
+
+/* A shared swap entry: the other mapper's page after the window decides. */
+static void swapin_by_other(void)
+{
+	struct page_view v = pv(SWP, P(5), SWP, P(9), EXP_SHARED);
+	struct tally t = one(v);
+
+	CHECK(t.events[EV_SWAPIN_COPY] == 1 && t.copies == 1 &&
+	      only_class(&t, CLS_NECESSARY));
+	/* the same folio on both sides, the other saw the write */
+	v = pv(SWP, P(5), SWP, P(5), EXP_SHARED);
+	v.other_saw = 1;
+	t = one(v);
+	CHECK(t.events[EV_SWAPIN_REUSE] == 1 && t.reuses == 1 &&
+	      only_class(&t, CLS_MISSED));
+	/* a pin lost on a page whose PFN was kept: wrong COW, no copy */
+	v = pv(P(5), P(5), 0, 0, EXP_OWN_PIN);
+	v.pin_lost = 1;
+	t = one(v);
+	CHECK(only_class(&t, CLS_WRONG) && !t.copies && t.reuses == 1);
 }
 
 static void hidden_pfns(void)
@@ -274,6 +305,8 @@ const struct unit_test classify_tests[] = {
 	  seen_whatever_the_pfns },
 	{ "classify: copy or reuse unknown is undecided, never a reuse",
 	  undecided },
+	{ "classify: a shared swap entry is decided by the other mapper's page",
+	  swapin_by_other },
 	{ "pagemap: present entries with PFN 0 are hidden PFNs", hidden_pfns },
 };
 const int nr_classify_tests =
