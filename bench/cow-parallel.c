@@ -260,6 +260,7 @@ static void add_counts(struct record *r, const struct record *c)
 	const struct kvset *t = &c->c.tlb_flush.v;
 	int j;
 
+	record_take_error(r, c, "a child's window");
 	if (c->c.faults < 0 || r->c.faults < 0) {
 		if (c->c.faults < 0)
 			memcpy(r->c.faults_skip, c->c.faults_skip,

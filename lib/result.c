@@ -352,3 +352,13 @@ void record_key(const struct record *r, char *buf, int len)
 	if (n < len)
 		snprintf(buf + n, len - n, "|%d|%s", r->rep, r->pass);
 }
+
+void record_take_error(struct record *r, const struct record *sub,
+		       const char *whose)
+{
+	if (sub->status != ST_ERROR || r->status != ST_OK)
+		return;
+	r->status = ST_ERROR;
+	snprintf(r->reason, sizeof(r->reason), "%s: %.200s", whose,
+		 sub->reason);
+}

@@ -60,6 +60,12 @@ struct record {
 };
 
 void record_init(struct record *r);
+/*
+ * A sub-window's error (fault samples lost, ...) is the record's: the
+ * counts merged from it cannot carry a verdict.
+ */
+void record_take_error(struct record *r, const struct record *sub,
+		       const char *whose);
 /* A record with a missed or wrong COW, whatever its status. */
 bool record_failed(const struct record *r);
 /* The record as one line of JSON (no newline), malloc'd. */

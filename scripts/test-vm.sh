@@ -144,7 +144,10 @@ expect() {
 		notok "$pol: $1 ($4=${got:-missing}, want $5)"
 	fi
 }
-# crosscheck SECTION CHECK: pagemap copies/reuses equal the vmstat events
+# crosscheck SECTION CHECK: pagemap copies/reuses within the vmstat events.
+# The events are system-wide: the guest's other tasks (the checker's own
+# stack, reused once its child has exited) may add to them, never take
+# away, so each pagemap count is at most its event count.
 crosscheck() {
 	c=$(field "$1" "$2" copied) r=$(field "$1" "$2" reused)
 	f=$(field "$1" "$2" faults)
@@ -152,7 +155,8 @@ crosscheck() {
 	vs=$(field "$1" "$2" vm_cow_swapin_reuse)
 	# With no write fault (f=0) the kernel made no decision to count.
 	[ "${f:-x}" != 0 ] || r=0
-	if [ -n "$c" ] && [ "$c" = "$vc" ] && [ "$r" = "$((vr + vs))" ]; then
+	if [ -n "$c" ] && [ -n "$vc" ] && [ "$c" -le "$vc" ] &&
+		[ "$r" -le "$((vr + vs))" ]; then
 		ok "$pol: $2 vmstat cross-check (copied=$c cow_pte_copy=$vc, reused=$r cow_pte_reuse+cow_swapin_reuse=$((vr + vs)))"
 	else
 		notok "$pol: $2 vmstat cross-check (copied=$c cow_pte_copy=$vc, reused=$r cow_pte_reuse=$vr cow_swapin_reuse=$vs)"

@@ -464,6 +464,7 @@ void wl_counts_add(struct record *r, const struct record *add)
 	struct rec_counts *c = &r->c;
 	int i;
 
+	record_take_error(r, add, "a window of another task");
 	if (a->faults < 0 && c->faults >= 0)
 		snprintf(c->faults_skip, sizeof(c->faults_skip), "%s",
 			 a->faults_skip);

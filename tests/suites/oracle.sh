@@ -77,7 +77,8 @@ fi
 
 # fault samples lost in a full ring: which writes faulted is unknown
 small=$(conf small "backings = base" "reps = 1" "warmup = 0" "pages = 512" \
-	"scenarios = cow-child reuse-after-exit")
+	"scenarios = cow-child reuse-after-exit cow-parallel" "cow-parallel.children = 1" \
+	"cow-parallel.random = 0")
 COWBENCH_TEST_FAULT=small-ring run smallring "$small"
 check "small-ring: lost fault samples make the pass an error, never no_fault or reuse" \
 	eq "$(jq -r 'select(.pass=="counting") | [.status, (.reason | test("samples lost"))] | map(tostring) | join(" ")' "$work/smallring/results.jsonl" | sort -u)" "error true"
