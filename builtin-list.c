@@ -23,8 +23,9 @@ static void param_defaults(const struct param_spec *p, char *buf, int len)
 
 int cmd_list(int argc, char **argv)
 {
+	const struct registry *reg = &cowbench_registry;
 	struct backing inst[64];
-	int i, j, ninst = backings_enumerate(inst, ARRAY_SIZE(inst));
+	int i, j, ninst = backings_enumerate(reg, inst, ARRAY_SIZE(inst));
 
 	if (argc > 1) {
 		if (strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
@@ -32,12 +33,12 @@ int cmd_list(int argc, char **argv)
 		printf("usage: cowbench list\n\nOne line per scenario (with its backings and parameters), then one per backing.\n");
 		return 0;
 	}
-	for (i = 0; i < nr_scenarios; i++) {
-		const struct scenario_ops *s = scenarios[i];
+	for (i = 0; i < reg->nr_scenarios; i++) {
+		const struct scenario_ops *s = reg->scenarios[i];
 		char bk[512] = "", def[96];
 		int n = 0;
 
-		if (!i || i == first_workload)
+		if (!i || i == reg->first_workload)
 			printf("%s:\n", i ? "workloads" : "scenarios");
 		for (j = 0; j < ninst && n < (int)sizeof(bk); j++)
 			if (scenario_runs_on(s, &inst[j]))

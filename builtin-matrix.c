@@ -253,6 +253,7 @@ static void validate_configs(const struct mx *m)
 		snprintf(path, sizeof(path), "%s/configs/%s.conf", m->top,
 			 m->configs->w[c]);
 		memset(&sel, 0, sizeof(sel));
+		sel.reg = &cowbench_registry;
 		sel.config = path;
 		sel.reps = -1;
 		plan_build(&p, &sel);

@@ -109,6 +109,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->sel.reps = -1;
+	o->sel.reg = &cowbench_registry;
 	o->sel.scen = o->scen;
 	o->sel.bk = o->bk;
 	opterr = 0;

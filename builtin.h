@@ -16,6 +16,10 @@ int cmd_matrix(int argc, char **argv);
 int run_group(int argc, char **argv, const char *group, int runs,
 	      const char *label, const unsigned int *seed);
 
+/* bench/table.c: every scenario, workload and backing family. */
+struct registry;
+extern const struct registry cowbench_registry;
+
 /* --format's value; exits 2 on an unknown one. */
 int parse_format(const char *s);
 

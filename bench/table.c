@@ -11,7 +11,7 @@ const struct param_spec pages_param[1] = {
 #define WORKLOADS &wl_forksrv, &wl_snapshot, &wl_dio, &wl_stream, &wl_thpdb
 static const struct scenario_ops *const workloads[] = { WORKLOADS };
 
-const struct scenario_ops *const scenarios[] = {
+static const struct scenario_ops *const scenarios[] = {
 	&sc_cow_child,	    &sc_cow_parent,    &sc_reuse_after_exit,
 	&sc_first_touch,    &sc_zeropage,      &sc_fork_latency,
 	&sc_file_private,   &sc_thp_cow_child, &sc_thp_cow_exit,
@@ -21,22 +21,15 @@ const struct scenario_ops *const scenarios[] = {
 	&sc_pinned_fork,    &sc_remote_flush,  &sc_hw,
 	WORKLOADS,
 };
-const int nr_scenarios = ARRAY_SIZE(scenarios);
-const int first_workload = nr_scenarios - ARRAY_SIZE(workloads);
-
-const struct backing_ops *const backing_families[] = {
+static const struct backing_ops *const families[] = {
 	&bk_base,     &bk_thp,		&bk_hugetlb, &bk_swap_zram,
 	&bk_zeropage, &bk_swap_file,	&bk_thp_pte, &bk_thp_single,
 	&bk_mthp,     &bk_file_private, &bk_ksm,
 };
-const int nr_backing_families = ARRAY_SIZE(backing_families);
-
-const struct scenario_ops *scenario_find(const char *name)
-{
-	int i;
-
-	for (i = 0; i < nr_scenarios; i++)
-		if (!strcmp(scenarios[i]->name, name))
-			return scenarios[i];
-	return NULL;
-}
+const struct registry cowbench_registry = {
+	.scenarios = scenarios,
+	.nr_scenarios = ARRAY_SIZE(scenarios),
+	.first_workload = ARRAY_SIZE(scenarios) - ARRAY_SIZE(workloads),
+	.families = families,
+	.nr_families = ARRAY_SIZE(families),
+};

@@ -14,12 +14,12 @@ static void single(const struct backing_ops *ops, struct backing *b)
 	b->fault_pages = ops->fault_pages ? ops->fault_pages : 1;
 }
 
-int backings_enumerate(struct backing *out, int max)
+int backings_enumerate(const struct registry *reg, struct backing *out, int max)
 {
 	int i, n = 0;
 
-	for (i = 0; i < nr_backing_families && n < max; i++) {
-		const struct backing_ops *ops = backing_families[i];
+	for (i = 0; i < reg->nr_families && n < max; i++) {
+		const struct backing_ops *ops = reg->families[i];
 
 		if (ops->enumerate)
 			n += ops->enumerate(ops, out + n, max - n);
@@ -29,12 +29,13 @@ int backings_enumerate(struct backing *out, int max)
 	return n;
 }
 
-int backing_lookup(const char *name, struct backing *out)
+int backing_lookup(const struct registry *reg, const char *name,
+		   struct backing *out)
 {
 	int i;
 
-	for (i = 0; i < nr_backing_families; i++) {
-		const struct backing_ops *ops = backing_families[i];
+	for (i = 0; i < reg->nr_families; i++) {
+		const struct backing_ops *ops = reg->families[i];
 
 		if (ops->owns && ops->owns(ops, name, out))
 			return 0;
@@ -44,6 +45,17 @@ int backing_lookup(const char *name, struct backing *out)
 		}
 	}
 	return -1;
+}
+
+const struct scenario_ops *scenario_find(const struct registry *reg,
+					 const char *name)
+{
+	int i;
+
+	for (i = 0; i < reg->nr_scenarios; i++)
+		if (!strcmp(reg->scenarios[i]->name, name))
+			return reg->scenarios[i];
+	return NULL;
 }
 
 /* A scenario that maps its own memory runs once, on the plain backing. */

@@ -384,12 +384,10 @@ static int observe(struct sc *sc, struct pass_shm *s)
 {
 	bool counting = sc->pass == PASS_COUNTING;
 	char why[200] = "";
+	int ret = 0;
 
-	int ret = counting && sc->ops->observe ?
-			  sc->ops->observe(sc, sc->role, s->pv, why,
-					   sizeof(why)) :
-			  0;
-
+	if (counting && sc->ops->observe)
+		ret = sc->ops->observe(sc, sc->role, s->pv, why, sizeof(why));
 	if (ret < 0)
 		return fail(s, "the %s could not observe: %s",
 			    sc->role == ROLE_WRITER ? "writer" : "other party",

@@ -12,6 +12,7 @@
 #define MAX_BACKINGS 64
 
 struct schema {
+	const struct registry *reg;
 	struct cfg_key keys[CFG_MAXKEYS * 4];
 	int n;
 	const char *scen_words[128];
@@ -41,18 +42,20 @@ static void backing_words(struct schema *s)
 {
 	int i, n = 0;
 
-	s->ninst = backings_enumerate(s->inst, MAX_BACKINGS);
+	s->ninst = backings_enumerate(s->reg, s->inst, MAX_BACKINGS);
 	for (i = 0; i < s->ninst; i++)
 		s->bk_words[n++] = s->inst[i].name;
-	for (i = 0; i < nr_backing_families; i++)
-		if (backing_families[i]->enumerate)
-			s->bk_words[n++] = backing_families[i]->name;
+	for (i = 0; i < s->reg->nr_families; i++)
+		if (s->reg->families[i]->enumerate)
+			s->bk_words[n++] = s->reg->families[i]->name;
 	s->bk_words[n++] = "all";
 	s->bk_words[n] = NULL;
 }
 
 static void build_schema(struct schema *s)
 {
+	const struct scenario_ops *const *scenarios = s->reg->scenarios;
+	int nr_scenarios = s->reg->nr_scenarios;
 	char name[96];
 	int i, j;
 
@@ -246,7 +249,8 @@ static void check_names(const struct schema *s, const struct plan_sel *sel)
 	int i, j;
 
 	for (i = 0; i < sel->nscen; i++)
-		if (strcmp(sel->scen[i], "all") && !scenario_find(sel->scen[i]))
+		if (strcmp(sel->scen[i], "all") &&
+		    !scenario_find(s->reg, sel->scen[i]))
 			die(EXIT_USAGE,
 			    "run: -s: unknown scenario '%s' (see 'cowbench list')",
 			    sel->scen[i]);
@@ -254,7 +258,7 @@ static void check_names(const struct schema *s, const struct plan_sel *sel)
 		for (j = 0; s->bk_words[j]; j++)
 			if (!strcmp(s->bk_words[j], sel->bk[i]))
 				break;
-		if (!s->bk_words[j] && backing_lookup(sel->bk[i], &b))
+		if (!s->bk_words[j] && backing_lookup(s->reg, sel->bk[i], &b))
 			die(EXIT_USAGE,
 			    "run: -b: unknown backing '%s' (see 'cowbench list')",
 			    sel->bk[i]);
@@ -263,6 +267,8 @@ static void check_names(const struct schema *s, const struct plan_sel *sel)
 
 static void build_matrix(struct expand *x, const struct schema *s)
 {
+	const struct scenario_ops *const *scenarios = s->reg->scenarios;
+	int nr_scenarios = s->reg->nr_scenarios;
 	const char *sel_s[CFG_MAXV + 64], *sel_b[CFG_MAXV + 64];
 	char key[96];
 	int ns, nb, i, j, found;
@@ -349,6 +355,7 @@ void plan_build(struct plan *p, const struct plan_sel *sel)
 	char err[512];
 
 	memset(p, 0, sizeof(*p));
+	s->reg = sel->reg;
 	build_schema(s);
 	if (sel->config &&
 	    cfg_parse_file(s->keys, s->n, sel->config, c, err, sizeof(err)))

@@ -25,6 +25,7 @@ struct settings {
 };
 
 struct plan_sel {
+	const struct registry *reg; /* the scenarios and backings there are */
 	const char *config; /* or NULL */
 	const char **scen, **bk; /* -s and -b values; "all" allowed */
 	int nscen, nbk;

@@ -180,18 +180,26 @@ struct sc {
 #define POP_BYTE 0x11
 #define WRITE_BYTE 0xa5
 
-/* The tables, defined in bench/. */
-extern const struct scenario_ops *const scenarios[];
-extern const int nr_scenarios;
-extern const int first_workload; /* workloads follow the scenarios */
-extern const struct backing_ops *const backing_families[];
-extern const int nr_backing_families;
+/*
+ * The tables of scenarios and backing families.  lib/ knows none of them:
+ * the commands hand bench/table.c's registry in (builtin.h).
+ */
+struct registry {
+	const struct scenario_ops *const *scenarios;
+	int nr_scenarios;
+	int first_workload; /* workloads follow the scenarios */
+	const struct backing_ops *const *families;
+	int nr_families;
+};
 
-const struct scenario_ops *scenario_find(const char *name);
+const struct scenario_ops *scenario_find(const struct registry *reg,
+					 const char *name);
 /* The instances every family offers here. */
-int backings_enumerate(struct backing *out, int max);
+int backings_enumerate(const struct registry *reg, struct backing *out,
+		       int max);
 /* Resolve a name: an instance or a member of a family; 0 or -1. */
-int backing_lookup(const char *name, struct backing *out);
+int backing_lookup(const struct registry *reg, const char *name,
+		   struct backing *out);
 size_t region_pages(const struct scenario_ops *ops, const struct kvset *params);
 bool scenario_runs_on(const struct scenario_ops *ops, const struct backing *b);
 
