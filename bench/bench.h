@@ -48,7 +48,7 @@ int swap_page_out(struct sc *sc, char *why, int len);
 int swap_verify(struct sc *sc, char *why, int len);
 /* After swapon(path) returned ret: remember the device, or skip/error. */
 int swap_device(const char *path, int ret, char *why, int len);
-void swap_extra(struct sc *sc, struct kvset *extra);
+void swap_extra(struct sc *sc, enum role r, struct kvset *extra);
 /* A MAP_PRIVATE mapping of a new unnamed file of POP_BYTE; its fd in *fdp. */
 int file_private_mmap(struct sc *sc, int *fdp, char *why, int len);
 /* 0 if every page is mapped from the page cache, else a skip. */

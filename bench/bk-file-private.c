@@ -120,6 +120,7 @@ const struct backing_ops bk_file_private = {
 	.name = "file-private",
 	.desc = "MAP_PRIVATE file pages read-faulted from the page cache (written pages dropped and read again)",
 	.kind = BK_FILE,
+	.warm = WARM_BASE,
 	.unit_pages = 1,
 	.fault_pages = 1,
 	.map = fp_map,

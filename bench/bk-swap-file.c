@@ -82,6 +82,7 @@ const struct backing_ops bk_swap_file = {
 	.name = "swapped-file",
 	.desc = "4 KiB pages paged out (MADV_PAGEOUT) to a swapfile on ext4/xfs the run sets up (through the swap cache; extra.zswap: zswap on)",
 	.kind = BK_SWAP,
+	.warm = WARM_BASE,
 	.setup = file_setup,
 	.map = swap_map,
 	.after_populate = swap_page_out,

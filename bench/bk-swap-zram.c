@@ -120,12 +120,12 @@ int swap_verify(struct sc *sc, char *why, int len)
 }
 
 /* zswap takes pages before any swap device does: say whether it was on. */
-void swap_extra(struct sc *sc, struct kvset *extra)
+void swap_extra(struct sc *sc, enum role r, struct kvset *extra)
 {
 	char val[8];
 
 	(void)sc;
-	if (!knob_read(ZSWAP_ENABLED, val, sizeof(val)))
+	if (r == ROLE_WRITER && !knob_read(ZSWAP_ENABLED, val, sizeof(val)))
 		kv_set(extra, "zswap", val[0] == 'Y' || val[0] == '1');
 }
 
@@ -133,6 +133,7 @@ const struct backing_ops bk_swap_zram = {
 	.name = "swapped-zram",
 	.desc = "4 KiB pages paged out (MADV_PAGEOUT) to a zram swap device the run sets up (synchronous: a swap-in with swap count 1 bypasses the swap cache; extra.zswap: zswap on)",
 	.kind = BK_SWAP,
+	.warm = WARM_BASE,
 	.setup = zram_setup,
 	.map = swap_map,
 	.after_populate = swap_page_out,

@@ -293,16 +293,13 @@ static int view_before(struct sc *sc, struct pass_shm *s)
  */
 static void warm_window(struct sc *sc)
 {
-	const struct backing *b = sc->bk;
+	enum warm warm = sc->bk->ops->warm;
 	struct sc tmp = *sc;
 	char why[8];
 	size_t i;
 
-	if (!(b->ops->kind & (BK_ANON | BK_SWAP | BK_FILE)) ||
-	    map_anon(&tmp,
-		     b->fault_pages > 1 && (b->ops->kind & BK_ANON) ?
-			     MADV_HUGEPAGE :
-			     MADV_NOHUGEPAGE,
+	if (warm == WARM_NONE ||
+	    map_anon(&tmp, warm == WARM_HUGE ? MADV_HUGEPAGE : MADV_NOHUGEPAGE,
 		     why, sizeof(why)))
 		return;
 	if (madvise(tmp.buf, tmp.len, MADV_POPULATE_WRITE))
@@ -335,7 +332,6 @@ static int count(struct sc *sc, struct pass_shm *s)
 	if (ret)
 		return fail(s, "pagemap after the writes: %s", strerror(-ret));
 	r->c.has_pages = s->pages > 0;
-	kv_set(&r->c.extra, "anon_huge_kb", smaps_anon_huge_kb(sc->buf));
 	return 0;
 }
 
@@ -376,8 +372,6 @@ static void observe_bytes(struct sc *sc, struct pass_shm *s)
 
 	for (i = 0; i < s->pages; i++)
 		s->pv[i].other_saw = buf[i * PAGE_SZ] == (char)WRITE_BYTE;
-	kv_set(&s->other_extra, "observer_anon_huge_kb",
-	       smaps_anon_huge_kb(sc->buf));
 }
 
 static int observe(struct sc *sc, struct pass_shm *s)
@@ -475,6 +469,9 @@ static int other_main(struct party *p)
 	ret = observe(sc, s);
 	if (!ret)
 		ret = other_snap(sc, s, &s->pv->o_after);
+	if (!ret && sc->pass == PASS_COUNTING && sc->bk->ops->extra &&
+	    sc->ops->share->other == OTHER_PROCESS)
+		sc->bk->ops->extra(sc, ROLE_OTHER, &s->other_extra);
 out:
 	if (sc->ops->cleanup)
 		sc->ops->cleanup(sc, ROLE_OTHER);
@@ -511,7 +508,7 @@ static int writer_main(struct party *p)
 	if (sc->pass == PASS_COUNTING && sc->ops->extra)
 		sc->ops->extra(sc, &s->rec.c.extra);
 	if (sc->pass == PASS_COUNTING && bk->extra)
-		bk->extra(sc, &s->rec.c.extra);
+		bk->extra(sc, ROLE_WRITER, &s->rec.c.extra);
 	if (sc->ops->cleanup)
 		sc->ops->cleanup(sc, ROLE_WRITER);
 	return ret;

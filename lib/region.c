@@ -111,6 +111,17 @@ int require_pmd_folios(struct sc *sc, bool heads, char *why, int len)
 	return ret;
 }
 
+void anon_huge_extra(struct sc *sc, enum role r, struct kvset *extra)
+{
+	int64_t kb = smaps_anon_huge_kb(sc->buf);
+
+	if (kb >= 0) /* not if this party unmapped it */
+		kv_set(extra,
+		       r == ROLE_WRITER ? "anon_huge_kb" :
+					  "observer_anon_huge_kb",
+		       kb);
+}
+
 long count_flagged(struct sc *sc, uint64_t want, char *why, int len)
 {
 	uint64_t *pm = xcalloc(sc->pages, 8), *fl = xcalloc(sc->pages, 8);

@@ -60,6 +60,13 @@ extern const struct share share_none, share_parent_writes, share_child_writes,
 /* the plain backing: a scenario that maps its own memory runs on it once */
 #define BK_PLAIN (1u << 6)
 
+/*
+ * How the window's worth of memory is faulted in and freed right before
+ * the window (harness.c warm_window()): with the backing's page size, or
+ * not at all (a hugetlb pool or KSM's pages are not what a window takes).
+ */
+enum warm { WARM_NONE, WARM_BASE, WARM_HUGE };
+
 /* One instance of a backing (a family enumerates one per page size). */
 struct backing {
 	const struct backing_ops *ops;
@@ -78,6 +85,7 @@ struct backing_ops {
 	const char *name; /* an instance, or a family prefix ("hugetlb") */
 	const char *desc;
 	unsigned int kind; /* BK_* */
+	enum warm warm;
 	size_t unit_pages, fault_pages; /* of a single instance */
 	/* the instances this machine offers; NULL: one, named name */
 	int (*enumerate)(const struct backing_ops *ops, struct backing *out,
@@ -91,8 +99,8 @@ struct backing_ops {
 	int (*after_share)(struct sc *sc, enum role r, char *why, int len);
 	/* after populate (or after the window, for unpopulated regions) */
 	int (*verify)(struct sc *sc, char *why, int len);
-	/* the writer, after the window: what the record should say of it */
-	void (*extra)(struct sc *sc, struct kvset *extra);
+	/* each party after the window: what the record should say of it */
+	void (*extra)(struct sc *sc, enum role r, struct kvset *extra);
 };
 
 /* How the region is filled before the measured writes. */
@@ -221,6 +229,8 @@ int harness_run_pass(const struct pass_args *a, struct record *rec);
 /* Helpers the scenario files and backings share. */
 int map_anon(struct sc *sc, int advice, char *why, int len);
 int64_t smaps_anon_huge_kb(const void *addr);
+/* backing_ops.extra: AnonHugePages of the region, as each party maps it */
+void anon_huge_extra(struct sc *sc, enum role r, struct kvset *extra);
 /*
  * Every page of the region in a PMD-size THP folio, at its offset in it
  * (heads: each page the head of its own): KPF_THP alone also marks mTHP

@@ -9,11 +9,11 @@ need_root
 
 # every scenario with an observer, on base pages: what the window writes
 obs=$(conf obs "backings = base" "reps = 1" "warmup = 0" "pages = 512" \
-	"scenarios = cow-child cow-parent mprotect-fork vmsplice cow-parallel pinned-fork file-private" \
-	"cow-parallel.children = 2" "cow-parallel.random = 0" \
+	"scenarios = cow-child cow-parent mprotect-fork vmsplice cow-parallel pinned-fork file-private remote-flush" \
+	"cow-parallel.children = 2" "cow-parallel.random = 0" "remote-flush.threads = 2" \
 	"pinned-fork.pinned = 1M" "pinned-fork.mprotect = 0 1")
 writes() { # SCENARIO: the writes its window makes
-	case $1 in cow-parallel) echo 1024 ;; *) echo 512 ;; esac
+	case $1 in cow-parallel | remote-flush) echo 1024 ;; *) echo 512 ;; esac
 }
 verdicts() { # DIR: scenario[:mprotect] status missed wrong, one per line
 	jq -r 'select(.pass=="counting") | [.scenario + (if .params.mprotect != null then ":" + (.params.mprotect | tostring) else "" end), .status, .counts.classes.missed_cow, .counts.classes.wrong_cow] | map(tostring) | join(" ")' \
@@ -35,7 +35,7 @@ while read -r s st miss wrong; do
 		eq "$(verdicts shared | awk -v s="$s" '$1 == s { print $2, $3, $4 }')" "fail $w 0"
 done < <(verdicts clean)
 check "every observing scenario ran in both runs" \
-	eq "$(verdicts clean | wc -l),$(verdicts shared | wc -l)" "8,8"
+	eq "$(verdicts clean | wc -l),$(verdicts shared | wc -l)" "9,9"
 
 # the workloads' observers: what the snapshot child, the forked server's
 # children or the walker read shows the parent's writes (counts depend on
