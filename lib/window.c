@@ -32,22 +32,25 @@ static void screen_take(struct screen *s)
 	s->wall_ns = mono_ns();
 }
 
-void window_open(struct window *w, bool counting, const void *region,
-		 size_t pages)
+static void open_for(struct window *w, bool counting, const void *region,
+		     size_t pages, bool whole_mm)
 {
 	memset(w, 0, sizeof(*w));
 	w->counting = counting;
 	if (counting)
-		counters_open(&w->c, region, pages, true);
+		counters_open(&w->c, region, pages, whole_mm);
+}
+
+void window_open(struct window *w, bool counting, const void *region,
+		 size_t pages)
+{
+	open_for(w, counting, region, pages, true);
 }
 
 void window_open_thread(struct window *w, bool counting, const void *region,
 			size_t pages)
 {
-	memset(w, 0, sizeof(*w));
-	w->counting = counting;
-	if (counting)
-		counters_open(&w->c, region, pages, false);
+	open_for(w, counting, region, pages, false);
 }
 
 void window_arm(struct window *w)
