@@ -20,7 +20,8 @@ static int map_read_again(struct sc *sc, char *why, int len)
 		snprintf(why, len, "MADV_DONTNEED: %s", strerror(errno));
 		return -1;
 	}
-	read_fault(sc->buf, sc->pages, true);
+	/* a file's page cache has no zero page to simulate away */
+	read_fault(sc->buf, sc->pages, !(sc->bk->ops->kind & BK_FILE));
 	return 0;
 }
 
