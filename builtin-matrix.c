@@ -637,37 +637,12 @@ static void run_jobs(struct mx *m, const char *only, bool rebuild)
 
 /* ---- the report ---- */
 
-struct tap {
-	int n, pass, fail, skip;
-};
-
-static void tap(struct tap *t, enum xresult r, const char *fmt, ...)
-	__printf(3, 4);
-
-static void tap(struct tap *t, enum xresult r, const char *fmt, ...)
-{
-	va_list ap;
-
-	t->n++;
-	t->pass += r == XR_PASS;
-	t->fail += r == XR_FAIL;
-	t->skip += r == XR_SKIP;
-	printf("%sok %d ", r == XR_FAIL ? "not " : "", t->n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("%s\n", r == XR_SKIP ? " # SKIP" : "");
-}
-
 /* One job's verdicts against configs/expect/<kernel>-<policy>. */
 static void check_job(const struct mx *m, const struct job *j,
 		      const struct run *r, struct tap *t)
 {
-	char path[PATH_MAX + 64], err[512], msg[600];
-	struct expect_list *e;
-	int i;
-
 	const char *dir = getenv("COWBENCH_EXPECT_DIR");
+	char path[PATH_MAX + 64];
 
 	if (dir && *dir)
 		snprintf(path, sizeof(path), "%.3000s/%s-%s", dir, j->kernel,
@@ -679,17 +654,7 @@ static void check_job(const struct mx *m, const struct job *j,
 		printf("# %s: no expectations (%s)\n", j->id, path);
 		return;
 	}
-	e = xmalloc(sizeof(*e));
-	if (expect_parse(path, e, err, sizeof(err)))
-		tap(t, XR_FAIL, "%s: %s", j->id, err);
-	for (i = 0; i < e->n; i++) {
-		enum xresult res = expect_check(&e->l[i], r->recs, r->nrec, msg,
-						sizeof(msg));
-
-		tap(t, res, "%s: %s %s: %s", j->id, e->l[i].spec,
-		    e->l[i].backing, msg);
-	}
-	free(e);
+	expect_file(path, j->id, r->recs, r->nrec, t);
 }
 
 /* Missed and wrong COWs of a run, over its counting records. */

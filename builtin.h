@@ -11,6 +11,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_regress(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
+int cmd_expect(int argc, char **argv);
 
 /* run --runs K: K fresh runs into group/run-<i>; the exit status. */
 int run_group(int argc, char **argv, const char *group, int runs,

@@ -24,6 +24,8 @@ static const struct cmd {
 	  "compare the newest run with the previous release" },
 	{ "matrix", cmd_matrix,
 	  "kernels x policies x configs: build, boot, run, compare" },
+	{ "expect", cmd_expect,
+	  "check a run's verdicts and counts against configs/expect/" },
 	{ "env", cmd_env, "print this machine's environment (env.json)" },
 	{ "restore", cmd_restore,
 	  "put back knobs left changed by a killed run" },

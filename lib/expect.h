@@ -12,6 +12,7 @@
  *
  * The PARAM filter picks the records of one point of a sweep (pinned-fork's
  * mprotect=1, swapin's read=0); without it the line holds for every point.
+ * BACKING may be a glob (mthp-*): every member in the run, a skip if none.
  * VERDICT is ok, fail:CLASS[,CLASS] (missed_cow, wrong_cow, unexplained),
  * skip, or xfail (a known defect of ours: reported, not asserted).  COUNT
  * is faults, copies, reuses, a class or a page event, exact in every
@@ -46,5 +47,19 @@ enum xresult { XR_PASS, XR_FAIL, XR_SKIP };
 /* Check one line against a run's records; what was seen goes to msg. */
 enum xresult expect_check(const struct expect_line *l,
 			  const struct record *recs, int n, char *msg, int len);
+
+/* TAP lines numbered across a command's checks; the tally for its summary. */
+struct tap {
+	int n, pass, fail, skip;
+};
+void tap(struct tap *t, enum xresult r, const char *fmt, ...) __printf(3, 4);
+
+/*
+ * Every line of an expectation file against records, one TAP line each
+ * named "prefix: spec backing: what was seen"; a file that does not parse
+ * is one failed line.
+ */
+void expect_file(const char *path, const char *prefix,
+		 const struct record *recs, int n, struct tap *t);
 
 #endif

@@ -439,6 +439,9 @@ static int reverify(struct sc *sc, struct pass_shm *s)
 	if (sc->ops->share->other == OTHER_NONE ||
 	    sc->ops->populate == POP_NONE || sc->ops->map)
 		return 0;
+	/* fork copies no page table of a shared mapping: map it first */
+	if (test_fault("shared"))
+		read_fault(sc->buf, sc->pages, false);
 	ret = sc->bk->ops->verify(sc, why, sizeof(why));
 	snprintf(msg, sizeof(msg), "after the share: %s", why);
 	return hook_result(s, ret, msg);

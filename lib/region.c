@@ -41,9 +41,13 @@ int map_anon(struct sc *sc, int advice, char *why, int len)
 	return 0;
 }
 
+/* The test fault "shared" maps shmem: its PMD-mapped THPs are counted apart. */
 int64_t smaps_anon_huge_kb(const void *addr)
 {
+	const char *field =
+		test_fault("shared") ? "ShmemPmdMapped:" : "AnonHugePages:";
 	char *text = slurp("/proc/self/smaps", NULL), *p, *line;
+	size_t flen = strlen(field);
 	uintptr_t a = (uintptr_t)addr;
 	int64_t kb = -1;
 	int in = 0;
@@ -57,8 +61,8 @@ int64_t smaps_anon_huge_kb(const void *addr)
 			in = a >= lo && a < hi;
 			continue;
 		}
-		if (in && !strncmp(p, "AnonHugePages:", 14)) {
-			kb = strtoll(p + 14, NULL, 10);
+		if (in && !strncmp(p, field, flen)) {
+			kb = strtoll(p + flen, NULL, 10);
 			break;
 		}
 	}

@@ -341,6 +341,10 @@ sed -i '3s/"env":"00000000000000e1"/"env":"00000000000000e2"/' "$work/otherenv/r
 bad "a record of another environment" "otherenv/results.jsonl:3: env id 00000000000000e2 does not match env.json's id 00000000000000e1" report "$work/otherenv" -o "$work/r3"
 bad "an unknown format" "unknown format 'xml'" compare --format xml "$work/base"
 bad "regress without --history" "--history DIR is required" regress
+bad "expect without a run" "expect: needs FILE and RUN_DIR" expect configs/expect/release-6.15
+bad "expect with a missing file" "expect: $work/nofile: No such file" expect "$work/nofile" "$work/base"
+printf 'cow-child base maybe\n' > "$work/badexp"
+bad "expect with a bad verdict" "badexp:1:" expect "$work/badexp" "$work/base"
 bad "a bad threshold" "is not a percentage" regress --history "$work/h1" --threshold lots
 
 echo "1..$n"

@@ -66,6 +66,33 @@ kernel_at_least() {
 	M=${r%%.*} m=${r#*.} m=${m%%[!0-9]*}
 	[ "$M" -gt "$1" ] || { [ "$M" = "$1" ] && [ "$m" -ge "$2" ]; }
 }
+# release_expect: configs/expect/release-R of the newest R not after the
+# running kernel's release (the counts that changed between releases)
+release_expect() {
+	local d=$(cd "$(dirname "${BASH_SOURCE[0]}")/../configs/expect" && pwd) f best= r
+	for f in "$d"/release-*; do
+		r=${f##*/release-}
+		kernel_at_least "${r%%.*}" "${r#*.}" || continue
+		[ -z "$best" ] || [ "$(printf '%s\n%s\n' "${best##*/release-}" "$r" | sort -V | tail -n1)" = "$r" ] && best=$f
+	done
+	echo "${best:-$d/release-none}"
+}
+# expect_lines FILE DIR: each line of 'cowbench expect' as a test here,
+# and a failure if it printed none or its status disagrees with its lines
+expect_lines() {
+	local out st line name
+	out=$("$CB" expect "$1" "$2" 2>&1); st=$?
+	while read -r line; do
+		case $line in
+		"not ok "*) name=${line#not ok * }; not_ok "${name} (${1##*/})" ;;
+		"ok "*"# SKIP"*) name=${line#ok * }; skip "${name%% # SKIP*} (${1##*/})" "${name#* # SKIP }" ;;
+		"ok "*) name=${line#ok * }; ok "$name (${1##*/})" ;;
+		esac
+	done <<< "$out"
+	check "cowbench expect ${1##*/}: lines printed, exit status $st agrees" \
+		eq "$(grep -c '^ok \|^not ok ' <<< "$out" | awk '{ print ($1 > 0) }'),$st" \
+		"1,$(grep -q '^not ok ' <<< "$out" && echo 1 || echo 0)"
+}
 eq() { [ "$1" = "$2" ] || { echo "# got '$1', expected '$2'"; return 1; }; }
 ge() { [ "$1" -ge "$2" ] 2>/dev/null || { echo "# got '$1', expected >= $2"; return 1; }; }
 

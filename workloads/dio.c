@@ -117,6 +117,7 @@ struct dio {
 	struct io_uring ring;
 	int *ready, nready; /* psync: done, not yet reaped */
 	uint64_t rng, mismatched, bad_reads, reads, writes;
+	char *ghost; /* test fault drop-pin: where the reads land instead */
 	/* the fork thread */
 	pthread_t forker;
 	volatile int stop;
@@ -139,6 +140,19 @@ struct dio_engine {
 static char *slot_buf(struct dio *d, int i)
 {
 	return d->sc->buf + (size_t)i * d->bs;
+}
+
+/*
+ * Test fault drop-pin: every read lands in a page the process does not
+ * map (what a pin COWed away from gets), and the slot holds none of the
+ * data.  Every read must then be counted wrong.
+ */
+static char *read_buf(struct dio *d, int i)
+{
+	if (!d->ghost)
+		return slot_buf(d, i);
+	memset(slot_buf(d, i), 0, d->bs);
+	return d->ghost + (size_t)i * d->bs;
 }
 
 /* The content of a block at a generation: no two blocks or gens alike. */
@@ -180,14 +194,19 @@ static int uring_init(struct dio *d, char *why, int len)
 
 static int fixed_init(struct dio *d, char *why, int len)
 {
-	struct iovec *iov = xcalloc(d->qd, sizeof(*iov));
-	size_t i;
+	struct iovec *iov = xcalloc(2 * d->qd, sizeof(*iov));
+	size_t i, n = d->ghost ? 2 * d->qd : d->qd;
 	int ret = uring_init(d, why, len);
 
-	for (i = 0; i < d->qd; i++)
+	/* slot i is buffer i; its ghost (drop-pin) buffer qd + i */
+	for (i = 0; i < d->qd; i++) {
 		iov[i] = (struct iovec){ slot_buf(d, i), d->bs };
+		if (d->ghost)
+			iov[d->qd + i] =
+				(struct iovec){ d->ghost + i * d->bs, d->bs };
+	}
 	if (!ret)
-		ret = io_uring_register_buffers(&d->ring, iov, d->qd);
+		ret = io_uring_register_buffers(&d->ring, iov, n);
 	free(iov);
 	if (ret < 0) {
 		snprintf(why, len, "io_uring_register_buffers: %s",
@@ -211,12 +230,12 @@ static int uring_submit(struct dio *d, int i)
 		io_uring_prep_write_fixed(sqe, d->fd, slot_buf(d, i), d->bs,
 					  off, i);
 	else if (fixed)
-		io_uring_prep_read_fixed(sqe, d->fd, slot_buf(d, i), d->bs, off,
-					 i);
+		io_uring_prep_read_fixed(sqe, d->fd, read_buf(d, i), d->bs, off,
+					 d->ghost ? (int)d->qd + i : i);
 	else if (s->write)
 		io_uring_prep_write(sqe, d->fd, slot_buf(d, i), d->bs, off);
 	else
-		io_uring_prep_read(sqe, d->fd, slot_buf(d, i), d->bs, off);
+		io_uring_prep_read(sqe, d->fd, read_buf(d, i), d->bs, off);
 	io_uring_sqe_set_data64(sqe, i);
 	ret = io_uring_submit(&d->ring);
 	return ret == 1 ? 0 : ret < 0 ? ret : -EIO;
@@ -256,7 +275,7 @@ static int psync_submit(struct dio *d, int i)
 	struct slot *s = &d->slots[i];
 	off_t off = s->block * d->bs;
 	ssize_t n = s->write ? pwrite(d->fd, slot_buf(d, i), d->bs, off) :
-			       pread(d->fd, slot_buf(d, i), d->bs, off);
+			       pread(d->fd, read_buf(d, i), d->bs, off);
 
 	s->res = n < 0 ? -errno : (int)n;
 	d->ready[d->nready++] = i;
@@ -562,6 +581,8 @@ static int setup(struct dio *d, struct sc *sc, char *why, int len)
 		return -1;
 	d->pfn_after = d->pfn_before + d->bufpages;
 	d->pfn_child = d->pfn_after + d->bufpages;
+	if (test_fault("drop-pin") && !(d->ghost = shared(d->qd * d->bs)))
+		return -1;
 	ret = sc->bk->ops->map(sc, why, len);
 	if (ret)
 		return ret;
@@ -584,6 +605,7 @@ static void report(struct dio *d, struct record *r, uint64_t ns)
 	kv_set(x, "reads", (int64_t)d->reads);
 	kv_set(x, "writes", (int64_t)d->writes);
 	kv_set(x, "mismatched_bytes", (int64_t)d->mismatched);
+	kv_set(x, "bad_reads", (int64_t)d->bad_reads);
 	kv_set(x, "forks", (int64_t)d->forks);
 	if (d->forks) {
 		kv_set(x, "fork_us_p50", (int64_t)hist_pct(&d->fork_us, 50));
@@ -654,6 +676,8 @@ static int dio_drive(struct sc *sc, struct record *r, char *why, int len)
 		d->eng->exit(d);
 	if (d->fd >= 0)
 		close(d->fd);
+	if (d->ghost)
+		munmap(d->ghost, d->qd * d->bs);
 	return ret;
 }
 
