@@ -55,9 +55,10 @@ static int hw_prepare(struct sc *sc, enum role r, char *why, int len)
 	return -1;
 }
 
-static enum expect hw_expect(struct sc *sc, size_t i)
+static enum expect hw_expect(struct sc *sc, size_t i, const struct page_view *v)
 {
 	(void)i;
+	(void)v;
 	return reuse(sc) ? EXP_EXCLUSIVE : EXP_SHARED;
 }
 

@@ -48,9 +48,11 @@ static int ksm_init(struct sc *sc, char *why, int len)
 	return 0;
 }
 
-static enum expect ksm_expect(struct sc *sc, size_t i)
+static enum expect ksm_expect(struct sc *sc, size_t i,
+			      const struct page_view *v)
 {
 	(void)i;
+	(void)v;
 	return unmerged(sc) ? EXP_EXCLUSIVE : EXP_SHARED;
 }
 

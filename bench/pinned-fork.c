@@ -7,14 +7,16 @@
  * (copy_present_page(); a PMD is split first), the parent keeps the
  * pinned page.
  *
- * Every pass forks before its window (the fork's time is extra.fork_ns of
- * the counting pass) and the window is the parent's write to every page,
- * so that every pass of a row times and counts the same op: a pinned page
- * must still be the page the ring sees, which IORING_OP_WRITE_FIXED to a
- * file and a read back show (else wrong COW); the child's PFNs show which
- * pages fork copied (fork_copy).  mprotect = 1 makes the region read-only and
- * writable again between the fork and the writes: the fixed-buffer check
- * under which the page_count and always_copy policies lose the pin.
+ * A description: the pins are taken in init, the harness forks the child
+ * that holds the region (the fork's time is extra.fork_ns of the counting
+ * pass), and the window is the parent's write to every page, so every
+ * pass of a row times and counts the same op.  A pinned page must still be
+ * the page the ring sees, which IORING_OP_WRITE_FIXED to a file and a read
+ * back show (else wrong COW); the child's PFNs show which pages fork copied
+ * (fork_copy) and its reads whether a write leaked.  mprotect = 1 makes the
+ * region read-only and writable again between the fork and the writes: the
+ * fixed-buffer check under which the page_count and always_copy policies
+ * lose the pin.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,11 +27,9 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/cfg.h"
-#include "../lib/clock.h"
 #include "../lib/pagemap.h"
 #include "bench.h"
 
@@ -59,18 +59,14 @@ static const struct param_spec params[] = {
 	},
 };
 
-/* MAP_SHARED: the forking op writes it, and must not COW it. */
+/* The writer's: the child never touches it. */
 struct pin_state {
 	struct io_uring ring;
 	bool ring_up, registered, odirect;
 	int fd, nbufs;
-	int release[2];
-	pid_t child;
 	size_t pinned; /* pages */
 	char *ghost; /* test fault drop-pin: what the ring holds instead */
-	uint64_t *child_pm, *own_pm; /* counting: after the fork */
-	int64_t ring_same, ring_error, mem_error; /* what observe found */
-	int64_t fork_ns;
+	int64_t ring_same, ring_error; /* what observe found */
 };
 
 /* Checked while the matrix is planned: a bad value is exit 2 there. */
@@ -168,48 +164,14 @@ static int pin_setup(struct sc *sc, struct pin_state *p, char *why, int len)
 
 static int pin_init(struct sc *sc, char *why, int len)
 {
-	struct pin_state *p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE,
-				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct pin_state *p = xcalloc(1, sizeof(*p));
 
-	if (p == MAP_FAILED || pipe(p->release)) {
-		snprintf(why, len, "pin state: %s", strerror(errno));
-		return -1;
-	}
+	(void)why;
+	(void)len;
 	p->fd = -1;
-	p->child = -1;
 	p->pinned = kv_get(sc->params, "pinned", 0) / PAGE_SZ;
 	sc->priv = p;
 	return p->pinned ? pin_setup(sc, p, why, len) : 0;
-}
-
-/* The child holds the region until released, and writes nothing. */
-static void fork_child(struct pin_state *p)
-{
-	pid_t pid = fork_tied();
-	char c;
-
-	if (pid) {
-		p->child = pid; /* shared memory: only the parent writes it */
-		return;
-	}
-	close(p->release[1]);
-	if (read(p->release[0], &c, 1) < 0)
-		_exit(1);
-	_exit(0);
-}
-
-static int child_pagemap(struct sc *sc, struct pin_state *p, uint64_t *out)
-{
-	char path[64];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)p->child);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	ret = pagemap_read(fd, sc->buf, sc->pages, out);
-	close(fd);
-	return ret;
 }
 
 /*
@@ -234,43 +196,31 @@ static int drop_pin(struct sc *sc, struct pin_state *p, char *why, int len)
 	return pin_register(p, p->ghost, why, len) ? -1 : 0;
 }
 
-/* Fork, note both sides' PFNs (counting), then the mprotect pair. */
+/* After the fork: the mprotect pair, then the test fault. */
 static int pin_prepare(struct sc *sc, enum role r, char *why, int len)
 {
 	struct pin_state *p = sc->priv;
-	uint64_t t0;
-	int ret;
 
 	if (r != ROLE_WRITER)
 		return 0;
-	t0 = clk_now();
-	fork_child(p);
-	p->fork_ns = (int64_t)clk_ns(clk_now() - t0);
-	if (p->child < 0) {
-		snprintf(why, len, "fork: %s", strerror(errno));
+	if (kv_get(sc->params, "mprotect", 0) &&
+	    (mprotect(sc->buf, sc->len, PROT_READ) ||
+	     mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE))) {
+		snprintf(why, len, "mprotect after the fork: %s",
+			 strerror(errno));
 		return -1;
 	}
-	p->child_pm = xcalloc(sc->pages, 8);
-	p->own_pm = xcalloc(sc->pages, 8);
-	ret = sc->pass == PASS_COUNTING ? child_pagemap(sc, p, p->child_pm) : 0;
-	if (!ret && kv_get(sc->params, "mprotect", 0) &&
-	    (mprotect(sc->buf, sc->len, PROT_READ) ||
-	     mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE)))
-		ret = -errno;
-	if (!ret && sc->pass == PASS_COUNTING)
-		ret = pagemap_snap(sc->buf, sc->pages, p->own_pm, NULL, 1);
-	if (ret)
-		snprintf(why, len, "after the fork: %s", strerror(-ret));
-	if (!ret && p->pinned && test_fault("drop-pin"))
+	if (p->pinned && test_fault("drop-pin"))
 		return drop_pin(sc, p, why, len);
-	return ret ? -1 : 0;
+	return 0;
 }
 
 /* Our own pin, a page the child maps too, or one fork gave it a copy of. */
-static enum expect pin_expect(struct sc *sc, size_t i)
+static enum expect pin_expect(struct sc *sc, size_t i,
+			      const struct page_view *v)
 {
 	struct pin_state *p = sc->priv;
-	uint64_t o = p->child_pm[i], w = p->own_pm[i];
+	uint64_t o = v->o_before, w = v->w_before;
 
 	if (i < p->pinned)
 		return EXP_OWN_PIN;
@@ -340,48 +290,15 @@ static int check_pins(struct sc *sc, struct pin_state *p, struct page_view *pv)
 	return ret;
 }
 
-/* The other mapper, seen from here: its PFNs and whether it saw our byte. */
-static int observe_child(struct sc *sc, struct pin_state *p,
-			 struct page_view *pv)
-{
-	uint64_t *now = xcalloc(sc->pages, 8);
-	char path[64], c;
-	size_t i;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)p->child);
-	fd = open(path, O_RDONLY);
-	p->mem_error = fd < 0 ? errno : child_pagemap(sc, p, now) ? EIO : 0;
-	for (i = 0; !p->mem_error && i < sc->pages; i++) {
-		off_t at = (off_t)(uintptr_t)(sc->buf + i * PAGE_SZ);
-
-		if (pread(fd, &c, 1, at) != 1) {
-			p->mem_error = errno ? errno : EIO;
-			break;
-		}
-		pv[i].o_before = p->child_pm[i];
-		pv[i].o_after = now[i];
-		pv[i].other_saw = c == (char)WRITE_BYTE;
-	}
-	if (fd >= 0)
-		close(fd);
-	free(now);
-	return p->mem_error;
-}
-
 static int pin_observe(struct sc *sc, enum role r, struct page_view *pv,
 		       char *why, int len)
 {
 	struct pin_state *p = sc->priv;
 	int err;
 
-	if (r != ROLE_WRITER)
+	if (r != ROLE_WRITER) { /* the child: did our writes leak? */
+		observe_reads(sc, pv, 1);
 		return 0;
-	err = observe_child(sc, p, pv);
-	if (err) {
-		snprintf(why, len, "the child's memory (pid %d): %s",
-			 (int)p->child, strerror(err));
-		return -1;
 	}
 	err = p->pinned ? check_pins(sc, p, pv) : 0;
 	if (err)
@@ -395,28 +312,22 @@ static void pin_extra(struct sc *sc, struct kvset *extra)
 	struct pin_state *p = sc->priv;
 
 	kv_set(extra, "pinned_pages", p->pinned);
-	kv_set(extra, "fork_ns", p->fork_ns);
+	kv_set(extra, "fork_ns", sc->fork_ns);
 	if (p->pinned) {
 		kv_set(extra, "ring_pages_same", p->ring_same);
 		kv_set(extra, "ring_odirect", p->odirect);
 	}
 	if (p->ring_error)
 		kv_set(extra, "ring_error", p->ring_error);
-	if (p->mem_error)
-		kv_set(extra, "child_mem_error", p->mem_error);
 }
 
-/* Release and reap the child, then give the pins and the ring back. */
+/* Give the pins and the ring back. */
 static void pin_cleanup(struct sc *sc, enum role r)
 {
 	struct pin_state *p = sc->priv;
 
 	if (r != ROLE_WRITER || !p)
 		return;
-	if (p->child > 0) {
-		close(p->release[1]);
-		waitpid(p->child, NULL, 0);
-	}
 	if (p->registered)
 		io_uring_unregister_buffers(&p->ring);
 	if (p->ring_up)
@@ -425,9 +336,7 @@ static void pin_cleanup(struct sc *sc, enum role r)
 		close(p->fd);
 	if (p->ghost)
 		munmap(p->ghost, p->pinned * PAGE_SZ);
-	free(p->child_pm);
-	free(p->own_pm);
-	munmap(p, sizeof(*p));
+	free(p);
 }
 
 const struct scenario_ops sc_pinned_fork = {
@@ -437,7 +346,9 @@ const struct scenario_ops sc_pinned_fork = {
 	.params = params,
 	.nparams = ARRAY_SIZE(params),
 	.populate = POP_WRITE,
-	.share = &share_none,
+	.share = &share_parent_writes,
+	/* fork copies what a pin holds: a pinned THP's PMD is split */
+	.share_reshapes = true,
 	.region_pages = pin_region,
 	.init = pin_init,
 	.prepare = pin_prepare,

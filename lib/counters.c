@@ -366,7 +366,10 @@ static size_t pow2_at_least(size_t n)
 	return p;
 }
 
-/* Every fault on the region, one sample each, into a ring buffer. */
+/*
+ * Every fault on the region by a task of the measured mm, one sample
+ * each, into a ring buffer per task.
+ */
 static void open_sampler(struct counters *c, size_t pages)
 {
 	struct perf_cpu_map *any = perf_cpu_map__dummy_new();
@@ -375,7 +378,6 @@ static void open_sampler(struct counters *c, size_t pages)
 	struct perf_evsel *e;
 	char filter[96];
 	int id = tp_id(FAULT_EVENT);
-	pid_t me = 0;
 
 	if (id < 0) {
 		snprintf(c->fault_skip, sizeof(c->fault_skip),
@@ -387,7 +389,7 @@ static void open_sampler(struct counters *c, size_t pages)
 	base_attr(&a, PERF_TYPE_TRACEPOINT, id);
 	a.sample_period = 1;
 	a.sample_type = PERF_SAMPLE_RAW;
-	self = perf_thread_map__new_array(1, &me);
+	self = perf_thread_map__new_array(c->ntasks, c->tasks);
 	c->sampler = perf_evlist__new();
 	e = perf_evsel__new(&a);
 	perf_evlist__add(c->sampler, e);
@@ -395,7 +397,7 @@ static void open_sampler(struct counters *c, size_t pages)
 	snprintf(filter, sizeof(filter), "address >= 0x%lx && address < 0x%lx",
 		 (unsigned long)c->lo, (unsigned long)c->hi);
 	errno = 0;
-	/* a sample is ~48 bytes; room for two faults per page */
+	/* a sample is ~48 bytes; room for two faults per page, per task */
 	if (perf_evlist__open(c->sampler) ||
 	    perf_evsel__apply_filter(e, filter) ||
 	    perf_evlist__mmap(
@@ -614,7 +616,8 @@ static void read_samples(struct counters *c, struct counts *out, size_t unit,
 	int off = tp_field_offset(FAULT_EVENT, "address"),
 	    eoff = tp_field_offset(FAULT_EVENT, "error_code");
 	size_t pages = (c->hi - c->lo) / PAGE_SZ, i;
-	int64_t count = value_of(perf_evlist__next(c->sampler, NULL), 1, 1),
+	int64_t count = value_of(perf_evlist__next(c->sampler, NULL), 1,
+				 c->ntasks),
 		n = 0;
 	struct perf_mmap *m;
 	union perf_event *ev;

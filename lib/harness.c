@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,24 +37,48 @@ const struct share share_child_exits = { .other = OTHER_PROCESS,
 _Static_assert(sizeof(struct page_view) % sizeof(uint64_t) == 0,
 	       "page views are read as arrays of 64-bit entries");
 
-/* Shared by the supervisor and both parties. */
+/* Shared by the supervisor and every party. */
 struct pass_shm {
-	struct record rec;
+	struct record rec; /* the pass's: writer 0's, then every writer's */
 	struct kvset other_extra; /* the other party's, merged afterwards */
 	const struct pass_args *a;
-	size_t pages, size;
+	size_t pages, size; /* pages of one view */
+	int nviews; /* one per writer with a page table of its own */
 	struct page_view pv[];
 };
 
-/* The parties' meeting points: READY (other -> writer), DONE (back). */
+/* The parties' meeting points: READY (other -> writers), DONE (back). */
 struct meet {
 	int ready[2], done[2];
+};
+
+/*
+ * The writers of a pass that has several (share.writers), MAP_SHARED:
+ * each arms, the last to arrive releases them all, and they end together
+ * (spinning on a plain load: a thread that slept would leave the mm, and
+ * its CPU would no longer be flushed).  The system-wide counts cover the
+ * span from the release to the last writer's end.
+ */
+struct crew {
+	int n;
+	bool procs; /* forked children, each with its own mm and view */
+	int cpus[MAX_WRITERS];
+	_Alignas(64) atomic_int arrived;
+	_Alignas(64) atomic_int finished;
+	_Alignas(64) atomic_int go, done, abort;
+	struct vmsnap vb, va;
+	uint64_t start_ns, end_ns;
+	size_t nb; /* batch means per writer */
+	double *means; /* n x nb */
+	size_t size;
+	struct record rec[]; /* writer k's (k >= 1; writer 0's is the pass's) */
 };
 
 struct party {
 	struct sc sc;
 	struct pass_shm *s;
 	struct meet *m;
+	struct crew *crew; /* NULL: one writer */
 };
 
 /* The first failure of a pass names it; later ones are consequences. */
@@ -83,19 +108,41 @@ static int hook_result(struct pass_shm *s, int ret, const char *why)
 	return ret;
 }
 
-static struct pass_shm *shm_alloc(size_t pages)
+static void *shared_area(size_t size)
 {
-	size_t size =
-		sizeof(struct pass_shm) + pages * sizeof(struct page_view);
-	struct pass_shm *s = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-	if (s == MAP_FAILED)
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static struct pass_shm *shm_alloc(size_t pages, int nviews)
+{
+	size_t size = sizeof(struct pass_shm) +
+		      pages * nviews * sizeof(struct page_view);
+	struct pass_shm *s = shared_area(size);
+
+	if (!s)
 		return NULL;
 	record_init(&s->rec);
 	s->size = size;
 	s->pages = pages;
+	s->nviews = nviews;
 	return s;
+}
+
+/* The writer's record: the pass's for writer 0. */
+static struct record *wrec(struct party *p)
+{
+	return p->sc.writer ? &p->crew->rec[p->sc.writer] : &p->s->rec;
+}
+
+/* The writer's page view: its own when it has its own page table. */
+static struct page_view *wview(struct party *p)
+{
+	return p->s->pv + (p->crew && p->crew->procs ?
+				   (size_t)p->sc.writer * p->s->pages :
+				   0);
 }
 
 static void send_byte(int fd, char c)
@@ -111,6 +158,71 @@ static int recv_byte(int fd)
 	char c = 0;
 
 	return read(fd, &c, 1) == 1 && c == 'k' ? 0 : -1;
+}
+
+/* One byte per writer: READY to each, DONE from each. */
+static void send_n(int fd, char c, int n)
+{
+	while (n-- > 0)
+		send_byte(fd, c);
+}
+
+static int recv_n(int fd, int n)
+{
+	int bad = 0;
+
+	while (n-- > 0)
+		bad |= recv_byte(fd);
+	return bad;
+}
+
+/* ---- several writers ---- */
+
+/* The writers that meet the other party: processes, not threads. */
+static int writer_procs(const struct sc *sc)
+{
+	return sc->ops->share->child_writes ? sc->nwriters : 1;
+}
+
+static void crew_abort(struct crew *c)
+{
+	if (c)
+		atomic_store(&c->abort, 1);
+}
+
+/* Plain loads, no PAUSE, no yield: the CPU keeps the mm loaded. */
+static int crew_wait(struct crew *c, atomic_int *flag)
+{
+	while (!atomic_load_explicit(flag, memory_order_acquire))
+		if (atomic_load_explicit(&c->abort, memory_order_relaxed))
+			return -1;
+	return 0;
+}
+
+/* Armed: the last writer to arrive starts the span and lets all go. */
+static int crew_start(struct crew *c)
+{
+	if (!c)
+		return 0;
+	if (atomic_fetch_add(&c->arrived, 1) == c->n - 1) {
+		vmsnap_take(&c->vb);
+		c->start_ns = mono_ns();
+		atomic_store_explicit(&c->go, 1, memory_order_release);
+	}
+	return crew_wait(c, &c->go);
+}
+
+/* Written: the last writer to end closes the span. */
+static int crew_end(struct crew *c)
+{
+	if (!c)
+		return 0;
+	if (atomic_fetch_add(&c->finished, 1) == c->n - 1) {
+		c->end_ns = mono_ns();
+		vmsnap_take(&c->va);
+		atomic_store_explicit(&c->done, 1, memory_order_release);
+	}
+	return crew_wait(c, &c->done);
 }
 
 /* ---- the window ---- */
@@ -138,6 +250,7 @@ run_ops(struct sc *sc, size_t lo, size_t hi)
 			sc->ops->op(sc, i);
 		return;
 	}
+	buf += sc->first * PAGE_SZ + sc->byte;
 	for (i = lo; i < hi; i++)
 		buf[i * PAGE_SZ] = (char)WRITE_BYTE;
 }
@@ -246,31 +359,33 @@ static void count_ops(struct sc *sc, struct window *w, struct record *r)
 		t0 = clk_now();
 		run_ops(sc, i, i + 1);
 		ticks += clk_now() - t0;
-		window_pause(w);
+		if (w)
+			window_pause(w);
 		after_ops(sc, i, i + 1);
-		window_resume(w);
+		if (w)
+			window_resume(w);
 	}
 	r->window_ns = clk_ns(ticks);
 }
 
-static bool page_written(struct sc *sc, size_t i)
+/* Thread writers share the view: a page is written if any writes it. */
+static bool page_written(struct party *p, size_t i)
 {
-	return sc->ops->writes ? sc->ops->writes(sc, i) : i < sc->nops;
+	struct sc *sc = &p->sc;
+	int slices = p->crew && !p->crew->procs ? p->crew->n : 1;
+
+	return sc->ops->writes ? sc->ops->writes(sc, i) : i < sc->nops * slices;
 }
 
 /* The writer's side of the page view, before the window. */
-static int view_before(struct sc *sc, struct pass_shm *s)
+static int view_before(struct party *p)
 {
-	struct page_view *pv = s->pv;
+	struct page_view *pv = wview(p);
+	struct pass_shm *s = p->s;
+	struct sc *sc = &p->sc;
 	size_t i;
 	int ret;
 
-	for (i = 0; i < s->pages; i++) {
-		pv[i].expect = sc->ops->expect_page ?
-				       sc->ops->expect_page(sc, i) :
-				       sc->ops->expect;
-		pv[i].written = page_written(sc, i);
-	}
 	ret = pagemap_snap(sc->buf, s->pages, &pv->w_before, &pv->w_flags,
 			   PV_STRIDE);
 	if (ret)
@@ -280,6 +395,12 @@ static int view_before(struct sc *sc, struct pass_shm *s)
 		return fail(
 			s,
 			"pagemap shows PFN 0 for present pages: reading PFNs needs CAP_SYS_ADMIN");
+	for (i = 0; i < s->pages; i++) {
+		pv[i].expect = sc->ops->expect_page ?
+				       sc->ops->expect_page(sc, i, &pv[i]) :
+				       sc->ops->expect;
+		pv[i].written = page_written(p, i);
+	}
 	return 0;
 }
 
@@ -308,80 +429,144 @@ static void warm_window(struct sc *sc)
 	munmap(tmp.buf, tmp.len);
 }
 
-static int count(struct sc *sc, struct pass_shm *s)
+/* The window's ops; with several writers, released and ended together. */
+static int run_window(struct party *p, struct window *w, double *mean)
 {
-	struct record *r = &s->rec;
+	struct record *r = wrec(p);
+	struct sc *sc = &p->sc;
+
+	if (crew_start(p->crew))
+		return -1;
+	if (sc->pass == PASS_COUNTING)
+		count_ops(sc, w, r);
+	else if (sc->pass == PASS_TIMING)
+		time_batched(sc, r, mean);
+	else
+		time_each(sc, r);
+	return crew_end(p->crew);
+}
+
+static int count(struct party *p)
+{
+	struct page_view *pv = wview(p);
+	struct pass_shm *s = p->s;
+	struct sc *sc = &p->sc;
 	struct window w;
 	int ret;
 
 	warm_window(sc);
 	window_open(&w, true, s->pages ? sc->buf : NULL, s->pages);
-	if (s->pages && view_before(sc, s)) {
+	if (s->pages && view_before(p)) {
 		window_close(&w);
 		return -1;
 	}
 	window_arm(&w);
-	count_ops(sc, &w, r);
+	ret = run_window(p, &w, NULL);
 	window_disarm(&w);
-	ret = s->pages ? pagemap_snap(sc->buf, s->pages, &s->pv->w_after,
-				      &s->pv->w_flags_after, PV_STRIDE) :
+	if (ret) {
+		window_close(&w);
+		return fail(s, "a writer failed in the window");
+	}
+	ret = s->pages ? pagemap_snap(sc->buf, s->pages, &pv->w_after,
+				      &pv->w_flags_after, PV_STRIDE) :
 			 0;
-	window_fill(&w, r, sc->bk->fault_pages, &s->pv->faulted,
+	window_fill(&w, wrec(p), sc->bk->fault_pages, &pv->faulted,
 		    sizeof(struct page_view));
 	window_close(&w);
 	if (ret)
 		return fail(s, "pagemap after the writes: %s", strerror(-ret));
-	r->c.has_pages = s->pages > 0;
+	wrec(p)->c.has_pages = s->pages > 0;
 	return 0;
 }
 
-static int measure(struct sc *sc, struct pass_shm *s)
+/* The batch means: the crew's, where the pass takes the median of all. */
+static double *means_of(struct party *p, size_t nb)
 {
-	size_t nb = nbatches(sc) + 1;
-	struct record *r = &s->rec;
-	struct window w;
-	double *mean;
+	double *mean = p->crew ? p->crew->means + p->sc.writer * p->crew->nb :
+				 xcalloc(nb, sizeof(*mean));
 
-	prefault_stack();
-	r->ops = sc->nops;
-	if (sc->pass == PASS_COUNTING)
-		return count(sc, s);
-	mean = xcalloc(nb, sizeof(*mean));
 	/* touched now (not zeros: a memset(0) after calloc may be elided) */
 	memset(mean, 0xff, nb * sizeof(*mean));
+	return mean;
+}
+
+static int measure(struct party *p)
+{
+	struct sc *sc = &p->sc;
+	struct window w;
+	double *mean;
+	int ret;
+
+	prefault_stack();
+	wrec(p)->ops = sc->nops;
+	if (sc->pass == PASS_COUNTING)
+		return count(p);
+	mean = means_of(p, nbatches(sc) + 1);
 	warm_window(sc);
 	window_open(&w, false, NULL, 0);
 	window_arm(&w);
-	if (sc->pass == PASS_TIMING)
-		time_batched(sc, r, mean);
-	else
-		time_each(sc, r);
+	ret = run_window(p, &w, mean);
 	window_disarm(&w);
-	window_fill(&w, r, 1, NULL, 0);
-	free(mean);
-	return 0;
+	window_fill(&w, wrec(p), 1, NULL, 0);
+	if (!p->crew)
+		free(mean);
+	return ret ? fail(p->s, "a writer failed in the window") : 0;
+}
+
+/*
+ * A thread writer besides the first: no window of its own (the first
+ * writer's counts every thread of the mm), its ops timed into its record.
+ */
+static void *sibling_main(void *arg)
+{
+	struct party *p = arg;
+	struct sc *sc = &p->sc;
+	double *mean = NULL;
+
+	if (topo_pin_thread(p->crew->cpus[sc->writer])) {
+		fail(p->s, "cannot pin writer %d to CPU %d", sc->writer,
+		     p->crew->cpus[sc->writer]);
+		crew_abort(p->crew);
+		return NULL;
+	}
+	prefault_stack();
+	wrec(p)->ops = sc->nops;
+	if (sc->pass != PASS_COUNTING)
+		mean = means_of(p, nbatches(sc) + 1);
+	if (run_window(p, NULL, mean))
+		crew_abort(p->crew);
+	return NULL;
 }
 
 /* ---- the parties ---- */
 
-/* The default observer: a forked other party reads each page. */
-static void observe_bytes(struct sc *sc, struct pass_shm *s)
+/*
+ * The default observer: a forked other party reads each page, for each
+ * writer's view the byte that writer writes.
+ */
+void observe_reads(struct sc *sc, struct page_view *pv, int nviews)
 {
 	volatile char *buf = sc->buf;
 	size_t i;
+	int k;
 
-	for (i = 0; i < s->pages; i++)
-		s->pv[i].other_saw = buf[i * PAGE_SZ] == (char)WRITE_BYTE;
+	for (k = 0; k < nviews; k++)
+		for (i = 0; i < sc->pages; i++)
+			pv[k * sc->pages + i].other_saw =
+				buf[i * PAGE_SZ + k] == (char)WRITE_BYTE;
 }
 
-static int observe(struct sc *sc, struct pass_shm *s)
+static int observe(struct party *p)
 {
+	struct sc *sc = &p->sc;
+	struct pass_shm *s = p->s;
 	bool counting = sc->pass == PASS_COUNTING;
+	struct page_view *pv = sc->role == ROLE_WRITER ? wview(p) : s->pv;
 	char why[200] = "";
 	int ret = 0;
 
 	if (counting && sc->ops->observe)
-		ret = sc->ops->observe(sc, sc->role, s->pv, why, sizeof(why));
+		ret = sc->ops->observe(sc, sc->role, pv, why, sizeof(why));
 	if (ret < 0)
 		return fail(s, "the %s could not observe: %s",
 			    sc->role == ROLE_WRITER ? "writer" : "other party",
@@ -390,13 +575,18 @@ static int observe(struct sc *sc, struct pass_shm *s)
 		return hook_result(s, ret, why);
 	if (counting && !sc->ops->observe && sc->role == ROLE_OTHER &&
 	    sc->ops->share->other == OTHER_PROCESS && s->pages)
-		observe_bytes(sc, s);
+		observe_reads(sc, s->pv, s->nviews);
 	return 0;
 }
 
-/* The other mapper's PFNs (a forked process has its own page table). */
-static int other_snap(struct sc *sc, struct pass_shm *s, uint64_t *dst)
+/*
+ * The other mapper's PFNs (a forked process has its own page table), into
+ * field (o_before or o_after) of every writer's view.
+ */
+static int other_snap(struct sc *sc, struct pass_shm *s, size_t field)
 {
+	uint64_t *dst = (uint64_t *)((char *)s->pv + field);
+	size_t i, k;
 	int ret;
 
 	if (sc->pass != PASS_COUNTING || !s->pages ||
@@ -410,6 +600,10 @@ static int other_snap(struct sc *sc, struct pass_shm *s, uint64_t *dst)
 		return fail(
 			s,
 			"pagemap shows PFN 0 for present pages: reading PFNs needs CAP_SYS_ADMIN");
+	for (k = 1; k < (size_t)s->nviews; k++)
+		for (i = 0; i < s->pages; i++)
+			dst[(k * s->pages + i) * PV_STRIDE] =
+				dst[i * PV_STRIDE];
 	return 0;
 }
 
@@ -437,7 +631,8 @@ static int reverify(struct sc *sc, struct pass_shm *s)
 	int ret;
 
 	if (sc->ops->share->other == OTHER_NONE ||
-	    sc->ops->populate == POP_NONE || sc->ops->map)
+	    sc->ops->populate == POP_NONE || sc->ops->map ||
+	    sc->ops->share_reshapes)
 		return 0;
 	/* fork copies no page table of a shared mapping: map it first */
 	if (test_fault("shared"))
@@ -460,18 +655,18 @@ static int other_main(struct party *p)
 	if (!ret)
 		ret = share_hooks(sc, s, ROLE_OTHER);
 	if (!ret)
-		ret = other_snap(sc, s, &s->pv->o_before);
-	send_byte(p->m->ready[1], ret ? 'e' : 'k');
+		ret = other_snap(sc, s, offsetof(struct page_view, o_before));
+	send_n(p->m->ready[1], ret ? 'e' : 'k', writer_procs(sc));
 	if (ret || sc->ops->share->other_leaves)
 		goto out;
-	if (recv_byte(p->m->done[0])) {
+	if (recv_n(p->m->done[0], writer_procs(sc))) {
 		ret = -1;
 		goto out;
 	}
 	/* after its reads: a swapped-out page it read is the swap-cache folio */
-	ret = observe(sc, s);
+	ret = observe(p);
 	if (!ret)
-		ret = other_snap(sc, s, &s->pv->o_after);
+		ret = other_snap(sc, s, offsetof(struct page_view, o_after));
 	if (!ret && sc->pass == PASS_COUNTING && sc->bk->ops->extra &&
 	    sc->ops->share->other == OTHER_PROCESS)
 		sc->bk->ops->extra(sc, ROLE_OTHER, &s->other_extra);
@@ -479,6 +674,63 @@ out:
 	if (sc->ops->cleanup)
 		sc->ops->cleanup(sc, ROLE_OTHER);
 	return ret;
+}
+
+/* Thread writers 1..n-1 of the writing process, each with its own sc. */
+static int start_siblings(struct party *p, struct party *sib, pthread_t *t)
+{
+	int k;
+
+	for (k = 1; p->crew && !p->crew->procs && k < p->crew->n; k++) {
+		sib[k] = *p;
+		sib[k].sc.writer = k;
+		sib[k].sc.first = k * p->sc.nops;
+		if (pthread_create(&t[k], NULL, sibling_main, &sib[k])) {
+			crew_abort(p->crew);
+			while (--k > 0)
+				pthread_join(t[k], NULL);
+			return fail(p->s, "pthread_create: writer %d", k);
+		}
+	}
+	return 0;
+}
+
+static void join_siblings(struct party *p, pthread_t *t, int ret)
+{
+	int k;
+
+	if (ret)
+		crew_abort(p->crew);
+	for (k = 1; p->crew && !p->crew->procs && k < p->crew->n; k++)
+		pthread_join(t[k], NULL);
+}
+
+/* The window, with any sibling threads around it. */
+static int writer_window(struct party *p)
+{
+	int n = p->crew ? p->crew->n : 1, ret;
+	struct party *sib = xcalloc(n, sizeof(*sib));
+	pthread_t *t = xcalloc(n, sizeof(*t));
+
+	ret = start_siblings(p, sib, t);
+	if (!ret)
+		ret = measure(p);
+	join_siblings(p, t, ret);
+	free(sib);
+	free(t);
+	return ret;
+}
+
+static void writer_done(struct party *p, char c)
+{
+	struct sc *sc = &p->sc;
+
+	if (p->m)
+		send_byte(p->m->done[1], c);
+	if (c != 'k')
+		crew_abort(p->crew);
+	if (sc->ops->cleanup)
+		sc->ops->cleanup(sc, ROLE_WRITER);
 }
 
 static int writer_main(struct party *p)
@@ -490,27 +742,26 @@ static int writer_main(struct party *p)
 	int ret;
 
 	sc->role = ROLE_WRITER;
-	if (p->m && recv_byte(p->m->ready[0]))
+	if (p->m && recv_byte(p->m->ready[0])) {
+		crew_abort(p->crew);
 		return s->rec.status == ST_OK ?
 			       fail(s, "the other party failed to prepare") :
 			       -1;
+	}
 	if (reverify(sc, s) || share_hooks(sc, s, ROLE_WRITER) ||
-	    measure(sc, s)) {
-		if (p->m)
-			send_byte(p->m->done[1], 'e');
-		if (sc->ops->cleanup)
-			sc->ops->cleanup(sc, ROLE_WRITER);
+	    writer_window(p)) {
+		writer_done(p, 'e');
 		return s->rec.status == ST_SKIP ? 0 : -1;
 	}
 	if (p->m)
 		send_byte(p->m->done[1], 'k');
-	ret = observe(sc, s);
+	ret = observe(p);
 	if (!ret && sc->ops->populate == POP_NONE && !sc->ops->map &&
 	    hook_result(s, bk->verify(sc, why, sizeof(why)), why) < 0)
 		ret = -1;
-	if (sc->pass == PASS_COUNTING && sc->ops->extra)
+	if (sc->pass == PASS_COUNTING && sc->ops->extra && !sc->writer)
 		sc->ops->extra(sc, &s->rec.c.extra);
-	if (sc->pass == PASS_COUNTING && bk->extra)
+	if (sc->pass == PASS_COUNTING && bk->extra && !sc->writer)
 		bk->extra(sc, ROLE_WRITER, &s->rec.c.extra);
 	if (sc->ops->cleanup)
 		sc->ops->cleanup(sc, ROLE_WRITER);
@@ -538,16 +789,66 @@ static int reap(struct pass_shm *s, pid_t pid)
 		    WEXITSTATUS(st));
 }
 
+/* Forked writer k: pinned to its CPU, writing byte k of every page. */
+static pid_t fork_writer(struct party *p, int k)
+{
+	pid_t pid = fork_tied();
+
+	if (pid)
+		return pid;
+	p->sc.writer = k;
+	p->sc.byte = k;
+	if (p->crew && topo_pin(p->crew->cpus[k])) {
+		fail(p->s, "cannot pin writer %d to CPU %d", k,
+		     p->crew->cpus[k]);
+		crew_abort(p->crew);
+		_exit(1);
+	}
+	_exit(writer_main(p) ? 1 : 0);
+}
+
+/* The forked children write: one per writer, the parent holds. */
+static int fork_writers(struct party *p)
+{
+	int n = p->sc.nwriters, k, ret;
+	pid_t *pid = xcalloc(n, sizeof(*pid));
+	uint64_t t0 = clk_now();
+
+	for (k = 0; k < n; k++) {
+		pid[k] = fork_writer(p, k);
+		if (pid[k] < 0)
+			break;
+	}
+	p->sc.fork_ns = (int64_t)clk_ns(clk_now() - t0);
+	close(p->m->ready[0]);
+	close(p->m->done[1]);
+	if (k < n) {
+		crew_abort(p->crew);
+		ret = fail(p->s, "fork: %s", strerror(errno));
+	} else {
+		ret = other_main(p);
+	}
+	while (k-- > 0)
+		ret |= reap(p->s, pid[k]);
+	free(pid);
+	return ret ? -1 : 0;
+}
+
 static int fork_parties(struct party *p)
 {
-	bool child_writes = p->sc.ops->share->child_writes;
-	pid_t pid = fork_tied();
+	uint64_t t0;
+	pid_t pid;
 	int ret;
 
+	if (p->sc.ops->share->child_writes)
+		return fork_writers(p);
+	t0 = clk_now();
+	pid = fork_tied();
 	if (pid < 0)
 		return fail(p->s, "fork: %s", strerror(errno));
 	if (pid == 0)
-		_exit((child_writes ? writer_main(p) : other_main(p)) ? 1 : 0);
+		_exit(other_main(p) ? 1 : 0);
+	p->sc.fork_ns = (int64_t)clk_ns(clk_now() - t0);
 	p->sc.other_pid = pid;
 	if (p->sc.ops->share->other_leaves) {
 		/* it leaves first: the writer starts once it is gone */
@@ -556,9 +857,9 @@ static int fork_parties(struct party *p)
 		return ret || p->s->rec.status != ST_OK ? -1 : writer_main(p);
 	}
 	/* the child's ends, so that a dead child reads as EOF, not a hang */
-	close(child_writes ? p->m->ready[0] : p->m->ready[1]);
-	close(child_writes ? p->m->done[1] : p->m->done[0]);
-	ret = child_writes ? other_main(p) : writer_main(p);
+	close(p->m->ready[1]);
+	close(p->m->done[0]);
+	ret = writer_main(p);
 	return reap(p->s, pid) || ret ? -1 : 0;
 }
 
@@ -617,6 +918,13 @@ static void warm_up(size_t len)
 
 	if (p != MAP_FAILED)
 		munmap(p, len);
+}
+
+int writers_of(const struct scenario_ops *ops, const struct kvset *params)
+{
+	const char *w = ops->share ? ops->share->writers : NULL;
+
+	return w ? (int)kv_get(params, w, 1) : 1;
 }
 
 size_t region_pages(const struct scenario_ops *ops, const struct kvset *params)
@@ -687,6 +995,137 @@ static void test_pass_knob(struct pass_shm *s)
 	}
 }
 
+/* One write per page; thread writers write a slice each. */
+static size_t default_nops(const struct sc *sc)
+{
+	const struct share *sh = sc->ops->share;
+
+	return sh && !sh->child_writes ? sc->pages / sc->nwriters : sc->pages;
+}
+
+/*
+ * Several writers: each on a CPU of its own (the first on the writer's,
+ * the others in hwloc's order), a skip where there are too few.
+ */
+static struct crew *crew_alloc(struct party *p)
+{
+	struct sc *sc = &p->sc;
+	int cpus[MAX_WRITERS], n = topo_cpus(cpus, MAX_WRITERS), i, k;
+	size_t nb = nbatches(sc) + 1, size;
+	struct crew *c;
+
+	if (sc->nwriters > n) {
+		p->s->rec.status = ST_SKIP;
+		snprintf(p->s->rec.reason, sizeof(p->s->rec.reason),
+			 "%s = %d: one CPU per writer, hwloc sees %d",
+			 sc->ops->share->writers, sc->nwriters, n);
+		return NULL;
+	}
+	size = sizeof(*c) + sc->nwriters * sizeof(struct record);
+	size += nb * sc->nwriters * sizeof(double);
+	c = shared_area(size);
+	if (!c) {
+		fail(p->s, "mmap of the writers' area: %s", strerror(errno));
+		return NULL;
+	}
+	c->n = sc->nwriters;
+	c->procs = sc->ops->share->child_writes;
+	c->size = size;
+	c->nb = nb;
+	c->means = (double *)&c->rec[c->n];
+	c->cpus[0] = sc->writer_cpu;
+	for (i = 0, k = 1; i < n && k < c->n; i++)
+		if (cpus[i] != sc->writer_cpu)
+			c->cpus[k++] = cpus[i];
+	for (k = 1; k < c->n; k++)
+		record_init(&c->rec[k]);
+	return c;
+}
+
+/* Per-task counts of each forked writer add up; so does what disturbed it. */
+static void add_writer_counts(struct record *r, const struct record *w, int k)
+{
+	char whose[32];
+	int j;
+
+	snprintf(whose, sizeof(whose), "writer %d", k);
+	record_take_error(r, w, whose);
+	if (w->c.faults < 0 || r->c.faults < 0) {
+		if (r->c.faults >= 0)
+			memcpy(r->c.faults_skip, w->c.faults_skip,
+			       sizeof(r->c.faults_skip));
+		r->c.faults = -1;
+	} else {
+		r->c.faults += w->c.faults;
+	}
+	r->c.faults_task += w->c.faults_task;
+	r->c.faults_min += w->c.faults_min;
+	r->c.faults_maj += w->c.faults_maj;
+	for (j = 0; j < w->c.tlb_flush.v.n; j++)
+		kv_add(&r->c.tlb_flush.v, w->c.tlb_flush.v.kv[j].key,
+		       w->c.tlb_flush.v.kv[j].val);
+	for (j = 0; j < w->c.tlb_events.v.n; j++)
+		kv_add(&r->c.tlb_events.v, w->c.tlb_events.v.kv[j].key,
+		       w->c.tlb_events.v.kv[j].val);
+	for (j = 0; j < w->screen.n; j++)
+		kv_add(&r->screen, w->screen.kv[j].key, w->screen.kv[j].val);
+	if (w->perturbed[0] && !r->perturbed[0])
+		snprintf(r->perturbed, sizeof(r->perturbed),
+			 "writer %d: %.140s", k, w->perturbed);
+}
+
+/* The median of every writer's batch means. */
+static double crew_median(const struct crew *c, const struct record *r)
+{
+	size_t per = (size_t)r->batches / c->n, i, k, m = 0;
+	double *all = xcalloc(per * c->n + 1, sizeof(*all)), med;
+
+	for (k = 0; k < (size_t)c->n; k++)
+		for (i = 0; i < per; i++)
+			all[m++] = c->means[k * c->nb + i];
+	med = m ? median_of(all, m) : 0;
+	free(all);
+	return med;
+}
+
+/*
+ * Every writer's results into the pass's record: latency and batches of
+ * all, the counts of forked writers summed (a thread's are in the first
+ * writer's window already), the system-wide deltas and the wall time of
+ * the span from the release to the last writer's end.
+ */
+static void crew_merge(struct pass_shm *s, struct crew *c)
+{
+	struct record *r = &s->rec;
+	uint64_t span = c->end_ns - c->start_ns;
+	int k;
+
+	for (k = 1; k < c->n; k++) {
+		const struct record *w = &c->rec[k];
+
+		hist_merge(&r->lat, &w->lat);
+		r->has_lat |= w->has_lat;
+		r->ops += w->ops;
+		r->batches += w->batches;
+		r->batches_interrupted += w->batches_interrupted;
+		if (c->procs && w->has_counts)
+			add_writer_counts(r, w, k);
+	}
+	if (r->batches)
+		r->t_op_ns = crew_median(c, r);
+	if (!c->done)
+		return;
+	r->window_ns = (double)span;
+	if (r->has_counts) {
+		r->c.vmstat.n = 0;
+		vmsnap_delta(&c->vb, &c->va, &r->c.vmstat,
+			     &r->c.tlb_ipis_received);
+	}
+	if (!r->perturbed[0])
+		vmsnap_perturbed(&c->vb, &c->va, span, r->perturbed,
+				 sizeof(r->perturbed));
+}
+
 /* A workload runs the pass itself. */
 static int drive(struct party *p)
 {
@@ -715,18 +1154,21 @@ static int pass_main(void *arg)
 			   .workdir = a->workdir };
 	sc->pages = region_pages(a->ops, a->params);
 	sc->len = sc->pages * PAGE_SZ;
-	sc->nops = a->ops->nops ? a->ops->nops(sc) : sc->pages;
+	sc->nwriters = writers_of(a->ops, a->params);
+	sc->nops = a->ops->nops ? a->ops->nops(sc) : default_nops(sc);
 	if (topo_pin(a->writer_cpu))
 		return fail(s, "cannot pin to CPU %d", a->writer_cpu) ? 1 : 0;
 	test_pass_knob(s);
 	window_blocking(a->ops->blocks);
 	if (a->ops->drive)
 		return drive(&p);
+	if (sc->nwriters > 1 && !(p.crew = crew_alloc(&p)))
+		return s->rec.status == ST_SKIP ? 0 : 1;
 	warm_up(sc->len);
-	if (build_region(&p))
+	if (build_region(&p) || run_parties(&p))
 		return s->rec.status == ST_SKIP ? 0 : 1;
-	if (run_parties(&p))
-		return s->rec.status == ST_SKIP ? 0 : 1;
+	if (p.crew)
+		crew_merge(s, p.crew);
 	return 0;
 }
 
@@ -763,7 +1205,7 @@ static void classify_pages(struct pass_shm *s)
 
 	if (!r->c.has_pages || r->status != ST_OK)
 		return;
-	for (i = 0; i < s->pages; i++)
+	for (i = 0; i < s->pages * s->nviews; i++)
 		classify_page(&s->pv[i], &r->c.t);
 	verdict(r);
 }
@@ -800,7 +1242,10 @@ int harness_run_pass(const struct pass_args *a, struct record *rec)
 				       a->pass != PASS_COUNTING ?
 			       0 :
 			       region_pages(a->ops, a->params);
-	struct pass_shm *s = shm_alloc(pages);
+	int nviews = a->ops->share && a->ops->share->child_writes ?
+			     writers_of(a->ops, a->params) :
+			     1;
+	struct pass_shm *s = shm_alloc(pages, nviews);
 	struct sv_result res;
 	int i;
 

@@ -22,6 +22,9 @@
  *       -> backing after_share -> writer prepares -> arm -> window
  *       -> disarm -> WINDOW_DONE -> both parties observe
  *
+ * With more than one writer (share.writers), every writer arms, they are
+ * released together and end together, and the pass is their sum.
+ *
  * Neither table knows how a pass is timed, counted, pinned or reported.
  */
 
@@ -46,7 +49,17 @@ struct share {
 	bool child_writes; /* OTHER_PROCESS: the forked child is the writer */
 	bool other_leaves; /* the other party exits before the window */
 	bool populate_on_other; /* populate on the other party's CPU */
+	/*
+	 * The parameter that says how many writers (NULL: one), each pinned
+	 * to a CPU of its own, released together.  With child_writes each is
+	 * a forked child with its own page table and page view, writing byte
+	 * k of every page (the observer tells whose write leaked); else they
+	 * are threads of the writing process, writer k writing the k-th slice
+	 * of nops pages.
+	 */
+	const char *writers;
 };
+#define MAX_WRITERS 1024
 extern const struct share share_none, share_parent_writes, share_child_writes,
 	share_child_exits;
 
@@ -126,6 +139,11 @@ struct scenario_ops {
 	enum expect expect; /* of every page, unless expect_page says */
 	unsigned int passes; /* bit per pass; 0: all three */
 	bool no_pagemap; /* the op is not a page write: no per-page view */
+	/*
+	 * The share reshapes the backing on purpose (fork splits the PMD of
+	 * a pinned THP): no re-verify of its precondition after the share.
+	 */
+	bool share_reshapes;
 	/* the op waits for other tasks or I/O by design (fork + wait, a
 	 * server's children): time off the CPU is not a disturbance */
 	bool blocks;
@@ -141,13 +159,16 @@ struct scenario_ops {
 	int (*prepare)(struct sc *sc, enum role r, char *why, int len);
 	void (*op)(struct sc *sc, size_t i); /* default: write page i */
 	void (*after_op)(struct sc *sc, size_t i); /* untimed */
-	enum expect (*expect_page)(struct sc *sc, size_t i);
+	/* v: the writer's PFNs and the other mapper's, before the window */
+	enum expect (*expect_page)(struct sc *sc, size_t i,
+				   const struct page_view *v);
 	/* does the window write page i?  default: i < nops */
 	bool (*writes)(struct sc *sc, size_t i);
 	/*
 	 * After WINDOW_DONE, in the party that holds the reference: set
 	 * pv[i].other_saw, pin_lost, ref_pfn.  The default for a forked
-	 * other party reads each page for the writer's byte.  An observer
+	 * other party reads each page for the writer's byte (a hook that
+	 * reads too calls observe_reads()).  An observer
 	 * that could not observe returns <0 with the reason: the pass is an
 	 * error, never a verdict on the kernel; >0: a precondition that only
 	 * the observer sees did not hold (a skip).
@@ -183,6 +204,10 @@ struct sc {
 	const char *workdir; /* for files the scenario creates */
 	void *priv; /* MAP_SHARED if both parties must see it */
 	pid_t other_pid; /* OTHER_PROCESS */
+	int64_t fork_ns; /* the fork() that made the other party */
+	int writer, nwriters; /* this writer's index (share.writers) */
+	size_t first; /* the first page this writer writes */
+	int byte; /* the byte of each page it writes */
 };
 
 #define POP_BYTE 0x11
@@ -225,6 +250,14 @@ struct pass_args {
 
 /* 0, or the signal that interrupted the supervisor (SIGINT, ...). */
 int harness_run_pass(const struct pass_args *a, struct record *rec);
+
+/*
+ * The default observer, for an observe hook of a forked other party that
+ * also reads: did its reads see each writer's byte (writer k's in view k)?
+ */
+void observe_reads(struct sc *sc, struct page_view *pv, int nviews);
+/* How many writers a pass has (share.writers). */
+int writers_of(const struct scenario_ops *ops, const struct kvset *params);
 
 /* Helpers the scenario files and backings share. */
 int map_anon(struct sc *sc, int advice, char *why, int len);
