@@ -80,13 +80,8 @@ static void on_signal(int sig)
 static void find_top(struct mx *m)
 {
 	char path[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", m->self, sizeof(m->self) - 1);
 
-	if (n < 0)
-		die(1, "matrix: /proc/self/exe: %s", strerror(errno));
-	m->self[n] = '\0';
-	snprintf(path, sizeof(path), "%s", m->self);
-	snprintf(m->top, sizeof(m->top), "%s", dirname(dirname(path)));
+	exe_top(m->self, sizeof(m->self), m->top, sizeof(m->top));
 	snprintf(path, sizeof(path), "%s/scripts/vmrun.sh", m->top);
 	if (access(path, X_OK))
 		die(EXIT_USAGE,

@@ -355,6 +355,7 @@ struct runner {
 	struct summary *sum;
 	struct done done;
 	struct record *rec;
+	const struct run_sink *sink; /* a command's own report (check) */
 };
 
 static void progress(struct runner *R, const struct combo *cb, int rep,
@@ -424,6 +425,8 @@ static void record_out(struct runner *R, const struct combo *cb, int rep,
 	if (ret)
 		die(1, "run: writing results: %s", strerror(-ret));
 	summary_add(R->sum, r);
+	if (R->sink)
+		R->sink->record(R->sink->ctx, cb, r);
 }
 
 /* 1 if the pass is already in the results (--resume). */
@@ -473,9 +476,11 @@ static void run_pass(struct runner *R, const struct combo *cb, int rep,
 	record_out(R, cb, rep, pass, r);
 }
 
-static unsigned int passes_of(const struct scenario_ops *ops)
+static unsigned int passes_of(const struct runner *R,
+			      const struct scenario_ops *ops)
 {
-	return ops->passes ? ops->passes : PASSES_ALL;
+	return (ops->passes ? ops->passes : PASSES_ALL) &
+	       (R->sink ? R->sink->passes : PASSES_ALL);
 }
 
 /*
@@ -490,6 +495,8 @@ static void run_combo(struct runner *R, const struct combo *cb)
 	char why[240] = "", skip[242] = "";
 	int rep, p, ret;
 
+	if (R->sink)
+		R->sink->combo_begin(R->sink->ctx, cb);
 	if (cb->skip[0])
 		snprintf(why, sizeof(why), "%s", cb->skip);
 	ret = cb->skip[0] ? 1 :
@@ -500,9 +507,11 @@ static void run_combo(struct runner *R, const struct combo *cb)
 		snprintf(skip, sizeof(skip), "%c%s", ret < 0 ? '!' : '-', why);
 	for (rep = -R->set.warmup; rep < R->set.reps; rep++)
 		for (p = 0; p < PASS_NR; p++)
-			if (passes_of(cb->ops) & (1u << p))
+			if (passes_of(R, cb->ops) & (1u << p))
 				run_pass(R, cb, rep, p, skip[0] ? skip : NULL);
 	knobs_restore_since(mark);
+	if (R->sink)
+		R->sink->combo_done(R->sink->ctx, cb);
 }
 
 static void run_matrix(struct runner *R)
@@ -511,7 +520,7 @@ static void run_matrix(struct runner *R)
 
 	for (i = 0; i < R->plan.n; i++)
 		for (p = 0; p < PASS_NR; p++)
-			if (passes_of(R->plan.combos[i].ops) & (1u << p))
+			if (passes_of(R, R->plan.combos[i].ops) & (1u << p))
 				R->total += R->set.reps + R->set.warmup;
 	for (i = 0; i < R->plan.n; i++)
 		run_combo(R, &R->plan.combos[R->order[i]]);
@@ -604,23 +613,48 @@ static int group_of_runs(int argc, char **argv, const struct opts *o)
 			 o->shuffle ? &o->seed : NULL);
 }
 
-int cmd_run(int argc, char **argv)
+/* The combinations the sink keeps (check -k); none is bad input. */
+static void keep_only(struct runner *R)
+{
+	int i, n = 0;
+
+	for (i = 0; i < R->plan.n; i++)
+		if (R->sink->keep(R->sink->ctx, &R->plan.combos[i]))
+			R->plan.combos[n++] = R->plan.combos[i];
+	if (!n)
+		die(EXIT_USAGE, "no check matches");
+	R->plan.n = n;
+}
+
+/* Records the run will write: for a sink's plan line. */
+static int records_planned(const struct runner *R)
+{
+	int i, p, n = 0;
+
+	for (i = 0; i < R->plan.n; i++)
+		for (p = 0; p < PASS_NR; p++)
+			if (passes_of(R, R->plan.combos[i].ops) & (1u << p))
+				n += R->set.reps;
+	return n;
+}
+
+static int run_it(struct opts *o, const struct run_sink *sink)
 {
 	static struct runner R;
 	char err[512], path[600];
-	struct opts o;
 	sigset_t set;
+	int status = 0;
 
-	parse_opts(argc, argv, &o);
-	plan_build(&R.plan, &o.sel);
+	R.sink = sink;
+	plan_build(&R.plan, &o->sel);
 	R.set = R.plan.set;
+	if (sink && sink->keep)
+		keep_only(&R);
 	if (geteuid())
 		die(EXIT_USAGE,
 		    "run: needs root (pagemap PFNs, tracefs, knobs, perf tracepoints)");
-	if (o.runs)
-		return group_of_runs(argc, argv, &o);
-	setup_dir(&R, &o);
-	set_order(&R, &o);
+	setup_dir(&R, o);
+	set_order(&R, o);
 
 	/* From here on: signals only where the supervisor waits for them. */
 	sigemptyset(&set);
@@ -644,8 +678,8 @@ int cmd_run(int argc, char **argv)
 		die(1, "run: cannot pin the supervisor to CPU %d",
 		    R.topo.other_cpu);
 	env_collect(&R.env);
-	if (o.label)
-		snprintf(R.env.label, sizeof(R.env.label), "%s", o.label);
+	if (o->label)
+		snprintf(R.env.label, sizeof(R.env.label), "%s", o->label);
 	env_run_start(&R.end);
 	R.sum = summary_new();
 	R.rec = xmalloc(sizeof(*R.rec));
@@ -656,31 +690,61 @@ int cmd_run(int argc, char **argv)
 		die(1, "run: %s: %s", path, strerror(errno));
 	/* env.json describes the machine as the run leaves it: quieted */
 	quiet_machine(R.log);
-	if (o.resume) {
+	if (o->resume) {
 		load_done(R.dir, &R.env, &R.topo, &R.done, R.sum);
 	}
 	R.ri.run = R.run_id;
-	R.ri.config = o.sel.config ? o.sel.config : "";
-	R.ri.order_seed = o.shuffle ? (int64_t)o.seed : -1;
+	R.ri.config = o->sel.config ? o->sel.config : "";
+	R.ri.order_seed = o->shuffle ? (int64_t)o->seed : -1;
 	snprintf(R.ri.matrix, sizeof(R.ri.matrix), "%s", R.plan.digest);
-	if (!o.resume && env_write_file(R.dir, &R.env, &R.topo, &R.ri))
+	if (!o->resume && env_write_file(R.dir, &R.env, &R.topo, &R.ri))
 		die(1, "run: writing %s/env.json: %s", R.dir, strerror(errno));
 	R.fd = result_open(R.dir);
 	if (R.fd < 0)
 		die(1, "run: %s/results.jsonl: %s", R.dir, strerror(-R.fd));
 	R.isatty = isatty(2);
-	header(&R, stdout);
+	if (sink)
+		sink->begin(sink->ctx, records_planned(&R));
+	else
+		header(&R, stdout);
 	header(&R, R.log);
 	fflush(stdout);
 	run_matrix(&R);
-	mark_end(&R, 0);
+	if (sink)
+		status = sink->end(sink->ctx);
+	mark_end(&R, status);
 	knobs_restore();
 	if (R.isatty)
 		fprintf(stderr, "\r\033[K");
+	fclose(R.log);
+	if (sink)
+		return status;
 	printf("\n");
 	summary_print(R.sum, stdout);
 	printf("\n%s\nresults: %s/ (compare with: cowbench compare %s OTHER_RUN)\n",
 	       legend, R.dir, R.dir);
-	fclose(R.log);
 	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct opts o;
+
+	parse_opts(argc, argv, &o);
+	if (o.runs) {
+		plan_build(&(struct plan){ 0 }, &o.sel); /* bad input first */
+		if (geteuid())
+			die(EXIT_USAGE,
+			    "run: needs root (pagemap PFNs, tracefs, knobs, perf tracepoints)");
+		return group_of_runs(argc, argv, &o);
+	}
+	return run_it(&o, NULL);
+}
+
+int run_sunk(const struct plan_sel *sel, const char *outdir,
+	     const struct run_sink *sink)
+{
+	struct opts o = { .sel = *sel, .outdir = outdir };
+
+	return run_it(&o, sink);
 }

@@ -24,6 +24,8 @@ static const struct cmd {
 	  "compare the newest run with the previous release" },
 	{ "matrix", cmd_matrix,
 	  "kernels x policies x configs: build, boot, run, compare" },
+	{ "check", cmd_check,
+	  "the correctness oracle: missed and wrong COW per backing, KTAP" },
 	{ "expect", cmd_expect,
 	  "check a run's verdicts and counts against configs/expect/" },
 	{ "env", cmd_env, "print this machine's environment (env.json)" },

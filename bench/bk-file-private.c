@@ -62,8 +62,8 @@ int file_private_mmap(struct sc *sc, int *fdp, char *why, int len)
 		close(fd);
 		return -1;
 	}
-	sc->buf = mmap(NULL, sc->len, PROT_READ | PROT_WRITE,
-		       test_fault("shared") ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+	sc->buf = mmap(NULL, sc->len, PROT_READ | PROT_WRITE, region_map_type(),
+		       fd, 0);
 	if (sc->buf == MAP_FAILED) {
 		snprintf(why, len, "mmap: %s", strerror(errno));
 		close(fd);

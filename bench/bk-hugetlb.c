@@ -74,7 +74,7 @@ static int hugetlb_map(struct sc *sc, char *why, int len)
 {
 	int shift = __builtin_ctzll(sc->bk->size);
 	void *p = mmap(NULL, sc->len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+		       region_map_type() | MAP_ANONYMOUS | MAP_HUGETLB |
 			       (shift << MAP_HUGE_SHIFT),
 		       -1, 0);
 

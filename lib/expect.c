@@ -368,3 +368,20 @@ void expect_file(const char *path, const char *prefix,
 	}
 	free(e);
 }
+
+const struct expect_line *expect_find(const struct expect_list *e,
+				      const struct record *r)
+{
+	int i;
+
+	for (i = 0; i < e->n; i++)
+		if (line_has(&e->l[i], r))
+			return &e->l[i];
+	return NULL;
+}
+
+bool expect_fails_as(const struct expect_line *l, const struct record *r)
+{
+	return l->verdict == XV_XFAIL ||
+	       (l->verdict == XV_FAIL && l->classes == failing(r));
+}

@@ -48,6 +48,12 @@ enum xresult { XR_PASS, XR_FAIL, XR_SKIP };
 enum xresult expect_check(const struct expect_line *l,
 			  const struct record *recs, int n, char *msg, int len);
 
+/* The first line about this record (scenario, backing, params), or NULL. */
+const struct expect_line *expect_find(const struct expect_list *e,
+				      const struct record *r);
+/* Does a failed record fail the way the line says it must (or may)? */
+bool expect_fails_as(const struct expect_line *l, const struct record *r);
+
 /* TAP lines numbered across a command's checks; the tally for its summary. */
 struct tap {
 	int n, pass, fail, skip;

@@ -14,10 +14,15 @@
  * The test fault "shared" maps the region MAP_SHARED: nothing is ever
  * copied, so every observer must see every write (a missed COW per page).
  */
+int region_map_type(void)
+{
+	return test_fault("shared") ? MAP_SHARED : MAP_PRIVATE;
+}
+
 int map_anon(struct sc *sc, int advice, char *why, int len)
 {
 	size_t span = sc->len + PMD_SZ;
-	int type = test_fault("shared") ? MAP_SHARED : MAP_PRIVATE;
+	int type = region_map_type();
 	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
 		       type | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	char *al;

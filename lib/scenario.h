@@ -260,6 +260,8 @@ void observe_reads(struct sc *sc, struct page_view *pv, int nviews);
 int writers_of(const struct scenario_ops *ops, const struct kvset *params);
 
 /* Helpers the scenario files and backings share. */
+/* MAP_PRIVATE, or MAP_SHARED under the test fault "shared" */
+int region_map_type(void);
 int map_anon(struct sc *sc, int advice, char *why, int len);
 int64_t smaps_anon_huge_kb(const void *addr);
 /* backing_ops.extra: AnonHugePages of the region, as each party maps it */

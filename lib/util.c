@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,4 +270,16 @@ bool env_flag(const char *name)
 	const char *v = getenv(name);
 
 	return v && *v && strcmp(v, "0");
+}
+
+void exe_top(char *self, int slen, char *top, int tlen)
+{
+	char path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", self, slen - 1);
+
+	if (n < 0)
+		die(1, "/proc/self/exe: %s", strerror(errno));
+	self[n] = '\0';
+	snprintf(path, sizeof(path), "%s", self);
+	snprintf(top, tlen, "%s", dirname(dirname(path)));
 }

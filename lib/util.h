@@ -31,6 +31,8 @@ int write_text(const char *path, const char *val);
 char *slurp(const char *path, size_t *lenp);
 /* mkdir -p; dies (status 1) naming `who` and the folder on failure. */
 void mkdir_p(const char *who, const char *dir);
+/* This binary's path, and the checkout it was built in (<top>/build/). */
+void exe_top(char *self, int slen, char *top, int tlen);
 /* Trim trailing white space in place. */
 char *strtrim(char *s);
 

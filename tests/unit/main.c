@@ -17,6 +17,7 @@ static const struct suite {
 	{ classify_tests, &nr_classify_tests },
 	{ json_tests, &nr_json_tests },
 	{ stats_tests, &nr_stats_tests },
+	{ ktap_tests, &nr_ktap_tests },
 };
 
 int main(void)

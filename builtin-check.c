@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowbench check: the correctness oracle.  Every check of configs/check.conf
+ * (a scenario with an observer, at one point of its sweep) on every backing
+ * it takes here, counting pass only, through the same harness and backings
+ * as 'cowbench run': missed and wrong COW from the page views, a skip with
+ * its reason where a precondition does not hold.  KTAP out, kselftest
+ * totals, the records in a run directory; expected failures from
+ * configs/expect/ are XFAIL, an expected failure that passes an XPASS.
+ */
+#include <dirent.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "builtin.h"
+#include "lib/expect.h"
+#include "lib/ktap.h"
+#include "lib/plan.h"
+#include "lib/scenario.h"
+
+/* The kernel's own accounting, back where it was after each check. */
+static const char *const acct_keys[] = {
+	"HugePages_Total:", "HugePages_Free:", "HugePages_Rsvd:",
+	"HugePages_Surp:",  "SwapTotal:",
+};
+#define NACCT ARRAY_SIZE(acct_keys)
+
+struct pending {
+	char name[200];
+	enum ktap_result res;
+	char why[400];
+};
+
+struct check {
+	const char *pattern, *expect_file;
+	struct expect_list *exp;
+	struct ktap k;
+	uint64_t acct[NACCT];
+	struct pending *p;
+	int np, cap, reps;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cowbench check [--quick] [-k PATTERN] [--backing B]... [--repeat K]\n"
+		"                      [-o DIR] [-c FILE] [--expect FILE]\n\n"
+		"Every check of FILE (default configs/check.conf beside this binary's\n"
+		"checkout) on every backing it takes here: KTAP version 1 out, one\n"
+		"line per check (ok, not ok, SKIP, XFAIL, XPASS with the reason), then\n"
+		"'# Totals: pass:P fail:F xfail:X xpass:Y skip:S error:E'.  Exit 0 when\n"
+		"nothing failed, erred or passed against its expectation, else 1.\n\n"
+		"  --quick          the smallest point of each sweep\n"
+		"  -k PATTERN       only checks whose name matches the glob\n"
+		"  -b, --backing B  only these backings (repeat, or a,b)\n"
+		"      --repeat K   each check K times\n"
+		"  -o DIR           the run directory (records, env.json)\n"
+		"  -c FILE          the checks\n"
+		"      --expect F   expected failures (default: configs/expect/release-R,\n"
+		"                   R the newest release not after the running kernel's)\n");
+}
+
+/*
+ * "vmsplice on hugetlb-2048kB", "pinned-fork:pinned=1048576,mprotect=1 on
+ * thp": stable, so two kernels' outputs diff line by line (the region
+ * size, the same for every check, is left out).
+ */
+static void check_name(const struct combo *cb, int rep, int reps, char *buf,
+		       int len)
+{
+	int i, n = snprintf(buf, len, "%s", cb->ops->name), k = 0;
+
+	for (i = 0; i < cb->params.n && n < len; i++) {
+		if (!strcmp(cb->params.kv[i].key, "pages"))
+			continue;
+		n += snprintf(buf + n, len - n, "%c%s=%lld", k++ ? ',' : ':',
+			      cb->params.kv[i].key,
+			      (long long)cb->params.kv[i].val);
+	}
+	if (n < len)
+		n += snprintf(buf + n, len - n, " on %s", cb->bk.name);
+	if (reps > 1 && n < len)
+		snprintf(buf + n, len - n, " [%d/%d]", rep + 1, reps);
+}
+
+static void read_acct(uint64_t *v)
+{
+	char *text = slurp("/proc/meminfo", NULL), *p;
+	size_t i;
+
+	for (i = 0; i < NACCT; i++) {
+		p = text ? strstr(text, acct_keys[i]) : NULL;
+		v[i] = p ? strtoull(p + strlen(acct_keys[i]), NULL, 10) : 0;
+	}
+	free(text);
+}
+
+/* What differs from before, or a count out of range, into why. */
+static bool acct_broken(const uint64_t *before, char *why, int len)
+{
+	uint64_t now[NACCT];
+	int n = 0;
+	size_t i;
+
+	read_acct(now);
+	for (i = 0; i < NACCT; i++)
+		if (now[i] != before[i])
+			n += snprintf(why + n, len - n,
+				      "%s%s %llu, %llu before the check",
+				      n ? "; " : "", acct_keys[i],
+				      (unsigned long long)now[i],
+				      (unsigned long long)before[i]);
+	/* HugePages_Rsvd and _Free are counts of the pool: never above it */
+	for (i = 1; i < 3; i++)
+		if (now[i] > now[0] + now[3])
+			n += snprintf(why + n, len - n,
+				      "%s%s %llu: out of range (pool %llu)",
+				      n ? "; " : "", acct_keys[i],
+				      (unsigned long long)now[i],
+				      (unsigned long long)(now[0] + now[3]));
+	return n > 0;
+}
+
+static bool ck_keep(void *ctx, const struct combo *cb)
+{
+	struct check *c = ctx;
+	char name[200];
+
+	check_name(cb, 0, 1, name, sizeof(name));
+	return !c->pattern || !fnmatch(c->pattern, name, 0);
+}
+
+static void ck_begin(void *ctx, int records)
+{
+	struct check *c = ctx;
+
+	ktap_begin(&c->k, stdout, records);
+	if (c->exp)
+		ktap_diag(&c->k, "expected failures: %s", c->expect_file);
+	else
+		ktap_diag(&c->k, "no expectation file: every failure counts");
+}
+
+static void ck_combo_begin(void *ctx, const struct combo *cb)
+{
+	struct check *c = ctx;
+	char name[200];
+
+	read_acct(c->acct);
+	/* test fault: a pool that did not come back after the check */
+	if (test_fault("acct"))
+		c->acct[0]++;
+	check_name(cb, 0, 1, name, sizeof(name));
+	ktap_diag(&c->k, "[RUN] %s", name);
+	c->np = 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* The verdict of one record against its expectation. */
+static enum ktap_result judge(struct check *c, const struct record *r,
+			      char *why, int len)
+{
+	const struct expect_line *l = c->exp ? expect_find(c->exp, r) : NULL;
+	bool expected_fail =
+		l && (l->verdict == XV_FAIL || l->verdict == XV_XFAIL);
+
+	snprintf(why, len, "%s", r->reason);
+	switch (r->status) {
+	case ST_SKIP:
+		return KT_SKIP;
+	case ST_ERROR:
+	case ST_TIMEOUT:
+		return KT_ERROR;
+	case ST_FAIL:
+		if (!l || !expect_fails_as(l, r))
+			return KT_FAIL;
+		snprintf(why, len, "%.200s (%.120s:%d)", r->reason,
+			 base_name(c->exp->file), l->line);
+		return KT_XFAIL;
+	default:
+		if (!expected_fail)
+			return KT_PASS;
+		snprintf(why, len, "%.120s:%d expects it to fail",
+			 base_name(c->exp->file), l->line);
+		return KT_XPASS;
+	}
+}
+
+static void ck_record(void *ctx, const struct combo *cb, const struct record *r)
+{
+	struct check *c = ctx;
+	struct pending *p;
+
+	if (r->rep < 0)
+		return;
+	if (c->np == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 8;
+		c->p = realloc(c->p, c->cap * sizeof(*c->p));
+		if (!c->p)
+			die(1, "check: out of memory");
+	}
+	p = &c->p[c->np++];
+	check_name(cb, r->rep, c->reps, p->name, sizeof(p->name));
+	p->res = judge(c, r, p->why, sizeof(p->why));
+}
+
+/* After the knobs are back: the lines, each failing if accounting broke. */
+static void ck_combo_done(void *ctx, const struct combo *cb)
+{
+	struct check *c = ctx;
+	char acct[300];
+	bool broken = acct_broken(c->acct, acct, sizeof(acct));
+	int i;
+
+	(void)cb;
+	for (i = 0; i < c->np; i++) {
+		struct pending *p = &c->p[i];
+
+		if (broken) {
+			p->res = KT_FAIL;
+			snprintf(p->why, sizeof(p->why), "accounting: %s",
+				 acct);
+		}
+		ktap_result(&c->k, p->res, p->name,
+			    p->res == KT_PASS ? NULL : p->why);
+	}
+}
+
+static int ck_end(void *ctx)
+{
+	struct check *c = ctx;
+
+	ktap_totals(&c->k);
+	return ktap_exit(&c->k);
+}
+
+/* configs/expect/release-R: the newest R not after the running kernel. */
+static bool release_file(const char *top, char *buf, int len)
+{
+	int run_M = 0, run_m = 0, best_M = -1, best_m = -1, M, m;
+	char dir[PATH_MAX];
+	struct utsname u;
+	struct dirent *d;
+	DIR *dp;
+
+	uname(&u);
+	sscanf(u.release, "%d.%d", &run_M, &run_m);
+	snprintf(dir, sizeof(dir), "%.3000s/configs/expect", top);
+	dp = opendir(dir);
+	while (dp && (d = readdir(dp))) {
+		if (sscanf(d->d_name, "release-%d.%d", &M, &m) != 2 ||
+		    M > run_M || (M == run_M && m > run_m) || M < best_M ||
+		    (M == best_M && m < best_m))
+			continue;
+		best_M = M;
+		best_m = m;
+	}
+	if (dp)
+		closedir(dp);
+	if (best_M < 0)
+		return false;
+	snprintf(buf, len, "%.3000s/release-%d.%d", dir, best_M, best_m);
+	return true;
+}
+
+struct check_opts {
+	struct plan_sel sel;
+	const char *bk[64], *outdir;
+	char conf[PATH_MAX], exp[PATH_MAX];
+	bool have_exp;
+};
+
+static void parse(int argc, char **argv, struct check_opts *o, struct check *c)
+{
+	static const struct option lo[] = {
+		{ "quick", no_argument, 0, 'q' },
+		{ "backing", required_argument, 0, 'b' },
+		{ "repeat", required_argument, 0, 'r' },
+		{ "expect", required_argument, 0, 'e' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	char self[PATH_MAX], top[PATH_MAX];
+	int64_t v;
+	int ch;
+
+	exe_top(self, sizeof(self), top, sizeof(top));
+	snprintf(o->conf, sizeof(o->conf), "%.3000s/configs/check.conf", top);
+	o->have_exp = release_file(top, o->exp, sizeof(o->exp));
+	o->sel.reps = 1;
+	o->sel.bk = o->bk;
+	o->sel.reg = &cowbench_registry;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "k:b:o:c:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'q':
+			o->sel.quick = true;
+			break;
+		case 'k':
+			c->pattern = optarg;
+			break;
+		case 'b':
+			if (o->sel.nbk < 64)
+				o->bk[o->sel.nbk++] = optarg;
+			break;
+		case 'r':
+			if (parse_int(optarg, &v) || v < 1 || v > 1000)
+				die(EXIT_USAGE,
+				    "check: --repeat: '%s' is not a number in [1, 1000]",
+				    optarg);
+			o->sel.reps = (int)v;
+			break;
+		case 'o':
+			o->outdir = optarg;
+			break;
+		case 'c':
+			snprintf(o->conf, sizeof(o->conf), "%s", optarg);
+			break;
+		case 'e':
+			snprintf(o->exp, sizeof(o->exp), "%s", optarg);
+			o->have_exp = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			die(EXIT_USAGE,
+			    "check: %s '%s' (see 'cowbench check --help')",
+			    optopt ? "option needs a value:" : "unknown option",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		die(EXIT_USAGE, "check: unexpected argument '%s'",
+		    argv[optind]);
+	o->sel.config = o->conf;
+	c->reps = o->sel.reps;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static struct check_opts o;
+	static struct check c;
+	struct run_sink sink = {
+		.ctx = &c,
+		.passes = 1u << PASS_COUNTING,
+		.keep = ck_keep,
+		.begin = ck_begin,
+		.combo_begin = ck_combo_begin,
+		.record = ck_record,
+		.combo_done = ck_combo_done,
+		.end = ck_end,
+	};
+	char err[600];
+
+	parse(argc, argv, &o, &c);
+	if (o.have_exp) {
+		c.exp = xmalloc(sizeof(*c.exp));
+		if (expect_parse(o.exp, c.exp, err, sizeof(err)))
+			die(EXIT_USAGE, "check: %s", err);
+		c.expect_file = o.exp;
+	}
+	return run_sunk(&o.sel, o.outdir, &sink);
+}

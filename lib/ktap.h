@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef COWBENCH_KTAP_H
+#define COWBENCH_KTAP_H
+
+#include <stdio.h>
+
+#include "util.h"
+
+/*
+ * KTAP version 1, as the kernel's kselftests write it: a plan, one
+ * "ok N name" / "not ok N name" per test with a SKIP, XFAIL or XPASS
+ * directive, "# " diagnostics, and the kselftest totals line.
+ */
+enum ktap_result {
+	KT_PASS,
+	KT_FAIL,
+	KT_XFAIL,
+	KT_XPASS,
+	KT_SKIP,
+	KT_ERROR,
+	KT_NR
+};
+
+struct ktap {
+	FILE *f;
+	int n;
+	int count[KT_NR];
+};
+
+void ktap_begin(struct ktap *k, FILE *f, int plan);
+/* One test; why (may be NULL) follows the directive or a diagnostic. */
+void ktap_result(struct ktap *k, enum ktap_result r, const char *name,
+		 const char *why);
+void __printf(2, 3) ktap_diag(struct ktap *k, const char *fmt, ...);
+/* "# Totals: pass:P fail:F xfail:X xpass:Y skip:S error:E" */
+void ktap_totals(struct ktap *k);
+/* 0, or 1 when a test failed, erred or passed against its expectation. */
+int ktap_exit(const struct ktap *k);
+
+#endif

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# cowbench check: the correctness oracle in KTAP.  On the running kernel
+# every check is ok, a skip with its reason or an expected failure named
+# by its expectation line; each check is seen to fail when its observer's
+# input is broken on purpose (test faults); bad input exits 2.
+set -u
+. "$(dirname "$0")/../lib.sh"
+need_root
+
+ktap_ok() { # FILE: a KTAP version 1 stream whose plan matches its lines
+	local plan lines
+	plan=$(sed -n '2s/^1\.\.//p' "$1")
+	lines=$(grep -cE '^(not )?ok [0-9]+ ' "$1")
+	[ "$(head -n1 "$1")" = "KTAP version 1" ] && [ "$plan" = "$lines" ] &&
+		[ "$(grep -oE '^(not )?ok [0-9]+' "$1" | awk '{ print $NF }' | tr '\n' ' ')" = "$(seq -s ' ' 1 "$plan") " ]
+}
+totals() { sed -n 's/^# Totals: //p' "$1"; }
+total() { totals "$1" | tr ' ' '\n' | sed -n "s/^$2://p"; }
+
+before=$(knobs_now)
+"$CB" check --quick -o "$work/ck" > "$work/ck.ktap" 2> "$work/ck.err"; rc=$?
+check "check --quick: KTAP version 1, the plan matches the numbered lines" ktap_ok "$work/ck.ktap"
+check "check --quick: exit 0, no failure, error or XPASS on this kernel ($(totals "$work/ck.ktap"))" \
+	eq "$rc,$(total "$work/ck.ktap" fail),$(total "$work/ck.ktap" error),$(total "$work/ck.ktap" xpass)" "0,0,0,0"
+grep -E '^not ok' -B1 "$work/ck.ktap" | head -n 20 | sed 's/^/# /'
+check "check --quick: every SKIP and XFAIL says why" \
+	eq "$(grep -cE '# (SKIP|XFAIL)$' "$work/ck.ktap")" 0
+check "check --quick: the totals add up to the plan" \
+	eq "$(totals "$work/ck.ktap" | tr ' :' '\n\n' | awk 'NR % 2 == 0 { s += $1 } END { print s }')" \
+	"$(sed -n '2s/^1\.\.//p' "$work/ck.ktap")"
+check "check --quick: one counting record per line in results.jsonl" \
+	eq "$(jq -r .pass "$work/ck/results.jsonl" | sort | uniq -c | awk '{ print $1, $2 }')" \
+	"$(sed -n '2s/^1\.\.//p' "$work/ck.ktap") counting"
+check "check --quick: knobs, swap, zram and pools as before" eq "$(knobs_now)" "$before"
+if grep -q '^ok .* vmsplice on hugetlb-2048kB # XFAIL' "$work/ck.ktap"; then
+	check "the hugetlb vmsplice leak is an XFAIL naming its expectation line" \
+		grep -qE 'XFAIL .*missed COW.*\(release-[0-9.]+:[0-9]+\)$' <<< "$(grep 'vmsplice on hugetlb-2048kB' "$work/ck.ktap")"
+else
+	skip "the hugetlb vmsplice XFAIL" "$(grep 'vmsplice on hugetlb-2048kB' "$work/ck.ktap" || echo 'no 2 MiB hugetlb pool here')"
+fi
+
+# each check can fail: MAP_SHARED regions (every write seen by the other
+# party), shmem THP for the THP checks; the dio checks have no other
+# party, only their own reads (drop-pin below)
+T=/sys/kernel/mm/transparent_hugepage
+COWBENCH_TEST_FAULT=shared COWBENCH_TEST_PASS_KNOB=$T/shmem_enabled=advise \
+	"$CB" check --quick -o "$work/cksh" > "$work/cksh.ktap" 2> /dev/null
+check "MAP_SHARED: no observing check passes (not ok, SKIP with a reason, or the XFAIL)" \
+	eq "$(grep -E '^ok [0-9]+ ' "$work/cksh.ktap" | grep -vE '# (SKIP|XFAIL) ' | grep -v ' dio:' | head -n3)" ""
+check "MAP_SHARED: base pages fail every check that runs on them" \
+	eq "$(grep -E '^(not )?ok [0-9]+ .* on base$' "$work/cksh.ktap" | grep -v ' dio:' | grep -c '^ok')" 0
+check "MAP_SHARED: the THP checks fail on shmem THP (not skipped)" \
+	eq "$(grep -cE '^not ok [0-9]+ thp-cow-(child|parent).* on thp$' "$work/cksh.ktap")" 2
+COWBENCH_TEST_FAULT=drop-pin "$CB" check --quick -k 'dio*' -o "$work/ckdio" > "$work/ckdio.ktap" 2> /dev/null
+check "drop-pin: every dio check fails (reads land in pages the process does not map)" \
+	eq "$(grep -cE '^ok ' "$work/ckdio.ktap"),$(grep -cE '^not ok ' "$work/ckdio.ktap")" "0,2"
+COWBENCH_TEST_FAULT=drop-pin "$CB" check -k 'pinned-fork*base' -o "$work/ckpin" > "$work/ckpin.ktap" 2> /dev/null
+check "drop-pin: pinned-fork fails with wrong COW, mprotect 0 and 1" \
+	eq "$(grep -cE '^not ok [0-9]+ pinned-fork' "$work/ckpin.ktap"),$(grep -c '256 wrong COW' "$work/ckpin.ktap")" "2,2"
+
+COWBENCH_TEST_FAULT=acct "$CB" check -k 'cow-parent on base' -o "$work/ckacct" > "$work/ckacct.ktap" 2> /dev/null
+check "accounting not back after a check: not ok, naming the count" \
+	eq "$(grep -c '^# accounting: HugePages_Total: [0-9]*, [0-9]* before the check$' "$work/ckacct.ktap"),$(grep -c '^not ok 1 cow-parent on base$' "$work/ckacct.ktap")" "1,1"
+
+# an expectation that a passing check fails: XPASS, and exit 1
+printf 'cow-parent base fail:missed_cow\n' > "$work/xp.expect"
+"$CB" check -k 'cow-parent on base' --expect "$work/xp.expect" -o "$work/ckxp" > "$work/ckxp.ktap" 2> /dev/null; rc=$?
+check "an expected failure that passes: XPASS naming the line, exit 1" \
+	eq "$rc,$(grep -c '^ok 1 cow-parent on base # XPASS xp.expect:1 expects it to fail$' "$work/ckxp.ktap")" "1,1"
+"$CB" check -k 'cow-parent on base' --repeat 2 -o "$work/ckrep" > "$work/ckrep.ktap" 2> /dev/null
+check "--repeat 2: each check twice, numbered" \
+	eq "$(grep -oE 'cow-parent on base \[[0-9]/2\]' "$work/ckrep.ktap" | tr '\n' ';')" "cow-parent on base [1/2];cow-parent on base [2/2];"
+
+# bad input: one line, exit 2, nothing run
+bad() { # NAME TEXT ARGS...
+	local name=$1 want=$2 out rc; shift 2
+	out=$("$CB" check -o "$work/never" "$@" 2>&1); rc=$?
+	check "bad input: $name (exit 2, one line)" \
+		eq "$rc,$(wc -l <<< "$out"),$(grep -c -- "$want" <<< "$out"),$([ -e "$work/never" ] && echo written)" "2,1,1,"
+}
+bad "-k matching nothing" "no check matches" -k 'no-such-check*'
+bad "--repeat 0" "--repeat: '0' is not a number" --repeat 0
+bad "an unknown option" "unknown option" --frobnicate
+bad "a bad expectation file" "badexp:1:" --expect "$(printf 'cow-parent base maybe\n' > "$work/badexp"; echo "$work/badexp")"
+finish

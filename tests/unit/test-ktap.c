@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/ktap.h"
+#include "unit.h"
+
+/* What a writer printed, into a malloc'd string. */
+static char *capture(void (*body)(struct ktap *k), int *status)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ktap k;
+
+	ktap_begin(&k, f, 6);
+	body(&k);
+	ktap_totals(&k);
+	*status = ktap_exit(&k);
+	fclose(f);
+	return buf;
+}
+
+static void all_kinds(struct ktap *k)
+{
+	ktap_result(k, KT_PASS, "cow-parent on base", NULL);
+	ktap_result(k, KT_FAIL, "vmsplice on thp", "512 missed COW");
+	ktap_result(k, KT_XFAIL, "vmsplice on hugetlb-2048kB", "known leak");
+	ktap_result(k, KT_SKIP, "cow-parent on ksm", "no KSM");
+	ktap_result(k, KT_ERROR, "dio on base", "ring died");
+	ktap_result(k, KT_XPASS, "x on y", "expected fail");
+}
+
+static void every_line_and_the_totals(void)
+{
+	int st;
+	char *out = capture(all_kinds, &st);
+
+	CHECK(!strcmp(
+		out,
+		"KTAP version 1\n1..6\n"
+		"ok 1 cow-parent on base\n"
+		"# 512 missed COW\n"
+		"not ok 2 vmsplice on thp\n"
+		"ok 3 vmsplice on hugetlb-2048kB # XFAIL known leak\n"
+		"ok 4 cow-parent on ksm # SKIP no KSM\n"
+		"# error: ring died\n"
+		"not ok 5 dio on base\n"
+		"ok 6 x on y # XPASS expected fail\n"
+		"# Totals: pass:1 fail:1 xfail:1 xpass:1 skip:1 error:1\n"));
+	CHECK_EQ(st, 1);
+	free(out);
+}
+
+static void passes_skips_xfails(struct ktap *k)
+{
+	ktap_result(k, KT_PASS, "a", NULL);
+	ktap_result(k, KT_SKIP, "b", "why");
+	ktap_result(k, KT_XFAIL, "c", "known");
+}
+
+static void exit_zero_without_fail_error_xpass(void)
+{
+	int st;
+
+	free(capture(passes_skips_xfails, &st));
+	CHECK_EQ(st, 0);
+}
+
+static void an_xpass_alone_fails(struct ktap *k)
+{
+	ktap_result(k, KT_XPASS, "a", "expected fail");
+}
+
+static void xpass_exits_one(void)
+{
+	int st;
+
+	free(capture(an_xpass_alone_fails, &st));
+	CHECK_EQ(st, 1);
+}
+
+const struct unit_test ktap_tests[] = {
+	{ "ktap: every kind of line, the totals", every_line_and_the_totals },
+	{ "ktap: pass, skip, xfail exit 0",
+	  exit_zero_without_fail_error_xpass },
+	{ "ktap: an XPASS fails the expectation file", xpass_exits_one },
+};
+const int nr_ktap_tests = sizeof(ktap_tests) / sizeof(ktap_tests[0]);
