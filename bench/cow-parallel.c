@@ -9,6 +9,7 @@
  * memory.  The copies are exact: N x pages on a kernel that copies each
  * shared page once.
  */
+#include <signal.h>
 #include <stdlib.h>
 
 #include "bench.h"
@@ -41,17 +42,31 @@ static const struct share share_children = {
 	.writers = "children",
 };
 
+/*
+ * Test faults on writer 1 alone: mute-writer (it writes nothing: under
+ * MAP_SHARED only writer 0's writes may be blamed), writer-dies (killed
+ * at its first write: the pass is an error at once, not a timeout).
+ */
+struct cp_priv {
+	bool mute, dies;
+	size_t idx[];
+};
+
 /* Each child's own order (a Fisher-Yates shuffle seeded by its index). */
 static int cp_prepare(struct sc *sc, enum role r, char *why, int len)
 {
 	unsigned int seed = (unsigned int)sc->writer + 1;
+	struct cp_priv *cp;
 	size_t *idx, i, j, t;
 
 	(void)why;
 	(void)len;
 	if (r != ROLE_WRITER)
 		return 0;
-	idx = xcalloc(sc->pages, sizeof(*idx));
+	cp = xcalloc(1, sizeof(*cp) + sc->pages * sizeof(*idx));
+	cp->mute = sc->writer == 1 && test_fault("mute-writer");
+	cp->dies = sc->writer == 1 && test_fault("writer-dies");
+	idx = cp->idx;
 	for (i = 0; i < sc->pages; i++)
 		idx[i] = i;
 	for (i = sc->pages; kv_get(sc->params, "random", 0) && i > 1; i--) {
@@ -60,16 +75,19 @@ static int cp_prepare(struct sc *sc, enum role r, char *why, int len)
 		idx[i - 1] = idx[j];
 		idx[j] = t;
 	}
-	sc->priv = idx;
+	sc->priv = cp;
 	return 0;
 }
 
 static void cp_op(struct sc *sc, size_t i)
 {
-	const size_t *idx = sc->priv;
+	const struct cp_priv *cp = sc->priv;
 
-	((volatile char *)sc->buf)[idx[i] * PAGE_SZ + sc->byte] =
-		(char)WRITE_BYTE;
+	if (cp->dies)
+		raise(SIGKILL);
+	if (!cp->mute)
+		((volatile char *)sc->buf)[cp->idx[i] * PAGE_SZ + sc->byte] =
+			(char)WRITE_BYTE;
 }
 
 static void cp_cleanup(struct sc *sc, enum role r)

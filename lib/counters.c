@@ -685,11 +685,14 @@ void counters_read(struct counters *c, struct counts *out, size_t unit_pages,
 	for (k = 0; k < c->nhw; k++)
 		kv_set(&c->hw_set.v, c->hw_name[k], value(c, c->hw[k]));
 	out->hw = c->hw_set;
-	if (c->sampler) {
+	if (c->sampler && !c->tasks_cut) {
 		read_samples(c, out, unit_pages ? unit_pages : 1, faulted,
 			     stride);
 		return;
 	}
+	if (c->tasks_cut) /* the opener's samples alone miss the others' */
+		snprintf(c->fault_skip, sizeof(c->fault_skip),
+			 "more than %d threads in the process", MAX_TASKS);
 	out->region_faults = -1;
 	snprintf(out->region_skip, sizeof(out->region_skip), "%s",
 		 c->fault_skip);

@@ -6,6 +6,7 @@
  * holds the record and the per-page view that the supervisor classifies.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,7 +44,8 @@ struct pass_shm {
 	struct record rec; /* the pass's: writer 0's, then every writer's */
 	struct kvset other_extra; /* the other party's, merged afterwards */
 	const struct pass_args *a;
-	size_t pages, size; /* pages of one view */
+	size_t pages; /* of one view */
+	size_t size; /* of this area */
 	int nviews; /* one per writer with a page table of its own */
 	struct page_view pv[];
 };
@@ -53,11 +56,13 @@ struct meet {
 };
 
 /*
- * The writers of a pass that has several (share.writers), MAP_SHARED:
- * each arms, the last to arrive releases them all, and they end together
- * (spinning on a plain load: a thread that slept would leave the mm, and
- * its CPU would no longer be flushed).  The system-wide counts cover the
- * span from the release to the last writer's end.
+ * The writers of a pass that has several (share.writers), MAP_SHARED.
+ * Each sets up and arms its own window (a forked writer) and arrives;
+ * writer 0 waits for all, takes the system-wide snapshot, arms and lets
+ * them go; each writer that is done says so and spins on a plain load
+ * (a thread that slept would leave the mm, and its CPU would no longer be
+ * flushed) until writer 0, the last of all, has disarmed and taken the
+ * snapshot after.  Harness work stays outside the span.
  */
 struct crew {
 	int n;
@@ -71,7 +76,7 @@ struct crew {
 	size_t nb; /* batch means per writer */
 	double *means; /* n x nb */
 	size_t size;
-	struct record rec[]; /* writer k's (k >= 1; writer 0's is the pass's) */
+	struct record rec[]; /* writer k's at k - 1 (writer 0's: the pass's) */
 };
 
 struct party {
@@ -79,6 +84,7 @@ struct party {
 	struct pass_shm *s;
 	struct meet *m;
 	struct crew *crew; /* NULL: one writer */
+	pid_t *wpid; /* forked writers, watched while the parent waits */
 };
 
 /* The first failure of a pass names it; later ones are consequences. */
@@ -134,7 +140,7 @@ static struct pass_shm *shm_alloc(size_t pages, int nviews)
 /* The writer's record: the pass's for writer 0. */
 static struct record *wrec(struct party *p)
 {
-	return p->sc.writer ? &p->crew->rec[p->sc.writer] : &p->s->rec;
+	return p->sc.writer ? &p->crew->rec[p->sc.writer - 1] : &p->s->rec;
 }
 
 /* The writer's page view: its own when it has its own page table. */
@@ -184,45 +190,124 @@ static int writer_procs(const struct sc *sc)
 	return sc->ops->share->child_writes ? sc->nwriters : 1;
 }
 
+/* A failed writer lets the others go (the status it set stays first). */
 static void crew_abort(struct crew *c)
 {
 	if (c)
-		atomic_store(&c->abort, 1);
+		atomic_store_explicit(&c->abort, 1, memory_order_release);
+}
+
+/* A forked writer that has exited, not reaped: killed or failed? */
+static bool writer_died(pid_t pid)
+{
+	siginfo_t si = { 0 };
+
+	if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) ||
+	    si.si_pid != pid)
+		return false;
+	return si.si_code != CLD_EXITED || si.si_status;
+}
+
+/*
+ * DONE from each forked writer, watching them: one that dies before it
+ * says so (a signal, the OOM killer) lets the others go, and the pass
+ * fails instead of spinning to its time limit.
+ */
+static int recv_done(struct party *p, int n)
+{
+	struct pollfd *pf;
+	int got = 0, gone = 0, bad = 0, k;
+	char c;
+
+	if (!p->wpid)
+		return recv_n(p->m->done[0], n);
+	pf = xcalloc(n + 1, sizeof(*pf));
+	pf[0] = (struct pollfd){ .fd = p->m->done[0], .events = POLLIN };
+	for (k = 0; k < n; k++)
+		pf[k + 1] = (struct pollfd){ .fd = (int)syscall(SYS_pidfd_open,
+								p->wpid[k], 0),
+					     .events = POLLIN };
+	while (got + gone < n && !bad) {
+		if (poll(pf, n + 1, -1) < 0)
+			continue; /* EINTR */
+		if (pf[0].revents) {
+			bad = read(pf[0].fd, &c, 1) != 1;
+			bad |= !bad && c != 'k';
+			got++;
+		}
+		for (k = 0; k < n; k++) {
+			if (pf[k + 1].fd < 0 || !pf[k + 1].revents)
+				continue;
+			close(pf[k + 1].fd);
+			pf[k + 1].fd = -1;
+			if (writer_died(p->wpid[k])) {
+				crew_abort(p->crew);
+				fail(p->s, "writer %d died in the window", k);
+				gone++;
+			}
+		}
+	}
+	for (k = 0; k < n; k++)
+		if (pf[k + 1].fd >= 0)
+			close(pf[k + 1].fd);
+	free(pf);
+	return bad || gone ? -1 : 0;
 }
 
 /* Plain loads, no PAUSE, no yield: the CPU keeps the mm loaded. */
-static int crew_wait(struct crew *c, atomic_int *flag)
+static int crew_wait(struct crew *c, atomic_int *v, int want)
 {
-	while (!atomic_load_explicit(flag, memory_order_acquire))
-		if (atomic_load_explicit(&c->abort, memory_order_relaxed))
+	while (atomic_load_explicit(v, memory_order_acquire) < want)
+		if (atomic_load_explicit(&c->abort, memory_order_acquire))
 			return -1;
 	return 0;
 }
 
-/* Armed: the last writer to arrive starts the span and lets all go. */
-static int crew_start(struct crew *c)
+/*
+ * The window's edges, writer 0: every other writer armed, the snapshot
+ * before, arm, go; and every other writer done, disarm, the snapshot
+ * after, done.  The others: arrive and wait; finish and wait.
+ */
+static int window_start(struct party *p, struct window *w)
 {
-	if (!c)
-		return 0;
-	if (atomic_fetch_add(&c->arrived, 1) == c->n - 1) {
+	struct crew *c = p->crew;
+
+	if (c && p->sc.writer) {
+		atomic_fetch_add(&c->arrived, 1);
+		return crew_wait(c, &c->go, 1);
+	}
+	if (c && crew_wait(c, &c->arrived, c->n - 1))
+		return -1;
+	if (c)
 		vmsnap_take(&c->vb);
+	if (w)
+		window_arm(w);
+	if (c) {
 		c->start_ns = mono_ns();
 		atomic_store_explicit(&c->go, 1, memory_order_release);
 	}
-	return crew_wait(c, &c->go);
+	return 0;
 }
 
-/* Written: the last writer to end closes the span. */
-static int crew_end(struct crew *c)
+static int window_end(struct party *p, struct window *w)
 {
-	if (!c)
-		return 0;
-	if (atomic_fetch_add(&c->finished, 1) == c->n - 1) {
+	struct crew *c = p->crew;
+	int ret = 0;
+
+	if (c && p->sc.writer) {
+		atomic_fetch_add(&c->finished, 1);
+		ret = crew_wait(c, &c->done, 1);
+	} else if (c) {
+		ret = crew_wait(c, &c->finished, c->n - 1);
 		c->end_ns = mono_ns();
+	}
+	if (w)
+		window_disarm(w);
+	if (c && !p->sc.writer) {
 		vmsnap_take(&c->va);
 		atomic_store_explicit(&c->done, 1, memory_order_release);
 	}
-	return crew_wait(c, &c->done);
+	return ret;
 }
 
 /* ---- the window ---- */
@@ -429,21 +514,26 @@ static void warm_window(struct sc *sc)
 	munmap(tmp.buf, tmp.len);
 }
 
-/* The window's ops; with several writers, released and ended together. */
+/* The window: with several writers, released and ended together. */
 static int run_window(struct party *p, struct window *w, double *mean)
 {
 	struct record *r = wrec(p);
 	struct sc *sc = &p->sc;
 
-	if (crew_start(p->crew))
+	if (p->crew && p->sc.writer && w)
+		window_arm(w); /* a forked writer's own, before it arrives */
+	if (window_start(p, w)) {
+		if (w)
+			window_disarm(w);
 		return -1;
+	}
 	if (sc->pass == PASS_COUNTING)
 		count_ops(sc, w, r);
 	else if (sc->pass == PASS_TIMING)
 		time_batched(sc, r, mean);
 	else
 		time_each(sc, r);
-	return crew_end(p->crew);
+	return window_end(p, w);
 }
 
 static int count(struct party *p)
@@ -460,9 +550,7 @@ static int count(struct party *p)
 		window_close(&w);
 		return -1;
 	}
-	window_arm(&w);
 	ret = run_window(p, &w, NULL);
-	window_disarm(&w);
 	if (ret) {
 		window_close(&w);
 		return fail(s, "a writer failed in the window");
@@ -504,9 +592,7 @@ static int measure(struct party *p)
 	mean = means_of(p, nbatches(sc) + 1);
 	warm_window(sc);
 	window_open(&w, false, NULL, 0);
-	window_arm(&w);
 	ret = run_window(p, &w, mean);
-	window_disarm(&w);
 	window_fill(&w, wrec(p), 1, NULL, 0);
 	if (!p->crew)
 		free(mean);
@@ -523,6 +609,7 @@ static void *sibling_main(void *arg)
 	struct sc *sc = &p->sc;
 	double *mean = NULL;
 
+	/* set up before it arrives: none of it lands in the window */
 	if (topo_pin_thread(p->crew->cpus[sc->writer])) {
 		fail(p->s, "cannot pin writer %d to CPU %d", sc->writer,
 		     p->crew->cpus[sc->writer]);
@@ -659,7 +746,7 @@ static int other_main(struct party *p)
 	send_n(p->m->ready[1], ret ? 'e' : 'k', writer_procs(sc));
 	if (ret || sc->ops->share->other_leaves)
 		goto out;
-	if (recv_n(p->m->done[0], writer_procs(sc))) {
+	if (recv_done(p, writer_procs(sc))) {
 		ret = -1;
 		goto out;
 	}
@@ -676,7 +763,10 @@ out:
 	return ret;
 }
 
-/* Thread writers 1..n-1 of the writing process, each with its own sc. */
+/*
+ * Thread writers 1..n-1 of the writing process, each with its own sc:
+ * how many started (a failure to start one aborts the crew).
+ */
 static int start_siblings(struct party *p, struct party *sib, pthread_t *t)
 {
 	int k;
@@ -687,35 +777,26 @@ static int start_siblings(struct party *p, struct party *sib, pthread_t *t)
 		sib[k].sc.first = k * p->sc.nops;
 		if (pthread_create(&t[k], NULL, sibling_main, &sib[k])) {
 			crew_abort(p->crew);
-			while (--k > 0)
-				pthread_join(t[k], NULL);
-			return fail(p->s, "pthread_create: writer %d", k);
+			fail(p->s, "pthread_create: writer %d", k);
+			break;
 		}
 	}
-	return 0;
-}
-
-static void join_siblings(struct party *p, pthread_t *t, int ret)
-{
-	int k;
-
-	if (ret)
-		crew_abort(p->crew);
-	for (k = 1; p->crew && !p->crew->procs && k < p->crew->n; k++)
-		pthread_join(t[k], NULL);
+	return k;
 }
 
 /* The window, with any sibling threads around it. */
 static int writer_window(struct party *p)
 {
-	int n = p->crew ? p->crew->n : 1, ret;
+	int n = p->crew ? p->crew->n : 1, ret, k, started;
 	struct party *sib = xcalloc(n, sizeof(*sib));
 	pthread_t *t = xcalloc(n, sizeof(*t));
 
-	ret = start_siblings(p, sib, t);
-	if (!ret)
-		ret = measure(p);
-	join_siblings(p, t, ret);
+	started = start_siblings(p, sib, t);
+	ret = started < n && p->crew && !p->crew->procs ? -1 : measure(p);
+	if (ret)
+		crew_abort(p->crew);
+	for (k = 1; k < started; k++)
+		pthread_join(t[k], NULL);
 	free(sib);
 	free(t);
 	return ret;
@@ -796,8 +877,15 @@ static pid_t fork_writer(struct party *p, int k)
 
 	if (pid)
 		return pid;
+	/* the parent's ends: a parent that is gone reads as EOF */
+	close(p->m->ready[1]);
+	close(p->m->done[0]);
 	p->sc.writer = k;
 	p->sc.byte = k;
+	/* fork copies no page table of a shared area: fault it in now */
+	madvise(p->s, p->s->size, MADV_POPULATE_WRITE);
+	if (p->crew)
+		madvise(p->crew, p->crew->size, MADV_POPULATE_WRITE);
 	if (p->crew && topo_pin(p->crew->cpus[k])) {
 		fail(p->s, "cannot pin writer %d to CPU %d", k,
 		     p->crew->cpus[k]);
@@ -823,10 +911,13 @@ static int fork_writers(struct party *p)
 	close(p->m->ready[0]);
 	close(p->m->done[1]);
 	if (k < n) {
-		crew_abort(p->crew);
 		ret = fail(p->s, "fork: %s", strerror(errno));
+		crew_abort(p->crew);
+		send_n(p->m->ready[1], 'e', k); /* those forked: go home */
 	} else {
+		p->wpid = pid;
 		ret = other_main(p);
+		p->wpid = NULL;
 	}
 	while (k-- > 0)
 		ret |= reap(p->s, pid[k]);
@@ -849,7 +940,6 @@ static int fork_parties(struct party *p)
 	if (pid == 0)
 		_exit(other_main(p) ? 1 : 0);
 	p->sc.fork_ns = (int64_t)clk_ns(clk_now() - t0);
-	p->sc.other_pid = pid;
 	if (p->sc.ops->share->other_leaves) {
 		/* it leaves first: the writer starts once it is gone */
 		ret = reap(p->s, pid);
@@ -1021,7 +1111,15 @@ static struct crew *crew_alloc(struct party *p)
 			 sc->ops->share->writers, sc->nwriters, n);
 		return NULL;
 	}
-	size = sizeof(*c) + sc->nwriters * sizeof(struct record);
+	/* thread writers: the counters follow at most MAX_TASKS of them */
+	if (!sc->ops->share->child_writes && sc->nwriters > MAX_TASKS - 2) {
+		p->s->rec.status = ST_SKIP;
+		snprintf(p->s->rec.reason, sizeof(p->s->rec.reason),
+			 "%s = %d: the counters follow at most %d threads",
+			 sc->ops->share->writers, sc->nwriters, MAX_TASKS - 2);
+		return NULL;
+	}
+	size = sizeof(*c) + (sc->nwriters - 1) * sizeof(struct record);
 	size += nb * sc->nwriters * sizeof(double);
 	c = shared_area(size);
 	if (!c) {
@@ -1032,17 +1130,23 @@ static struct crew *crew_alloc(struct party *p)
 	c->procs = sc->ops->share->child_writes;
 	c->size = size;
 	c->nb = nb;
-	c->means = (double *)&c->rec[c->n];
+	c->means = (double *)&c->rec[c->n - 1];
 	c->cpus[0] = sc->writer_cpu;
 	for (i = 0, k = 1; i < n && k < c->n; i++)
 		if (cpus[i] != sc->writer_cpu)
 			c->cpus[k++] = cpus[i];
-	for (k = 1; k < c->n; k++)
+	for (k = 0; k < c->n - 1; k++)
 		record_init(&c->rec[k]);
 	return c;
 }
 
-/* Per-task counts of each forked writer add up; so does what disturbed it. */
+/* A sum of counts, unknown (-1) once one of them is. */
+static void sum_known(int64_t *sum, int64_t v)
+{
+	*sum = *sum < 0 || v < 0 ? -1 : *sum + v;
+}
+
+/* Per-task counts of each forked writer add up. */
 static void add_writer_counts(struct record *r, const struct record *w, int k)
 {
 	char whose[32];
@@ -1058,17 +1162,27 @@ static void add_writer_counts(struct record *r, const struct record *w, int k)
 	} else {
 		r->c.faults += w->c.faults;
 	}
-	r->c.faults_task += w->c.faults_task;
-	r->c.faults_min += w->c.faults_min;
-	r->c.faults_maj += w->c.faults_maj;
+	sum_known(&r->c.faults_task, w->c.faults_task);
+	sum_known(&r->c.faults_min, w->c.faults_min);
+	sum_known(&r->c.faults_maj, w->c.faults_maj);
 	for (j = 0; j < w->c.tlb_flush.v.n; j++)
 		kv_add(&r->c.tlb_flush.v, w->c.tlb_flush.v.kv[j].key,
 		       w->c.tlb_flush.v.kv[j].val);
 	for (j = 0; j < w->c.tlb_events.v.n; j++)
 		kv_add(&r->c.tlb_events.v, w->c.tlb_events.v.kv[j].key,
 		       w->c.tlb_events.v.kv[j].val);
-	for (j = 0; j < w->screen.n; j++)
-		kv_add(&r->screen, w->screen.kv[j].key, w->screen.kv[j].val);
+}
+
+/* What disturbed the other writers, apart: writers_lost_ns, ... */
+static void add_writer_screen(struct record *r, const struct record *w, int k)
+{
+	char key[48];
+	int j;
+
+	for (j = 0; j < w->screen.n; j++) {
+		snprintf(key, sizeof(key), "writers_%s", w->screen.kv[j].key);
+		kv_add(&r->screen, key, w->screen.kv[j].val);
+	}
 	if (w->perturbed[0] && !r->perturbed[0])
 		snprintf(r->perturbed, sizeof(r->perturbed),
 			 "writer %d: %.140s", k, w->perturbed);
@@ -1101,7 +1215,7 @@ static void crew_merge(struct pass_shm *s, struct crew *c)
 	int k;
 
 	for (k = 1; k < c->n; k++) {
-		const struct record *w = &c->rec[k];
+		const struct record *w = &c->rec[k - 1];
 
 		hist_merge(&r->lat, &w->lat);
 		r->has_lat |= w->has_lat;
@@ -1110,9 +1224,12 @@ static void crew_merge(struct pass_shm *s, struct crew *c)
 		r->batches_interrupted += w->batches_interrupted;
 		if (c->procs && w->has_counts)
 			add_writer_counts(r, w, k);
+		if (c->procs)
+			add_writer_screen(r, w, k);
 	}
 	if (r->batches)
 		r->t_op_ns = crew_median(c, r);
+	window_batches_perturbed(r); /* every writer's batches now */
 	if (!c->done)
 		return;
 	r->window_ns = (double)span;
@@ -1167,8 +1284,10 @@ static int pass_main(void *arg)
 	warm_up(sc->len);
 	if (build_region(&p) || run_parties(&p))
 		return s->rec.status == ST_SKIP ? 0 : 1;
-	if (p.crew)
+	if (p.crew) {
 		crew_merge(s, p.crew);
+		munmap(p.crew, p.crew->size);
+	}
 	return 0;
 }
 

@@ -157,7 +157,9 @@ struct scenario_ops {
 	int (*init)(struct sc *sc, char *why, int len);
 	/* each party, after the share; the other party before READY */
 	int (*prepare)(struct sc *sc, enum role r, char *why, int len);
-	void (*op)(struct sc *sc, size_t i); /* default: write page i */
+	/* default: write byte sc->byte of page sc->first + i (an op of a
+	 * forked writer must write byte sc->byte: the observer reads it) */
+	void (*op)(struct sc *sc, size_t i);
 	void (*after_op)(struct sc *sc, size_t i); /* untimed */
 	/* v: the writer's PFNs and the other mapper's, before the window */
 	enum expect (*expect_page)(struct sc *sc, size_t i,
@@ -203,7 +205,6 @@ struct sc {
 	int writer_cpu, other_cpu;
 	const char *workdir; /* for files the scenario creates */
 	void *priv; /* MAP_SHARED if both parties must see it */
-	pid_t other_pid; /* OTHER_PROCESS */
 	int64_t fork_ns; /* the fork() that made the other party */
 	int writer, nwriters; /* this writer's index (share.writers) */
 	size_t first; /* the first page this writer writes */

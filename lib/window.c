@@ -139,6 +139,16 @@ void window_blocking(bool blocks)
 	ops_block = blocks;
 }
 
+void window_batches_perturbed(struct record *r)
+{
+	if (!r->perturbed[0] && !ops_block && r->batches &&
+	    r->batches_interrupted * 4 > r->batches)
+		snprintf(r->perturbed, sizeof(r->perturbed),
+			 "%lld of %lld batches interrupted",
+			 (long long)r->batches_interrupted,
+			 (long long)r->batches);
+}
+
 static void screen_perturbed(struct window *w, struct record *r)
 {
 	uint64_t wall = w->sa.wall_ns - w->sb.wall_ns;
@@ -152,10 +162,7 @@ static void screen_perturbed(struct window *w, struct record *r)
 			 "%lld CPU migration(s) in the window", (long long)mig);
 	else if (!ops_block && r->batches &&
 		 r->batches_interrupted * 4 > r->batches)
-		snprintf(r->perturbed, sizeof(r->perturbed),
-			 "%lld of %lld batches interrupted",
-			 (long long)r->batches_interrupted,
-			 (long long)r->batches);
+		window_batches_perturbed(r);
 	else if (!ops_block && !w->counting && !r->batches && w->sa.run_ns &&
 		 run < wall && wall - run > wall / 100 * LOST_PCT)
 		snprintf(r->perturbed, sizeof(r->perturbed),

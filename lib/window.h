@@ -52,6 +52,12 @@ void window_fill(struct window *w, struct record *r, size_t unit_pages,
 		 int8_t *faulted, size_t stride);
 void window_close(struct window *w);
 /*
+ * More than a quarter of a record's batches interrupted perturbs it
+ * (where ops do not block by design): again after merging several
+ * writers' batches.
+ */
+void window_batches_perturbed(struct record *r);
+/*
  * This pass's work waits for other tasks or I/O by design: time off the
  * CPU then perturbs nothing (set once per pass process, from the ops).
  */

@@ -119,9 +119,26 @@ while read -r pass e st reads bad; do
 done < <(jq -r '[.pass, .params.engine, .status, .counts.extra.reads, .counts.extra.bad_reads] | map(tostring) | join(" ")' "$work/diodrop/results.jsonl")
 check "dio drop-pin: a record per engine and pass" eq "$(wc -l < "$work/diodrop/results.jsonl")" 6
 
+# several writers: the blame is per writer (only writer 0 writes under
+# MAP_SHARED: its 512 writes are missed COWs, writer 1's 512 silent pages
+# unexplained, never 1024 missed), and a writer that dies is an error at
+# once, not a timeout
+cp2=$(conf cp2 "backings = base" "reps = 1" "warmup = 0" "pages = 512" "timeout = 60" \
+	"scenarios = cow-parallel" "cow-parallel.children = 2" "cow-parallel.random = 0")
+if [ "$(nproc)" -ge 2 ]; then
+	COWBENCH_TEST_FAULT=shared,mute-writer run mute "$cp2"
+	check "cow-parallel, writer 1 mute, MAP_SHARED: 512 missed COW (writer 0's alone), 512 unexplained" \
+		eq "$(rec mute cow-parallel base counting '[.status, .counts.classes.missed_cow, .counts.events.unexplained] | map(tostring) | join(" ")')" "fail 512 512"
+	COWBENCH_TEST_FAULT=writer-dies run dies "$cp2"
+	check "cow-parallel, writer 1 killed in the window: every pass an error naming it" \
+		eq "$(jq -r '.status + ": " + .reason' "$work/dies/results.jsonl" | sort -u)" "error: writer 1 died in the window"
+else
+	skip "cow-parallel with two writers" "one CPU"
+fi
+
 # fault samples lost in a full ring: which writes faulted is unknown
 small=$(conf small "backings = base" "reps = 1" "warmup = 0" "pages = 512" \
-	"scenarios = cow-child reuse-after-exit cow-parallel" "cow-parallel.children = 1" \
+	"scenarios = cow-child reuse-after-exit cow-parallel" "cow-parallel.children = $([ "$(nproc)" -ge 2 ] && echo 2 || echo 1)" \
 	"cow-parallel.random = 0")
 COWBENCH_TEST_FAULT=small-ring run smallring "$small"
 check "small-ring: lost fault samples make the pass an error, never no_fault or reuse" \
