@@ -80,12 +80,14 @@ release_expect() {
 # expect_lines FILE DIR: each line of 'cowbench expect' as a test here,
 # and a failure if it printed none or its status disagrees with its lines
 expect_lines() {
-	local out st line name
+	local out st line name why
 	out=$("$CB" expect "$1" "$2" 2>&1); st=$?
 	while read -r line; do
 		case $line in
 		"not ok "*) name=${line#not ok * }; not_ok "${name} (${1##*/})" ;;
-		"ok "*"# SKIP"*) name=${line#ok * }; skip "${name%% # SKIP*} (${1##*/})" "${name#* # SKIP }" ;;
+		"ok "*"# SKIP"*) name=${line#ok * } name=${name%% # SKIP*} why=${line##*# SKIP}
+			why=${why# }; [ -n "$why" ] || why=${name##*: }
+			skip "$name (${1##*/})" "$why" ;;
 		"ok "*) name=${line#ok * }; ok "$name (${1##*/})" ;;
 		esac
 	done <<< "$out"
