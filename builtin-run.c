@@ -732,7 +732,10 @@ int cmd_run(int argc, char **argv)
 
 	parse_opts(argc, argv, &o);
 	if (o.runs) {
-		plan_build(&(struct plan){ 0 }, &o.sel); /* bad input first */
+		struct plan p;
+
+		plan_build(&p, &o.sel); /* bad input first */
+		plan_free(&p);
 		if (geteuid())
 			die(EXIT_USAGE,
 			    "run: needs root (pagemap PFNs, tracefs, knobs, perf tracepoints)");

@@ -25,7 +25,8 @@ extern const struct scenario_ops sc_cow_child, sc_cow_parent,
 	sc_file_private;
 extern const struct scenario_ops sc_thp_cow_child, sc_thp_cow_exit,
 	sc_thp_cow_parent, sc_cow_parallel;
-extern const struct scenario_ops sc_pinned_fork, sc_remote_flush, sc_hw;
+extern const struct scenario_ops sc_pinned_fork, sc_pinned_nofork,
+	sc_remote_flush, sc_hw;
 
 extern const struct backing_ops bk_base, bk_thp, bk_hugetlb, bk_swap_zram;
 extern const struct backing_ops bk_zeropage, bk_swap_file, bk_thp_pte,
@@ -55,7 +56,8 @@ int file_private_mmap(struct sc *sc, int *fdp, char *why, int len);
 int file_private_check(struct sc *sc, char *why, int len);
 
 extern const struct scenario_ops sc_ksm, sc_swapin, sc_swapin_child,
-	sc_mprotect, sc_mprotect_fork, sc_vmsplice, sc_lru_fresh;
+	sc_mprotect, sc_mprotect_fork, sc_vmsplice, sc_vmsplice_parent,
+	sc_lru_fresh, sc_collapse;
 extern const struct backing_ops bk_ksm;
 
 #endif

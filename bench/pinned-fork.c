@@ -17,6 +17,10 @@
  * region read-only and writable again between the fork and the writes: the
  * fixed-buffer check under which the page_count and always_copy policies
  * lose the pin.
+ *
+ * pinned-nofork is the same without the fork (tests/vm/cowcheck's uring
+ * check): the pin must keep our writes after a R/O round trip of our own
+ * exclusive pages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -220,13 +224,10 @@ static enum expect pin_expect(struct sc *sc, size_t i,
 			      const struct page_view *v)
 {
 	struct pin_state *p = sc->priv;
-	uint64_t o = v->o_before, w = v->w_before;
 
 	if (i < p->pinned)
 		return EXP_OWN_PIN;
-	if ((o & PM_PRESENT) && (w & PM_PRESENT) && PM_PFN(o) == PM_PFN(w))
-		return EXP_SHARED;
-	return EXP_EXCLUSIVE;
+	return same_page(v) ? EXP_SHARED : EXP_EXCLUSIVE;
 }
 
 /* Every fixed buffer out to the file through the ring; 0 or -errno. */
@@ -312,7 +313,8 @@ static void pin_extra(struct sc *sc, struct kvset *extra)
 	struct pin_state *p = sc->priv;
 
 	kv_set(extra, "pinned_pages", p->pinned);
-	kv_set(extra, "fork_ns", sc->fork_ns);
+	if (sc->ops->share->other != OTHER_NONE)
+		kv_set(extra, "fork_ns", sc->fork_ns);
 	if (p->pinned) {
 		kv_set(extra, "ring_pages_same", p->ring_same);
 		kv_set(extra, "ring_odirect", p->odirect);
@@ -349,6 +351,23 @@ const struct scenario_ops sc_pinned_fork = {
 	.share = &share_parent_writes,
 	/* fork copies what a pin holds: a pinned THP's PMD is split */
 	.share_reshapes = true,
+	.region_pages = pin_region,
+	.init = pin_init,
+	.prepare = pin_prepare,
+	.expect_page = pin_expect,
+	.observe = pin_observe,
+	.extra = pin_extra,
+	.cleanup = pin_cleanup,
+};
+
+const struct scenario_ops sc_pinned_nofork = {
+	.name = "pinned-nofork",
+	.desc = "io_uring fixed buffers over the region, (mprotect RO and back,) then our own writes: the pin keeps them",
+	.backings = BK_ANON,
+	.params = params,
+	.nparams = ARRAY_SIZE(params),
+	.populate = POP_WRITE,
+	.share = &share_none,
 	.region_pages = pin_region,
 	.init = pin_init,
 	.prepare = pin_prepare,

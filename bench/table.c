@@ -17,8 +17,9 @@ static const struct scenario_ops *const scenarios[] = {
 	&sc_file_private,   &sc_thp_cow_child, &sc_thp_cow_exit,
 	&sc_thp_cow_parent, &sc_cow_parallel,  &sc_ksm,
 	&sc_swapin,	    &sc_swapin_child,  &sc_mprotect,
-	&sc_mprotect_fork,  &sc_vmsplice,      &sc_lru_fresh,
-	&sc_pinned_fork,    &sc_remote_flush,  &sc_hw,
+	&sc_mprotect_fork,  &sc_vmsplice,      &sc_vmsplice_parent,
+	&sc_lru_fresh,	    &sc_collapse,      &sc_pinned_fork,
+	&sc_pinned_nofork,  &sc_remote_flush,  &sc_hw,
 	WORKLOADS,
 };
 static const struct backing_ops *const families[] = {

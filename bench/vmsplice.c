@@ -12,6 +12,10 @@
  * (the kernel's own selftests/mm/cow.c reports it as an expected failure).
  * On hugetlb the scenario is the observer's positive control: a FAIL with
  * one missed COW per page, on every kernel that still has the leak.
+ *
+ * vmsplice-parent turns it around: the parent vmsplice()s the pages before
+ * the fork (before_fork = 1) or after it, unmaps them, and the child
+ * writes: the pipe's reference alone keeps the page shared.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +58,32 @@ static int pipe_max_at_least(long want, char *why, int len)
 	return ret;
 }
 
-/* Before the fork: one pipe, a slot for every page. */
+/* Every page of the region into the pipe. */
+static int splice_all(struct sc *sc, char *why, int len)
+{
+	struct iovec iov = { sc->buf, sc->len };
+	ssize_t n;
+
+	while (iov.iov_len) {
+		n = vmsplice(pipe_of(sc, 1), &iov, 1, SPLICE_F_NONBLOCK);
+		if (n <= 0) {
+			snprintf(why, len, "vmsplice: %zu of %zu bytes: %s",
+				 sc->len - iov.iov_len, sc->len,
+				 n < 0 ? strerror(errno) : "pipe full");
+			return -1;
+		}
+		iov.iov_base = (char *)iov.iov_base + n;
+		iov.iov_len -= n;
+	}
+	return 0;
+}
+
+static bool before_fork(const struct sc *sc)
+{
+	return kv_get(sc->params, "before_fork", 0);
+}
+
+/* Before the fork: one pipe, a slot for every page (filled, if asked). */
 static int splice_init(struct sc *sc, char *why, int len)
 {
 	int *fd = xcalloc(2, sizeof(int));
@@ -74,28 +103,16 @@ static int splice_init(struct sc *sc, char *why, int len)
 			 got < 0 ? strerror(errno) : "smaller");
 		return -1;
 	}
-	return 0;
+	return before_fork(sc) ? splice_all(sc, why, len) : 0;
 }
 
-/* The child: splice every page, then unmap them. */
+/* The other party (child, or parent): splice what is not yet, unmap. */
 static int splice_prepare(struct sc *sc, enum role r, char *why, int len)
 {
-	struct iovec iov = { sc->buf, sc->len };
-	ssize_t n;
-
 	if (r != ROLE_OTHER)
 		return 0;
-	while (iov.iov_len) {
-		n = vmsplice(pipe_of(sc, 1), &iov, 1, SPLICE_F_NONBLOCK);
-		if (n <= 0) {
-			snprintf(why, len, "vmsplice: %zu of %zu bytes: %s",
-				 sc->len - iov.iov_len, sc->len,
-				 n < 0 ? strerror(errno) : "pipe full");
-			return -1;
-		}
-		iov.iov_base = (char *)iov.iov_base + n;
-		iov.iov_len -= n;
-	}
+	if (!before_fork(sc) && splice_all(sc, why, len))
+		return -1;
 	if (munmap(sc->buf, sc->len)) {
 		snprintf(why, len, "munmap: %s", strerror(errno));
 		return -1;
@@ -127,6 +144,26 @@ static int splice_observe(struct sc *sc, enum role r, struct page_view *pv,
 		 sc->pages, n < 0 ? strerror(errno) : "end of file");
 	return -1;
 }
+
+static const struct param_spec parent_params[] = {
+	PAGES_PARAM("4 KiB pages in the region, each spliced and written"),
+	FLAG_PARAM("before_fork",
+		   "1: the parent vmsplices before the fork; 0: after it"),
+};
+
+const struct scenario_ops sc_vmsplice_parent = {
+	.name = "vmsplice-parent",
+	.desc = "the parent vmsplices the pages into a pipe (before or after fork) and unmaps them; the child writes; the pipe must read the old bytes",
+	.backings = BK_ANON | BK_HUGETLB,
+	.params = parent_params,
+	.nparams = ARRAY_SIZE(parent_params),
+	.populate = POP_WRITE,
+	.share = &share_child_writes,
+	.expect = EXP_SHARED,
+	.init = splice_init,
+	.prepare = splice_prepare,
+	.observe = splice_observe,
+};
 
 const struct scenario_ops sc_vmsplice = {
 	.name = "vmsplice",

@@ -63,5 +63,6 @@ bool scenario_runs_on(const struct scenario_ops *ops, const struct backing *b)
 {
 	if (ops->map)
 		return b->ops->kind & BK_PLAIN;
-	return ops->backings & b->ops->kind & ~BK_PLAIN;
+	return (ops->backings & b->ops->kind & ~BK_PLAIN) &&
+	       (!ops->takes || ops->takes(b));
 }

@@ -164,3 +164,9 @@ int require_flagged(struct sc *sc, uint64_t want, const char *what, char *why,
 	snprintf(why, len, "%ld of %zu pages are %s", n, sc->pages, what);
 	return 1;
 }
+
+bool same_page(const struct page_view *v)
+{
+	return (v->o_before & PM_PRESENT) && (v->w_before & PM_PRESENT) &&
+	       PM_PFN(v->o_before) == PM_PFN(v->w_before);
+}

@@ -132,6 +132,8 @@ struct scenario_ops {
 	const char *name;
 	const char *desc;
 	unsigned int backings; /* BK_* kinds it runs on */
+	/* of those, the instances it takes (NULL: all) */
+	bool (*takes)(const struct backing *b);
 	const struct param_spec *params;
 	int nparams;
 	const struct share *share;
@@ -273,6 +275,11 @@ void anon_huge_extra(struct sc *sc, enum role r, struct kvset *extra);
  * folios.  0, 1 (a skip, why) or <0.
  */
 int require_pmd_folios(struct sc *sc, bool heads, char *why, int len);
+/*
+ * Do the writer and the other mapper map the same page before the window?
+ * (expect_page: shared if so, else a copy was made already: exclusive)
+ */
+bool same_page(const struct page_view *v);
 /* Per page of the region: how many have all of want in kpageflags. */
 long count_flagged(struct sc *sc, uint64_t want, char *why, int len);
 /* 0 if every page has all of want, else a skip saying how many do. */

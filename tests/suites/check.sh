@@ -40,23 +40,23 @@ else
 fi
 
 # each check can fail: MAP_SHARED regions (every write seen by the other
-# party), shmem THP for the THP checks; the dio checks have no other
-# party, only their own reads (drop-pin below)
+# party), shmem THP for the THP checks; the dio and pinned-nofork checks
+# have no other party, only their own reads and pins (drop-pin below)
 T=/sys/kernel/mm/transparent_hugepage
 COWBENCH_TEST_FAULT=shared COWBENCH_TEST_PASS_KNOB=$T/shmem_enabled=advise \
 	"$CB" check --quick -o "$work/cksh" > "$work/cksh.ktap" 2> /dev/null
 check "MAP_SHARED: no observing check passes (not ok, SKIP with a reason, or the XFAIL)" \
-	eq "$(grep -E '^ok [0-9]+ ' "$work/cksh.ktap" | grep -vE '# (SKIP|XFAIL) ' | grep -v ' dio:' | head -n3)" ""
+	eq "$(grep -E '^ok [0-9]+ ' "$work/cksh.ktap" | grep -vE '# (SKIP|XFAIL) ' | grep -vE ' (dio|pinned-nofork):' | head -n3)" ""
 check "MAP_SHARED: base pages fail every check that runs on them" \
-	eq "$(grep -E '^(not )?ok [0-9]+ .* on base$' "$work/cksh.ktap" | grep -v ' dio:' | grep -c '^ok')" 0
+	eq "$(grep -E '^(not )?ok [0-9]+ .* on base$' "$work/cksh.ktap" | grep -vE ' (dio|pinned-nofork):' | grep -c '^ok')" 0
 check "MAP_SHARED: the THP checks fail on shmem THP (not skipped)" \
 	eq "$(grep -cE '^not ok [0-9]+ thp-cow-(child|parent).* on thp$' "$work/cksh.ktap")" 2
 COWBENCH_TEST_FAULT=drop-pin "$CB" check --quick -k 'dio*' -o "$work/ckdio" > "$work/ckdio.ktap" 2> /dev/null
 check "drop-pin: every dio check fails (reads land in pages the process does not map)" \
 	eq "$(grep -cE '^ok ' "$work/ckdio.ktap"),$(grep -cE '^not ok ' "$work/ckdio.ktap")" "0,2"
-COWBENCH_TEST_FAULT=drop-pin "$CB" check -k 'pinned-fork*base' -o "$work/ckpin" > "$work/ckpin.ktap" 2> /dev/null
-check "drop-pin: pinned-fork fails with wrong COW, mprotect 0 and 1" \
-	eq "$(grep -cE '^not ok [0-9]+ pinned-fork' "$work/ckpin.ktap"),$(grep -c '256 wrong COW' "$work/ckpin.ktap")" "2,2"
+COWBENCH_TEST_FAULT=drop-pin "$CB" check -k 'pinned-*base' -o "$work/ckpin" > "$work/ckpin.ktap" 2> /dev/null
+check "drop-pin: pinned-fork (mprotect 0 and 1) and pinned-nofork fail with 256 wrong COW" \
+	eq "$(grep -cE '^not ok [0-9]+ pinned-(no)?fork' "$work/ckpin.ktap"),$(grep -c '256 wrong COW' "$work/ckpin.ktap")" "3,3"
 
 COWBENCH_TEST_FAULT=acct "$CB" check -k 'cow-parent on base' -o "$work/ckacct" > "$work/ckacct.ktap" 2> /dev/null
 check "accounting not back after a check: not ok, naming the count" \
