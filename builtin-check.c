@@ -65,25 +65,13 @@ static void usage(FILE *f)
 		"                   R the newest release not after the running kernel's)\n");
 }
 
-/*
- * "vmsplice on hugetlb-2048kB", "pinned-fork:pinned=1048576,mprotect=1 on
- * thp": stable, so two kernels' outputs diff line by line (the region
- * size, the same for every check, is left out).
- */
 static void check_name(const struct combo *cb, int rep, int reps, char *buf,
 		       int len)
 {
-	int i, n = snprintf(buf, len, "%s", cb->ops->name), k = 0;
+	int n;
 
-	for (i = 0; i < cb->params.n && n < len; i++) {
-		if (!strcmp(cb->params.kv[i].key, "pages"))
-			continue;
-		n += snprintf(buf + n, len - n, "%c%s=%lld", k++ ? ',' : ':',
-			      cb->params.kv[i].key,
-			      (long long)cb->params.kv[i].val);
-	}
-	if (n < len)
-		n += snprintf(buf + n, len - n, " on %s", cb->bk.name);
+	check_name_of(cb->ops->name, &cb->params, cb->bk.name, buf, len);
+	n = strlen(buf);
 	if (reps > 1 && n < len)
 		snprintf(buf + n, len - n, " [%d/%d]", rep + 1, reps);
 }
@@ -160,43 +148,6 @@ static void ck_combo_begin(void *ctx, const struct combo *cb)
 	c->np = 0;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-/* The verdict of one record against its expectation. */
-static enum ktap_result judge(struct check *c, const struct record *r,
-			      char *why, int len)
-{
-	const struct expect_line *l = c->exp ? expect_find(c->exp, r) : NULL;
-	bool expected_fail =
-		l && (l->verdict == XV_FAIL || l->verdict == XV_XFAIL);
-
-	snprintf(why, len, "%s", r->reason);
-	switch (r->status) {
-	case ST_SKIP:
-		return KT_SKIP;
-	case ST_ERROR:
-	case ST_TIMEOUT:
-		return KT_ERROR;
-	case ST_FAIL:
-		if (!l || !expect_fails_as(l, r))
-			return KT_FAIL;
-		snprintf(why, len, "%.200s (%.120s:%d)", r->reason,
-			 base_name(c->exp->file), l->line);
-		return KT_XFAIL;
-	default:
-		if (!expected_fail)
-			return KT_PASS;
-		snprintf(why, len, "%.120s:%d expects it to fail",
-			 base_name(c->exp->file), l->line);
-		return KT_XPASS;
-	}
-}
-
 static void ck_record(void *ctx, const struct combo *cb, const struct record *r)
 {
 	struct check *c = ctx;
@@ -212,7 +163,7 @@ static void ck_record(void *ctx, const struct combo *cb, const struct record *r)
 	}
 	p = &c->p[c->np++];
 	check_name(cb, r->rep, c->reps, p->name, sizeof(p->name));
-	p->res = judge(c, r, p->why, sizeof(p->why));
+	p->res = expect_judge(c->exp, r, p->why, sizeof(p->why));
 }
 
 /* After the knobs are back: the lines, each failing if accounting broke. */

@@ -465,17 +465,58 @@ static bool job_done(const struct mx *m, struct job *j)
 	return false;
 }
 
+/* A job whose config is a check suite (configs/check*.conf) runs check. */
+static bool check_suite(const struct job *j)
+{
+	return !strncmp(j->config, "check", 5);
+}
+
+/*
+ * configs/expect/<kernel>-<policy> (or $COWBENCH_EXPECT_DIR's); a check
+ * suite's expected failures are <kernel>-<policy>.check.  Exists?
+ */
+static bool expect_path(const struct mx *m, const struct job *j, char *path,
+			int len)
+{
+	const char *dir = getenv("COWBENCH_EXPECT_DIR");
+	const char *sfx = check_suite(j) ? ".check" : "";
+
+	if (dir && *dir)
+		snprintf(path, len, "%.3000s/%s-%s%s", dir, j->kernel,
+			 j->policy, sfx);
+	else
+		snprintf(path, len, "%s/configs/expect/%s-%s%s", m->top,
+			 j->kernel, j->policy, sfx);
+	return !access(path, R_OK);
+}
+
 static int run_host(const struct mx *m, const struct job *j, const char *cfg)
 {
-	char out[PATH_MAX], err[PATH_MAX], run[PATH_MAX];
-	char *argv[] = {
-		(char *)m->self, "run", "-c", (char *)cfg, "-o", run, NULL
-	};
+	char out[PATH_MAX], err[PATH_MAX], run[PATH_MAX], exp[PATH_MAX + 64];
+	char *argv[] = { (char *)m->self,
+			 "run",
+			 "-c",
+			 (char *)cfg,
+			 "-o",
+			 run,
+			 NULL,
+			 NULL,
+			 NULL };
+	int rc;
 
 	job_path(m, j, "stdout", out, sizeof(out));
 	job_path(m, j, "stderr", err, sizeof(err));
 	job_path(m, j, "run", run, sizeof(run));
-	return spawn(argv, out, err, m->timeout);
+	if (check_suite(j)) {
+		argv[1] = "check";
+		if (expect_path(m, j, exp, sizeof(exp))) {
+			argv[6] = "--expect";
+			argv[7] = exp;
+		}
+	}
+	rc = spawn(argv, out, err, m->timeout);
+	/* a check that failed ran: its verdicts are the report's */
+	return check_suite(j) && rc == 1 ? 0 : rc;
 }
 
 static int run_guest(const struct mx *m, const struct job *j)
@@ -554,6 +595,19 @@ static void collect(const struct mx *m, struct job *j, int rc)
 			 "exit status %d (results kept in %.200s)", rc, dst);
 }
 
+/* What guest-run.sh needs for a check: the mode, the expectations. */
+static void guest_check(const struct mx *m, const struct job *j,
+			const char *dir)
+{
+	char path[PATH_MAX + 16], exp[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/mode", dir);
+	put_file(path, "check\n");
+	snprintf(path, sizeof(path), "%s/guest.expect", dir);
+	if (expect_path(m, j, exp, sizeof(exp)) && copy_file(exp, path))
+		die(1, "matrix: copy %s: %s", exp, strerror(errno));
+}
+
 static void run_job(const struct mx *m, struct job *j)
 {
 	char dir[PATH_MAX], cfg[PATH_MAX + 32], path[PATH_MAX + 16];
@@ -572,6 +626,8 @@ static void run_job(const struct mx *m, struct job *j)
 		snprintf(path, sizeof(path), "%s/guest.conf", dir);
 		if (copy_file(cfg, path))
 			die(1, "matrix: copy %s: %s", cfg, strerror(errno));
+		if (check_suite(j))
+			guest_check(m, j, dir);
 		rc = run_guest(m, j);
 		collect(m, j, rc);
 	}
@@ -632,24 +688,118 @@ static void run_jobs(struct mx *m, const char *only, bool rebuild)
 
 /* ---- the report ---- */
 
+/*
+ * A check job: its totals against the expectations (KTAP's), one line;
+ * not ok if a check failed, erred or passed against its expectation.
+ */
+static void check_totals(const struct job *j, const struct run *r,
+			 const struct expect_list *e, struct tap *t)
+{
+	int k[KT_NR] = { 0 }, i;
+	char why[400];
+
+	for (i = 0; i < r->nrec; i++)
+		if (r->recs[i].rep >= 0)
+			k[expect_judge(e, &r->recs[i], why, sizeof(why))]++;
+	tap(t, k[KT_FAIL] || k[KT_XPASS] || k[KT_ERROR] ? XR_FAIL : XR_PASS,
+	    "%s: check pass:%d fail:%d xfail:%d xpass:%d skip:%d error:%d",
+	    j->id, k[KT_PASS], k[KT_FAIL], k[KT_XFAIL], k[KT_XPASS], k[KT_SKIP],
+	    k[KT_ERROR]);
+}
+
 /* One job's verdicts against configs/expect/<kernel>-<policy>. */
 static void check_job(const struct mx *m, const struct job *j,
 		      const struct run *r, struct tap *t)
 {
-	const char *dir = getenv("COWBENCH_EXPECT_DIR");
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 64], err[512];
+	struct expect_list *e;
+	bool have = expect_path(m, j, path, sizeof(path));
 
-	if (dir && *dir)
-		snprintf(path, sizeof(path), "%.3000s/%s-%s", dir, j->kernel,
-			 j->policy);
-	else
-		snprintf(path, sizeof(path), "%s/configs/expect/%s-%s", m->top,
-			 j->kernel, j->policy);
-	if (access(path, R_OK)) {
+	if (check_suite(j)) {
+		e = have ? xmalloc(sizeof(*e)) : NULL;
+		if (e && expect_parse(path, e, err, sizeof(err))) {
+			tap(t, XR_FAIL, "%s: %s", j->id, err);
+			free(e);
+			return;
+		}
+		check_totals(j, r, e, t);
+		free(e);
+		return;
+	}
+	if (!have) {
 		printf("# %s: no expectations (%s)\n", j->id, path);
 		return;
 	}
 	expect_file(path, j->id, r->recs, r->nrec, t);
+}
+
+/* A check's verdict in a job: what the differences table shows. */
+static const char *verdict_word(const struct record *r)
+{
+	return r->status == ST_OK ? "ok" :
+	       record_failed(r)	  ? "FAIL" :
+				    rec_status_names[r->status];
+}
+
+/* The verdict of the named check in a run, or "-". */
+static const char *verdict_of(const struct run *r, const char *name)
+{
+	char n[200];
+	int i;
+
+	for (i = 0; i < r->nrec; i++) {
+		check_name_of(r->recs[i].scenario, &r->recs[i].params,
+			      r->recs[i].backing, n, sizeof(n));
+		if (!strcmp(n, name))
+			return verdict_word(&r->recs[i]);
+	}
+	return "-";
+}
+
+static bool same_kernel_check(const struct job *a, const struct job *b)
+{
+	return check_suite(a) && check_suite(b) &&
+	       !strcmp(a->kernel, b->kernel);
+}
+
+/*
+ * Every check whose verdict differs between the check jobs of one kernel
+ * (its policies): the seed claims read straight from it.  Said once, by
+ * the first job that has it.
+ */
+static void check_differences(const struct job **of, const struct run *runs,
+			      int n)
+{
+	char name[200];
+	int a, b, i, shown = 0;
+
+	for (a = 0; a < n; a++) {
+		for (i = 0; check_suite(of[a]) && i < runs[a].nrec; i++) {
+			const struct record *r = &runs[a].recs[i];
+			bool differs = false, said = false;
+
+			check_name_of(r->scenario, &r->params, r->backing, name,
+				      sizeof(name));
+			for (b = 0; b < n; b++) {
+				const char *v = verdict_of(&runs[b], name);
+
+				if (b == a || !same_kernel_check(of[a], of[b]))
+					continue;
+				said |= b < a && strcmp(v, "-");
+				differs |= !!strcmp(v, verdict_word(r));
+			}
+			if (!differs || said)
+				continue;
+			if (!shown++)
+				printf("\nchecks whose verdict differs between policies\n");
+			printf("  %s:", name);
+			for (b = 0; b < n; b++)
+				if (b == a || same_kernel_check(of[a], of[b]))
+					printf(" %s=%s", of[b]->policy,
+					       verdict_of(&runs[b], name));
+			printf("\n");
+		}
+	}
 }
 
 /* Missed and wrong COWs of a run, over its counting records. */
@@ -735,6 +885,7 @@ static int report(const struct mx *m, const char *only)
 			verdict_row(of[i], &runs[i]);
 		printf("\n");
 	}
+	check_differences(of, runs, n);
 	for (i = 0; i < n; i++) {
 		check_job(m, of[i], &runs[i], &t);
 		run_free(&runs[i]);

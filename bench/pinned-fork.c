@@ -341,38 +341,21 @@ static void pin_cleanup(struct sc *sc, enum role r)
 	free(p);
 }
 
-const struct scenario_ops sc_pinned_fork = {
-	.name = "pinned-fork",
-	.desc = "io_uring fixed buffers over the region, then fork; the parent writes every page: pages copied at fork, the pin keeps the writes (fork time in extra)",
-	.backings = BK_ANON,
-	.params = params,
-	.nparams = ARRAY_SIZE(params),
-	.populate = POP_WRITE,
-	.share = &share_parent_writes,
-	/* fork copies what a pin holds: a pinned THP's PMD is split */
-	.share_reshapes = true,
-	.region_pages = pin_region,
-	.init = pin_init,
-	.prepare = pin_prepare,
-	.expect_page = pin_expect,
-	.observe = pin_observe,
-	.extra = pin_extra,
-	.cleanup = pin_cleanup,
-};
+/* fork copies what a pin holds: a pinned THP's PMD is split on purpose */
+#define PINNED(nm, sh, what)                                                \
+	{                                                                   \
+		.name = nm, .desc = what, .backings = BK_ANON,              \
+		.params = params, .nparams = ARRAY_SIZE(params),            \
+		.populate = POP_WRITE, .share = sh, .share_reshapes = true, \
+		.region_pages = pin_region, .init = pin_init,               \
+		.prepare = pin_prepare, .expect_page = pin_expect,          \
+		.observe = pin_observe, .extra = pin_extra,                 \
+		.cleanup = pin_cleanup,                                     \
+	}
 
-const struct scenario_ops sc_pinned_nofork = {
-	.name = "pinned-nofork",
-	.desc = "io_uring fixed buffers over the region, (mprotect RO and back,) then our own writes: the pin keeps them",
-	.backings = BK_ANON,
-	.params = params,
-	.nparams = ARRAY_SIZE(params),
-	.populate = POP_WRITE,
-	.share = &share_none,
-	.region_pages = pin_region,
-	.init = pin_init,
-	.prepare = pin_prepare,
-	.expect_page = pin_expect,
-	.observe = pin_observe,
-	.extra = pin_extra,
-	.cleanup = pin_cleanup,
-};
+const struct scenario_ops sc_pinned_fork = PINNED(
+	"pinned-fork", &share_parent_writes,
+	"io_uring fixed buffers over the region, then fork; the parent writes every page: pages copied at fork, the pin keeps the writes (fork time in extra)");
+const struct scenario_ops sc_pinned_nofork = PINNED(
+	"pinned-nofork", &share_none,
+	"io_uring fixed buffers over the region, (mprotect RO and back,) then our own writes: the pin keeps them");

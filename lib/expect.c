@@ -267,6 +267,18 @@ static const struct record *blocker(const struct expect_line *l,
 	return NULL;
 }
 
+/* Did a record of the line's run (not skip)? */
+static bool ran_any(const struct expect_line *l, const struct record *recs,
+		    int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (line_has(l, &recs[i]) && recs[i].status != ST_SKIP)
+			return true;
+	return false;
+}
+
 /* One record's verdict and counts into msg; whether they are the line's. */
 static bool record_matches(const struct expect_line *l, const struct record *r,
 			   char *msg, int len)
@@ -299,7 +311,9 @@ enum xresult expect_check(const struct expect_line *l,
 		return snprintf(msg, len, "%s: %s", rec_status_names[r->status],
 				r->reason),
 		       XR_FAIL;
-	if ((r = blocker(l, recs, n, ST_SKIP))) {
+	/* a family's member that cannot run here leaves the others to say */
+	if ((r = blocker(l, recs, n, ST_SKIP)) &&
+	    (!strchr(l->backing, '*') || !ran_any(l, recs, n))) {
 		snprintf(msg, len, "skip: %s", r->reason);
 		return l->verdict == XV_SKIP ? XR_PASS : XR_SKIP;
 	}
@@ -384,4 +398,55 @@ bool expect_fails_as(const struct expect_line *l, const struct record *r)
 {
 	return l->verdict == XV_XFAIL ||
 	       (l->verdict == XV_FAIL && l->classes == failing(r));
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+enum ktap_result expect_judge(const struct expect_list *e,
+			      const struct record *r, char *why, int len)
+{
+	const struct expect_line *l = e ? expect_find(e, r) : NULL;
+	bool expected_fail =
+		l && (l->verdict == XV_FAIL || l->verdict == XV_XFAIL);
+
+	snprintf(why, len, "%s", r->reason);
+	switch (r->status) {
+	case ST_SKIP:
+		return KT_SKIP;
+	case ST_ERROR:
+	case ST_TIMEOUT:
+		return KT_ERROR;
+	case ST_FAIL:
+		if (!l || !expect_fails_as(l, r))
+			return KT_FAIL;
+		snprintf(why, len, "%.200s (%.120s:%d)", r->reason,
+			 base_name(e->file), l->line);
+		return KT_XFAIL;
+	default:
+		if (!expected_fail)
+			return KT_PASS;
+		snprintf(why, len, "%.120s:%d expects it to fail",
+			 base_name(e->file), l->line);
+		return KT_XPASS;
+	}
+}
+
+void check_name_of(const char *scenario, const struct kvset *params,
+		   const char *backing, char *buf, int len)
+{
+	int i, n = snprintf(buf, len, "%s", scenario), k = 0;
+
+	for (i = 0; i < params->n && n < len; i++) {
+		if (!strcmp(params->kv[i].key, "pages"))
+			continue;
+		n += snprintf(buf + n, len - n, "%c%s=%lld", k++ ? ',' : ':',
+			      params->kv[i].key, (long long)params->kv[i].val);
+	}
+	if (n < len)
+		snprintf(buf + n, len - n, " on %s", backing);
 }

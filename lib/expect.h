@@ -2,6 +2,7 @@
 #ifndef COWBENCH_EXPECT_H
 #define COWBENCH_EXPECT_H
 
+#include "ktap.h"
 #include "result.h"
 
 /*
@@ -53,6 +54,22 @@ const struct expect_line *expect_find(const struct expect_list *e,
 				      const struct record *r);
 /* Does a failed record fail the way the line says it must (or may)? */
 bool expect_fails_as(const struct expect_line *l, const struct record *r);
+
+/*
+ * A check's verdict (cowbench check): a record against the file's line
+ * about it (e may be NULL): pass, fail, an expected failure, a pass where
+ * a failure was expected, skip or error; the reason into why.
+ */
+enum ktap_result expect_judge(const struct expect_list *e,
+			      const struct record *r, char *why, int len);
+
+/*
+ * A check's stable name, "vmsplice on hugetlb-2048kB" or
+ * "pinned-fork:pinned=1048576,mprotect=1 on thp", so that two kernels'
+ * outputs diff line by line (the region size, one for all, left out).
+ */
+void check_name_of(const char *scenario, const struct kvset *params,
+		   const char *backing, char *buf, int len);
 
 /* TAP lines numbered across a command's checks; the tally for its summary. */
 struct tap {

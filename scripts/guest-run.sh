@@ -1,6 +1,9 @@
 #!/bin/sh
 # guest-run.sh NAME: the guest side of a `cowbench matrix` job.
 #
+# /out/mode "check": the job's config is a check suite (configs/check*.conf),
+# run by `cowbench check` against /out/guest.expect when there is one.
+#
 # Runs inside the VM that scripts/vmrun.sh boots (as its COMMAND, with
 # /cmd/cowbench copied in by --file). The 9p share /out holds the job's
 # guest.conf; the run goes to the ext4 disk first (file-private needs
@@ -16,7 +19,17 @@ mkdir -p /run/cowbench
 # the swapped-file backing's swapfile: on the ext4 disk, not the initramfs
 [ -z "${COWBENCH_DISK:-}" ] || export COWBENCH_SWAPDIR=$COWBENCH_DISK
 dir=${COWBENCH_DISK:-/tmp}/run
-/cmd/cowbench run -c /out/guest.conf -o "$dir"
-rc=$?
+if [ "$(cat /out/mode 2>/dev/null)" = check ]; then
+	# a check suite: KTAP to /out/check.ktap; a failed check is a
+	# verdict for the matrix's report, not a failed job (exit 1)
+	set -- check -c /out/guest.conf -o "$dir"
+	[ ! -e /out/guest.expect ] || set -- "$@" --expect /out/guest.expect
+	/cmd/cowbench "$@" > /out/check.ktap
+	rc=$?
+	[ $rc != 1 ] || rc=0
+else
+	/cmd/cowbench run -c /out/guest.conf -o "$dir"
+	rc=$?
+fi
 cp -r "$dir" /out/run.tmp && mv /out/run.tmp /out/run
 exit $rc

@@ -238,6 +238,16 @@ check "plot: a group only B has gets a bar, unmeasured is missing ('?'), not 0" 
 	has "$(cat "$work/plots2/bars-tlb-op-base.dat")" '^"cow-child pages=512" 1 \?~"reuse-after-exit pages=512" \? \?~$'
 check "plot: the trend legend names the parameters" \
 	has "$(cat "$work/plots2/trend-t-op.gp")" "title 'cow-child base pages=512'"
+# counting records only (a check suite's runs): no series has a point
+for r in base slow; do
+	mkdir -p "$work/count_$r" && cp "$work/$r/env.json" "$work/count_$r/"
+	jq -c 'select(.pass=="counting")' "$work/$r/results.jsonl" > "$work/count_$r/results.jsonl"
+done
+if "$CB" plot "$work/count_base" "$work/count_slow" -o "$work/plots5" > "$work/plot5.out" 2>&1; then
+	ok "plot: runs without timing records plot clean, no empty trend"
+else
+	not_ok "plot: runs without timing records plot clean, no empty trend" "$(tail -3 "$work/plot5.out")"
+fi
 MKRUN_FORK=64M,1M,16M mk fork_a stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 35
 MKRUN_FORK=64M,1M,16M mk fork_b stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.5 0.01 3 36
 "$CB" plot "$work/fork_b" "$work/fork_a" -o "$work/plots3" --normalise > "$work/plot3.out" 2>&1

@@ -80,6 +80,26 @@ mx host2 "$m" -o "$work/mh"
 check "a job done before is kept, not run again" \
 	grep -q "^\[1/1\] host+stock+guest-check: done before ($runid)" "$work/host2.out"
 
+# ---- a check job: cowbench check on the running kernel, its totals judged
+# against the job's expectations (a failed check is a verdict, not a job
+# failure)
+printf '%s\n' "vmsplice hugetlb-* fail:missed_cow" "vmsplice-parent hugetlb-* fail:missed_cow" \
+	> "$work/host-stock.exp"
+mkdir -p "$work/cexp" && cp "$work/host-stock.exp" "$work/cexp/host-stock.check"
+m=$(conf chk "kernels = host" "configs = check-guest" "timeout = 300")
+COWBENCH_EXPECT_DIR=$work/cexp mx chk "$m" -o "$work/mc"
+status=$(cat "$work/mc/jobs/host+stock+check-guest/status" 2>/dev/null)
+check "check job: status ok, its records merged by run id" \
+	test "${status%% *}" = ok -a -s "$work/mc/${status#ok }/results.jsonl"
+check "check job: one line of totals, no failure, error or XPASS" \
+	grep -qE '^ok [0-9]+ host\+stock\+check-guest: check pass:[0-9]+ fail:0 xfail:[0-9]+ xpass:0 skip:[0-9]+ error:0$' "$work/chk.out"
+check "check job: the KTAP went to the job's stdout" \
+	grep -q '^# Totals: pass:' "$work/mc/jobs/host+stock+check-guest/stdout"
+printf '%s\n' "cow-parent base fail:missed_cow" > "$work/cexp/host-stock.check"
+COWBENCH_EXPECT_DIR=$work/cexp mx chk2 "$m" -o "$work/mc" --report
+check "check job: a check that passes against an expected failure is an XPASS, not ok" \
+	eq "$rc:$(grep -cE '^not ok [0-9]+ host\+stock\+check-guest: check .* xpass:1 ' "$work/chk2.out")" "1:1"
+
 # ---- a guest that panics / hangs is a recorded failure, not a stuck matrix
 m=$(conf guest "kernels = $kern" "policies = mapcount" "configs = guest-check" "timeout = 10")
 COWBENCH_KBUILD=$fake/kbuild.sh COWBENCH_VMRUN=$fake/panic.sh mx panic "$m" -o "$work/mp"

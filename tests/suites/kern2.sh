@@ -75,7 +75,8 @@ done
 # Every policy file of the patched kernel checks the same points.
 keys() { awk '!/^#/ && NF { print $1, $2 }' "$1" | sort; }
 ref=configs/expect/debian-6.12-policy-stock
-for f in configs/expect/debian-6.12-policy-*; do
+# (the .check files list expected failures only: they differ by design)
+for f in $(ls configs/expect/debian-6.12-policy-* | grep -v '\.check$'); do
 	check "$(basename "$f"): the same scenario points as $(basename "$ref")" \
 		eq "$(keys "$f" | md5sum)" "$(keys "$ref" | md5sum)"
 done
