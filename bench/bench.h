@@ -30,7 +30,7 @@ extern const struct scenario_ops sc_pinned_fork, sc_pinned_nofork,
 
 extern const struct backing_ops bk_base, bk_thp, bk_hugetlb, bk_swap_zram;
 extern const struct backing_ops bk_zeropage, bk_swap_file, bk_thp_pte,
-	bk_thp_single, bk_mthp, bk_file_private;
+	bk_thp_single, bk_mthp, bk_file_private, bk_memfd_private;
 
 /* Shared by the backings (bk-*.c). */
 void family_member(const struct backing_ops *ops, uint64_t kb,
@@ -50,8 +50,11 @@ int swap_verify(struct sc *sc, char *why, int len);
 /* After swapon(path) returned ret: remember the device, or skip/error. */
 int swap_device(const char *path, int ret, char *why, int len);
 void swap_extra(struct sc *sc, enum role r, struct kvset *extra);
-/* A MAP_PRIVATE mapping of a new unnamed file of POP_BYTE; its fd in *fdp. */
-int file_private_mmap(struct sc *sc, int *fdp, char *why, int len);
+/*
+ * A MAP_PRIVATE mapping of a new unnamed file of POP_BYTE (a memfd, or on
+ * the run's directory); its fd in *fdp.
+ */
+int file_private_mmap(struct sc *sc, bool memfd, int *fdp, char *why, int len);
 /* 0 if every page is mapped from the page cache, else a skip. */
 int file_private_check(struct sc *sc, char *why, int len);
 

@@ -5,7 +5,8 @@
  * another party: every first write must copy.  A scenario that populates by
  * writing gets its private copies dropped (MADV_DONTNEED) and the file pages
  * read-faulted again.  The file lives on the run's directory (ext4 or
- * tmpfs, never a network or FUSE file system) and has no name.
+ * tmpfs, never a network or FUSE file system) and has no name; memfd-private
+ * is the same over a memfd (shmem).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,11 +37,18 @@ static int fill(int fd, size_t len)
 	return fdatasync(fd);
 }
 
-int file_private_mmap(struct sc *sc, int *fdp, char *why, int len)
+/* An unnamed file: nothing is left behind, whatever kills the pass. */
+static int open_file(struct sc *sc, bool memfd, char *why, int len)
 {
 	struct statfs fs;
 	int fd;
 
+	if (memfd) {
+		fd = memfd_create("cowbench", MFD_CLOEXEC);
+		if (fd < 0)
+			snprintf(why, len, "memfd_create: %s", strerror(errno));
+		return fd < 0 ? (errno == ENOSYS ? -ENOSYS : -1) : fd;
+	}
 	if (statfs(sc->workdir, &fs) == 0 &&
 	    (fs.f_type == V9FS_MAGIC || fs.f_type == NFS_MAGIC ||
 	     fs.f_type == FUSE_MAGIC)) {
@@ -48,15 +56,21 @@ int file_private_mmap(struct sc *sc, int *fdp, char *why, int len)
 			why, len,
 			"work dir %s is on %s: file-private needs ext4 or tmpfs",
 			sc->workdir, "a network or FUSE file system");
-		return 1;
+		return -2;
 	}
-	/* unnamed: nothing is left behind, whatever kills the pass */
 	fd = open(sc->workdir, O_TMPFILE | O_RDWR, 0600);
-	if (fd < 0) {
+	if (fd < 0)
 		snprintf(why, len, "O_TMPFILE in %s: %s", sc->workdir,
 			 strerror(errno));
-		return -1;
-	}
+	return fd;
+}
+
+int file_private_mmap(struct sc *sc, bool memfd, int *fdp, char *why, int len)
+{
+	int fd = open_file(sc, memfd, why, len);
+
+	if (fd < 0) /* a file system or kernel without it: a skip */
+		return fd == -1 ? -1 : 1;
 	if (fill(fd, sc->len)) {
 		snprintf(why, len, "writing the file: %s", strerror(errno));
 		close(fd);
@@ -99,7 +113,8 @@ int file_private_check(struct sc *sc, char *why, int len)
 /* The mapping keeps the file: the backing needs no descriptor. */
 static int fp_map(struct sc *sc, char *why, int len)
 {
-	int fd, ret = file_private_mmap(sc, &fd, why, len);
+	int fd, ret = file_private_mmap(sc, sc->bk->ops == &bk_memfd_private,
+					&fd, why, len);
 
 	if (!ret)
 		close(fd);
@@ -116,14 +131,16 @@ static int fp_verify(struct sc *sc, char *why, int len)
 	return read_mapped_verify(sc, file_private_check, why, len);
 }
 
-const struct backing_ops bk_file_private = {
-	.name = "file-private",
-	.desc = "MAP_PRIVATE file pages read-faulted from the page cache (written pages dropped and read again)",
-	.kind = BK_FILE,
-	.warm = WARM_BASE,
-	.unit_pages = 1,
-	.fault_pages = 1,
-	.map = fp_map,
-	.after_populate = fp_after_populate,
-	.verify = fp_verify,
-};
+#define FILE_PRIVATE(nm, what)                                                \
+	{                                                                     \
+		.name = nm, .desc = what, .kind = BK_FILE, .warm = WARM_BASE, \
+		.unit_pages = 1, .fault_pages = 1, .map = fp_map,             \
+		.after_populate = fp_after_populate, .verify = fp_verify,     \
+	}
+
+const struct backing_ops bk_file_private = FILE_PRIVATE(
+	"file-private",
+	"MAP_PRIVATE file pages read-faulted from the page cache (written pages dropped and read again)");
+const struct backing_ops bk_memfd_private = FILE_PRIVATE(
+	"memfd-private",
+	"MAP_PRIVATE memfd (shmem) pages read-faulted from the page cache (written pages dropped and read again)");

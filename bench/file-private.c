@@ -15,9 +15,15 @@
 
 #include "bench.h"
 
+static const struct param_spec params[] = {
+	PAGES_PARAM("4 KiB pages of the file, one write each"),
+	FLAG_PARAM("memfd", "0: a file on the run's directory; 1: a memfd"),
+};
+
 static int file_map(struct sc *sc, char *why, int len)
 {
-	int fd, ret = file_private_mmap(sc, &fd, why, len);
+	int fd, ret = file_private_mmap(sc, kv_get(sc->params, "memfd", 0), &fd,
+					why, len);
 
 	if (!ret)
 		sc->priv = (void *)(intptr_t)fd;
@@ -54,8 +60,8 @@ const struct scenario_ops sc_file_private = {
 	.name = "file-private",
 	.desc = "write faults on a MAP_PRIVATE file mapping (COW from the page cache)",
 	.backings = BK_ANON,
-	.params = pages_param,
-	.nparams = 1,
+	.params = params,
+	.nparams = ARRAY_SIZE(params),
 	.populate = POP_READ,
 	.share = &share_none,
 	.expect = EXP_SHARED,

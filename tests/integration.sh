@@ -7,7 +7,8 @@ need_root
 
 # ---- exact counts on the running kernel, base pages ----
 base=$(conf base "pages = 256" "reps = 1" "warmup = 0" "backings = base" \
-	"scenarios = cow-child cow-parent reuse-after-exit first-touch zeropage file-private")
+	"scenarios = cow-child cow-parent reuse-after-exit first-touch zeropage file-private" \
+	"file-private.memfd = 0")
 before=$(knobs_now)
 if run base "$base"; then ok "run of the base-page scenarios exits 0"; else
 	not_ok "run of the base-page scenarios exits 0" "$(tail -5 "$work/base.out")"; fi

@@ -11,7 +11,8 @@ need_root
 obs=$(conf obs "backings = base" "reps = 1" "warmup = 0" "pages = 512" \
 	"scenarios = cow-child cow-parent mprotect-fork vmsplice cow-parallel pinned-fork file-private remote-flush hw" \
 	"cow-parallel.children = 2" "cow-parallel.random = 0" "remote-flush.threads = 2" \
-	"pinned-fork.pinned = 1M" "pinned-fork.mprotect = 0 1" "hw.reuse = 0")
+	"pinned-fork.pinned = 1M" "pinned-fork.mprotect = 0 1" "hw.reuse = 0" \
+	"file-private.memfd = 0")
 writes() { # SCENARIO: the writes its window makes
 	case $1 in cow-parallel | remote-flush) echo 1024 ;; *) echo 512 ;; esac
 }
