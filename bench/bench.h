@@ -29,8 +29,8 @@ extern const struct scenario_ops sc_pinned_fork, sc_pinned_nofork,
 	sc_remote_flush, sc_hw;
 
 extern const struct backing_ops bk_base, bk_thp, bk_hugetlb, bk_swap_zram;
-extern const struct backing_ops bk_zeropage, bk_swap_file, bk_thp_pte,
-	bk_thp_single, bk_mthp, bk_file_private, bk_memfd_private;
+extern const struct backing_ops bk_zeropage, bk_zeropage_huge, bk_swap_file,
+	bk_thp_pte, bk_thp_single, bk_mthp, bk_file_private, bk_memfd_private;
 
 /* Shared by the backings (bk-*.c). */
 void family_member(const struct backing_ops *ops, uint64_t kb,

@@ -5,14 +5,26 @@
  * pages dropped (MADV_DONTNEED) and read-faulted again, so that whatever the
  * scenario, the window writes over the zero page: an allocation, not a copy
  * (classify.c), whether or not another process maps the zero page too.
+ * zeropage-huge is the same with the huge zero page: a read fault of a
+ * MADV_HUGEPAGE region maps it by a PMD (THP use_zero_page, set to 1 for
+ * the combination), and a write replaces the whole PMD.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include "../lib/knobs.h"
 #include "../lib/pagemap.h"
 #include "bench.h"
+
+#define USE_ZERO_PAGE "/sys/kernel/mm/transparent_hugepage/use_zero_page"
+
+static bool huge(const struct sc *sc)
+{
+	return sc->bk->ops == &bk_zeropage_huge;
+}
 
 static int map_read_again(struct sc *sc, char *why, int len)
 {
@@ -27,12 +39,33 @@ static int map_read_again(struct sc *sc, char *why, int len)
 
 static int zero_map(struct sc *sc, char *why, int len)
 {
-	return map_anon(sc, MADV_NOHUGEPAGE, why, len);
+	return map_anon(sc, huge(sc) ? MADV_HUGEPAGE : MADV_NOHUGEPAGE, why,
+			len);
 }
 
 static int zero_check(struct sc *sc, char *why, int len)
 {
+	if (huge(sc))
+		return require_flagged(sc, KPF_ZERO_PAGE | KPF_THP,
+				       "the huge zero page", why, len);
 	return require_flagged(sc, KPF_ZERO_PAGE, "the zero page", why, len);
+}
+
+/* The huge zero page is THP's to give: use_zero_page on for the combination. */
+static int huge_setup(const struct backing *b, size_t pages, char *why, int len)
+{
+	int ret;
+
+	(void)b;
+	(void)pages;
+	if (access(USE_ZERO_PAGE, F_OK)) {
+		snprintf(why, len, "no %s (no THP)", USE_ZERO_PAGE);
+		return 1;
+	}
+	ret = knob_set(USE_ZERO_PAGE, "1");
+	if (ret)
+		snprintf(why, len, "%s = 1: %s", USE_ZERO_PAGE, strerror(-ret));
+	return ret ? -1 : 0;
 }
 
 /* What a read maps, whatever the scenario populated, then checked. */
@@ -71,6 +104,20 @@ const struct backing_ops bk_zeropage = {
 	.extra = anon_huge_extra,
 	.unit_pages = 1,
 	.fault_pages = 1,
+	.map = zero_map,
+	.after_populate = zero_after_populate,
+	.verify = zero_verify,
+};
+
+const struct backing_ops bk_zeropage_huge = {
+	.name = "zeropage-huge",
+	.desc = "the huge zero page: a MADV_HUGEPAGE region read-faulted (written pages dropped and read again) before the share",
+	.kind = BK_ANON,
+	.warm = WARM_HUGE,
+	.extra = anon_huge_extra,
+	.unit_pages = PMD_SZ / PAGE_SZ,
+	.fault_pages = PMD_SZ / PAGE_SZ,
+	.setup = huge_setup,
 	.map = zero_map,
 	.after_populate = zero_after_populate,
 	.verify = zero_verify,
