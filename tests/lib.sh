@@ -77,11 +77,11 @@ release_expect() {
 	done
 	echo "${best:-$d/release-none}"
 }
-# expect_lines FILE DIR: each line of 'cowbench expect' as a test here,
+# expect_lines FILE DIR...: each line of 'cowbench expect' as a test here,
 # and a failure if it printed none or its status disagrees with its lines
 expect_lines() {
 	local out st line name why
-	out=$("$CB" expect "$1" "$2" 2>&1); st=$?
+	out=$("$CB" expect "$@" 2>&1); st=$?
 	while read -r line; do
 		case $line in
 		"not ok "*) name=${line#not ok * }; not_ok "${name} (${1##*/})" ;;

@@ -50,17 +50,6 @@ ok_or_skip "thp-pte cow-child: 512 necessary copies, no PMD mapping" matrix cow-
 # PTE-mapped large folios are reused from 6.15 on, copied before: the
 # counts are the release's (configs/expect/release-*); on every release each
 # write faults once and nothing is missed
-rel=$(release_expect)
-expect_lines "$rel" "$work/matrix"
-# the check can fail: the other side of 6.15's change does not hold here
-other=$(ls "${rel%/*}"/release-* | grep -vx "$rel" | head -n1)
-if [ "$(rec matrix reuse-after-exit thp-pte counting .status)" = ok ]; then
-	"$CB" expect "$other" "$work/matrix" > "$work/other.out" 2>&1
-	check "cowbench expect ${other##*/} fails on this kernel (${rel##*/} holds)" \
-		eq "$?,$(grep -c '^not ok .* thp-pte: ' "$work/other.out")" "1,1"
-else
-	skip "cowbench expect ${other##*/} fails here" "no thp-pte record to tell the releases apart"
-fi
 ok_or_skip "thp-pte reuse-after-exit: 512 faults, copies + reuses = 512, none missed" matrix reuse-after-exit thp-pte \
 	eq "$(rec matrix reuse-after-exit thp-pte counting '[.counts.faults, .counts.copies + .counts.reuses, .counts.classes.missed_cow] | map(tostring) | join(" ")')" "512 512 0"
 st=$(rec matrix first-touch thp-pte counting '.status + ": " + .reason')
@@ -140,12 +129,28 @@ for b in thp thp-pte $(echo "$mthps" | head -n1); do
 		check "thp-cow-exit thp, every page: 1024 reuses, no copy, >= $folios faults, PMDs kept" \
 			eq "$(tcr thp-cow-exit thp 1 '[.counts.reuses, .counts.copies, .counts.faults >= '$folios', .counts.extra.anon_huge_kb] | map(tostring) | join(" ")')" "1024 0 true 4096"
 	else
-		check "thp-cow-exit $b, every page: 1024 reuses, no copy, 1024 faults" \
-			eq "$(tcr thp-cow-exit "$b" 1 '[.counts.reuses, .counts.copies, .counts.faults] | map(tostring) | join(" ")')" "1024 0 1024"
+		# reused (6.15+) or copied: release-*; a fault retried now and
+		# then (1025 once, 2026-12-03): at least one per page
+		check "thp-cow-exit $b, every page: copies + reuses = 1024, >= 1024 faults, none missed" \
+			eq "$(tcr thp-cow-exit "$b" 1 '[.counts.reuses + .counts.copies, .counts.faults >= 1024, .counts.classes.missed_cow] | map(tostring) | join(" ")')" "1024 true 0"
 	fi
-	check "thp-cow-exit $b, one byte per folio: $folios reuses, nothing copied" \
-		eq "$(tcr thp-cow-exit "$b" 0 '[.counts.reuses, .counts.extra.pages_copied] | map(tostring) | join(" ")')" "$folios 0"
+	check "thp-cow-exit $b, one byte per folio: $folios written, reused or copied, none missed" \
+		eq "$(tcr thp-cow-exit "$b" 0 '[.counts.reuses + .counts.copies, .counts.classes.missed_cow] | map(tostring) | join(" ")')" "$folios 0"
 done
+
+# the counts that changed between releases (configs/expect/release-*), over
+# the backings matrix and the thp-cow runs together
+rel=$(release_expect)
+expect_lines "$rel" "$work/matrix" "$work/tc"
+# the check can fail: the other side of 6.15's change does not hold here
+other=$(ls "${rel%/*}"/release-* | grep -vx "$rel" | head -n1)
+if [ "$(rec matrix reuse-after-exit thp-pte counting .status)" = ok ]; then
+	"$CB" expect "$other" "$work/matrix" "$work/tc" > "$work/other.out" 2>&1
+	check "cowbench expect ${other##*/} fails on this kernel (${rel##*/} holds)" \
+		eq "$?,$(grep -c '^not ok .* thp-pte: ' "$work/other.out" | awk '{ print ($1 > 0) }')" "1,1"
+else
+	skip "cowbench expect ${other##*/} fails here" "no thp-pte record to tell the releases apart"
+fi
 if [ "$(tcr thp-cow-child thp 0 .status)" = ok ]; then
 	check "thp-cow-child thp: the child's PMDs split (thp_split_pmd >= 2), the parent keeps its PMDs" \
 		eq "$(tcr thp-cow-child thp 0 '[(.counts.vmstat.thp_split_pmd >= 2), .counts.extra.observer_anon_huge_kb] | map(tostring) | join(" ")')" "true 4096"
