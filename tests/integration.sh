@@ -98,6 +98,12 @@ bad "THP region not a multiple of 2 MiB" "not a multiple of 512" run -o "$work/n
 bad "scenario on a backing it does not support" "runs on none of the selected backings" run -o "$work/never" -s file-private -b thp
 bad "unknown option" "unknown option" run --frobnicate
 bad "missing config file" "No such file" run -o "$work/never" "$work/none.conf"
+# every shipped config plans: each scenario runs on a backing it names
+# (the planner is all 'check -k' runs before it finds nothing to keep)
+for c in configs/*.conf; do
+	check "$c plans (every scenario on a backing it takes)" \
+		eq "$("$CB" check -c "$c" -k 'no-such-check*' -o "$work/never" 2>&1)" "cowbench: no check matches"
+done
 bad "unknown command" "unknown command" frob
 
 # ---- supervision: a hung pass times out, a crashed one is an error ----
