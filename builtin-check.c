@@ -57,7 +57,7 @@ static void usage(FILE *f)
 		"nothing failed, erred or passed against its expectation, else 1.\n\n"
 		"  --quick          the smallest point of each sweep\n"
 		"  -k PATTERN       only checks whose name matches the glob\n"
-		"  -b, --backing B  only these backings (repeat, or a,b)\n"
+		"  -b, --backing B  only these backings (repeat the option)\n"
 		"      --repeat K   each check K times\n"
 		"  -o DIR           the run directory (records, env.json)\n"
 		"  -c FILE          the checks\n"
