@@ -396,8 +396,12 @@ const struct expect_line *expect_find(const struct expect_list *e,
 
 bool expect_fails_as(const struct expect_line *l, const struct record *r)
 {
+	char msg[300];
+
+	/* the failure the line names, with the counts it gives */
 	return l->verdict == XV_XFAIL ||
-	       (l->verdict == XV_FAIL && l->classes == failing(r));
+	       (l->verdict == XV_FAIL && l->classes == failing(r) &&
+		counts_match(l, r, msg, sizeof(msg)));
 }
 
 static const char *base_name(const char *path)

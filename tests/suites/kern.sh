@@ -95,8 +95,15 @@ check "check job: one line of totals, no failure, error or XPASS" \
 	grep -qE '^ok [0-9]+ host\+stock\+check-guest: check pass:[0-9]+ fail:0 xfail:[0-9]+ xpass:0 skip:[0-9]+ error:0$' "$work/chk.out"
 check "check job: the KTAP went to the job's stdout" \
 	grep -q '^# Totals: pass:' "$work/mc/jobs/host+stock+check-guest/stdout"
+# the report reads the job's own KTAP: cut short, it is not ok
+ktap=$work/mc/jobs/host+stock+check-guest/stdout
+cp "$ktap" "$work/ktap.keep" && head -n 5 "$work/ktap.keep" > "$ktap"
+COWBENCH_EXPECT_DIR=$work/cexp mx chk3 "$m" -o "$work/mc" --report
+check "check job: a KTAP cut short (no totals) is not ok" \
+	eq "$rc:$(grep -cE '^not ok [0-9]+ host\+stock\+check-guest: check cut short' "$work/chk3.out")" "1:1"
+cp "$work/ktap.keep" "$ktap"
 printf '%s\n' "cow-parent base fail:missed_cow" > "$work/cexp/host-stock.check"
-COWBENCH_EXPECT_DIR=$work/cexp mx chk2 "$m" -o "$work/mc" --report
+COWBENCH_EXPECT_DIR=$work/cexp mx chk2 "$m" -o "$work/mc2"
 check "check job: a check that passes against an expected failure is an XPASS, not ok" \
 	eq "$rc:$(grep -cE '^not ok [0-9]+ host\+stock\+check-guest: check .* xpass:1 ' "$work/chk2.out")" "1:1"
 
