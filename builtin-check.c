@@ -25,8 +25,8 @@
 
 /* The kernel's own accounting, back where it was after each check. */
 static const char *const acct_keys[] = {
-	"HugePages_Total:", "HugePages_Free:", "HugePages_Rsvd:",
-	"HugePages_Surp:",  "SwapTotal:",
+	"HugePages_Total", "HugePages_Free", "HugePages_Rsvd",
+	"HugePages_Surp",  "SwapTotal",
 };
 #define NACCT ARRAY_SIZE(acct_keys)
 
@@ -78,14 +78,11 @@ static void check_name(const struct combo *cb, int rep, int reps, char *buf,
 
 static void read_acct(uint64_t *v)
 {
-	char *text = slurp("/proc/meminfo", NULL), *p;
 	size_t i;
 
-	for (i = 0; i < NACCT; i++) {
-		p = text ? strstr(text, acct_keys[i]) : NULL;
-		v[i] = p ? strtoull(p + strlen(acct_keys[i]), NULL, 10) : 0;
-	}
-	free(text);
+	for (i = 0; i < NACCT; i++)
+		if (!meminfo_u64(acct_keys[i], &v[i]))
+			v[i] = 0;
 }
 
 /*
@@ -104,7 +101,7 @@ static bool acct_broken(const uint64_t *before, char *why, int len)
 	for (i = 0; i < NACCT && n < len; i++)
 		if (exact[i] && now[i] != before[i])
 			n += snprintf(why + n, len - n,
-				      "%s%s %llu, %llu before the check",
+				      "%s%s: %llu, %llu before the check",
 				      n ? "; " : "", acct_keys[i],
 				      (unsigned long long)now[i],
 				      (unsigned long long)before[i]);
@@ -112,7 +109,7 @@ static bool acct_broken(const uint64_t *before, char *why, int len)
 	for (i = 1; i < 3 && n < len; i++)
 		if (now[i] > now[0])
 			n += snprintf(why + n, len - n,
-				      "%s%s %llu: out of range (pool %llu)",
+				      "%s%s: %llu: out of range (pool %llu)",
 				      n ? "; " : "", acct_keys[i],
 				      (unsigned long long)now[i],
 				      (unsigned long long)now[0]);

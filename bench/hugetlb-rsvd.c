@@ -28,21 +28,14 @@
 #include "bench.h"
 
 struct pool {
-	uint64_t total, rsvd, surp;
+	uint64_t total, rsvd;
 };
 
 static void read_pool(struct pool *p)
 {
-	char *text = slurp("/proc/meminfo", NULL), *q;
-
 	memset(p, 0, sizeof(*p));
-	if ((q = text ? strstr(text, "HugePages_Total:") : NULL))
-		p->total = strtoull(q + 16, NULL, 10);
-	if ((q = text ? strstr(text, "HugePages_Rsvd:") : NULL))
-		p->rsvd = strtoull(q + 15, NULL, 10);
-	if ((q = text ? strstr(text, "HugePages_Surp:") : NULL))
-		p->surp = strtoull(q + 15, NULL, 10);
-	free(text);
+	meminfo_u64("HugePages_Total", &p->total);
+	meminfo_u64("HugePages_Rsvd", &p->rsvd);
 }
 
 /* 4 KiB of each huge page into the pipe: a reference to every folio. */

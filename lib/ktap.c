@@ -38,7 +38,7 @@ void ktap_result(struct ktap *k, enum ktap_result r, const char *name,
 		ktap_diag(k, "%s%s", r == KT_ERROR ? "error: " : "", why);
 	fprintf(k->f, "%sok %d %s", bad ? "not " : "", k->n, name);
 	if (directive[r])
-		fprintf(k->f, " # %s%s%s", directive[r], why ? " " : "",
+		fprintf(k->f, " # %s%s%s", directive[r], why && *why ? " " : "",
 			why ? why : "");
 	fputc('\n', k->f);
 	fflush(k->f);

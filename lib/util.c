@@ -146,18 +146,28 @@ char *strtrim(char *s)
 	return s;
 }
 
-int64_t meminfo_kb(const char *key)
+bool meminfo_u64(const char *key, uint64_t *v)
 {
 	char buf[8192], *p;
 	size_t klen = strlen(key);
 
 	if (read_text("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return -1;
+		return false;
 	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
-		if (!strncmp(p, key, klen) && p[klen] == ':')
-			return strtoll(p + klen + 1, NULL, 10);
+		if (!strncmp(p, key, klen) && p[klen] == ':') {
+			/* unsigned: a counter that wrapped reads as it is */
+			*v = strtoull(p + klen + 1, NULL, 10);
+			return true;
+		}
 	}
-	return -1;
+	return false;
+}
+
+int64_t meminfo_kb(const char *key)
+{
+	uint64_t v;
+
+	return meminfo_u64(key, &v) ? (int64_t)v : -1;
 }
 
 uint64_t mem_available(void)

@@ -54,6 +54,8 @@ bool env_flag(const char *name);
 uint64_t mem_available(void);
 /* A /proc/meminfo line in kB (-1 if absent). */
 int64_t meminfo_kb(const char *key);
+/* A /proc/meminfo value as the kernel prints it (kB or a count); found? */
+bool meminfo_u64(const char *key, uint64_t *v);
 
 /* 64-bit FNV-1a, for environment and config digests. */
 uint64_t fnv1a(const void *p, size_t n, uint64_t h);

@@ -80,7 +80,24 @@ static void xpass_exits_one(void)
 	CHECK_EQ(st, 1);
 }
 
+static void a_skip_without_reason(struct ktap *k)
+{
+	ktap_result(k, KT_SKIP, "a", "");
+}
+
+/* an empty reason leaves the directive bare: a test can see it is missing */
+static void empty_reason_bare_directive(void)
+{
+	int st;
+	char *out = capture(a_skip_without_reason, &st);
+
+	CHECK(strstr(out, "ok 1 a # SKIP\n") != NULL);
+	free(out);
+}
+
 const struct unit_test ktap_tests[] = {
+	{ "ktap: an empty reason leaves the directive bare",
+	  empty_reason_bare_directive },
 	{ "ktap: every kind of line, the totals", every_line_and_the_totals },
 	{ "ktap: pass, skip, xfail exit 0",
 	  exit_zero_without_fail_error_xpass },
