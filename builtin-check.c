@@ -252,6 +252,7 @@ static void parse(int argc, char **argv, struct check_opts *o, struct check *c)
 	o->sel.reps = 1;
 	o->sel.bk = o->bk;
 	o->sel.reg = &cowbench_registry;
+	o->sel.bk_narrows = true;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "k:b:o:c:h", lo, NULL)) != -1) {
 		switch (ch) {

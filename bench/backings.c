@@ -54,7 +54,7 @@ int thp_map(struct sc *sc, char *why, int len)
 	return map_anon(sc, MADV_HUGEPAGE, why, len);
 }
 
-static int thp_verify(struct sc *sc, char *why, int len)
+int thp_verify(struct sc *sc, char *why, int len)
 {
 	int64_t kb = smaps_anon_huge_kb(sc->buf);
 

@@ -30,7 +30,16 @@ extern const struct scenario_ops sc_pinned_fork, sc_pinned_nofork,
 
 extern const struct backing_ops bk_base, bk_thp, bk_hugetlb, bk_swap_zram;
 extern const struct backing_ops bk_zeropage, bk_zeropage_huge, bk_swap_file,
-	bk_thp_pte, bk_thp_single, bk_mthp, bk_file_private, bk_memfd_private;
+	bk_thp_pte, bk_thp_single, bk_mthp, bk_file_private, bk_memfd_private,
+	bk_thp_partial_mremap, bk_thp_partial_shared, bk_swap_thp,
+	bk_swap_thp_pte, bk_swap_thp_single;
+/* The THP backings the swapped-thp* ones page out. */
+int thp_verify(struct sc *sc, char *why, int len);
+int pte_after_populate(struct sc *sc, char *why, int len);
+int pte_verify(struct sc *sc, char *why, int len);
+int single_setup(const struct backing *b, size_t pages, char *why, int len);
+int single_after_populate(struct sc *sc, char *why, int len);
+int single_verify(struct sc *sc, char *why, int len);
 
 /* Shared by the backings (bk-*.c). */
 void family_member(const struct backing_ops *ops, uint64_t kb,
@@ -45,6 +54,7 @@ int read_mapped(struct sc *sc, int (*check)(struct sc *, char *, int),
 int read_mapped_verify(struct sc *sc, int (*check)(struct sc *, char *, int),
 		       char *why, int len);
 int swap_map(struct sc *sc, char *why, int len);
+int zram_swap_setup(uint64_t bytes, char *why, int len);
 int swap_page_out(struct sc *sc, char *why, int len);
 int swap_verify(struct sc *sc, char *why, int len);
 /* After swapon(path) returned ret: remember the device, or skip/error. */

@@ -55,19 +55,18 @@ static long long swap_used_kb(void)
 	return used;
 }
 
-static int zram_setup(const struct backing *b, size_t pages, char *why, int len)
+/* A zram swap device of bytes (the supervisor undoes it after the combination). */
+int zram_swap_setup(uint64_t bytes, char *why, int len)
 {
 	char dev[64];
 	int ret;
 
-	(void)b;
 	if (access("/sys/block/zram0", F_OK) &&
 	    access("/sys/class/zram-control", F_OK)) {
 		snprintf(why, len, "no zram (CONFIG_ZRAM) on this kernel");
 		return 1;
 	}
-	/* room for the region twice, and never less than 16 MiB */
-	ret = knob_zram(pages * PAGE_SZ * 2 + (16 << 20), dev, sizeof(dev));
+	ret = knob_zram(bytes, dev, sizeof(dev));
 	if (ret) {
 		snprintf(why, len, "zram device: %s", strerror(-ret));
 		return -1;
@@ -75,17 +74,45 @@ static int zram_setup(const struct backing *b, size_t pages, char *why, int len)
 	return swap_device(dev, knob_swapon(dev), why, len);
 }
 
+static int zram_setup(const struct backing *b, size_t pages, char *why, int len)
+{
+	(void)b;
+	/* room for the region twice, and never less than 16 MiB */
+	return zram_swap_setup(pages * PAGE_SZ * 2 + (16 << 20), why, len);
+}
+
 int swap_map(struct sc *sc, char *why, int len)
 {
 	return map_anon(sc, MADV_NOHUGEPAGE, why, len);
 }
 
+/* Pages still present (-1 on error). */
+static long present_pages(struct sc *sc)
+{
+	uint64_t *pm = xcalloc(sc->pages, 8);
+	long n = pagemap_snap(sc->buf, sc->pages, pm, NULL, 1) ? -1 : 0;
+	size_t i;
+
+	for (i = 0; n >= 0 && i < sc->pages; i++)
+		n += !!(pm[i] & PM_PRESENT);
+	free(pm);
+	return n;
+}
+
+/*
+ * Reclaim may pass over a page it finds busy (a large folio being split):
+ * a second and third MADV_PAGEOUT take what the first left; swap_verify
+ * judges the result.
+ */
 int swap_page_out(struct sc *sc, char *why, int len)
 {
-	if (madvise(sc->buf, sc->len, MADV_PAGEOUT)) {
-		snprintf(why, len, "MADV_PAGEOUT: %s", strerror(errno));
-		return errno == EINVAL ? 1 : -1;
-	}
+	int tries;
+
+	for (tries = 0; tries < 3 && (!tries || present_pages(sc) > 0); tries++)
+		if (madvise(sc->buf, sc->len, MADV_PAGEOUT)) {
+			snprintf(why, len, "MADV_PAGEOUT: %s", strerror(errno));
+			return errno == EINVAL ? 1 : -1;
+		}
 	return 0;
 }
 

@@ -28,7 +28,7 @@ int thp_needs_write(struct sc *sc, char *why, int len)
 	return 1;
 }
 
-static int pte_after_populate(struct sc *sc, char *why, int len)
+int pte_after_populate(struct sc *sc, char *why, int len)
 {
 	size_t off;
 	int ret = thp_needs_write(sc, why, len);
@@ -48,7 +48,7 @@ static int pte_after_populate(struct sc *sc, char *why, int len)
 	return ret;
 }
 
-static int pte_verify(struct sc *sc, char *why, int len)
+int pte_verify(struct sc *sc, char *why, int len)
 {
 	int64_t kb;
 	int ret = thp_needs_write(sc, why, len);

@@ -18,8 +18,7 @@
 #include "../lib/pagemap.h"
 #include "bench.h"
 
-static int single_setup(const struct backing *b, size_t pages, char *why,
-			int len)
+int single_setup(const struct backing *b, size_t pages, char *why, int len)
 {
 	uint64_t need = pages * PMD_SZ, avail = mem_available();
 
@@ -51,7 +50,7 @@ static int move_head(struct sc *sc, char *scratch, size_t i, char *why, int len)
 	return 0;
 }
 
-static int single_after_populate(struct sc *sc, char *why, int len)
+int single_after_populate(struct sc *sc, char *why, int len)
 {
 	struct sc tmp = *sc;
 	size_t i;
@@ -68,7 +67,7 @@ static int single_after_populate(struct sc *sc, char *why, int len)
 	return ret;
 }
 
-static int single_verify(struct sc *sc, char *why, int len)
+int single_verify(struct sc *sc, char *why, int len)
 {
 	int ret = thp_needs_write(sc, why, len);
 

@@ -26,14 +26,15 @@ static int protect_pair(struct sc *sc, enum role r, char *why, int len)
 	return 0;
 }
 
-#define MPROTECT_OPS                                              \
-	.backings = BK_ANON, .params = pages_param, .nparams = 1, \
-	.populate = POP_WRITE, .prepare = protect_pair
+#define MPROTECT_OPS                                                \
+	.params = pages_param, .nparams = 1, .populate = POP_WRITE, \
+	.prepare = protect_pair
 
 const struct scenario_ops sc_mprotect = {
 	.name = "mprotect",
 	.desc = "exclusive pages, mprotect RO then RW, one write per page (no fault expected)",
 	.share = &share_none,
+	.backings = BK_ANON,
 	.expect = EXP_EXCLUSIVE,
 	MPROTECT_OPS,
 };
@@ -42,6 +43,8 @@ const struct scenario_ops sc_mprotect_fork = {
 	.name = "mprotect-fork",
 	.desc = "fork, then the parent's mprotect RO then RW and one write per page (copies)",
 	.share = &share_parent_writes,
+	/* the swapped ones too: a swap entry shared by fork */
+	.backings = BK_ANON | BK_SWAP,
 	.expect = EXP_SHARED,
 	MPROTECT_OPS,
 };

@@ -40,10 +40,24 @@ static const struct scenario_ops *const scenarios[] = {
 	WORKLOADS,
 };
 static const struct backing_ops *const families[] = {
-	&bk_base,	&bk_thp,	   &bk_hugetlb,	     &bk_swap_zram,
-	&bk_zeropage,	&bk_zeropage_huge, &bk_swap_file,    &bk_thp_pte,
-	&bk_thp_single, &bk_mthp,	   &bk_file_private, &bk_memfd_private,
+	&bk_base,
+	&bk_thp,
+	&bk_hugetlb,
+	&bk_swap_zram,
+	&bk_zeropage,
+	&bk_zeropage_huge,
+	&bk_swap_file,
+	&bk_thp_pte,
+	&bk_thp_single,
+	&bk_mthp,
+	&bk_file_private,
+	&bk_memfd_private,
 	&bk_ksm,
+	&bk_thp_partial_mremap,
+	&bk_thp_partial_shared,
+	&bk_swap_thp,
+	&bk_swap_thp_pte,
+	&bk_swap_thp_single,
 };
 const struct registry cowbench_registry = {
 	.scenarios = scenarios,

@@ -295,7 +295,7 @@ static void build_matrix(struct expand *x, const struct schema *s)
 			x->named = how == 2;
 			expand_params(x, &cb, 0);
 		}
-		if (!found)
+		if (!found && !(x->sel->bk_narrows && x->sel->nbk))
 			die(EXIT_USAGE,
 			    "run: scenario %s runs on none of the selected backings (see 'cowbench list')",
 			    scenarios[i]->name);

@@ -31,6 +31,8 @@ struct plan_sel {
 	int nscen, nbk;
 	int reps; /* -1: from the config */
 	bool quick; /* one repetition, the smallest value of each sweep */
+	/* -b narrows the scenarios to those taking one (check), not an error */
+	bool bk_narrows;
 };
 
 struct plan {

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two PTE-mapped THPs that only part of the process maps or shares, the
+ * shapes mm/ reaches through mremap() and MADV_DONTFORK:
+ *
+ * thp-partial-mremap: each 1 MiB of the region is the lower half of its own
+ *   2 MiB THP folio, moved here by mremap(); the upper half stays mapped at
+ *   the folio's old place.  The folio is mapped in two VMAs, by PTEs, at an
+ *   address whose offset in 2 MiB is not its own.  Verified: each 1 MiB
+ *   piece is pages 0..255 of a 2 MiB folio, in order.
+ *
+ * thp-partial-shared: each THP of the region had only its first page shared
+ *   with a child that has exited (MADV_DONTFORK on the other 511 pages
+ *   around a fork, then MADV_DOFORK): the fork split the PMD; the folio
+ *   carries the history of a partial share.  Verified as thp-pte.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../lib/pagemap.h"
+#include "bench.h"
+
+#define HALF_SZ (PMD_SZ / 2)
+
+/* A THP region twice the size, its lower halves filled like ours. */
+static int mremap_after_populate(struct sc *sc, char *why, int len)
+{
+	struct sc tmp = *sc;
+	size_t k, n = sc->len / HALF_SZ;
+	int ret = thp_needs_write(sc, why, len);
+
+	tmp.len = n * PMD_SZ;
+	tmp.buf = NULL;
+	if (!ret)
+		ret = thp_map(&tmp, why, len);
+	for (k = 0; !ret && k < n; k++) {
+		char *src = tmp.buf + k * PMD_SZ, *dst = sc->buf + k * HALF_SZ;
+
+		memcpy(src, dst, HALF_SZ);
+		/* MREMAP_FIXED unmaps our old piece first */
+		if (mremap(src, HALF_SZ, HALF_SZ, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   dst) == MAP_FAILED) {
+			snprintf(why, len, "mremap: %s", strerror(errno));
+			ret = -1;
+		}
+	}
+	/* the upper halves stay mapped for the pass; the exit unmaps them */
+	return ret;
+}
+
+static int half_folio_page(const uint64_t *pm, const uint64_t *fl, size_t i,
+			   char *why, int len)
+{
+	const size_t half = HALF_SZ / PAGE_SZ;
+	size_t h = i / half * half;
+	long got;
+
+	if (!(pm[i] & PM_PRESENT) || !(fl[i] & KPF_THP))
+		return snprintf(why, len, "page %zu: not in a THP folio", i), 1;
+	if (PM_PFN(pm[i]) != PM_PFN(pm[h]) + (i - h))
+		return snprintf(why, len,
+				"page %zu: not at its offset from page %zu", i,
+				h),
+		       1;
+	if (h != i)
+		return 0;
+	got = !(fl[i] & KPF_COMPOUND_HEAD) ?
+		      0 :
+		      folio_pages(PM_PFN(pm[i]), PMD_SZ / PAGE_SZ);
+	if (got < 0)
+		return snprintf(why, len, "kpageflags: %s", strerror(-got)), -1;
+	if ((size_t)got == PMD_SZ / PAGE_SZ)
+		return 0;
+	return snprintf(why, len,
+			"page %zu: not the head of a 2 MiB THP folio (%ld kB)",
+			i, got * 4),
+	       1;
+}
+
+static int mremap_verify(struct sc *sc, char *why, int len)
+{
+	uint64_t *pm = xcalloc(sc->pages, 8), *fl = xcalloc(sc->pages, 8);
+	int ret = thp_needs_write(sc, why, len);
+	size_t i;
+
+	if (!ret && (ret = pagemap_snap(sc->buf, sc->pages, pm, fl, 1)))
+		snprintf(why, len, "pagemap/kpageflags: %s", strerror(-ret));
+	for (i = 0; !ret && i < sc->pages; i++)
+		ret = half_folio_page(pm, fl, i, why, len);
+	free(pm);
+	free(fl);
+	return ret;
+}
+
+/* Share page 0 of each THP with a child that exits at once. */
+static int share_first_pages(struct sc *sc, int advice, char *why, int len)
+{
+	size_t off;
+
+	for (off = 0; off < sc->len; off += PMD_SZ)
+		if (madvise(sc->buf + off + PAGE_SZ, PMD_SZ - PAGE_SZ,
+			    advice)) {
+			snprintf(why, len, "madvise: %s", strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+static int shared_after_populate(struct sc *sc, char *why, int len)
+{
+	int ret = thp_needs_write(sc, why, len), st;
+	pid_t pid;
+
+	if (!ret)
+		ret = share_first_pages(sc, MADV_DONTFORK, why, len);
+	if (ret)
+		return ret;
+	pid = fork();
+	if (!pid)
+		_exit(0);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		return -1;
+	}
+	ret = share_first_pages(sc, MADV_DOFORK, why, len);
+	/* or khugepaged may collapse it back to a PMD before the window */
+	if (!ret && madvise(sc->buf, sc->len, MADV_NOHUGEPAGE)) {
+		snprintf(why, len, "madvise(MADV_NOHUGEPAGE): %s",
+			 strerror(errno));
+		ret = -1;
+	}
+	return ret;
+}
+
+static int shared_verify(struct sc *sc, char *why, int len)
+{
+	int ret = thp_needs_write(sc, why, len);
+
+	return ret ? ret : require_pmd_folios(sc, false, why, len);
+}
+
+const struct backing_ops bk_thp_partial_mremap = {
+	.name = "thp-partial-mremap",
+	.desc = "each 1 MiB the lower half of a 2 MiB THP folio moved here by mremap() (upper half mapped elsewhere; PTE-mapped)",
+	.kind = BK_ANON | BK_THP,
+	.warm = WARM_BASE,
+	.extra = anon_huge_extra,
+	.unit_pages = HALF_SZ / PAGE_SZ,
+	.fault_pages = 1,
+	.map = thp_map,
+	.after_populate = mremap_after_populate,
+	.verify = mremap_verify,
+};
+
+const struct backing_ops bk_thp_partial_shared = {
+	.name = "thp-partial-shared",
+	.desc = "2 MiB THPs whose first page only was shared with a child that exited (MADV_DONTFORK on the rest; PTE-mapped)",
+	.kind = BK_ANON | BK_THP,
+	.warm = WARM_BASE,
+	.extra = anon_huge_extra,
+	.unit_pages = PMD_SZ / PAGE_SZ,
+	.fault_pages = 1,
+	.map = thp_map,
+	.after_populate = shared_after_populate,
+	.verify = shared_verify,
+};
