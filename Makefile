@@ -60,7 +60,7 @@ test: all
 	COWBENCH=$(O)/cowbench UNIT=$(O)/unit-tests MKRUN=$(O)/mkrun tests/run
 
 # Guest kernels: build the 6.12 policy kernel (cached outside the checkout),
-# boot it per policy, check tests/vm/cowcheck and cowbench's own records
+# boot it per policy, check cowbench's records and `cowbench check`
 # against configs/expect (scripts/test-vm.sh); needs root and qemu.
 test-vm: all
 	COWBENCH=$(O)/cowbench scripts/test-vm.sh

@@ -43,6 +43,7 @@ struct check {
 	uint64_t acct[NACCT];
 	struct pending *p;
 	int np, cap, reps;
+	int vm_checked; /* records the policy patch's vm events agreed with */
 };
 
 static void usage(FILE *f)
@@ -150,6 +151,40 @@ static void ck_combo_begin(void *ctx, const struct combo *cb)
 	c->np = 0;
 }
 
+/*
+ * The policy patch's /proc/vmstat events against pagemap, on anonymous
+ * base pages (one event per page written): every copy and reuse the PFNs show is a
+ * decision the kernel counted.  The events are system-wide, other tasks
+ * add to them: a count above its event is the disagreement.
+ */
+static bool vm_events_disagree(struct check *c, const struct combo *cb,
+			       const struct record *r, char *why, int len)
+{
+	const struct kvset *v = &r->c.vmstat;
+	int64_t copy = kv_get(v, "cow_pte_copy", -1),
+		reuse = kv_get(v, "cow_pte_reuse", 0) +
+			kv_get(v, "cow_swapin_reuse", 0);
+
+	/* test fault: a kernel whose events counted nothing */
+	if (copy < 0 && test_fault("vm-events"))
+		copy = reuse = 0;
+	/* the patch counts anonymous write faults only, not a file's COW */
+	if (copy < 0 || !r->has_counts || !r->c.has_pages ||
+	    !tally_decided(&r->c.t) || cb->bk.unit_pages != 1 ||
+	    cb->bk.fault_pages != 1 || (cb->bk.ops->kind & BK_FILE) ||
+	    cb->ops->map)
+		return false;
+	c->vm_checked++;
+	if (r->c.t.copies <= (uint64_t)copy && r->c.t.reuses <= (uint64_t)reuse)
+		return false;
+	snprintf(
+		why, len,
+		"vm events: pagemap copied %llu, cow_pte_copy %lld; reused %llu, cow_pte_reuse + cow_swapin_reuse %lld",
+		(unsigned long long)r->c.t.copies, (long long)copy,
+		(unsigned long long)r->c.t.reuses, (long long)reuse);
+	return true;
+}
+
 static void ck_record(void *ctx, const struct combo *cb, const struct record *r)
 {
 	struct check *c = ctx;
@@ -164,6 +199,8 @@ static void ck_record(void *ctx, const struct combo *cb, const struct record *r)
 	p = &c->p[c->np++];
 	check_name(cb, r->rep, c->reps, p->name, sizeof(p->name));
 	p->res = expect_judge(c->exp, r, p->why, sizeof(p->why));
+	if (vm_events_disagree(c, cb, r, p->why, sizeof(p->why)))
+		p->res = KT_FAIL;
 }
 
 /* After the knobs are back: the lines, each failing if accounting broke. */
@@ -192,8 +229,23 @@ static int ck_end(void *ctx)
 {
 	struct check *c = ctx;
 
+	if (c->vm_checked)
+		ktap_diag(
+			&c->k,
+			"vm events: %d checks' pagemap counts within the policy patch's cow_* events",
+			c->vm_checked);
 	ktap_totals(&c->k);
 	return ktap_exit(&c->k);
+}
+
+/* KTAP's way to say the plan will not be met. */
+static void ck_bail(void *ctx, int sig)
+{
+	struct check *c = ctx;
+	char why[48];
+
+	snprintf(why, sizeof(why), "interrupted by signal %d", sig);
+	ktap_bail(&c->k, why);
 }
 
 /* configs/expect/release-R: the newest R not after the running kernel. */
@@ -315,6 +367,7 @@ int cmd_check(int argc, char **argv)
 		.record = ck_record,
 		.combo_done = ck_combo_done,
 		.end = ck_end,
+		.bail = ck_bail,
 	};
 	char err[600];
 

@@ -471,6 +471,22 @@ static bool check_suite(const struct job *j)
 	return !strncmp(j->config, "check", 5);
 }
 
+/* The policy the job runs under: the config's cow_policy, else the boot's. */
+static void config_policy(const struct mx *m, const struct job *j, char *buf,
+			  int len)
+{
+	char path[PATH_MAX + 32];
+	struct plan_sel sel = { .reg = &cowbench_registry, .reps = -1 };
+	struct plan p;
+
+	snprintf(path, sizeof(path), "%s/configs/%s.conf", m->top, j->config);
+	sel.config = path;
+	plan_build(&p, &sel);
+	snprintf(buf, len, "%s",
+		 *p.set.cow_policy ? p.set.cow_policy : j->policy);
+	plan_free(&p);
+}
+
 /*
  * configs/expect/<kernel>-<policy> (or $COWBENCH_EXPECT_DIR's); a check
  * suite's expected failures are <kernel>-<policy>.check.  Exists?
@@ -480,13 +496,15 @@ static bool expect_path(const struct mx *m, const struct job *j, char *path,
 {
 	const char *dir = getenv("COWBENCH_EXPECT_DIR");
 	const char *sfx = check_suite(j) ? ".check" : "";
+	char policy[24];
 
+	config_policy(m, j, policy, sizeof(policy));
 	if (dir && *dir)
-		snprintf(path, len, "%.3000s/%s-%s%s", dir, j->kernel,
-			 j->policy, sfx);
+		snprintf(path, len, "%.3000s/%s-%s%s", dir, j->kernel, policy,
+			 sfx);
 	else
 		snprintf(path, len, "%s/configs/expect/%s-%s%s", m->top,
-			 j->kernel, j->policy, sfx);
+			 j->kernel, policy, sfx);
 	return !access(path, R_OK);
 }
 
@@ -827,11 +845,14 @@ static void verdict_row(const struct job *j, const struct run *r)
 	       (unsigned long long)wrong, bad);
 }
 
-/* A guest's env.json names the policy it booted and the accelerator. */
+/*
+ * A guest's env.json names the policy in force (the boot's, or the
+ * config's cow_policy, which the run switched to) and the accelerator.
+ */
 static enum xresult env_matches(const struct mx *m, const struct job *j,
 				const struct run *r, char *msg, int len)
 {
-	char path[PATH_MAX], accel[32];
+	char path[PATH_MAX], accel[32], policy[24];
 
 	if (!strcmp(j->kernel, "host"))
 		return snprintf(msg, len, "%s, %s", r->label, r->accel),
@@ -840,9 +861,9 @@ static enum xresult env_matches(const struct mx *m, const struct job *j,
 	first_line(path, accel, sizeof(accel));
 	snprintf(msg, len, "cow_policy %s, accelerator %s (vmrun: %s)",
 		 r->policy, r->accel, *accel ? accel : "?");
-	return strcmp(r->policy, j->policy) || strcmp(r->accel, accel) ?
-		       XR_FAIL :
-		       XR_PASS;
+	config_policy(m, j, policy, sizeof(policy));
+	return strcmp(r->policy, policy) || strcmp(r->accel, accel) ? XR_FAIL :
+								      XR_PASS;
 }
 
 static int report(const struct mx *m, const char *only)

@@ -306,6 +306,30 @@ static void quiet_machine(FILE *log)
 		fprintf(log, "warning: mount tracefs: %s\n", strerror(-ret));
 }
 
+/*
+ * cow_policy = P: a policy kernel's run-time switch, through the knobs
+ * (undone at the end); before env.json reads the policy in force.
+ */
+static void check_cow_policy(const char *p)
+{
+	if (*p && access(COW_POLICY_SYSCTL, F_OK))
+		die(EXIT_USAGE,
+		    "run: cow_policy = %s: this kernel has no %s (the cowbench policy patch, configs/policies/)",
+		    p, COW_POLICY_SYSCTL);
+}
+
+static void set_cow_policy(const char *p)
+{
+	int ret;
+
+	if (!*p)
+		return;
+	ret = knob_set(COW_POLICY_SYSCTL, p);
+	if (ret)
+		die(1, "run: %s = %s: %s", COW_POLICY_SYSCTL, p,
+		    strerror(-ret));
+}
+
 /* One run at a time; what a killed run left changed is undone first. */
 static void take_over_state(void)
 {
@@ -467,6 +491,13 @@ static void run_pass(struct runner *R, const struct combo *cb, int rep,
 		return;
 	}
 	sig = harness_run_pass(&a, r);
+	if (sig && R->sink && R->sink->bail) {
+		R->sink->bail(R->sink->ctx, sig);
+		fprintf(stderr,
+			"\ncowbench: interrupted by signal %d; knobs restored; records so far in %s\n",
+			sig, R->dir);
+		finish(R, 128 + sig);
+	}
 	if (sig) {
 		fprintf(stderr,
 			"\ncowbench: interrupted by signal %d; knobs restored; %s can be resumed with --resume\n",
@@ -653,6 +684,7 @@ static int run_it(struct opts *o, const struct run_sink *sink)
 	if (geteuid())
 		die(EXIT_USAGE,
 		    "run: needs root (pagemap PFNs, tracefs, knobs, perf tracepoints)");
+	check_cow_policy(R.set.cow_policy);
 	setup_dir(&R, o);
 	set_order(&R, o);
 
@@ -670,6 +702,7 @@ static int run_it(struct opts *o, const struct run_sink *sink)
 	atexit(knobs_restore);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	take_over_state();
+	set_cow_policy(R.set.cow_policy);
 
 	clock_init();
 	if (topo_init(&R.topo, err, sizeof(err)))

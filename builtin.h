@@ -38,6 +38,8 @@ struct run_sink {
 		       const struct record *r);
 	void (*combo_done)(void *ctx, const struct combo *cb);
 	int (*end)(void *ctx); /* the exit status */
+	/* the run stops on a signal: the sink's last words */
+	void (*bail)(void *ctx, int sig);
 };
 int run_sunk(const struct plan_sel *sel, const char *outdir,
 	     const struct run_sink *sink);

@@ -70,7 +70,7 @@ int file_private_check(struct sc *sc, char *why, int len);
 
 extern const struct scenario_ops sc_ksm, sc_swapin, sc_swapin_child,
 	sc_mprotect, sc_mprotect_fork, sc_vmsplice, sc_vmsplice_parent,
-	sc_lru_fresh, sc_collapse, sc_hugetlb_rsvd;
+	sc_lru_fresh, sc_collapse, sc_hugetlb_rsvd, sc_dio_race;
 extern const struct backing_ops bk_ksm;
 
 #endif

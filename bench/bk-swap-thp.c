@@ -69,7 +69,7 @@ static int swap_thp_after_populate(struct sc *sc, char *why, int len)
 	return ret ? ret : swap_page_out(sc, why, len);
 }
 
-#define SWAPPED_THP(var, nm, what)                                 \
+#define SWAPPED_THP(var, nm, what, unit)                           \
 	const struct backing_ops var = {                           \
 		.name = nm,                                        \
 		.desc = what                                       \
@@ -85,7 +85,9 @@ static int swap_thp_after_populate(struct sc *sc, char *why, int len)
 		.extra = swap_extra,                               \
 	}
 
-SWAPPED_THP(bk_swap_thp, "swapped-thp", "PMD-mapped 2 MiB THPs");
-SWAPPED_THP(bk_swap_thp_pte, "swapped-thp-pte", "PTE-mapped 2 MiB THPs");
+SWAPPED_THP(bk_swap_thp, "swapped-thp", "PMD-mapped 2 MiB THPs",
+	    PMD_SZ / PAGE_SZ);
+SWAPPED_THP(bk_swap_thp_pte, "swapped-thp-pte", "PTE-mapped 2 MiB THPs",
+	    PMD_SZ / PAGE_SZ);
 SWAPPED_THP(bk_swap_thp_single, "swapped-thp-single",
-	    "single PTEs of 2 MiB THPs (one THP per page)");
+	    "single PTEs of 2 MiB THPs (one THP per page)", 1);

@@ -18,9 +18,12 @@
  * fixed-buffer check under which the page_count and always_copy policies
  * lose the pin.
  *
- * pinned-nofork is the same without the fork (tests/vm/cowcheck's uring
- * check): the pin must keep our writes after a R/O round trip of our own
- * exclusive pages.
+ * uffd_wp = 1 write-protects the region with userfaultfd (every PTE
+ * marked) and resolves it before the writes: the pin must see them too.
+ *
+ * pinned-nofork is the same without the fork: the pin must keep our writes
+ * after a R/O round trip (mprotect or userfaultfd-wp) of our own exclusive
+ * pages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +31,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -41,33 +47,41 @@
 #define CHUNK (64UL << 20) /* bytes per fixed buffer (io_uring allows 1G) */
 #define MAX_BUFS 16384 /* IORING_MAX_REG_BUFFERS */
 
-static const struct param_spec params[] = {
-	PAGES_PARAM("4 KiB pages in the region, one write each"),
-	{
-		.name = "pinned",
-		.type = CFG_SIZE,
-		.min = 0,
-		.max = 1LL << 40,
-		.def = { 0, 1 << 20, 2 << 20 },
-		.ndef = 3,
-		.desc = "bytes from the region's start registered as fixed buffers",
-	},
-	{
-		.name = "mprotect",
-		.type = CFG_INT,
-		.min = 0,
-		.max = 1,
-		.def = { 0, 1 },
-		.ndef = 2,
-		.desc = "1: PROT_READ and back between the fork and the writes",
-	},
+/* pages, pinned, mprotect: both scenarios' */
+#define PIN_PARAMS                                                                       \
+	PAGES_PARAM("4 KiB pages in the region, one write each"),                        \
+		{ .name = "pinned",                                                      \
+		  .type = CFG_SIZE,                                                      \
+		  .min = 0,                                                              \
+		  .max = 1LL << 40,                                                      \
+		  .def = { 0, 1 << 20, 2 << 20 },                                        \
+		  .ndef = 3,                                                             \
+		  .desc = "bytes from the region's start registered as fixed buffers" }, \
+	{                                                                                \
+		.name = "mprotect", .type = CFG_INT, .min = 0, .max = 1,                 \
+		.def = { 0, 1 }, .ndef = 2,                                              \
+		.desc = "1: PROT_READ and back between the fork and the writes"          \
+	}
+
+static const struct param_spec params[] = { PIN_PARAMS };
+
+/* pinned-nofork: and a userfaultfd-wp round */
+static const struct param_spec nofork_params[] = {
+	PIN_PARAMS,
+	{ .name = "uffd_wp",
+	  .type = CFG_INT,
+	  .min = 0,
+	  .max = 1,
+	  .def = { 0 },
+	  .ndef = 1,
+	  .desc = "1: userfaultfd write-protects the region and resolves it, before the writes" },
 };
 
 /* The writer's: the child never touches it. */
 struct pin_state {
 	struct io_uring ring;
 	bool ring_up, registered, odirect;
-	int fd, nbufs;
+	int fd, nbufs, uffd;
 	size_t pinned; /* pages */
 	char *ghost; /* test fault drop-pin: what the ring holds instead */
 	int64_t ring_same, ring_error; /* what observe found */
@@ -172,7 +186,7 @@ static int pin_init(struct sc *sc, char *why, int len)
 
 	(void)why;
 	(void)len;
-	p->fd = -1;
+	p->fd = p->uffd = -1;
 	p->pinned = kv_get(sc->params, "pinned", 0) / PAGE_SZ;
 	sc->priv = p;
 	return p->pinned ? pin_setup(sc, p, why, len) : 0;
@@ -200,6 +214,74 @@ static int drop_pin(struct sc *sc, struct pin_state *p, char *why, int len)
 	return pin_register(p, p->ghost, why, len) ? -1 : 0;
 }
 
+/* Pages whose PTE carries the uffd-wp bit (pagemap bit 57), or -1. */
+static long uffd_wp_marked(struct sc *sc)
+{
+	uint64_t *pm = xcalloc(sc->pages, 8);
+	long n = pagemap_snap(sc->buf, sc->pages, pm, NULL, 1) ? -1 : 0;
+	size_t i;
+
+	for (i = 0; n >= 0 && i < sc->pages; i++)
+		n += !!(pm[i] & PM_UFFD_WP);
+	free(pm);
+	return n;
+}
+
+static int uffd_wp_range(struct pin_state *p, struct sc *sc, bool wp)
+{
+	struct uffdio_writeprotect w = {
+		.range = { (uintptr_t)sc->buf, sc->len },
+		.mode = wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+
+	return ioctl(p->uffd, UFFDIO_WRITEPROTECT, &w);
+}
+
+/*
+ * userfaultfd-wp over the pinned region, every PTE marked (checked in
+ * pagemap: else a skip), then resolved: the write faults that follow
+ * must keep the pinned pages.
+ */
+static int uffd_wp_round(struct sc *sc, struct pin_state *p, char *why, int len)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)sc->buf, sc->len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	long marked;
+
+	p->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (p->uffd < 0 || ioctl(p->uffd, UFFDIO_API, &api)) {
+		snprintf(why, len, "userfaultfd with write-protect: %s",
+			 strerror(errno));
+		return errno == ENOSYS || errno == EINVAL || errno == EPERM ?
+			       1 :
+			       -1;
+	}
+	if (ioctl(p->uffd, UFFDIO_REGISTER, &reg) ||
+	    uffd_wp_range(p, sc, true)) {
+		snprintf(why, len, "UFFDIO_REGISTER/WRITEPROTECT: %s",
+			 strerror(errno));
+		return errno == EINVAL ? 1 : -1;
+	}
+	marked = uffd_wp_marked(sc);
+	if (marked != (long)sc->pages) {
+		snprintf(
+			why, len,
+			"UFFDIO_WRITEPROTECT marked %ld of %zu PTEs (pagemap bit 57)",
+			marked, sc->pages);
+		return marked < 0 ? -1 : 1;
+	}
+	if (uffd_wp_range(p, sc, false)) {
+		snprintf(why, len, "UFFDIO_WRITEPROTECT resolve: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* After the fork: the mprotect pair, then the test fault. */
 static int pin_prepare(struct sc *sc, enum role r, char *why, int len)
 {
@@ -213,6 +295,12 @@ static int pin_prepare(struct sc *sc, enum role r, char *why, int len)
 		snprintf(why, len, "mprotect after the fork: %s",
 			 strerror(errno));
 		return -1;
+	}
+	if (kv_get(sc->params, "uffd_wp", 0)) {
+		int ret = uffd_wp_round(sc, p, why, len);
+
+		if (ret)
+			return ret;
 	}
 	if (p->pinned && test_fault("drop-pin"))
 		return drop_pin(sc, p, why, len);
@@ -338,24 +426,26 @@ static void pin_cleanup(struct sc *sc, enum role r)
 		close(p->fd);
 	if (p->ghost)
 		munmap(p->ghost, p->pinned * PAGE_SZ);
+	if (p->uffd >= 0)
+		close(p->uffd);
 	free(p);
 }
 
 /* fork copies what a pin holds: a pinned THP's PMD is split on purpose */
-#define PINNED(nm, sh, what)                                                \
-	{                                                                   \
-		.name = nm, .desc = what, .backings = BK_ANON,              \
-		.params = params, .nparams = ARRAY_SIZE(params),            \
-		.populate = POP_WRITE, .share = sh, .share_reshapes = true, \
-		.region_pages = pin_region, .init = pin_init,               \
-		.prepare = pin_prepare, .expect_page = pin_expect,          \
-		.observe = pin_observe, .extra = pin_extra,                 \
-		.cleanup = pin_cleanup,                                     \
+#define PINNED(nm, sh, prm, what)                                             \
+	{                                                                     \
+		.name = nm, .desc = what, .backings = BK_ANON, .params = prm, \
+		.nparams = ARRAY_SIZE(prm), .populate = POP_WRITE,            \
+		.share = sh, .share_reshapes = true,                          \
+		.region_pages = pin_region, .init = pin_init,                 \
+		.prepare = pin_prepare, .expect_page = pin_expect,            \
+		.observe = pin_observe, .extra = pin_extra,                   \
+		.cleanup = pin_cleanup,                                       \
 	}
 
 const struct scenario_ops sc_pinned_fork = PINNED(
-	"pinned-fork", &share_parent_writes,
+	"pinned-fork", &share_parent_writes, params,
 	"io_uring fixed buffers over the region, then fork; the parent writes every page: pages copied at fork, the pin keeps the writes (fork time in extra)");
 const struct scenario_ops sc_pinned_nofork = PINNED(
-	"pinned-nofork", &share_none,
+	"pinned-nofork", &share_none, nofork_params,
 	"io_uring fixed buffers over the region, (mprotect RO and back,) then our own writes: the pin keeps them");

@@ -33,6 +33,7 @@ static const struct scenario_ops *const scenarios[] = {
 	&sc_lru_fresh,
 	&sc_collapse,
 	&sc_hugetlb_rsvd,
+	&sc_dio_race,
 	&sc_pinned_fork,
 	&sc_pinned_nofork,
 	&sc_remote_flush,

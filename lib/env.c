@@ -170,7 +170,7 @@ static void cmdline_policy(const char *cmdline, char *out, int len)
 void env_collect(struct env *e)
 {
 	struct utsname u;
-	char cmdline[4096] = "";
+	char cmdline[4096] = "", now[48];
 	int major = 0, minor = 0;
 
 	memset(e, 0, sizeof(*e));
@@ -178,6 +178,9 @@ void env_collect(struct env *e)
 	snprintf(e->release, sizeof(e->release), "%s", u.release);
 	read_text("/proc/cmdline", cmdline, sizeof(cmdline));
 	cmdline_policy(cmdline, e->policy, sizeof(e->policy));
+	/* the policy in force: the boot's, unless a run switched it */
+	if (!knob_read(COW_POLICY_SYSCTL, now, sizeof(now)))
+		snprintf(e->policy, sizeof(e->policy), "%s", now);
 	sscanf(u.release, "%d.%d", &major, &minor);
 	snprintf(e->label, sizeof(e->label), "%s-%d.%d", e->policy, major,
 		 minor);

@@ -53,4 +53,7 @@ void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 int env_write_file(const char *dir, struct env *e, const struct topo *t,
 		   const struct run_info *ri);
 
+/* The policy kernel's run-time switch (configs/policies/). */
+#define COW_POLICY_SYSCTL "/proc/sys/vm/cow_policy"
+
 #endif

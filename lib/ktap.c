@@ -56,3 +56,9 @@ int ktap_exit(const struct ktap *k)
 {
 	return k->count[KT_FAIL] || k->count[KT_XPASS] || k->count[KT_ERROR];
 }
+
+void ktap_bail(struct ktap *k, const char *why)
+{
+	fprintf(k->f, "Bail out! %s\n", why);
+	fflush(k->f);
+}

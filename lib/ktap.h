@@ -28,6 +28,8 @@ struct ktap {
 };
 
 void ktap_begin(struct ktap *k, FILE *f, int plan);
+/* The plan will not be met: "Bail out! why". */
+void ktap_bail(struct ktap *k, const char *why);
 /* One test; why (may be NULL) follows the directive or a diagnostic. */
 void ktap_result(struct ktap *k, enum ktap_result r, const char *name,
 		 const char *why);

@@ -52,6 +52,12 @@ static void backing_words(struct schema *s)
 	s->bk_words[n] = NULL;
 }
 
+/* The policy kernel's vm.cow_policy values (configs/policies/). */
+static const char *const cow_policies[] = {
+	"stock",    "page_count",  "page_count_v59",
+	"mapcount", "always_copy", NULL,
+};
+
 static void build_schema(struct schema *s)
 {
 	const struct scenario_ops *const *scenarios = s->reg->scenarios;
@@ -73,6 +79,7 @@ static void build_schema(struct schema *s)
 	add_key(s, "warmup", CFG_INT, 0, 100, 1, NULL);
 	add_key(s, "batch", CFG_INT, 32, 65536, 1, NULL);
 	add_key(s, "timeout", CFG_INT, 1, 3600, 1, NULL);
+	add_key(s, "cow_policy", CFG_WORD, 0, 0, 1, cow_policies);
 	for (i = 0; i < nr_scenarios; i++) {
 		/* a scenario's own backings: a sweep need not cross them all */
 		snprintf(name, sizeof(name), "%s.backings", scenarios[i]->name);
@@ -309,7 +316,9 @@ static void settings_from(const struct cfg *c, const struct plan_sel *sel,
 {
 	const struct cfg_val *v;
 
-	*s = (struct settings){ 5, 1, 32, 120 };
+	*s = (struct settings){
+		.reps = 5, .warmup = 1, .batch = 32, .timeout = 120
+	};
 	if ((v = cfg_find(c, "reps")))
 		s->reps = (int)v->v[0];
 	if ((v = cfg_find(c, "warmup")))
@@ -318,6 +327,8 @@ static void settings_from(const struct cfg *c, const struct plan_sel *sel,
 		s->batch = (int)v->v[0];
 	if ((v = cfg_find(c, "timeout")))
 		s->timeout = (int)v->v[0];
+	if ((v = cfg_find(c, "cow_policy")))
+		snprintf(s->cow_policy, sizeof(s->cow_policy), "%s", v->w[0]);
 	if (sel->reps > 0)
 		s->reps = sel->reps;
 	if (sel->quick) {

@@ -22,6 +22,8 @@ struct combo {
 
 struct settings {
 	int reps, warmup, batch, timeout;
+	/* vm.cow_policy for the run (a policy kernel's sysctl), or "" */
+	char cow_policy[24];
 };
 
 struct plan_sel {

@@ -30,6 +30,15 @@ static const struct {
 	{ "numa_pte_updates", 1 },
 	{ "ksm_swpin_copy", 1 },
 	{ "pgpromote_success", 1 },
+	/* the cowbench policy patch's decisions (configs/policies/) */
+	{ "cow_pte_copy", 0 },
+	{ "cow_pte_reuse", 0 },
+	{ "cow_pmd_reuse", 0 },
+	{ "cow_pmd_fallback", 0 },
+	{ "cow_unshare_copy", 0 },
+	{ "cow_unshare_reuse", 0 },
+	{ "cow_swapin_reuse", 0 },
+	{ "cow_fork_pinned_copy", 0 },
 };
 
 _Static_assert(ARRAY_SIZE(keys) <= 64, "vmsnap.present is one 64-bit mask");

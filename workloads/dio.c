@@ -511,13 +511,7 @@ static int open_file(struct dio *d, char *why, int len)
 	struct sc *sc = d->sc;
 	int ret;
 
-	d->fd = open(sc->workdir, O_TMPFILE | O_RDWR | O_DIRECT, 0600);
-	if (d->fd < 0) {
-		snprintf(why, len, "O_TMPFILE|O_DIRECT in %s: %s", sc->workdir,
-			 strerror(errno));
-		return errno == EINVAL || errno == EOPNOTSUPP ? 1 : -1;
-	}
-	ret = check_fs(sc, d->fd, why, len);
+	ret = dio_tmpfile(sc, &d->fd, why, len);
 	if (!ret && ftruncate(d->fd, (off_t)(d->nblocks * d->bs))) {
 		snprintf(why, len, "ftruncate: %s", strerror(errno));
 		ret = -1;
@@ -525,8 +519,19 @@ static int open_file(struct dio *d, char *why, int len)
 	return ret ? ret : prefill(d, why, len);
 }
 
+int dio_tmpfile(struct sc *sc, int *fdp, char *why, int len)
+{
+	*fdp = open(sc->workdir, O_TMPFILE | O_RDWR | O_DIRECT, 0600);
+	if (*fdp < 0) {
+		snprintf(why, len, "O_TMPFILE|O_DIRECT in %s: %s", sc->workdir,
+			 strerror(errno));
+		return errno == EINVAL || errno == EOPNOTSUPP ? 1 : -1;
+	}
+	return check_fs(sc, *fdp, why, len);
+}
+
 /* kernel.io_uring_disabled = 2: no ring for anyone ($COWBENCH_IO_URING_DISABLED: tests). */
-static int uring_allowed(char *why, int len)
+int uring_allowed(char *why, int len)
 {
 	const char *path = getenv("COWBENCH_IO_URING_DISABLED");
 	char val[16];

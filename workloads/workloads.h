@@ -12,4 +12,12 @@
 extern const struct scenario_ops wl_forksrv, wl_snapshot;
 extern const struct scenario_ops wl_dio, wl_stream, wl_thpdb;
 
+/*
+ * An unnamed O_DIRECT file in sc->workdir (dio.c), or a skip where
+ * O_DIRECT pins nothing (tmpfs, 9p, NFS, ...); the fd in *fdp either way.
+ */
+int dio_tmpfile(struct sc *sc, int *fdp, char *why, int len);
+/* 0 if io_uring may be used, else a skip with the reason. */
+int uring_allowed(char *why, int len);
+
 #endif

@@ -95,7 +95,25 @@ static void empty_reason_bare_directive(void)
 	free(out);
 }
 
+static void one_then_bail(struct ktap *k)
+{
+	ktap_result(k, KT_PASS, "a", NULL);
+	ktap_bail(k, "interrupted by signal 2");
+}
+
+/* a stop before the plan is met says so in KTAP's words */
+static void bail_out_line(void)
+{
+	int st;
+	char *out = capture(one_then_bail, &st);
+
+	CHECK(strstr(out, "ok 1 a\nBail out! interrupted by signal 2\n") !=
+	      NULL);
+	free(out);
+}
+
 const struct unit_test ktap_tests[] = {
+	{ "ktap: Bail out! when the plan cannot be met", bail_out_line },
 	{ "ktap: an empty reason leaves the directive bare",
 	  empty_reason_bare_directive },
 	{ "ktap: every kind of line, the totals", every_line_and_the_totals },
