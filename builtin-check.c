@@ -21,6 +21,7 @@
 #include "lib/expect.h"
 #include "lib/ktap.h"
 #include "lib/plan.h"
+#include "lib/result.h"
 #include "lib/scenario.h"
 
 /* The kernel's own accounting, back where it was after each check. */
@@ -34,6 +35,7 @@ struct pending {
 	char name[200];
 	enum ktap_result res;
 	char why[400];
+	struct record rec; /* the scenario's counting record */
 };
 
 struct check {
@@ -43,7 +45,9 @@ struct check {
 	uint64_t acct[NACCT];
 	struct pending *p;
 	int np, cap, reps;
+	int fd; /* the run's results.jsonl, for the verdict records */
 	int vm_checked; /* records the policy patch's vm events agreed with */
+	bool vm_present; /* the kernel has them */
 };
 
 static void usage(FILE *f)
@@ -71,7 +75,8 @@ static void check_name(const struct combo *cb, int rep, int reps, char *buf,
 {
 	int n;
 
-	check_name_of(cb->ops->name, &cb->params, cb->bk.name, buf, len);
+	check_name_of(cb->ops, cb->ops->name, &cb->params, cb->bk.name, buf,
+		      len);
 	n = strlen(buf);
 	if (reps > 1 && n < len)
 		snprintf(buf + n, len - n, " [%d/%d]", rep + 1, reps);
@@ -126,10 +131,13 @@ static bool ck_keep(void *ctx, const struct combo *cb)
 	return !c->pattern || !fnmatch(c->pattern, name, 0);
 }
 
-static void ck_begin(void *ctx, int records)
+static void ck_begin(void *ctx, int records, const char *dir)
 {
 	struct check *c = ctx;
 
+	c->fd = result_open(dir);
+	if (c->fd < 0)
+		die(1, "check: %s/results.jsonl: %s", dir, strerror(-c->fd));
 	ktap_begin(&c->k, stdout, records);
 	if (c->exp)
 		ktap_diag(&c->k, "expected failures: %s", c->expect_file);
@@ -161,25 +169,33 @@ static bool vm_events_disagree(struct check *c, const struct combo *cb,
 			       const struct record *r, char *why, int len)
 {
 	const struct kvset *v = &r->c.vmstat;
-	int64_t copy = kv_get(v, "cow_pte_copy", -1),
+	int64_t copy = kv_get(v, "cow_pte_copy", -1) +
+		       kv_get(v, "cow_unshare_copy", 0),
 		reuse = kv_get(v, "cow_pte_reuse", 0) +
-			kv_get(v, "cow_swapin_reuse", 0);
+			kv_get(v, "cow_swapin_reuse", 0) +
+			kv_get(v, "cow_unshare_reuse", 0);
 
 	/* test fault: a kernel whose events counted nothing */
-	if (copy < 0 && test_fault("vm-events"))
+	if (test_fault("vm-events"))
 		copy = reuse = 0;
-	/* the patch counts anonymous write faults only, not a file's COW */
+	c->vm_present |= copy >= 0;
+	/*
+	 * The patch counts anonymous faults only, not a file's COW; a NUMA
+	 * hinting or a userfaultfd write-protect fault keeps the PFN and
+	 * counts no decision.
+	 */
 	if (copy < 0 || !r->has_counts || !r->c.has_pages ||
 	    !tally_decided(&r->c.t) || cb->bk.unit_pages != 1 ||
 	    cb->bk.fault_pages != 1 || (cb->bk.ops->kind & BK_FILE) ||
-	    cb->ops->map)
+	    cb->ops->map || kv_get(v, "numa_pte_updates", 0) > 0 ||
+	    kv_get(&r->c.extra, "uffd_wp_faults", 0) > 0)
 		return false;
 	c->vm_checked++;
 	if (r->c.t.copies <= (uint64_t)copy && r->c.t.reuses <= (uint64_t)reuse)
 		return false;
 	snprintf(
 		why, len,
-		"vm events: pagemap copied %llu, cow_pte_copy %lld; reused %llu, cow_pte_reuse + cow_swapin_reuse %lld",
+		"vm events: pagemap copied %llu, cow_pte_copy + cow_unshare_copy %lld; reused %llu, cow_pte_reuse + cow_swapin_reuse + cow_unshare_reuse %lld",
 		(unsigned long long)r->c.t.copies, (long long)copy,
 		(unsigned long long)r->c.t.reuses, (long long)reuse);
 	return true;
@@ -197,10 +213,43 @@ static void ck_record(void *ctx, const struct combo *cb, const struct record *r)
 			die(1, "check: out of memory");
 	}
 	p = &c->p[c->np++];
+	p->rec = *r;
 	check_name(cb, r->rep, c->reps, p->name, sizeof(p->name));
 	p->res = expect_judge(c->exp, r, p->why, sizeof(p->why));
 	if (vm_events_disagree(c, cb, r, p->why, sizeof(p->why)))
 		p->res = KT_FAIL;
+}
+
+/*
+ * The verdict beside the scenario's own record in results.jsonl, for
+ * compare and the reports: scenario "check:<scenario>", the same backing,
+ * parameters and counts, status ok, fail (XFAIL too), skip or error, and
+ * the KTAP directive leading the reason.
+ */
+static void write_verdict(struct check *c, const struct pending *p)
+{
+	static const enum rec_status st[KT_NR] = {
+		[KT_PASS] = ST_OK,  [KT_FAIL] = ST_FAIL, [KT_XFAIL] = ST_FAIL,
+		[KT_XPASS] = ST_OK, [KT_SKIP] = ST_SKIP, [KT_ERROR] = ST_ERROR,
+	};
+	static const char *const dir[KT_NR] = {
+		[KT_XFAIL] = "XFAIL: ",
+		[KT_XPASS] = "XPASS: ",
+	};
+	struct record *v = xmalloc(sizeof(*v));
+	int ret;
+
+	*v = p->rec;
+	snprintf(v->scenario, sizeof(v->scenario), "check:%.24s",
+		 p->rec.scenario);
+	v->status = st[p->res];
+	snprintf(v->reason, sizeof(v->reason), "%s%.240s",
+		 dir[p->res] ? dir[p->res] : "",
+		 p->res == KT_PASS ? "" : p->why);
+	ret = result_append(c->fd, v);
+	free(v);
+	if (ret)
+		die(1, "check: writing results: %s", strerror(-ret));
 }
 
 /* After the knobs are back: the lines, each failing if accounting broke. */
@@ -222,6 +271,7 @@ static void ck_combo_done(void *ctx, const struct combo *cb)
 		}
 		ktap_result(&c->k, p->res, p->name,
 			    p->res == KT_PASS ? NULL : p->why);
+		write_verdict(c, p);
 	}
 }
 

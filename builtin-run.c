@@ -737,7 +737,7 @@ static int run_it(struct opts *o, const struct run_sink *sink)
 		die(1, "run: %s/results.jsonl: %s", R.dir, strerror(-R.fd));
 	R.isatty = isatty(2);
 	if (sink)
-		sink->begin(sink->ctx, records_planned(&R));
+		sink->begin(sink->ctx, records_planned(&R), R.dir);
 	else
 		header(&R, stdout);
 	header(&R, R.log);

@@ -32,7 +32,7 @@ struct run_sink {
 	void *ctx;
 	unsigned int passes; /* bit per pass */
 	bool (*keep)(void *ctx, const struct combo *cb);
-	void (*begin)(void *ctx, int records);
+	void (*begin)(void *ctx, int records, const char *dir);
 	void (*combo_begin)(void *ctx, const struct combo *cb);
 	void (*record)(void *ctx, const struct combo *cb,
 		       const struct record *r);

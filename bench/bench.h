@@ -2,6 +2,8 @@
 #ifndef COWBENCH_BENCH_H
 #define COWBENCH_BENCH_H
 
+#include <pthread.h>
+
 #include "../lib/scenario.h"
 #include "../lib/supervise.h"
 #include "../workloads/workloads.h"
@@ -33,6 +35,14 @@ extern const struct backing_ops bk_zeropage, bk_zeropage_huge, bk_swap_file,
 	bk_thp_pte, bk_thp_single, bk_mthp, bk_file_private, bk_memfd_private,
 	bk_thp_partial_mremap, bk_thp_partial_shared, bk_swap_thp,
 	bk_swap_thp_pte, bk_swap_thp_single;
+/* A 2 MiB THP backing mapped by PTEs: thp-pte, thp-partial-*. */
+#define PTE_THP_BACKING(nm, what, unit, after, check)                 \
+	{                                                             \
+		.name = nm, .desc = what, .kind = BK_ANON | BK_THP,   \
+		.warm = WARM_BASE, .extra = anon_huge_extra,          \
+		.unit_pages = unit, .fault_pages = 1, .map = thp_map, \
+		.after_populate = after, .verify = check,             \
+	}
 /* The THP backings the swapped-thp* ones page out. */
 int thp_verify(struct sc *sc, char *why, int len);
 int pte_after_populate(struct sc *sc, char *why, int len);
@@ -61,16 +71,32 @@ int swap_verify(struct sc *sc, char *why, int len);
 int swap_device(const char *path, int ret, char *why, int len);
 void swap_extra(struct sc *sc, enum role r, struct kvset *extra);
 /*
- * A MAP_PRIVATE mapping of a new unnamed file of POP_BYTE (a memfd, or on
- * the run's directory); its fd in *fdp.
+ * A MAP_PRIVATE mapping of a new unnamed file of POP_BYTE (memfd 0: on
+ * the run's directory; 1: a memfd; 2: a hugetlb memfd, 2 MiB pages, the
+ * pool set from the pass); its fd in *fdp.
  */
-int file_private_mmap(struct sc *sc, bool memfd, int *fdp, char *why, int len);
+int file_private_mmap(struct sc *sc, int memfd, int *fdp, char *why, int len);
 /* 0 if every page is mapped from the page cache, else a skip. */
 int file_private_check(struct sc *sc, char *why, int len);
 
+/*
+ * userfaultfd-wp over the region (bench/uffd-wp.c): every PTE marked
+ * (else a skip), then a thread answers each write-protect fault by
+ * un-protecting its page.  disarm stops it: 0, or the thread's -errno.
+ */
+struct uffd_wp {
+	int uffd, stop, err;
+	bool running;
+	pthread_t thread;
+	uint64_t faults; /* write-protect faults answered */
+};
+int uffd_wp_arm(struct uffd_wp *u, struct sc *sc, char *why, int len);
+int uffd_wp_disarm(struct uffd_wp *u);
+
 extern const struct scenario_ops sc_ksm, sc_swapin, sc_swapin_child,
 	sc_mprotect, sc_mprotect_fork, sc_vmsplice, sc_vmsplice_parent,
-	sc_lru_fresh, sc_collapse, sc_hugetlb_rsvd, sc_dio_race;
+	sc_lru_fresh, sc_collapse, sc_hugetlb_rsvd, sc_dio_race,
+	sc_ro_pin_shared, sc_ro_pin;
 extern const struct backing_ops bk_ksm;
 
 #endif

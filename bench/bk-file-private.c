@@ -17,8 +17,11 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "../lib/knobs.h"
 #include "../lib/pagemap.h"
 #include "bench.h"
+
+#define HUGETLB_2M_POOL "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
 
 #define V9FS_MAGIC 0x01021997
 #define NFS_MAGIC 0x6969
@@ -37,17 +40,58 @@ static int fill(int fd, size_t len)
 	return fdatasync(fd);
 }
 
+/*
+ * hugetlbfs has no write(): fill through a MAP_SHARED alias, which the
+ * file-private scenario also reads back.  The pool is set from the pass
+ * (the supervisor undoes it): the file's pages and a private copy of each.
+ */
+static int fill_hugetlb(int fd, size_t len, char *why, int wlen)
+{
+	char val[32];
+	uint64_t have = 0;
+	char *p;
+	int ret;
+
+	meminfo_u64("HugePages_Free", &have);
+	snprintf(val, sizeof(val), "%llu",
+		 (unsigned long long)(len / PMD_SZ * 2 + 1));
+	if (have < len / PMD_SZ * 2 + 1 &&
+	    (ret = knob_set(HUGETLB_2M_POOL, val))) {
+		snprintf(why, wlen, "%s: %s", HUGETLB_2M_POOL, strerror(-ret));
+		return ret == -ENOENT ? 1 : -1;
+	}
+	if (ftruncate(fd, len)) {
+		snprintf(why, wlen, "ftruncate of a hugetlb memfd: %s",
+			 strerror(errno));
+		return errno == EINVAL ? 1 : -1;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		snprintf(why, wlen, "the MAP_SHARED hugetlb alias: %s",
+			 strerror(errno));
+		return errno == ENOMEM ? 1 : -1;
+	}
+	memset(p, POP_BYTE, len);
+	munmap(p, len);
+	return 0;
+}
+
 /* An unnamed file: nothing is left behind, whatever kills the pass. */
-static int open_file(struct sc *sc, bool memfd, char *why, int len)
+static int open_file(struct sc *sc, int memfd, char *why, int len)
 {
 	struct statfs fs;
 	int fd;
 
 	if (memfd) {
-		fd = memfd_create("cowbench", MFD_CLOEXEC);
+		fd = memfd_create("cowbench",
+				  MFD_CLOEXEC | (memfd == 2 ? MFD_HUGETLB : 0));
 		if (fd < 0)
-			snprintf(why, len, "memfd_create: %s", strerror(errno));
-		return fd < 0 ? (errno == ENOSYS ? -ENOSYS : -1) : fd;
+			snprintf(why, len, "memfd_create%s: %s",
+				 memfd == 2 ? " (MFD_HUGETLB)" : "",
+				 strerror(errno));
+		return fd < 0 ? (errno == ENOSYS || errno == EINVAL ? -ENOSYS :
+								      -1) :
+				fd;
 	}
 	if (statfs(sc->workdir, &fs) == 0 &&
 	    (fs.f_type == V9FS_MAGIC || fs.f_type == NFS_MAGIC ||
@@ -65,13 +109,17 @@ static int open_file(struct sc *sc, bool memfd, char *why, int len)
 	return fd;
 }
 
-int file_private_mmap(struct sc *sc, bool memfd, int *fdp, char *why, int len)
+int file_private_mmap(struct sc *sc, int memfd, int *fdp, char *why, int len)
 {
-	int fd = open_file(sc, memfd, why, len);
+	int fd = open_file(sc, memfd, why, len), ret;
 
 	if (fd < 0) /* a file system or kernel without it: a skip */
 		return fd == -1 ? -1 : 1;
-	if (fill(fd, sc->len)) {
+	if (memfd == 2 && (ret = fill_hugetlb(fd, sc->len, why, len))) {
+		close(fd);
+		return ret;
+	}
+	if (memfd != 2 && fill(fd, sc->len)) {
 		snprintf(why, len, "writing the file: %s", strerror(errno));
 		close(fd);
 		return -1;

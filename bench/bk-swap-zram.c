@@ -86,19 +86,6 @@ int swap_map(struct sc *sc, char *why, int len)
 	return map_anon(sc, MADV_NOHUGEPAGE, why, len);
 }
 
-/* Pages still present (-1 on error). */
-static long present_pages(struct sc *sc)
-{
-	uint64_t *pm = xcalloc(sc->pages, 8);
-	long n = pagemap_snap(sc->buf, sc->pages, pm, NULL, 1) ? -1 : 0;
-	size_t i;
-
-	for (i = 0; n >= 0 && i < sc->pages; i++)
-		n += !!(pm[i] & PM_PRESENT);
-	free(pm);
-	return n;
-}
-
 /*
  * Reclaim may pass over a page it finds busy (a large folio being split):
  * a second and third MADV_PAGEOUT take what the first left; swap_verify
@@ -108,7 +95,9 @@ int swap_page_out(struct sc *sc, char *why, int len)
 {
 	int tries;
 
-	for (tries = 0; tries < 3 && (!tries || present_pages(sc) > 0); tries++)
+	for (tries = 0;
+	     tries < 3 && (!tries || count_pagemap(sc, PM_PRESENT) > 0);
+	     tries++)
 		if (madvise(sc->buf, sc->len, MADV_PAGEOUT)) {
 			snprintf(why, len, "MADV_PAGEOUT: %s", strerror(errno));
 			return errno == EINVAL ? 1 : -1;

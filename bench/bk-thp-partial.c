@@ -11,8 +11,9 @@
  *
  * thp-partial-shared: each THP of the region had only its first page shared
  *   with a child that has exited (MADV_DONTFORK on the other 511 pages
- *   around a fork, then MADV_DOFORK): the fork split the PMD; the folio
- *   carries the history of a partial share.  Verified as thp-pte.
+ *   around a fork, then MADV_DOFORK): the VMA split of MADV_DONTFORK split
+ *   the PMD; the folio carries the history of a partial share.  Verified
+ *   as thp-pte (each page at its offset in a 2 MiB folio, no PMD mapping).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,48 +54,12 @@ static int mremap_after_populate(struct sc *sc, char *why, int len)
 	return ret;
 }
 
-static int half_folio_page(const uint64_t *pm, const uint64_t *fl, size_t i,
-			   char *why, int len)
-{
-	const size_t half = HALF_SZ / PAGE_SZ;
-	size_t h = i / half * half;
-	long got;
-
-	if (!(pm[i] & PM_PRESENT) || !(fl[i] & KPF_THP))
-		return snprintf(why, len, "page %zu: not in a THP folio", i), 1;
-	if (PM_PFN(pm[i]) != PM_PFN(pm[h]) + (i - h))
-		return snprintf(why, len,
-				"page %zu: not at its offset from page %zu", i,
-				h),
-		       1;
-	if (h != i)
-		return 0;
-	got = !(fl[i] & KPF_COMPOUND_HEAD) ?
-		      0 :
-		      folio_pages(PM_PFN(pm[i]), PMD_SZ / PAGE_SZ);
-	if (got < 0)
-		return snprintf(why, len, "kpageflags: %s", strerror(-got)), -1;
-	if ((size_t)got == PMD_SZ / PAGE_SZ)
-		return 0;
-	return snprintf(why, len,
-			"page %zu: not the head of a 2 MiB THP folio (%ld kB)",
-			i, got * 4),
-	       1;
-}
-
 static int mremap_verify(struct sc *sc, char *why, int len)
 {
-	uint64_t *pm = xcalloc(sc->pages, 8), *fl = xcalloc(sc->pages, 8);
 	int ret = thp_needs_write(sc, why, len);
-	size_t i;
 
-	if (!ret && (ret = pagemap_snap(sc->buf, sc->pages, pm, fl, 1)))
-		snprintf(why, len, "pagemap/kpageflags: %s", strerror(-ret));
-	for (i = 0; !ret && i < sc->pages; i++)
-		ret = half_folio_page(pm, fl, i, why, len);
-	free(pm);
-	free(fl);
-	return ret;
+	return ret ? ret :
+		     require_pmd_folio_runs(sc, HALF_SZ / PAGE_SZ, why, len);
 }
 
 /* Share page 0 of each THP with a child that exits at once. */
@@ -137,35 +102,12 @@ static int shared_after_populate(struct sc *sc, char *why, int len)
 	return ret;
 }
 
-static int shared_verify(struct sc *sc, char *why, int len)
-{
-	int ret = thp_needs_write(sc, why, len);
+const struct backing_ops bk_thp_partial_mremap = PTE_THP_BACKING(
+	"thp-partial-mremap",
+	"each 1 MiB the lower half of a 2 MiB THP folio moved here by mremap() (upper half mapped elsewhere; PTE-mapped)",
+	HALF_SZ / PAGE_SZ, mremap_after_populate, mremap_verify);
 
-	return ret ? ret : require_pmd_folios(sc, false, why, len);
-}
-
-const struct backing_ops bk_thp_partial_mremap = {
-	.name = "thp-partial-mremap",
-	.desc = "each 1 MiB the lower half of a 2 MiB THP folio moved here by mremap() (upper half mapped elsewhere; PTE-mapped)",
-	.kind = BK_ANON | BK_THP,
-	.warm = WARM_BASE,
-	.extra = anon_huge_extra,
-	.unit_pages = HALF_SZ / PAGE_SZ,
-	.fault_pages = 1,
-	.map = thp_map,
-	.after_populate = mremap_after_populate,
-	.verify = mremap_verify,
-};
-
-const struct backing_ops bk_thp_partial_shared = {
-	.name = "thp-partial-shared",
-	.desc = "2 MiB THPs whose first page only was shared with a child that exited (MADV_DONTFORK on the rest; PTE-mapped)",
-	.kind = BK_ANON | BK_THP,
-	.warm = WARM_BASE,
-	.extra = anon_huge_extra,
-	.unit_pages = PMD_SZ / PAGE_SZ,
-	.fault_pages = 1,
-	.map = thp_map,
-	.after_populate = shared_after_populate,
-	.verify = shared_verify,
-};
+const struct backing_ops bk_thp_partial_shared = PTE_THP_BACKING(
+	"thp-partial-shared",
+	"2 MiB THPs whose first page only was shared with a child that exited (MADV_DONTFORK on the rest; PTE-mapped)",
+	PMD_SZ / PAGE_SZ, shared_after_populate, pte_verify);

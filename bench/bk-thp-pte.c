@@ -65,15 +65,7 @@ int pte_verify(struct sc *sc, char *why, int len)
 	return ret;
 }
 
-const struct backing_ops bk_thp_pte = {
-	.name = "thp-pte",
-	.desc = "2 MiB THP folios mapped by PTEs (PMD split by mprotect, folio kept; KPF_THP, AnonHugePages 0)",
-	.kind = BK_ANON | BK_THP,
-	.warm = WARM_BASE,
-	.extra = anon_huge_extra,
-	.unit_pages = PMD_SZ / PAGE_SZ,
-	.fault_pages = 1,
-	.map = thp_map,
-	.after_populate = pte_after_populate,
-	.verify = pte_verify,
-};
+const struct backing_ops bk_thp_pte = PTE_THP_BACKING(
+	"thp-pte",
+	"2 MiB THP folios mapped by PTEs (PMD split by mprotect, folio kept; KPF_THP, AnonHugePages 0)",
+	PMD_SZ / PAGE_SZ, pte_after_populate, pte_verify);

@@ -17,7 +17,13 @@
 
 static const struct param_spec params[] = {
 	PAGES_PARAM("4 KiB pages of the file, one write each"),
-	FLAG_PARAM("memfd", "0: a file on the run's directory; 1: a memfd"),
+	{ .name = "memfd",
+	  .type = CFG_INT,
+	  .min = 0,
+	  .max = 2,
+	  .def = { 0, 1 },
+	  .ndef = 2,
+	  .desc = "0: a file on the run's directory; 1: a memfd; 2: a hugetlb memfd (2 MiB), read back as its MAP_SHARED alias sees it" },
 };
 
 static int file_map(struct sc *sc, char *why, int len)
@@ -30,6 +36,24 @@ static int file_map(struct sc *sc, char *why, int len)
 	return ret;
 }
 
+/* A hugetlb memfd: what a MAP_SHARED alias of it shows. */
+static int alias_observe(struct sc *sc, struct page_view *pv, char *why,
+			 int len)
+{
+	char *a = mmap(NULL, sc->len, PROT_READ, MAP_SHARED,
+		       (int)(intptr_t)sc->priv, 0);
+	size_t i;
+
+	if (a == MAP_FAILED) {
+		snprintf(why, len, "the MAP_SHARED alias: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < sc->pages; i++)
+		pv[i].other_saw = a[i * PAGE_SZ + sc->byte] == (char)WRITE_BYTE;
+	munmap(a, sc->len);
+	return 0;
+}
+
 /* The page cache is the other party: did our write reach the file? */
 static int file_observe(struct sc *sc, enum role r, struct page_view *pv,
 			char *why, int len)
@@ -38,6 +62,8 @@ static int file_observe(struct sc *sc, enum role r, struct page_view *pv,
 	size_t i;
 	char c;
 
+	if (r == ROLE_WRITER && kv_get(sc->params, "memfd", 0) == 2)
+		return alias_observe(sc, pv, why, len);
 	for (i = 0; r == ROLE_WRITER && i < sc->pages; i++) {
 		if (pread(fd, &c, 1, i * PAGE_SZ) != 1) {
 			snprintf(why, len, "pread of page %zu of the file: %s",

@@ -19,7 +19,8 @@
  * lose the pin.
  *
  * uffd_wp = 1 write-protects the region with userfaultfd (every PTE
- * marked) and resolves it before the writes: the pin must see them too.
+ * marked) before the writes, and a thread resolves each write-protect
+ * fault they take (bench/uffd-wp.c): the pin must see the writes too.
  *
  * pinned-nofork is the same without the fork: the pin must keep our writes
  * after a R/O round trip (mprotect or userfaultfd-wp) of our own exclusive
@@ -31,11 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/userfaultfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -81,7 +79,9 @@ static const struct param_spec nofork_params[] = {
 struct pin_state {
 	struct io_uring ring;
 	bool ring_up, registered, odirect;
-	int fd, nbufs, uffd;
+	int fd, nbufs;
+	struct uffd_wp uffd; /* uffd_wp = 1 */
+	long uffd_left; /* marks left after the window (-1: unknown) */
 	size_t pinned; /* pages */
 	char *ghost; /* test fault drop-pin: what the ring holds instead */
 	int64_t ring_same, ring_error; /* what observe found */
@@ -186,7 +186,8 @@ static int pin_init(struct sc *sc, char *why, int len)
 
 	(void)why;
 	(void)len;
-	p->fd = p->uffd = -1;
+	p->fd = -1;
+	p->uffd.uffd = p->uffd.stop = -1;
 	p->pinned = kv_get(sc->params, "pinned", 0) / PAGE_SZ;
 	sc->priv = p;
 	return p->pinned ? pin_setup(sc, p, why, len) : 0;
@@ -214,75 +215,7 @@ static int drop_pin(struct sc *sc, struct pin_state *p, char *why, int len)
 	return pin_register(p, p->ghost, why, len) ? -1 : 0;
 }
 
-/* Pages whose PTE carries the uffd-wp bit (pagemap bit 57), or -1. */
-static long uffd_wp_marked(struct sc *sc)
-{
-	uint64_t *pm = xcalloc(sc->pages, 8);
-	long n = pagemap_snap(sc->buf, sc->pages, pm, NULL, 1) ? -1 : 0;
-	size_t i;
-
-	for (i = 0; n >= 0 && i < sc->pages; i++)
-		n += !!(pm[i] & PM_UFFD_WP);
-	free(pm);
-	return n;
-}
-
-static int uffd_wp_range(struct pin_state *p, struct sc *sc, bool wp)
-{
-	struct uffdio_writeprotect w = {
-		.range = { (uintptr_t)sc->buf, sc->len },
-		.mode = wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
-	};
-
-	return ioctl(p->uffd, UFFDIO_WRITEPROTECT, &w);
-}
-
-/*
- * userfaultfd-wp over the pinned region, every PTE marked (checked in
- * pagemap: else a skip), then resolved: the write faults that follow
- * must keep the pinned pages.
- */
-static int uffd_wp_round(struct sc *sc, struct pin_state *p, char *why, int len)
-{
-	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
-	struct uffdio_register reg = {
-		.range = { (uintptr_t)sc->buf, sc->len },
-		.mode = UFFDIO_REGISTER_MODE_WP,
-	};
-	long marked;
-
-	p->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (p->uffd < 0 || ioctl(p->uffd, UFFDIO_API, &api)) {
-		snprintf(why, len, "userfaultfd with write-protect: %s",
-			 strerror(errno));
-		return errno == ENOSYS || errno == EINVAL || errno == EPERM ?
-			       1 :
-			       -1;
-	}
-	if (ioctl(p->uffd, UFFDIO_REGISTER, &reg) ||
-	    uffd_wp_range(p, sc, true)) {
-		snprintf(why, len, "UFFDIO_REGISTER/WRITEPROTECT: %s",
-			 strerror(errno));
-		return errno == EINVAL ? 1 : -1;
-	}
-	marked = uffd_wp_marked(sc);
-	if (marked != (long)sc->pages) {
-		snprintf(
-			why, len,
-			"UFFDIO_WRITEPROTECT marked %ld of %zu PTEs (pagemap bit 57)",
-			marked, sc->pages);
-		return marked < 0 ? -1 : 1;
-	}
-	if (uffd_wp_range(p, sc, false)) {
-		snprintf(why, len, "UFFDIO_WRITEPROTECT resolve: %s",
-			 strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* After the fork: the mprotect pair, then the test fault. */
+/* After the fork: the mprotect pair or the uffd-wp arming, the test fault. */
 static int pin_prepare(struct sc *sc, enum role r, char *why, int len)
 {
 	struct pin_state *p = sc->priv;
@@ -297,7 +230,7 @@ static int pin_prepare(struct sc *sc, enum role r, char *why, int len)
 		return -1;
 	}
 	if (kv_get(sc->params, "uffd_wp", 0)) {
-		int ret = uffd_wp_round(sc, p, why, len);
+		int ret = uffd_wp_arm(&p->uffd, sc, why, len);
 
 		if (ret)
 			return ret;
@@ -389,6 +322,16 @@ static int pin_observe(struct sc *sc, enum role r, struct page_view *pv,
 		observe_reads(sc, pv, 1);
 		return 0;
 	}
+	if (kv_get(sc->params, "uffd_wp", 0)) {
+		p->uffd_left = count_pagemap(sc, PM_UFFD_WP);
+		err = uffd_wp_disarm(&p->uffd);
+		if (err || !p->uffd.faults) {
+			snprintf(why, len, "the userfaultfd thread: %s",
+				 err ? strerror(-err) :
+				       "no write-protect fault reached it");
+			return -1;
+		}
+	}
 	err = p->pinned ? check_pins(sc, p, pv) : 0;
 	if (err)
 		snprintf(why, len, "the ring's write-back of the pins: %s",
@@ -409,6 +352,10 @@ static void pin_extra(struct sc *sc, struct kvset *extra)
 	}
 	if (p->ring_error)
 		kv_set(extra, "ring_error", p->ring_error);
+	if (kv_get(sc->params, "uffd_wp", 0)) {
+		kv_set(extra, "uffd_wp_faults", (int64_t)p->uffd.faults);
+		kv_set(extra, "uffd_wp_left", p->uffd_left);
+	}
 }
 
 /* Give the pins and the ring back. */
@@ -426,8 +373,7 @@ static void pin_cleanup(struct sc *sc, enum role r)
 		close(p->fd);
 	if (p->ghost)
 		munmap(p->ghost, p->pinned * PAGE_SZ);
-	if (p->uffd >= 0)
-		close(p->uffd);
+	uffd_wp_disarm(&p->uffd);
 	free(p);
 }
 

@@ -36,6 +36,8 @@ static const struct scenario_ops *const scenarios[] = {
 	&sc_dio_race,
 	&sc_pinned_fork,
 	&sc_pinned_nofork,
+	&sc_ro_pin_shared,
+	&sc_ro_pin,
 	&sc_remote_flush,
 	&sc_hw,
 	WORKLOADS,

@@ -106,9 +106,19 @@ static int splice_init(struct sc *sc, char *why, int len)
 	return before_fork(sc) ? splice_all(sc, why, len) : 0;
 }
 
-/* The other party (child, or parent): splice what is not yet, unmap. */
+/*
+ * The other party (child, or parent): splice what is not yet, unmap.  The
+ * writer, with mprotect = 1: PROT_READ and back first, which must not map
+ * a page the pipe holds writable.
+ */
 static int splice_prepare(struct sc *sc, enum role r, char *why, int len)
 {
+	if (r == ROLE_WRITER && kv_get(sc->params, "mprotect", 0) &&
+	    (mprotect(sc->buf, sc->len, PROT_READ) ||
+	     mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE))) {
+		snprintf(why, len, "mprotect: %s", strerror(errno));
+		return -1;
+	}
 	if (r != ROLE_OTHER)
 		return 0;
 	if (!before_fork(sc) && splice_all(sc, why, len))
@@ -145,10 +155,23 @@ static int splice_observe(struct sc *sc, enum role r, struct page_view *pv,
 	return -1;
 }
 
+#define MPROTECT_PARAM                                                           \
+	{                                                                        \
+		.name = "mprotect", .type = CFG_INT, .min = 0, .max = 1,         \
+		.def = { 0 }, .ndef = 1,                                         \
+		.desc = "1: the writer's mprotect RO and back before its writes" \
+	}
+
 static const struct param_spec parent_params[] = {
 	PAGES_PARAM("4 KiB pages in the region, each spliced and written"),
 	FLAG_PARAM("before_fork",
 		   "1: the parent vmsplices before the fork; 0: after it"),
+	MPROTECT_PARAM,
+};
+
+static const struct param_spec child_params[] = {
+	PAGES_PARAM("4 KiB pages in the region, each spliced and written"),
+	MPROTECT_PARAM,
 };
 
 const struct scenario_ops sc_vmsplice_parent = {
@@ -171,8 +194,8 @@ const struct scenario_ops sc_vmsplice = {
 	.name = "vmsplice",
 	.desc = "the child vmsplices the pages into a pipe and unmaps them; the parent writes; the pipe must read the old bytes",
 	.backings = BK_ANON | BK_HUGETLB | BK_SWAP,
-	.params = pages_param,
-	.nparams = 1,
+	.params = child_params,
+	.nparams = ARRAY_SIZE(child_params),
 	.populate = POP_WRITE,
 	.share = &share_parent_writes,
 	.expect = EXP_SHARED,

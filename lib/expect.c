@@ -9,6 +9,7 @@
 
 #include "cfg.h"
 #include "expect.h"
+#include "scenario.h"
 
 /* The failing classes, in the order a verdict names them. */
 static const char *const fail_names[] = { "missed_cow", "wrong_cow",
@@ -440,13 +441,28 @@ enum ktap_result expect_judge(const struct expect_list *e,
 	}
 }
 
-void check_name_of(const char *scenario, const struct kvset *params,
-		   const char *backing, char *buf, int len)
+/* An option ops does not sweep by default, at that default. */
+static bool quiet_default(const struct scenario_ops *ops, const char *key,
+			  int64_t val)
+{
+	int i;
+
+	for (i = 0; ops && i < ops->nparams; i++)
+		if (!strcmp(ops->params[i].name, key))
+			return ops->params[i].ndef == 1 &&
+			       ops->params[i].def[0] == val;
+	return false;
+}
+
+void check_name_of(const struct scenario_ops *ops, const char *scenario,
+		   const struct kvset *params, const char *backing, char *buf,
+		   int len)
 {
 	int i, n = snprintf(buf, len, "%s", scenario), k = 0;
 
 	for (i = 0; i < params->n && n < len; i++) {
-		if (!strcmp(params->kv[i].key, "pages"))
+		if (!strcmp(params->kv[i].key, "pages") ||
+		    quiet_default(ops, params->kv[i].key, params->kv[i].val))
 			continue;
 		n += snprintf(buf + n, len - n, "%c%s=%lld", k++ ? ',' : ':',
 			      params->kv[i].key, (long long)params->kv[i].val);

@@ -66,10 +66,14 @@ enum ktap_result expect_judge(const struct expect_list *e,
 /*
  * A check's stable name, "vmsplice on hugetlb-2048kB" or
  * "pinned-fork:pinned=1048576,mprotect=1 on thp", so that two kernels'
- * outputs diff line by line (the region size, one for all, left out).
+ * outputs diff line by line (the region size, one for all, left out; and,
+ * given the scenario's ops, an option it does not sweep unless asked, at
+ * its default: adding one keeps the names there were).
  */
-void check_name_of(const char *scenario, const struct kvset *params,
-		   const char *backing, char *buf, int len);
+struct scenario_ops;
+void check_name_of(const struct scenario_ops *ops, const char *scenario,
+		   const struct kvset *params, const char *backing, char *buf,
+		   int len);
 
 /* TAP lines numbered across a command's checks; the tally for its summary. */
 struct tap {

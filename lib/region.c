@@ -75,12 +75,16 @@ int64_t smaps_anon_huge_kb(const void *addr)
 	return kb;
 }
 
-/* Page i of the region in a PMD-size folio at offset i % 512: 0, or why not. */
+/*
+ * Page i of the region in a PMD-size folio: each run of run pages starts at
+ * a folio's head and goes on in PFN order (run 512: a whole THP at its own
+ * offsets; 1: heads only).  0, or why not.
+ */
 static int pmd_folio_page(const uint64_t *pm, const uint64_t *fl, size_t i,
-			  bool heads, char *why, int len)
+			  size_t run, char *why, int len)
 {
 	const size_t n = PMD_SZ / PAGE_SZ;
-	size_t h = heads ? i : i / n * n;
+	size_t h = i / run * run;
 	long got;
 
 	if (!(pm[i] & PM_PRESENT) || !(fl[i] & KPF_THP))
@@ -105,7 +109,7 @@ static int pmd_folio_page(const uint64_t *pm, const uint64_t *fl, size_t i,
 	return 1;
 }
 
-int require_pmd_folios(struct sc *sc, bool heads, char *why, int len)
+int require_pmd_folio_runs(struct sc *sc, size_t run, char *why, int len)
 {
 	uint64_t *pm = xcalloc(sc->pages, 8), *fl = xcalloc(sc->pages, 8);
 	int ret = pagemap_snap(sc->buf, sc->pages, pm, fl, 1);
@@ -114,10 +118,16 @@ int require_pmd_folios(struct sc *sc, bool heads, char *why, int len)
 	if (ret)
 		snprintf(why, len, "pagemap/kpageflags: %s", strerror(-ret));
 	for (i = 0; !ret && i < sc->pages; i++)
-		ret = pmd_folio_page(pm, fl, i, heads, why, len);
+		ret = pmd_folio_page(pm, fl, i, run, why, len);
 	free(pm);
 	free(fl);
 	return ret;
+}
+
+int require_pmd_folios(struct sc *sc, bool heads, char *why, int len)
+{
+	return require_pmd_folio_runs(sc, heads ? 1 : PMD_SZ / PAGE_SZ, why,
+				      len);
 }
 
 void anon_huge_extra(struct sc *sc, enum role r, struct kvset *extra)
@@ -129,6 +139,18 @@ void anon_huge_extra(struct sc *sc, enum role r, struct kvset *extra)
 		       r == ROLE_WRITER ? "anon_huge_kb" :
 					  "observer_anon_huge_kb",
 		       kb);
+}
+
+long count_pagemap(struct sc *sc, uint64_t bits)
+{
+	uint64_t *pm = xcalloc(sc->pages, 8);
+	long n = pagemap_snap(sc->buf, sc->pages, pm, NULL, 1) ? -1 : 0;
+	size_t i;
+
+	for (i = 0; n >= 0 && i < sc->pages; i++)
+		n += (pm[i] & bits) == bits;
+	free(pm);
+	return n;
 }
 
 long count_flagged(struct sc *sc, uint64_t want, char *why, int len)

@@ -275,6 +275,8 @@ void anon_huge_extra(struct sc *sc, enum role r, struct kvset *extra);
  * folios.  0, 1 (a skip, why) or <0.
  */
 int require_pmd_folios(struct sc *sc, bool heads, char *why, int len);
+/* Every run pages from a 2 MiB THP folio's head on, in PFN order. */
+int require_pmd_folio_runs(struct sc *sc, size_t run, char *why, int len);
 /*
  * Do the writer and the other mapper map the same page before the window?
  * (expect_page: shared if so, else a copy was made already: exclusive)
@@ -282,6 +284,8 @@ int require_pmd_folios(struct sc *sc, bool heads, char *why, int len);
 bool same_page(const struct page_view *v);
 /* Per page of the region: how many have all of want in kpageflags. */
 long count_flagged(struct sc *sc, uint64_t want, char *why, int len);
+/* Pages whose pagemap entry has every bit of bits (-1: pagemap failed). */
+long count_pagemap(struct sc *sc, uint64_t bits);
 /* 0 if every page has all of want, else a skip saying how many do. */
 int require_flagged(struct sc *sc, uint64_t want, const char *what, char *why,
 		    int len);

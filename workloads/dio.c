@@ -531,7 +531,7 @@ int dio_tmpfile(struct sc *sc, int *fdp, char *why, int len)
 }
 
 /* kernel.io_uring_disabled = 2: no ring for anyone ($COWBENCH_IO_URING_DISABLED: tests). */
-int uring_allowed(char *why, int len)
+static int uring_allowed(char *why, int len)
 {
 	const char *path = getenv("COWBENCH_IO_URING_DISABLED");
 	char val[16];

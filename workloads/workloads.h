@@ -17,7 +17,5 @@ extern const struct scenario_ops wl_dio, wl_stream, wl_thpdb;
  * O_DIRECT pins nothing (tmpfs, 9p, NFS, ...); the fd in *fdp either way.
  */
 int dio_tmpfile(struct sc *sc, int *fdp, char *why, int len);
-/* 0 if io_uring may be used, else a skip with the reason. */
-int uring_allowed(char *why, int len);
 
 #endif

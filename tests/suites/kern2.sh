@@ -89,15 +89,20 @@ check "guest-check.conf: pinned-fork with the mprotect round trip" \
 	grep -q '^pinned-fork.mprotect = .*1' "$gc"
 check "guest-check.conf: swapin on the swapfile" \
 	grep -q '^swapin.backings = .*swapped-file' "$gc"
-for p in stock mapcount page_count; do
+for p in stock mapcount page_count page_count_v59 always_copy; do
 	f=configs/expect/debian-6.12-policy-$p
 	for spec in vmsplice pinned-fork:mprotect=1 swapin:read=1 mprotect; do
 		check "$p: $spec has an asserted verdict (not xfail)" \
 			test -n "$(awk -v s="$spec" '$1 == s && $3 != "xfail"' "$f")"
 	done
 done
-check "test-vm.conf boots stock, mapcount and page_count" \
-	grep -q '^policies = stock mapcount page_count$' configs/matrix/test-vm.conf
+check "test-vm.conf boots every policy, each with the run, check and sysctl suites" \
+	eq "$(sed -n 's/^policies = //p; s/^configs = //p' configs/matrix/test-vm.conf | tr '\n' ';')" \
+	"stock mapcount page_count page_count_v59 always_copy;guest-check check-guest check-sysctl;"
+for p in stock mapcount page_count page_count_v59 always_copy; do
+	check "$p: a check suite expectation file (.check)" \
+		test -s "configs/expect/debian-6.12-policy-$p.check"
+done
 # The guest's only swap is what the swapped-* backings set up.
 for f in configs/matrix/test-vm.conf configs/matrix/local.conf; do
 	check "$(basename "$f"): swap = none" grep -q '^swap = none$' "$f"
