@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "builtin.h"
 #include "lib/expect.h"
@@ -285,6 +286,7 @@ static int ck_end(void *ctx)
 			"vm events: %d checks' pagemap counts within the policy patch's cow_* events",
 			c->vm_checked);
 	ktap_totals(&c->k);
+	close(c->fd);
 	return ktap_exit(&c->k);
 }
 

@@ -771,12 +771,6 @@ static const char *verdict_word(const struct record *r)
 				    rec_status_names[r->status];
 }
 
-/* cowbench check's own verdict record beside the scenario's (check:*) */
-static bool verdict_record(const struct record *r)
-{
-	return !strncmp(r->scenario, "check:", 6);
-}
-
 /* The verdict of the named check in a run, or "-". */
 static const char *verdict_of(const struct run *r, const char *name)
 {
@@ -784,7 +778,7 @@ static const char *verdict_of(const struct run *r, const char *name)
 	int i;
 
 	for (i = 0; i < r->nrec; i++) {
-		if (verdict_record(&r->recs[i]))
+		if (record_is_verdict(&r->recs[i]))
 			continue;
 		check_name_of(
 			scenario_find(&cowbench_registry, r->recs[i].scenario),
@@ -819,7 +813,7 @@ static void check_differences(const struct job **of, const struct run *runs,
 			const struct record *r = &runs[a].recs[i];
 			bool differs = false, said = false;
 
-			if (verdict_record(r))
+			if (record_is_verdict(r))
 				continue;
 			check_name_of(
 				scenario_find(&cowbench_registry, r->scenario),
@@ -854,6 +848,8 @@ static void verdict_row(const struct job *j, const struct run *r)
 	int i, bad = 0;
 
 	for (i = 0; i < r->nrec; i++) {
+		if (record_is_verdict(&r->recs[i]))
+			continue;
 		miss += r->recs[i].c.t.classes[CLS_MISSED];
 		wrong += r->recs[i].c.t.classes[CLS_WRONG];
 		bad += record_failed(&r->recs[i]);

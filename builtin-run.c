@@ -265,7 +265,7 @@ static void load_done(const char *dir, struct env *e, struct topo *t,
 		record_key(&old.recs[i], key, sizeof(key));
 		d->keys = xrealloc(d->keys, (d->n + 1) * sizeof(char *));
 		d->keys[d->n++] = xstrdup(key);
-		if (old.recs[i].rep >= 0)
+		if (old.recs[i].rep >= 0 && !record_is_verdict(&old.recs[i]))
 			summary_add(sum, &old.recs[i]);
 	}
 	run_free(&old);

@@ -75,7 +75,9 @@ void swap_extra(struct sc *sc, enum role r, struct kvset *extra);
  * the run's directory; 1: a memfd; 2: a hugetlb memfd, 2 MiB pages, the
  * pool set from the pass); its fd in *fdp.
  */
-int file_private_mmap(struct sc *sc, int memfd, int *fdp, char *why, int len);
+enum fp_file { FP_FILE, FP_MEMFD, FP_MEMFD_HUGETLB };
+int file_private_mmap(struct sc *sc, enum fp_file memfd, int *fdp, char *why,
+		      int len);
 /* 0 if every page is mapped from the page cache, else a skip. */
 int file_private_check(struct sc *sc, char *why, int len);
 
@@ -86,7 +88,9 @@ int file_private_check(struct sc *sc, char *why, int len);
  */
 struct uffd_wp {
 	int uffd, stop, err;
+	volatile int quit;
 	bool running;
+	uint64_t start, len;
 	pthread_t thread;
 	uint64_t faults; /* write-protect faults answered */
 };

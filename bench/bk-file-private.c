@@ -21,7 +21,7 @@
 #include "../lib/pagemap.h"
 #include "bench.h"
 
-#define HUGETLB_2M_POOL "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+#define HUGETLB_2M "/sys/kernel/mm/hugepages/hugepages-2048kB"
 
 #define V9FS_MAGIC 0x01021997
 #define NFS_MAGIC 0x6969
@@ -41,25 +41,49 @@ static int fill(int fd, size_t len)
 }
 
 /*
- * hugetlbfs has no write(): fill through a MAP_SHARED alias, which the
- * file-private scenario also reads back.  The pool is set from the pass
- * (the supervisor undoes it): the file's pages and a private copy of each.
+ * 2 MiB pages free for the file and a private copy of each, the pool
+ * grown from the pass if need be (the supervisor undoes it; never shrunk:
+ * other users may hold pages).  0, or a skip (>0) or an error, with why.
  */
-static int fill_hugetlb(int fd, size_t len, char *why, int wlen)
+static int hugetlb_room(size_t len, char *why, int wlen)
 {
+	uint64_t need = len / PMD_SZ * 2 + 1, total, avail;
 	char val[32];
-	uint64_t have = 0;
-	char *p;
 	int ret;
 
-	meminfo_u64("HugePages_Free", &have);
-	snprintf(val, sizeof(val), "%llu",
-		 (unsigned long long)(len / PMD_SZ * 2 + 1));
-	if (have < len / PMD_SZ * 2 + 1 &&
-	    (ret = knob_set(HUGETLB_2M_POOL, val))) {
-		snprintf(why, wlen, "%s: %s", HUGETLB_2M_POOL, strerror(-ret));
-		return ret == -ENOENT ? 1 : -1;
+	if (knob_read(HUGETLB_2M "/nr_hugepages", val, sizeof(val))) {
+		snprintf(why, wlen, "no 2 MiB hugetlb pages on this kernel");
+		return 1;
 	}
+	total = strtoull(val, NULL, 10);
+	avail = knob_read(HUGETLB_2M "/free_hugepages", val, sizeof(val)) ?
+			0 :
+			strtoull(val, NULL, 10);
+	if (avail >= need)
+		return 0;
+	snprintf(val, sizeof(val), "%llu",
+		 (unsigned long long)(total + need - avail));
+	ret = knob_set(HUGETLB_2M "/nr_hugepages", val);
+	if (!ret && !knob_read(HUGETLB_2M "/free_hugepages", val, sizeof(val)))
+		avail = strtoull(val, NULL, 10);
+	if (ret || avail < need) {
+		snprintf(why, wlen, "%llu of %llu 2 MiB hugetlb pages free%s%s",
+			 (unsigned long long)avail, (unsigned long long)need,
+			 ret ? ": " : " (memory too fragmented)",
+			 ret ? strerror(-ret) : "");
+		return ret && ret != -EINVAL ? -1 : 1;
+	}
+	return 0;
+}
+
+/* hugetlbfs has no write(): fill through a MAP_SHARED alias. */
+static int fill_hugetlb(int fd, size_t len, char *why, int wlen)
+{
+	char *p;
+	int ret = hugetlb_room(len, why, wlen);
+
+	if (ret)
+		return ret;
 	if (ftruncate(fd, len)) {
 		snprintf(why, wlen, "ftruncate of a hugetlb memfd: %s",
 			 strerror(errno));
@@ -77,7 +101,7 @@ static int fill_hugetlb(int fd, size_t len, char *why, int wlen)
 }
 
 /* An unnamed file: nothing is left behind, whatever kills the pass. */
-static int open_file(struct sc *sc, int memfd, char *why, int len)
+static int open_file(struct sc *sc, enum fp_file memfd, char *why, int len)
 {
 	struct statfs fs;
 	int fd;
@@ -87,7 +111,8 @@ static int open_file(struct sc *sc, int memfd, char *why, int len)
 				  MFD_CLOEXEC | (memfd == 2 ? MFD_HUGETLB : 0));
 		if (fd < 0)
 			snprintf(why, len, "memfd_create%s: %s",
-				 memfd == 2 ? " (MFD_HUGETLB)" : "",
+				 memfd == FP_MEMFD_HUGETLB ? " (MFD_HUGETLB)" :
+							     "",
 				 strerror(errno));
 		return fd < 0 ? (errno == ENOSYS || errno == EINVAL ? -ENOSYS :
 								      -1) :
@@ -109,17 +134,19 @@ static int open_file(struct sc *sc, int memfd, char *why, int len)
 	return fd;
 }
 
-int file_private_mmap(struct sc *sc, int memfd, int *fdp, char *why, int len)
+int file_private_mmap(struct sc *sc, enum fp_file memfd, int *fdp, char *why,
+		      int len)
 {
 	int fd = open_file(sc, memfd, why, len), ret;
 
 	if (fd < 0) /* a file system or kernel without it: a skip */
 		return fd == -1 ? -1 : 1;
-	if (memfd == 2 && (ret = fill_hugetlb(fd, sc->len, why, len))) {
+	if (memfd == FP_MEMFD_HUGETLB &&
+	    (ret = fill_hugetlb(fd, sc->len, why, len))) {
 		close(fd);
 		return ret;
 	}
-	if (memfd != 2 && fill(fd, sc->len)) {
+	if (memfd != FP_MEMFD_HUGETLB && fill(fd, sc->len)) {
 		snprintf(why, len, "writing the file: %s", strerror(errno));
 		close(fd);
 		return -1;
@@ -127,9 +154,12 @@ int file_private_mmap(struct sc *sc, int memfd, int *fdp, char *why, int len)
 	sc->buf = mmap(NULL, sc->len, PROT_READ | PROT_WRITE, region_map_type(),
 		       fd, 0);
 	if (sc->buf == MAP_FAILED) {
-		snprintf(why, len, "mmap: %s", strerror(errno));
+		int err = errno;
+
+		snprintf(why, len, "mmap: %s", strerror(err));
 		close(fd);
-		return -1;
+		/* a hugetlb pool short of the private copies' reserve */
+		return err == ENOMEM && memfd == FP_MEMFD_HUGETLB ? 1 : -1;
 	}
 	madvise(sc->buf, sc->len, MADV_NOHUGEPAGE);
 	*fdp = fd;
@@ -161,8 +191,10 @@ int file_private_check(struct sc *sc, char *why, int len)
 /* The mapping keeps the file: the backing needs no descriptor. */
 static int fp_map(struct sc *sc, char *why, int len)
 {
-	int fd, ret = file_private_mmap(sc, sc->bk->ops == &bk_memfd_private,
-					&fd, why, len);
+	int fd, ret = file_private_mmap(
+			sc,
+			sc->bk->ops == &bk_memfd_private ? FP_MEMFD : FP_FILE,
+			&fd, why, len);
 
 	if (!ret)
 		close(fd);

@@ -78,20 +78,14 @@ static int share_first_pages(struct sc *sc, int advice, char *why, int len)
 
 static int shared_after_populate(struct sc *sc, char *why, int len)
 {
-	int ret = thp_needs_write(sc, why, len), st;
-	pid_t pid;
+	int ret = thp_needs_write(sc, why, len);
 
 	if (!ret)
 		ret = share_first_pages(sc, MADV_DONTFORK, why, len);
+	if (!ret)
+		ret = share_with_leaving_child(why, len);
 	if (ret)
 		return ret;
-	pid = fork();
-	if (!pid)
-		_exit(0);
-	if (pid < 0 || waitpid(pid, &st, 0) != pid) {
-		snprintf(why, len, "fork: %s", strerror(errno));
-		return -1;
-	}
 	ret = share_first_pages(sc, MADV_DOFORK, why, len);
 	/* or khugepaged may collapse it back to a PMD before the window */
 	if (!ret && madvise(sc->buf, sc->len, MADV_NOHUGEPAGE)) {

@@ -28,8 +28,9 @@ static const struct param_spec params[] = {
 
 static int file_map(struct sc *sc, char *why, int len)
 {
-	int fd, ret = file_private_mmap(sc, kv_get(sc->params, "memfd", 0), &fd,
-					why, len);
+	int fd, ret = file_private_mmap(
+			sc, (enum fp_file)kv_get(sc->params, "memfd", 0), &fd,
+			why, len);
 
 	if (!ret)
 		sc->priv = (void *)(intptr_t)fd;
@@ -62,7 +63,8 @@ static int file_observe(struct sc *sc, enum role r, struct page_view *pv,
 	size_t i;
 	char c;
 
-	if (r == ROLE_WRITER && kv_get(sc->params, "memfd", 0) == 2)
+	if (r == ROLE_WRITER &&
+	    kv_get(sc->params, "memfd", 0) == FP_MEMFD_HUGETLB)
 		return alias_observe(sc, pv, why, len);
 	for (i = 0; r == ROLE_WRITER && i < sc->pages; i++) {
 		if (pread(fd, &c, 1, i * PAGE_SZ) != 1) {

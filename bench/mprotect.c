@@ -16,14 +16,7 @@
 
 static int protect_pair(struct sc *sc, enum role r, char *why, int len)
 {
-	if (r != ROLE_WRITER)
-		return 0;
-	if (mprotect(sc->buf, sc->len, PROT_READ) ||
-	    mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE)) {
-		snprintf(why, len, "mprotect: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return r == ROLE_WRITER ? mprotect_round_trip(sc, why, len) : 0;
 }
 
 #define MPROTECT_OPS                                                \

@@ -223,12 +223,8 @@ static int pin_prepare(struct sc *sc, enum role r, char *why, int len)
 	if (r != ROLE_WRITER)
 		return 0;
 	if (kv_get(sc->params, "mprotect", 0) &&
-	    (mprotect(sc->buf, sc->len, PROT_READ) ||
-	     mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE))) {
-		snprintf(why, len, "mprotect after the fork: %s",
-			 strerror(errno));
+	    mprotect_round_trip(sc, why, len))
 		return -1;
-	}
 	if (kv_get(sc->params, "uffd_wp", 0)) {
 		int ret = uffd_wp_arm(&p->uffd, sc, why, len);
 

@@ -14,8 +14,8 @@
  *                 R/O and writes every page (the child must not see it)
  * ro-pin          prior = 1: previously shared (a child forked and exited
  *                 before the pin: mapped R/O, no longer shared); prior = 2:
- *                 R/O exclusive (mprotect RO and back, no fork); then the
- *                 pin and the writes
+ *                 R/O exclusive (mprotect RO and back, soft-dirty cleared
+ *                 in between, no fork); then the pin and the writes
  *
  * The pin holder observes: PIN_LONGTERM_TEST_READ copies the pinned pages
  * out, and each must hold the byte we wrote.  Where the kernel has no
@@ -62,8 +62,12 @@ static int gup_open(struct ro_pin *p, char *why, int len)
 	int err;
 
 	path = path && *path ? path : GUP_TEST;
-	if (access(path, F_OK) && !strcmp(path, GUP_TEST))
-		knob_mount("debugfs", "/sys/kernel/debug");
+	if (access(path, F_OK) && !strcmp(path, GUP_TEST) &&
+	    (err = knob_mount("debugfs", "/sys/kernel/debug"))) {
+		snprintf(why, len, "mount debugfs for %s: %s", GUP_TEST,
+			 strerror(-err));
+		return -1;
+	}
 	p->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (p->fd >= 0)
 		return 0;
@@ -71,21 +75,6 @@ static int gup_open(struct ro_pin *p, char *why, int len)
 	snprintf(why, len, "%s: %s%s", path, strerror(err),
 		 err == ENOENT ? " (the kernel lacks CONFIG_GUP_TEST)" : "");
 	return err == ENOENT ? 1 : -1;
-}
-
-/* A child shares the region and exits before the pin. */
-static int share_and_leave(char *why, int len)
-{
-	int st;
-	pid_t pid = fork_tied();
-
-	if (!pid)
-		_exit(0);
-	if (pid < 0 || waitpid(pid, &st, 0) != pid) {
-		snprintf(why, len, "fork: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 static int ro_init(struct sc *sc, char *why, int len)
@@ -97,7 +86,7 @@ static int ro_init(struct sc *sc, char *why, int len)
 	sc->priv = p;
 	ret = gup_open(p, why, len);
 	if (!ret && kv_get(sc->params, "prior", 0) == 1)
-		ret = share_and_leave(why, len);
+		ret = share_with_leaving_child(why, len);
 	return ret;
 }
 
@@ -124,12 +113,55 @@ static int take_pin(struct sc *sc, struct ro_pin *p, char *why, int len)
 		memcpy(p->ghost, sc->buf, sc->len);
 		t.addr = (uintptr_t)p->ghost;
 	}
+	/* EINVAL: a pin of gup_test's (one for the machine) is held */
 	if (ioctl(p->fd, PIN_LONGTERM_TEST_START, &t)) {
 		snprintf(why, len, "PIN_LONGTERM_TEST_START: %s",
 			 strerror(errno));
-		return errno == EINVAL ? 1 : -1;
+		return -1;
 	}
 	p->pinned = true;
+	return 0;
+}
+
+/*
+ * R/O exclusive: mprotect RO and back with the soft-dirty bits cleared in
+ * between, so that mprotect cannot map the pages writable again (stock's
+ * can_change_pte_writable() upgrade wants a soft-dirty PTE once tracking
+ * is on): the pin and the writes then meet R/O PTEs.  No soft-dirty
+ * tracking, or a page still soft-dirty: a skip.
+ */
+static int ro_exclusive(struct sc *sc, char *why, int len)
+{
+	int fd, ok, err;
+	long dirty;
+
+	if (mprotect(sc->buf, sc->len, PROT_READ)) {
+		snprintf(why, len, "mprotect: %s", strerror(errno));
+		return -1;
+	}
+	fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	ok = fd >= 0 && write(fd, "4", 1) == 1;
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (!ok) {
+		snprintf(
+			why, len,
+			"/proc/self/clear_refs 4: %s (no CONFIG_MEM_SOFT_DIRTY: mprotect would map the pages writable again)",
+			strerror(err));
+		return 1;
+	}
+	if (mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE)) {
+		snprintf(why, len, "mprotect: %s", strerror(errno));
+		return -1;
+	}
+	dirty = count_pagemap(sc, PM_SOFT_DIRTY);
+	if (dirty) {
+		snprintf(why, len,
+			 "%ld of %zu pages soft-dirty after clear_refs", dirty,
+			 sc->pages);
+		return dirty < 0 ? -1 : 1;
+	}
 	return 0;
 }
 
@@ -137,16 +169,13 @@ static int take_pin(struct sc *sc, struct ro_pin *p, char *why, int len)
 static int ro_prepare(struct sc *sc, enum role r, char *why, int len)
 {
 	struct ro_pin *p = sc->priv;
+	int ret = 0;
 
 	if (r != ROLE_WRITER)
 		return 0;
-	if (kv_get(sc->params, "prior", 0) == 2 &&
-	    (mprotect(sc->buf, sc->len, PROT_READ) ||
-	     mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE))) {
-		snprintf(why, len, "mprotect: %s", strerror(errno));
-		return -1;
-	}
-	return take_pin(sc, p, why, len);
+	if (kv_get(sc->params, "prior", 0) == 2)
+		ret = ro_exclusive(sc, why, len);
+	return ret ? ret : take_pin(sc, p, why, len);
 }
 
 static enum expect ro_expect(struct sc *sc, size_t i, const struct page_view *v)
@@ -214,7 +243,7 @@ static const struct param_spec nofork_params[] = {
 	  .max = 2,
 	  .def = { 1, 2 },
 	  .ndef = 2,
-	  .desc = "1: previously shared (a child forked and exited); 2: R/O exclusive (mprotect RO and back)" },
+	  .desc = "1: previously shared (a child forked and exited); 2: R/O exclusive (mprotect RO and back, soft-dirty cleared)" },
 	FLAG_PARAM("fast", "1: GUP-fast (pin_user_pages_fast); 0: GUP"),
 };
 

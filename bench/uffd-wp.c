@@ -3,9 +3,12 @@
  * userfaultfd write-protection of a region, resolved fault by fault: every
  * PTE marked (pagemap bit 57, checked: else a skip), then a thread answers
  * each write-protect fault (UFFD_PAGEFAULT_FLAG_WP) by un-protecting that
- * page, so the write goes through handle_userfault() and is retried into
- * do_wp_page(), where the reuse rule decides.  The faults it answered
- * and the marks left afterwards are the caller's to report.
+ * page, so the write goes through handle_userfault() and is retried.  The
+ * un-protect itself may map an exclusive page writable (stock's
+ * MM_CP_TRY_CHANGE_WRITABLE upgrade): then the retry takes no do_wp_page();
+ * where a policy does not upgrade, the retry's write fault is the reuse
+ * rule's.  The faults it answered and the marks left afterwards are the
+ * caller's to report.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +52,11 @@ static int answer(struct uffd_wp *u)
 	return 0;
 }
 
+/*
+ * Until disarmed: answer every fault.  On an error, un-protect the whole
+ * range first (that wakes every waiting writer) so that no write of the
+ * window is left blocked in handle_userfault(); the error is the pass's.
+ */
 static void *resolver(void *arg)
 {
 	struct uffd_wp *u = arg;
@@ -56,13 +64,15 @@ static void *resolver(void *arg)
 				 { u->stop, POLLIN, 0 } };
 	int ret = 0;
 
-	while (!ret && !(fds[1].revents & POLLIN)) {
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+	while (!ret && !(fds[1].revents & POLLIN) && !u->quit) {
+		if (poll(fds, 2, 100) < 0 && errno != EINTR)
 			ret = -errno;
 		while (!ret && (fds[0].revents & POLLIN) && !(ret = answer(u)))
 			;
 		ret = ret == 1 ? 0 : ret;
 	}
+	if (ret)
+		wp_range(u->uffd, u->start, u->len, false);
 	u->err = -ret;
 	return NULL;
 }
@@ -103,6 +113,8 @@ int uffd_wp_arm(struct uffd_wp *u, struct sc *sc, char *why, int len)
 
 	memset(u, 0, sizeof(*u));
 	u->uffd = u->stop = -1;
+	u->start = (uintptr_t)sc->buf;
+	u->len = sc->len;
 	ret = open_uffd(u, sc->buf, sc->len, why, len);
 	if (ret)
 		return ret;
@@ -115,9 +127,10 @@ int uffd_wp_arm(struct uffd_wp *u, struct sc *sc, char *why, int len)
 		return marked < 0 ? -1 : 1;
 	}
 	u->stop = eventfd(0, EFD_CLOEXEC);
-	if (u->stop < 0 || pthread_create(&u->thread, NULL, resolver, u)) {
-		snprintf(why, len, "the userfaultfd thread: %s",
-			 strerror(errno));
+	ret = u->stop < 0 ? errno :
+			    pthread_create(&u->thread, NULL, resolver, u);
+	if (ret) {
+		snprintf(why, len, "the userfaultfd thread: %s", strerror(ret));
 		return -1;
 	}
 	u->running = true;
@@ -129,8 +142,10 @@ int uffd_wp_disarm(struct uffd_wp *u)
 	uint64_t one = 1;
 
 	if (u->running) {
+		/* the flag, should the eventfd fail: the thread polls it too */
+		u->quit = 1;
 		if (write(u->stop, &one, sizeof(one)) != sizeof(one))
-			u->err = errno;
+			u->err = u->err ?: errno;
 		pthread_join(u->thread, NULL);
 		u->running = false;
 	}

@@ -114,11 +114,8 @@ static int splice_init(struct sc *sc, char *why, int len)
 static int splice_prepare(struct sc *sc, enum role r, char *why, int len)
 {
 	if (r == ROLE_WRITER && kv_get(sc->params, "mprotect", 0) &&
-	    (mprotect(sc->buf, sc->len, PROT_READ) ||
-	     mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE))) {
-		snprintf(why, len, "mprotect: %s", strerror(errno));
+	    mprotect_round_trip(sc, why, len))
 		return -1;
-	}
 	if (r != ROLE_OTHER)
 		return 0;
 	if (!before_fork(sc) && splice_all(sc, why, len))

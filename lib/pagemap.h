@@ -8,6 +8,7 @@
 
 /* Documentation/admin-guide/mm/pagemap.rst */
 #define PM_PFN(e) ((e) & ((1ULL << 55) - 1))
+#define PM_SOFT_DIRTY (1ULL << 55)
 #define PM_EXCLUSIVE (1ULL << 56)
 #define PM_UFFD_WP (1ULL << 57)
 #define PM_FILE (1ULL << 61)

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pagemap.h"
 #include "scenario.h"
+#include "supervise.h"
 
 /*
  * The test fault "shared" maps the region MAP_SHARED: nothing is ever
@@ -139,6 +141,28 @@ void anon_huge_extra(struct sc *sc, enum role r, struct kvset *extra)
 		       r == ROLE_WRITER ? "anon_huge_kb" :
 					  "observer_anon_huge_kb",
 		       kb);
+}
+
+int share_with_leaving_child(char *why, int len)
+{
+	int st;
+	pid_t pid = fork_tied();
+
+	if (!pid)
+		_exit(0);
+	if (pid > 0 && waitpid(pid, &st, 0) == pid)
+		return 0;
+	snprintf(why, len, "fork: %s", strerror(errno));
+	return -1;
+}
+
+int mprotect_round_trip(struct sc *sc, char *why, int len)
+{
+	if (!mprotect(sc->buf, sc->len, PROT_READ) &&
+	    !mprotect(sc->buf, sc->len, PROT_READ | PROT_WRITE))
+		return 0;
+	snprintf(why, len, "mprotect: %s", strerror(errno));
+	return -1;
 }
 
 long count_pagemap(struct sc *sc, uint64_t bits)

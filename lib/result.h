@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "classify.h"
 #include "hist.h"
@@ -68,6 +69,15 @@ void record_take_error(struct record *r, const struct record *sub,
 		       const char *whose);
 /* A record with a missed or wrong COW, whatever its status. */
 bool record_failed(const struct record *r);
+/*
+ * cowbench check's verdict record ("check:<scenario>"), beside the
+ * scenario's own: a row of its own in compare and report, never added to a
+ * run's totals a second time.
+ */
+static inline bool record_is_verdict(const struct record *r)
+{
+	return !strncmp(r->scenario, "check:", 6);
+}
 /* The record as one line of JSON (no newline), malloc'd. */
 char *record_json(const struct record *r);
 /* Parse one line back; 0, or -1 with a message in err. */

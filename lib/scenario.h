@@ -284,6 +284,10 @@ int require_pmd_folio_runs(struct sc *sc, size_t run, char *why, int len);
 bool same_page(const struct page_view *v);
 /* Per page of the region: how many have all of want in kpageflags. */
 long count_flagged(struct sc *sc, uint64_t want, char *why, int len);
+/* fork() a child that exits at once: what it shared, it shared. 0 or -1. */
+int share_with_leaving_child(char *why, int len);
+/* mprotect(PROT_READ) of the region and back: 0, or -1 with why. */
+int mprotect_round_trip(struct sc *sc, char *why, int len);
 /* Pages whose pagemap entry has every bit of bits (-1: pagemap failed). */
 long count_pagemap(struct sc *sc, uint64_t bits);
 /* 0 if every page has all of want, else a skip saying how many do. */
