@@ -8,8 +8,9 @@
  *
  * race 0 write-fork: a thread writes the region to a file with O_DIRECT (a
  *   R/O reference for the device); the main thread forks; the parent
- *   writes the region, then the child writes a secret into it.  The
- *   child's secret must never reach the file.
+ *   writes each page and the child writes a secret into it right after
+ *   (the parent's copy first).  The child's secret must never reach the
+ *   file.
  * race 1 write-child: fork first; the child writes the region with
  *   O_DIRECT while the parent writes a secret into its own view.  The
  *   parent's post-fork secret must never reach the child's file.
@@ -43,6 +44,7 @@
  * written ones full of the secret: every try fails.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -72,6 +74,7 @@ enum race_kind { WRITE_FORK, WRITE_CHILD, READ_FORK, READ_THREAD_FORK };
 struct race_shm {
 	volatile int io_seq, io_started, io_done, fork_seq, forking, forked;
 	volatile uint64_t io_t0, io_t1, x_t0, x_t1, c_t1, w_t1;
+	volatile uint64_t parent_pages; /* race 0: pages the parent wrote */
 	volatile int io_err;
 };
 
@@ -158,6 +161,22 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Race 0's child: each page's secret right after the parent's write of
+ * it (the parent's copy first, then the child's write to what is left).
+ */
+static void chase_parent(struct race *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->sc->pages; i++) {
+		while (x->shm->parent_pages <= i)
+			;
+		memset(x->sc->buf + i * PAGE_SZ, SECRET_BYTE, PAGE_SZ);
+	}
+	x->shm->c_t1 = clk_now();
+}
+
 /* The child of a try: it holds the pages until the parent has written. */
 static void child(struct race *x, int rd)
 {
@@ -167,12 +186,12 @@ static void child(struct race *x, int rd)
 		do_io(x);
 		_exit(x->shm->io_err ? 1 : 0);
 	}
+	if (x->kind == WRITE_FORK) {
+		chase_parent(x);
+		_exit(0);
+	}
 	if (read(rd, &c, 1) != 1)
 		_exit(1);
-	if (x->kind == WRITE_FORK) {
-		memset(x->sc->buf, SECRET_BYTE, x->sc->len);
-		x->shm->c_t1 = clk_now();
-	}
 	_exit(0);
 }
 
@@ -207,6 +226,17 @@ static void *fork_thread(void *arg)
 	return NULL;
 }
 
+/* Race 0's parent: every page, counted for the child. */
+static void write_pages(struct race *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->sc->pages; i++) {
+		memset(x->sc->buf + i * PAGE_SZ, PARENT_BYTE, PAGE_SZ);
+		x->shm->parent_pages = i + 1;
+	}
+}
+
 static void write_upper_halves(struct sc *sc)
 {
 	size_t i;
@@ -236,7 +266,7 @@ static pid_t parent_try(struct race *x, int rd)
 	if (x->kind != READ_THREAD_FORK) {
 		pid = fork_timed(x, rd);
 		if (x->kind == WRITE_FORK)
-			memset(x->sc->buf, PARENT_BYTE, x->sc->len);
+			write_pages(x);
 		else
 			write_upper_halves(x->sc);
 		return pid;
@@ -293,7 +323,7 @@ static int one_try(struct race *x, char *why, int len)
 	memset(x->sc->buf, OLD_BYTE, x->sc->len);
 	m->io_started = m->io_done = m->forking = m->forked = 0;
 	m->io_err = 0;
-	m->c_t1 = m->w_t1 = 0;
+	m->c_t1 = m->w_t1 = m->parent_pages = 0;
 	if (pipe(p)) {
 		snprintf(why, len, "pipe: %s", strerror(errno));
 		return -1;
@@ -354,6 +384,27 @@ static int reads_possible(struct race *x, char *why, int len)
 	return 0;
 }
 
+/*
+ * The writes wait for the device's cache flush too (O_DSYNC): the pages
+ * stay held longer, and more forks and secrets fall inside the syscall.
+ */
+static int sync_writes(struct race *x, char *why, int len)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", x->fd);
+	fd = open(path, O_RDWR | O_DIRECT | O_DSYNC | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "reopening the file O_DSYNC: %s",
+			 strerror(errno));
+		return -1;
+	}
+	close(x->fd);
+	x->fd = fd;
+	return 0;
+}
+
 static int race_setup(struct race *x, struct sc *sc, char *why, int len)
 {
 	int ret;
@@ -378,6 +429,8 @@ static int race_setup(struct race *x, struct sc *sc, char *why, int len)
 		ret = dio_tmpfile(sc, &x->fd, why, len);
 	if (!ret && reads(x))
 		ret = reads_possible(x, why, len);
+	if (!ret && !reads(x))
+		ret = sync_writes(x, why, len);
 	if (ret)
 		return ret;
 	/* the file the reads take; the writes overwrite it */
