@@ -100,6 +100,19 @@ int cmd_plot(int argc, char **argv)
 	return 0;
 }
 
+/* A run with no record would be a "-" in the verdicts: nothing to report. */
+static void no_empty_run(const struct column *cols, int n)
+{
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++)
+			if (!cols[i].runs[j].nrec)
+				die(EXIT_USAGE,
+				    "report: %s/results.jsonl holds no record",
+				    cols[i].runs[j].dir);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct column *cols;
@@ -118,6 +131,7 @@ int cmd_report(int argc, char **argv)
 		die(EXIT_USAGE,
 		    "report: name at least one run directory (see --help)");
 	cols = columns_load_or_die(a.rest, a.nrest);
+	no_empty_run(cols, a.nrest);
 	if (report_write(cols, a.nrest, a.out, stdout, err, sizeof(err)))
 		die(1, "%s", err);
 	columns_free(cols, a.nrest);

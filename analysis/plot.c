@@ -441,13 +441,12 @@ static int release_cmp(const struct run *a, const struct run *b)
 	const char *x = a->kernel, *y = b->kernel;
 
 	while (*x && *y) {
-		/* a release candidate comes before its release */
-		if (*x != *y &&
-		    (!strncmp(x, "-rc", 3) || !strncmp(y, "-rc", 3)))
-			return !strncmp(x, "-rc", 3) && !strncmp(y, "-rc", 3) ?
-				       strcmp(x, y) :
-			       !strncmp(x, "-rc", 3) ? -1 :
-						       1;
+		/*
+		 * a release candidate comes before its release, whatever
+		 * local version follows either ("-rc3-lab" < "-lab")
+		 */
+		if (!strncmp(x, "-rc", 3) != !strncmp(y, "-rc", 3))
+			return !strncmp(x, "-rc", 3) ? -1 : 1;
 		if (*x >= '0' && *x <= '9' && *y >= '0' && *y <= '9') {
 			long p = strtol(x, (char **)&x, 10);
 			long q = strtol(y, (char **)&y, 10);
@@ -463,7 +462,10 @@ static int release_cmp(const struct run *a, const struct run *b)
 	}
 	if (!strncmp(x, "-rc", 3) || !strncmp(y, "-rc", 3))
 		return *x ? -1 : 1; /* 6.18-rc3 < 6.18 */
-	return *x ? 1 : *y ? -1 : strcmp(a->created, b->created);
+	if (*x || *y)
+		return *x ? 1 : -1;
+	/* one release: by time, then by run id (never the folder order) */
+	return strcmp(a->created, b->created) ?: strcmp(a->name, b->name);
 }
 
 int run_release_cmp(const void *a, const void *b)

@@ -16,37 +16,88 @@
 #include "plot.h"
 #include "report.h"
 
-/*
- * A run still being written has no results.jsonl yet or ends in a torn
- * line: it is no result to compare, and no error in the history either.
- */
-static bool in_progress(const char *dir, FILE *out)
+/* A run that could not be read although it ended: the tracker's failure. */
+struct crash {
+	char dir[700], created[32], why[160];
+};
+
+/* env.json's run_end.exit_status, -1 if the run has not ended. */
+static int exit_status(const struct jval *env)
 {
-	char path[800];
+	return env && json_get(env, "run_end") ?
+		       (int)json_num(env, "run_end.exit_status", 1) :
+		       -1;
+}
+
+/*
+ * No results.jsonl, or a torn last line: a run still being written is no
+ * result and no error either (skipped, said); one that ended so crashed
+ * (returned in c).  0: readable.
+ */
+static int unreadable(const char *dir, FILE *out, struct crash *c)
+{
+	char path[800], err[200];
 	size_t len = 0;
 	char *text;
+	struct jval *env;
 	bool torn;
 
 	snprintf(path, sizeof(path), "%s/results.jsonl", dir);
 	text = slurp(path, &len);
 	torn = !text || (len && text[len - 1] != '\n');
 	free(text);
-	if (torn)
+	if (!torn)
+		return 0;
+	snprintf(path, sizeof(path), "%s/env.json", dir);
+	text = slurp(path, NULL);
+	env = text ? json_parse(text, err, sizeof(err)) : NULL;
+	free(text);
+	if (exit_status(env) < 0) {
 		fprintf(out, "regress: skipping %s: in progress (%s)\n", dir,
-			text ? "its last record is incomplete" :
-			       "no results.jsonl yet");
-	return torn;
+			len ? "its last record is incomplete" :
+			      "no results.jsonl yet");
+		json_free(env);
+		return 1;
+	}
+	snprintf(c->dir, sizeof(c->dir), "%s", dir);
+	snprintf(c->created, sizeof(c->created), "%s",
+		 json_str(env, "created") ?: "");
+	snprintf(c->why, sizeof(c->why),
+		 "ended (exit status %d) with %s", exit_status(env),
+		 len ? "a torn last record" : "no results.jsonl");
+	json_free(env);
+	return 2;
 }
 
-static int load_history(const char *history, struct run **out, FILE *log,
-			char *err, int errlen)
+/* What orders and pairs runs must be there: never a "?" sorted newest. */
+static int indexable(const struct run *r, const char *dir, char *err,
+		     int errlen)
+{
+	static const char *const keys[] = { "kernel", "created", "hostname",
+					    "cow_policy", "matrix.digest" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!json_str(r->env, keys[i]) || !*json_str(r->env, keys[i])) {
+			snprintf(err, errlen,
+				 "%s/env.json:1: no \"%s\" (regress orders and pairs runs by it)",
+				 dir, keys[i]);
+			return -1;
+		}
+	return 0;
+}
+
+static int load_history(const char *history, struct run **out,
+			struct crash *newest_crash, FILE *log, char *err,
+			int errlen)
 {
 	DIR *d = opendir(history);
 	struct run *runs = NULL;
 	struct dirent *e;
+	struct crash c;
 	char path[700];
 	struct stat st;
-	int n = 0;
+	int n = 0, how;
 
 	if (!d) {
 		snprintf(err, errlen,
@@ -60,10 +111,14 @@ static int load_history(const char *history, struct run **out, FILE *log,
 		if (e->d_name[0] == '.' || stat(path, &st))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", history, e->d_name);
-		if (in_progress(path, log))
+		how = unreadable(path, log, &c);
+		if (how == 2 && strcmp(c.created, newest_crash->created) > 0)
+			*newest_crash = c;
+		if (how)
 			continue;
 		runs = xrealloc(runs, (n + 1) * sizeof(*runs));
-		if (run_load(path, &runs[n], err, errlen)) {
+		if (run_load(path, &runs[n], err, errlen) ||
+		    indexable(&runs[n], path, err, errlen)) {
 			closedir(d);
 			free(runs);
 			return -1;
@@ -158,6 +213,13 @@ static int report_metrics(const struct run pair[2], const struct group *g,
 					m->name, a, cells[1].max, pair[0].label,
 					pair[1].label);
 				found++;
+			} else if (cells[1].max > cells[0].max) {
+				fprintf(out,
+					"%s %s %s: %s: %.0f -> %.0f: more correctness failures: %s -> %s\n",
+					g->scenario, g->backing, g->params,
+					m->name, cells[0].max, cells[1].max,
+					pair[0].label, pair[1].label);
+				found++;
 			}
 			continue;
 		}
@@ -199,12 +261,34 @@ static const char *why_none(const struct run *r, const struct group *g)
 	return "no records";
 }
 
+/* A pass of g that erred or timed out in the new run: a crash. */
+static int crashed_pass(const struct run pair[2], const struct group *g,
+			FILE *out)
+{
+	const struct record *r;
+	int i;
+
+	for (i = 0; i < pair[1].nrec; i++) {
+		r = &pair[1].recs[i];
+		if (!group_match(g, r) ||
+		    (r->status != ST_ERROR && r->status != ST_TIMEOUT))
+			continue;
+		fprintf(out, "%s %s %s: %s pass %s in %s (%s): failure\n",
+			g->scenario, g->backing, g->params, r->pass,
+			rec_status_names[r->status], pair[1].label, r->reason);
+		return 1;
+	}
+	return 0;
+}
+
 static int report_group(const struct run pair[2], const struct group *g,
 			double threshold, FILE *out)
 {
 	/* a check's verdict repeats its scenario's record: judged there */
 	if (!strncmp(g->scenario, "check:", 6))
 		return 0;
+	if (crashed_pass(pair, g, out))
+		return 1;
 	if (any_data(&pair[0], g) && !any_data(&pair[1], g)) {
 		fprintf(out, "%s %s %s: no data in %s (%s): failure\n",
 			g->scenario, g->backing, g->params, pair[1].label,
@@ -219,10 +303,11 @@ int regress(const char *history, const char *run, double threshold, FILE *out,
 {
 	struct run *runs = NULL, extra, pair[2];
 	const struct run *new = NULL, *old;
+	struct crash crash = { .created = "" };
 	struct group *g;
 	int n, i, ng, found = 0;
 
-	n = load_history(history, &runs, out, err, errlen);
+	n = load_history(history, &runs, &crash, out, err, errlen);
 	if (n < 0)
 		return -1;
 	write_index(history, runs, n);
@@ -232,8 +317,19 @@ int regress(const char *history, const char *run, double threshold, FILE *out,
 		new = &extra;
 	}
 	for (i = 0; !run && i < n; i++)
-		if (!new || strcmp(runs[i].created, new->created) > 0)
+		if (!new || (strcmp(runs[i].created, new->created) ?:
+				     strcmp(runs[i].name, new->name)) > 0)
 			new = &runs[i];
+	/* the newest run crashed: that is the news, whatever came before */
+	if (!run && crash.dir[0] &&
+	    (!new || strcmp(crash.created, new->created) > 0)) {
+		fprintf(out, "regress: %s: the newest run %s: failure\n",
+			crash.dir, crash.why);
+		for (i = 0; i < n; i++)
+			run_free(&runs[i]);
+		free(runs);
+		return 1;
+	}
 	if (!new) {
 		fprintf(out, "regress: %s holds no runs\n", history);
 		free(runs);
@@ -251,6 +347,11 @@ int regress(const char *history, const char *run, double threshold, FILE *out,
 	pair[1] = *new;
 	fprintf(out, "regress: %s (%s) against %s (%s), threshold %.1f%%\n",
 		new->label, new->name, old->label, old->name, threshold);
+	if (exit_status(new->env) > 0) {
+		fprintf(out, "regress: %s ended with exit status %d: failure\n",
+			new->name, exit_status(new->env));
+		found++;
+	}
 	ng = groups_collect(pair, 2, &g);
 	for (i = 0; i < ng; i++)
 		found += report_group(pair, &g[i], threshold, out);

@@ -181,6 +181,15 @@ static int check_ids(const struct run *run, const struct record *r, char *err,
 	return 0;
 }
 
+/* A timing result with no op would vanish from every table as n/a. */
+static int check_timing(const struct record *r, char *err, int errlen)
+{
+	if (strcmp(r->pass, "timing") || r->status != ST_OK || r->ops)
+		return 0;
+	snprintf(err, errlen, "a timing record with status ok and ops 0");
+	return -1;
+}
+
 struct keyline {
 	char key[256];
 	int line;
@@ -248,7 +257,8 @@ static int load_records(const char *dir, struct run *r, char *err, int errlen)
 		}
 		if (record_parse(line, &r->recs[r->nrec], rerr, sizeof(rerr)) ||
 		    check_types(line, rerr, sizeof(rerr)) ||
-		    check_ids(r, &r->recs[r->nrec], rerr, sizeof(rerr))) {
+		    check_ids(r, &r->recs[r->nrec], rerr, sizeof(rerr)) ||
+		    check_timing(&r->recs[r->nrec], rerr, sizeof(rerr))) {
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, rerr);
 			free(text);
 			return -1;
@@ -457,6 +467,23 @@ static int list_runs(const char *arg, char ***out)
 	return n;
 }
 
+/*
+ * A run is one sample: the same run twice in a column (by its id, so a
+ * copied folder too) would be two identical samples, a p of 0.
+ */
+static void no_run_twice(const struct column *c, const char *arg)
+{
+	int i, j;
+
+	for (i = 0; i < c->n; i++)
+		for (j = i + 1; j < c->n; j++)
+			if (!strcmp(c->runs[i].name, c->runs[j].name))
+				die(EXIT_USAGE,
+				    "'%s' lists run %s twice (%s, %s): a run is one sample",
+				    arg, c->runs[i].name, c->runs[i].dir,
+				    c->runs[j].dir);
+}
+
 static void load_column(const char *arg, struct column *c)
 {
 	const char *base = strrchr(arg, '/');
@@ -471,6 +498,7 @@ static void load_column(const char *arg, struct column *c)
 	if (!c->n)
 		c->n = list_runs(trimmed, &dirs);
 	c->runs = runs_load_or_die(dirs, c->n);
+	no_run_twice(c, trimmed);
 	base = strrchr(trimmed, '/');
 	if (c->n == 1)
 		snprintf(c->name, sizeof(c->name), "%s", c->runs[0].name);

@@ -94,6 +94,14 @@ mk k2 stock 6.18.0-rc2 2026-11-02T00:00:00Z 1.0 0.01 3 19
 check "compare: two kernels with one label keep apart" \
 	has "$("$CB" compare "$work/k1" "$work/k2" --format md)" '\| A: stock\(6\.18\.0-rc1\) \| B: stock\(6\.18\.0-rc2\) \|'
 
+# a run is one sample: listed twice in a column (or as a copy) is bad input
+cp -a "$work/base" "$work/base_copy"
+for col in "$work/base,$work/base,$work/base" "$work/base,$work/base_copy"; do
+	out=$("$CB" compare "$col" "$work/slow" 2>&1); rc=$?
+	check "compare: a run twice in a column ($(basename "${col##*,}")): exit 2, one line naming it" \
+		test "$rc,$(wc -l <<< "$out"),$(grep -c "lists run [^ ]* twice" <<< "$out")" = "2,1,1"
+done
+
 # ---- runs as the unit: groups of runs (issue 7) ----
 # mkg GROUP SEED SCALE...: a group folder as 'cowbench run --runs K' writes
 # it, one run per scale (the between-run noise), 5% noise within a run
@@ -314,6 +322,69 @@ mk h5/only stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 27
 out=$("$CB" regress --history "$work/h5"); rc=$?
 check "regress: no earlier release says so" \
 	has "$rc|$out" '^0\|regress: no earlier release of 6\.18\.0 \(lab1, policy stock, matrix m1\) in .*h5: nothing to compare~$'
+
+# a tracker never passes a crash (issue 17): the newest run ended with no
+# results or a torn one, ended with a non-zero status, a pass that erred,
+# more missed COWs than its baseline
+ended() { # DIR STATUS: env.json says the run ended so
+	jq -c ". + {run_end: {exit_status: $2}}" "$1/env.json" > "$1/e" && mv "$1/e" "$1/env.json"
+}
+mkdir -p "$work/h6" "$work/h7" "$work/h8"
+mk h6/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 30
+mk h6/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 31
+head -c -20 "$work/h6/new/results.jsonl" > "$work/h6/new/r" && mv "$work/h6/new/r" "$work/h6/new/results.jsonl"
+ended "$work/h6/new" 0
+out=$("$CB" regress --history "$work/h6"); rc=$?
+check "regress: the newest run ended with a torn record: exit 1 naming it" \
+	has "$rc|$out" '^1\|regress: .*/h6/new: the newest run ended \(exit status 0\) with a torn last record: failure~$'
+rm "$work/h6/new/results.jsonl"
+out=$("$CB" regress --history "$work/h6"); rc=$?
+check "regress: the newest run ended with no results.jsonl: exit 1" \
+	has "$rc|$out" '^1\|regress: .*/h6/new: the newest run ended \(exit status 0\) with no results\.jsonl: failure~$'
+mk h7/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 32
+mk h7/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 33
+ended "$work/h7/new" 130
+jq -c 'if .scenario == "cow-child" and .pass == "counting" then .status = "error" | .reason = "the pass crashed" else . end' \
+	"$work/h7/new/results.jsonl" > "$work/h7/r" && mv "$work/h7/r" "$work/h7/new/results.jsonl"
+out=$("$CB" regress --history "$work/h7"); rc=$?
+check "regress: a run that ended with exit status 130 is a failure" \
+	has "$rc|$out" '^1\|.*~regress: new ended with exit status 130: failure~'
+check "regress: a counting pass that erred is a failure, naming it" \
+	has "$out" '~cow-child base pages=512: counting pass error in stock-6.18 \(the pass crashed\): failure~'
+mk h8/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 34 3
+mk h8/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 35 500
+out=$("$CB" regress --history "$work/h8"); rc=$?
+check "regress: missed COWs growing from 3 to 500 are a regression" \
+	has "$rc|$out" '^1\|.*~reuse-after-exit base pages=512: missed COW: 3 -> 500: more correctness failures: stock-6.17 -> stock-6.18~'
+
+# what orders runs is never a guess: a missing field is an error, an -rc
+# with a local version sorts before its release, one created time is
+# ordered by run id; a timing record with no op is an error, not a gap
+mkdir -p "$work/h9" "$work/h10"
+mk h9/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 36
+mk h9/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 37
+jq -c 'del(.kernel)' "$work/h9/old/env.json" > "$work/h9/e" && mv "$work/h9/e" "$work/h9/old/env.json"
+out=$("$CB" regress --history "$work/h9" 2>&1); rc=$?
+check "regress: a run whose env.json has no kernel: exit 2 naming the file" \
+	has "$rc|$out" '^2\|cowbench: .*/h9/old/env\.json:1: no "kernel" \(regress orders and pairs runs by it\)~$'
+mk h10/rc stock 6.18.0-rc3-lab 2026-11-01T00:00:00Z 1.0 0.01 3 38
+mk h10/final stock 6.18.0-lab 2026-10-01T00:00:00Z 1.0 0.01 3 39
+mk h10/y stock 6.19.0-lab 2026-11-05T00:00:00Z 1.0 0.01 3 40
+mk h10/x stock 6.19.0-lab 2026-11-05T00:00:00Z 1.0 0.01 3 41
+out=$("$CB" regress --history "$work/h10"); rc=$?
+check "regress: -rc3-<localversion> sorts before its release" \
+	has "$(cut -f1 "$work/h10/index.tsv")" '^release~6\.18\.0-rc3-lab~6\.18\.0-lab~6\.19\.0-lab~6\.19\.0-lab~$'
+check "regress: one created time: the newest by run id, against the final release" \
+	has "$out" '^regress: stock \(y\) against stock \(final\)'
+cp -a "$work/base" "$work/ops0"
+jq -c 'if .pass == "timing" and .rep == 0 and .scenario == "cow-child" then .ops = 0 else . end' "$work/base/results.jsonl" > "$work/ops0/results.jsonl"
+out=$("$CB" compare "$work/base" "$work/ops0" 2>&1); rc=$?
+check "compare: a timing record with ops 0 is a file:line error" \
+	has "$rc|$out" '^2\|cowbench: .*/ops0/results\.jsonl:[0-9]+: a timing record with status ok and ops 0~$'
+mkdir -p "$work/empty" && cp "$work/base/env.json" "$work/empty/" && : > "$work/empty/results.jsonl"
+out=$("$CB" report "$work/empty" -o "$work/erep" 2>&1); rc=$?
+check "report: a run with no record: exit 2, nothing written" \
+	test "$rc,$(grep -c 'holds no record' <<< "$out"),$([ -e "$work/erep" ] && echo written)" = "2,1,"
 
 # ---- bad input: one line naming file and line, exit 2 ----
 bad() { # bad NAME EXPECTED ARGS...
