@@ -10,7 +10,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cowbench compare A B [C...] [--format text|md|csv|json] [--json]\n\n"
+		"usage: cowbench compare A B [C...] [--format text|md|csv|json] [--json] [-v]\n\n"
 		"Compare columns per scenario, backing and parameters; A is the baseline.\n"
 		"A column is a RUN (a result directory), RUN,RUN,... or a GROUP folder\n"
 		"written by 'cowbench run --runs K'.  With two or more runs on each side\n"
@@ -19,7 +19,8 @@ static void usage(FILE *f)
 		"between runs is unknown.  '*' marks a change significant after\n"
 		"Benjamini-Hochberg over every tested row (q < 0.05); each row shows the\n"
 		"noise (CV) and the smallest change it could have detected (mdc).\n"
-		"text fits a 72-column mail; --json is --format json.\n");
+		"text fits a 72-column mail; --json is --format json.  The header gives\n"
+		"of the kernel command lines only what differs; -v prints them whole.\n");
 }
 
 /* The value of --format; exit 2 on an unknown one. */
@@ -38,6 +39,7 @@ int cmd_compare(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "format", required_argument, 0, 'f' },
 		{ "json", no_argument, 0, 'j' },
+		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -46,13 +48,16 @@ int cmd_compare(int argc, char **argv)
 	int c, n;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			fmt = parse_format(optarg);
 			break;
 		case 'j':
 			fmt = FMT_JSON;
+			break;
+		case 'v':
+			compare_set_verbose(true);
 			break;
 		case 'h':
 			usage(stdout);

@@ -337,6 +337,49 @@ static void warn_group_kernels(FILE *out, const struct column *cols, int n)
 	}
 }
 
+static bool verbose_header;
+
+void compare_set_verbose(bool v)
+{
+	verbose_header = v;
+}
+
+/* Is word (len bytes) a word of every run's command line? */
+static bool word_everywhere(const struct column *cols, int n, const char *w,
+			    int len)
+{
+	int i, j;
+	const char *p;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++) {
+			for (p = cols[i].runs[j].cmdline; *p;
+			     p += strcspn(p, " "), p += strspn(p, " "))
+				if ((int)strcspn(p, " ") == len &&
+				    !strncmp(p, w, len))
+					break;
+			if (!*p)
+				return false;
+		}
+	return true;
+}
+
+/* The words of r's command line that not every run has: what differs. */
+static void cmdline_own(const struct column *cols, int n, const struct run *r,
+			char *buf, int len)
+{
+	const char *p = r->cmdline;
+	int k, at = 0;
+
+	buf[0] = '\0';
+	for (p += strspn(p, " "); *p && at < len; p += k, p += strspn(p, " ")) {
+		k = (int)strcspn(p, " ");
+		if (!word_everywhere(cols, n, p, k))
+			at += snprintf(buf + at, len - at, "%s%.*s",
+				       at ? " " : "", k, p);
+	}
+}
+
 static bool same_cmdline(const struct column *cols, int n)
 {
 	int i, j;
@@ -349,9 +392,10 @@ static bool same_cmdline(const struct column *cols, int n)
 	return true;
 }
 
-static void header_column(FILE *out, const struct column *c, int i,
+static void header_column(FILE *out, const struct column *cols, int n, int i,
 			  bool cmdline)
 {
+	const struct column *c = &cols[i];
 	const struct run *r = &c->runs[0];
 	char buf[2048], kernels[300];
 	int j, len;
@@ -375,8 +419,14 @@ static void header_column(FILE *out, const struct column *c, int i,
 	snprintf(buf, sizeof(buf), "%s, accelerator %s, THP %s", r->cpu,
 		 r->accel, r->thp);
 	wrap(out, "    ", buf, 4);
-	if (cmdline)
+	if (!cmdline)
+		return;
+	if (verbose_header) {
 		wrap(out, "    cmdline: ", r->cmdline, 13);
+		return;
+	}
+	cmdline_own(cols, n, r, buf, sizeof(buf));
+	wrap(out, "    cmdline, what differs: ", *buf ? buf : "(none)", 28);
 }
 
 void compare_header(FILE *out, const struct column *cols, int n)
@@ -389,9 +439,12 @@ void compare_header(FILE *out, const struct column *cols, int n)
 	fprintf(out, "cowbench compare: %d column%s (%d run%s), baseline A\n",
 		n, n == 1 ? "" : "s", runs, runs == 1 ? "" : "s");
 	for (i = 0; i < n; i++)
-		header_column(out, &cols[i], i, !same);
-	if (same)
+		header_column(out, cols, n, i, !same);
+	if (same && verbose_header)
 		wrap(out, "  cmdline: ", cols[0].runs[0].cmdline, 11);
+	else if (same)
+		fprintf(out,
+			"  cmdline: the same in every run (-v prints it)\n");
 	warn_group_kernels(out, cols, n);
 	warn_differ(out, cols, n, "CPU", offsetof(struct run, cpu));
 	warn_differ(out, cols, n, "THP mode", offsetof(struct run, thp));

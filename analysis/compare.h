@@ -29,5 +29,7 @@ void compare_print(FILE *out, const struct column *cols, int n,
 		   enum cmp_format fmt);
 /* Print the columns' environments (wrapped at 72 columns) and warnings. */
 void compare_header(FILE *out, const struct column *cols, int n);
+/* The whole kernel command line in the header, not only what differs. */
+void compare_set_verbose(bool v);
 
 #endif

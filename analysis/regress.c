@@ -62,8 +62,8 @@ static int unreadable(const char *dir, FILE *out, struct crash *c)
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
 	snprintf(c->created, sizeof(c->created), "%s",
 		 json_str(env, "created") ?: "");
-	snprintf(c->why, sizeof(c->why),
-		 "ended (exit status %d) with %s", exit_status(env),
+	snprintf(c->why, sizeof(c->why), "ended (exit status %d) with %s",
+		 exit_status(env),
 		 len ? "a torn last record" : "no results.jsonl");
 	json_free(env);
 	return 2;
@@ -79,9 +79,10 @@ static int indexable(const struct run *r, const char *dir, char *err,
 
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if (!json_str(r->env, keys[i]) || !*json_str(r->env, keys[i])) {
-			snprintf(err, errlen,
-				 "%s/env.json:1: no \"%s\" (regress orders and pairs runs by it)",
-				 dir, keys[i]);
+			snprintf(
+				err, errlen,
+				"%s/env.json:1: no \"%s\" (regress orders and pairs runs by it)",
+				dir, keys[i]);
 			return -1;
 		}
 	return 0;

@@ -102,6 +102,19 @@ for col in "$work/base,$work/base,$work/base" "$work/base,$work/base_copy"; do
 		test "$rc,$(wc -l <<< "$out"),$(grep -c "lists run [^ ]* twice" <<< "$out")" = "2,1,1"
 done
 
+# the header names what differs between the columns' command lines, the
+# rest under -v (a Firecracker cmdline is 16 lines)
+out=$("$CB" compare "$work/base" "$work/slow")
+check "compare: one cmdline for all: one line saying so" \
+	has "$out" '~  cmdline: the same in every run \(-v prints it\)~'
+check "compare -v: the cmdline whole" \
+	has "$("$CB" compare -v "$work/base" "$work/slow")" '~  cmdline: console=ttyS0 quiet~'
+cp -a "$work/slow" "$work/slow_mc"
+jq -c '.cmdline = "console=ttyS0 quiet cow_policy=mapcount"' "$work/slow/env.json" > "$work/slow_mc/env.json"
+out=$("$CB" compare "$work/base" "$work/slow_mc")
+check "compare: cmdlines that differ: each column's own words only" \
+	has "$out" '~    cmdline, what differs: \(none\)~.*~    cmdline, what differs: cow_policy=mapcount~'
+
 # ---- runs as the unit: groups of runs (issue 7) ----
 # mkg GROUP SEED SCALE...: a group folder as 'cowbench run --runs K' writes
 # it, one run per scale (the between-run noise), 5% noise within a run
