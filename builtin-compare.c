@@ -10,7 +10,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cowbench compare A B [C...] [--format text|md|csv|json] [--json] [-v]\n\n"
+		"usage: cowbench compare A B [C...] [--format text|md|csv|json] [--json]\n"
+		"                        [-s SCENARIO] [-m METRIC] [--changed] [-v]\n\n"
 		"Compare columns per scenario, backing and parameters; A is the baseline.\n"
 		"A column is a RUN (a result directory), RUN,RUN,... or a GROUP folder\n"
 		"written by 'cowbench run --runs K'.  With two or more runs on each side\n"
@@ -20,7 +21,10 @@ static void usage(FILE *f)
 		"Benjamini-Hochberg over every tested row (q < 0.05); each row shows the\n"
 		"noise (CV) and the smallest change it could have detected (mdc).\n"
 		"text fits a 72-column mail; --json is --format json.  The header gives\n"
-		"of the kernel command lines only what differs; -v prints them whole.\n");
+		"of the kernel command lines only what differs; -v prints them whole.\n"
+		"-s and -m show the rows whose scenario or metric matches the glob,\n"
+		"--changed only rows with a '*' or a FAIL (the '*' is decided over\n"
+		"every row all the same); a summary of those leads the text.\n");
 }
 
 /* The value of --format; exit 2 on an unknown one. */
@@ -40,15 +44,17 @@ int cmd_compare(int argc, char **argv)
 		{ "format", required_argument, 0, 'f' },
 		{ "json", no_argument, 0, 'j' },
 		{ "verbose", no_argument, 0, 'v' },
+		{ "changed", no_argument, 0, 'c' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	enum cmp_format fmt = FMT_TEXT;
+	struct compare_filter f = { 0 };
 	struct column *cols;
 	int c, n;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:s:m:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			fmt = parse_format(optarg);
@@ -58,6 +64,15 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case 'v':
 			compare_set_verbose(true);
+			break;
+		case 's':
+			f.scenario = optarg;
+			break;
+		case 'm':
+			f.metric = optarg;
+			break;
+		case 'c':
+			f.changed = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -72,6 +87,7 @@ int cmd_compare(int argc, char **argv)
 	if (n < 1)
 		die(EXIT_USAGE,
 		    "compare: name at least one run directory (see --help)");
+	compare_set_filter(&f);
 	cols = columns_load_or_die(argv + optind, n);
 	compare_print(stdout, cols, n, fmt);
 	columns_free(cols, n);

@@ -6,6 +6,7 @@
  * p < 0.05 and the bootstrap interval of the ratio excludes 1).  The text
  * format fits a 72-column mail.
  */
+#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,47 @@ static void table_build(struct table *t, const struct column *cols, int n)
 		}
 	for (j = 1; j < n; j++)
 		table_fdr(t, j);
+}
+
+/* What the reader asked to see (-s, -m, --changed); the FDR is over all. */
+static struct compare_filter filter;
+
+void compare_set_filter(const struct compare_filter *f)
+{
+	filter = *f;
+}
+
+/* A FAIL in any column, or a '*' against the baseline. */
+static bool row_changed(const struct table *t, int gi, int k)
+{
+	const struct cell *c = cell_at(t, gi, k);
+	int j;
+
+	for (j = 0; j < t->n; j++)
+		if (metrics[k].verdict ? c[j].n && c[j].max > 0 :
+					 j && c[j].cmp.significant)
+			return true;
+	return false;
+}
+
+static bool row_shown(const struct table *t, int gi, int k)
+{
+	return t->has[gi * nr_metrics + k] &&
+	       (!filter.metric ||
+		!fnmatch(filter.metric, metrics[k].name, 0)) &&
+	       (!filter.changed || row_changed(t, gi, k));
+}
+
+static bool group_shown(const struct table *t, int gi)
+{
+	int k;
+
+	if (filter.scenario && fnmatch(filter.scenario, t->g[gi].scenario, 0))
+		return false;
+	for (k = 0; k < nr_metrics; k++)
+		if (row_shown(t, gi, k))
+			return true;
+	return false;
 }
 
 static void table_free(struct table *t)
@@ -592,7 +634,7 @@ static void text_table(FILE *out, const struct table *t, int gi, int from,
 		const struct metric *m = &metrics[k];
 		const struct cell *cells = cell_at(t, gi, k);
 
-		if (!t->has[gi * nr_metrics + k])
+		if (!row_shown(t, gi, k))
 			continue;
 		snprintf(label, sizeof(label), "%s%s%s", m->name,
 			 m->unit[0] ? " " : "", m->unit);
@@ -614,13 +656,65 @@ static void text_table(FILE *out, const struct table *t, int gi, int from,
 	}
 }
 
+/*
+ * What a reader looks for first: every '*' and every FAIL, a line each
+ * (of the rows shown), before the tables.
+ */
+static void summary(FILE *out, const struct table *t)
+{
+	char line[400];
+	int i, j, k, n = 0;
+
+	for (i = 0; i < t->ng; i++)
+		for (k = 0; k < nr_metrics; k++) {
+			const struct cell *c = cell_at(t, i, k);
+
+			if (!row_shown(t, i, k) || !row_changed(t, i, k) ||
+			    (filter.scenario &&
+			     fnmatch(filter.scenario, t->g[i].scenario, 0)))
+				continue;
+			for (j = 0; j < t->n; j++) {
+				if (metrics[k].verdict ?
+					    !(c[j].n && c[j].max > 0) :
+					    !(j && c[j].cmp.significant))
+					continue;
+				if (!n++)
+					fputs("\nchanges ('*') and failures:\n",
+					      out);
+				if (metrics[k].verdict)
+					snprintf(line, sizeof(line),
+						 "%s %s %s: %s %.0f FAIL in %c",
+						 t->g[i].scenario,
+						 t->g[i].backing,
+						 t->g[i].params,
+						 metrics[k].name, c[j].max,
+						 'A' + j);
+				else
+					snprintf(line, sizeof(line),
+						 "%s %s %s: %s %+.1f%%* in %c",
+						 t->g[i].scenario,
+						 t->g[i].backing,
+						 t->g[i].params,
+						 metrics[k].name,
+						 (c[j].cmp.ratio - 1) * 100,
+						 'A' + j);
+				wrap(out, "  ", line, 4);
+			}
+		}
+	if (!n)
+		fputs("\nchanges ('*') and failures: none\n", out);
+}
+
 static void print_text(FILE *out, const struct table *t)
 {
 	int i, from, n = t->n;
 
 	compare_header(out, t->cols, n);
 	legend(out, t);
+	summary(out, t);
 	for (i = 0; i < t->ng; i++) {
+		if (!group_shown(t, i))
+			continue;
 		if (n == 1)
 			text_table(out, t, i, 1, 1);
 		for (from = 1; from < n; from += COLS_PER_TABLE)
@@ -687,6 +781,8 @@ static void print_md(FILE *out, const struct table *t)
 
 	md_header(out, t);
 	for (i = 0; i < t->ng; i++) {
+		if (!group_shown(t, i))
+			continue;
 		g = &t->g[i];
 		fputs("\n### ", out);
 		md_esc(out, g->scenario);
@@ -706,7 +802,7 @@ static void print_md(FILE *out, const struct table *t)
 			fprintf(out, "---:|");
 		fputc('\n', out);
 		for (k = 0; k < nr_metrics; k++)
-			if (t->has[i * nr_metrics + k])
+			if (row_shown(t, i, k))
 				md_row(out, t, &metrics[k], cell_at(t, i, k));
 	}
 }
@@ -858,7 +954,7 @@ static void print_rows(FILE *out, const struct table *t, bool json)
 		for (k = 0; k < nr_metrics; k++) {
 			const struct cell *cells = cell_at(t, i, k);
 
-			if (!t->has[i * nr_metrics + k])
+			if (!group_shown(t, i) || !row_shown(t, i, k))
 				continue;
 			for (j = 0; j < t->n; j++) {
 				double pct[3];

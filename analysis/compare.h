@@ -29,6 +29,12 @@ void compare_print(FILE *out, const struct column *cols, int n,
 		   enum cmp_format fmt);
 /* Print the columns' environments (wrapped at 72 columns) and warnings. */
 void compare_header(FILE *out, const struct column *cols, int n);
+/* Rows shown (glob on the scenario, on the metric; only '*' and FAIL). */
+struct compare_filter {
+	const char *scenario, *metric;
+	bool changed;
+};
+void compare_set_filter(const struct compare_filter *f);
 /* The whole kernel command line in the header, not only what differs. */
 void compare_set_verbose(bool v);
 

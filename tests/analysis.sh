@@ -115,6 +115,22 @@ out=$("$CB" compare "$work/base" "$work/slow_mc")
 check "compare: cmdlines that differ: each column's own words only" \
 	has "$out" '~    cmdline, what differs: \(none\)~.*~    cmdline, what differs: cow_policy=mapcount~'
 
+# a table for a mail: the changes and failures first, filters, 72 columns
+mk slow3 stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.2 0.01 8 2 3
+out=$("$CB" compare "$work/base" "$work/slow3")
+check "compare: a summary of every '*' and FAIL leads the text" \
+	has "$out" "~changes \('\*'\) and failures:~  cow-child base pages=512: t/op \+[0-9.]+%\* in B~.*~  reuse-after-exit base pages=512: missed COW 3 FAIL in B~~cow-child base"
+check "compare: no change, no failure: the summary says none" \
+	has "$("$CB" compare "$work/base" "$work/base")" "~changes \('\*'\) and failures: none~"
+out=$("$CB" compare -s cow-child --changed "$work/base" "$work/slow3")
+check "compare -s cow-child --changed: that scenario's starred rows only" \
+	test "$(grep -cE '^(cow-child|reuse-after-exit) ' <<< "$out"),$(grep -c '^faults/op' <<< "$out"),$(grep -cE '^(t/op|p50|p99) .*\*$' <<< "$out")" = "1,0,3"
+check "compare -s --changed: every line fits 72 columns" \
+	test -z "$(awk 'length > 72' <<< "$out")"
+out=$("$CB" compare -m 't/op' --format csv "$work/base" "$work/slow3")
+check "compare -m: only that metric's rows (csv too)" \
+	test "$(tail -n +2 <<< "$out" | cut -d, -f4 | sort -u | tr '\n' ' ')" = '"t/op" '
+
 # ---- runs as the unit: groups of runs (issue 7) ----
 # mkg GROUP SEED SCALE...: a group folder as 'cowbench run --runs K' writes
 # it, one run per scale (the between-run noise), 5% noise within a run
