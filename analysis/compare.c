@@ -541,21 +541,37 @@ static void put_line(FILE *out, char *line)
  * A column's name where it fits, else nothing: names are never cut (two
  * kernels would read alike); the letter row and the header name them all.
  */
+/*
+ * A label too long for its place keeps its end, where labels of one
+ * comparison differ ("~count-6.12"), after a '~'; the header above names
+ * each column in full.
+ */
+static const char *fit(const char *label, int width, char *buf, int len)
+{
+	int n = (int)strlen(label);
+
+	if (n <= width)
+		return label;
+	snprintf(buf, len, "~%s", label + n - (width - 1));
+	return buf;
+}
+
 static int column_head(char *buf, int len, const char *label, int width)
 {
+	char cut[32];
+
 	return snprintf(buf, len, " %*s%*s", width,
-			(int)strlen(label) <= width ? label : "", 23 - width,
-			"");
+			fit(label, width, cut, sizeof(cut)), 23 - width, "");
 }
 
 static void text_head(FILE *out, const struct table *t, int from, int to)
 {
-	char line[512], col[240];
+	char line[512], col[240], cut[32];
 	int i, len;
 
 	column_name(t->cols, t->n, 0, col, sizeof(col));
 	len = snprintf(line, sizeof(line), "%-14s%10s", "",
-		       strlen(col) <= 10 ? col : "");
+		       fit(col, 10, cut, sizeof(cut)));
 	for (i = from; i < to; i++) {
 		column_name(t->cols, t->n, i, col, sizeof(col));
 		len += column_head(line + len, sizeof(line) - len, col,

@@ -131,6 +131,12 @@ out=$("$CB" compare -m 't/op' --format csv "$work/base" "$work/slow3")
 check "compare -m: only that metric's rows (csv too)" \
 	test "$(tail -n +2 <<< "$out" | cut -d, -f4 | sort -u | tr '\n' ' ')" = '"t/op" '
 
+mk long_a page_count-6.12.117-lab 6.12.0 2026-11-01T00:00:00Z 1.0 0.01 3 42
+mk long_b mapcount-6.12.117-lab-with-a-very-long-name 6.12.0 2026-11-02T00:00:00Z 1.0 0.01 3 43
+out=$("$CB" compare "$work/long_a" "$work/long_b")
+check "compare: a label too long for its column keeps its end, never vanishes" \
+	has "$out" '~ +~2\.117-lab +~-with-a-very-long-name~ +A +B~'
+
 # ---- runs as the unit: groups of runs (issue 7) ----
 # mkg GROUP SEED SCALE...: a group folder as 'cowbench run --runs K' writes
 # it, one run per scale (the between-run noise), 5% noise within a run
