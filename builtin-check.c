@@ -162,9 +162,9 @@ static void ck_combo_begin(void *ctx, const struct combo *cb)
 
 /*
  * The policy patch's /proc/vmstat events against pagemap, on anonymous
- * base pages (one event per page written): every copy and reuse the PFNs show is a
- * decision the kernel counted.  The events are system-wide, other tasks
- * add to them: a count above its event is the disagreement.
+ * base pages (one event per page written): every copy and reuse the PFNs
+ * show is a decision the kernel counted.  The events are system-wide,
+ * other tasks add to them: a count above its event is the disagreement.
  */
 static bool vm_events_disagree(struct check *c, const struct combo *cb,
 			       const struct record *r, char *why, int len)
@@ -285,6 +285,10 @@ static int ck_end(void *ctx)
 			&c->k,
 			"vm events: %d checks' pagemap counts within the policy patch's cow_* events",
 			c->vm_checked);
+	else if (c->vm_present)
+		ktap_diag(
+			&c->k,
+			"vm events: present, but no check's counts could be set beside them");
 	ktap_totals(&c->k);
 	close(c->fd);
 	return ktap_exit(&c->k);
