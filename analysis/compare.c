@@ -518,7 +518,8 @@ static const char legend_tail[] =
 	"'?': too few repetitions to test (no p below 0.05 possible);\n"
 	"n: repetitions (runs); n/a: not measured; new: only that column has\n"
 	"it; FAIL: a missed COW, wrong COW or unexplained outcome in any\n"
-	"record, perturbed or not\n";
+	"record, perturbed or not; every metric is lower-is-better: a '+'\n"
+	"change is a slowdown or more of a cost\n";
 
 static void legend(FILE *out, const struct table *t)
 {
