@@ -118,17 +118,20 @@ static int load_history(const char *history, struct run **out,
 		if (how)
 			continue;
 		runs = xrealloc(runs, (n + 1) * sizeof(*runs));
-		if (run_load(path, &runs[n], err, errlen) ||
-		    indexable(&runs[n], path, err, errlen)) {
-			closedir(d);
-			free(runs);
-			return -1;
-		}
-		n++;
+		if (run_load(path, &runs[n], err, errlen))
+			goto fail;
+		if (indexable(&runs[n++], path, err, errlen))
+			goto fail;
 	}
 	closedir(d);
 	*out = runs;
 	return n;
+fail:
+	closedir(d);
+	while (n--)
+		run_free(&runs[n]);
+	free(runs);
+	return -1;
 }
 
 /* history/index.tsv: what the folder holds, one run a line. */
