@@ -77,9 +77,11 @@ int cmd_plot(int argc, char **argv)
 	      "usage: cowbench plot RUN... [-o DIR] [--normalise]\n\n"
 	      "gnuplot plots of the runs into DIR (default plots/): latency CDFs and\n"
 	      "tails (1 - CDF, log scale), copies, unnecessary copies and TLB flushes\n"
-	      "per run, fork() latency against RSS, the release trend (--normalise:\n"
-	      "each series relative to the first release).  RUN may be RUN,RUN or a\n"
-	      "GROUP folder: a line per run.  Each plot is NAME.dat + NAME.gp ->\n"
+	      "per run, fork() latency against RSS, the release trend (a tick per\n"
+	      "release, a point per run, a line through the releases' medians;\n"
+	      "--normalise: relative to the median of the first release's runs).\n"
+	      "RUN may be RUN,RUN or a GROUP folder: a line per run (a point per\n"
+	      "run in the trend).  Each plot is NAME.dat + NAME.gp ->\n"
 	      "NAME.png + NAME.svg: edit the script and re-run gnuplot to restyle.\n",
 	      &a);
 	if (a.nrest < 1)

@@ -434,12 +434,11 @@ static int plot_fork(struct plotter *p, const struct group *g, int ng)
 	return finish(p, name, title);
 }
 
-/* ---- release trend: t/op per run, runs in release order ---- */
+/* ---- release trend: t/op per run and per release, in release order ---- */
 
-static int release_cmp(const struct run *a, const struct run *b)
+/* Kernel release order: 6.9 < 6.18, 6.18-rc3 < 6.18; 0 when equal. */
+static int kernel_cmp(const char *x, const char *y)
 {
-	const char *x = a->kernel, *y = b->kernel;
-
 	while (*x && *y) {
 		/*
 		 * a release candidate comes before its release, whatever
@@ -464,8 +463,17 @@ static int release_cmp(const struct run *a, const struct run *b)
 		return *x ? -1 : 1; /* 6.18-rc3 < 6.18 */
 	if (*x || *y)
 		return *x ? 1 : -1;
-	/* one release: by time, then by run id (never the folder order) */
-	return strcmp(a->created, b->created) ?: strcmp(a->name, b->name);
+	return 0;
+}
+
+/* One release: by time, then by run id (never the folder order). */
+static int release_cmp(const struct run *a, const struct run *b)
+{
+	int c = kernel_cmp(a->kernel, b->kernel);
+
+	if (!c)
+		c = strcmp(a->created, b->created);
+	return c ? c : strcmp(a->name, b->name);
 }
 
 int run_release_cmp(const void *a, const void *b)
@@ -474,73 +482,294 @@ int run_release_cmp(const void *a, const void *b)
 			   *(const struct run *const *)b);
 }
 
-static int plot_trend(struct plotter *p, const struct group *g, int ng)
+/* The trend's order: the runs of one kernel and label side by side. */
+static int trend_cmp(const void *a, const void *b)
 {
-	const struct run **order = xcalloc(p->n, sizeof(*order));
-	const struct metric *m = metric_find("t/op");
-	double *v = xmalloc(MAXS * sizeof(double));
-	const char *name = "trend-t-op";
-	char title[160];
-	double base;
-	int i, j, k, first = 1, lines = 0;
-	FILE *dat, *gp;
+	const struct run *x = *(const struct run *const *)a;
+	const struct run *y = *(const struct run *const *)b;
+	int c = kernel_cmp(x->kernel, y->kernel);
 
-	if (p->n < 2) {
-		fprintf(p->log, "plot: trend: one run has no trend\n");
-		free(order);
-		free(v);
+	if (!c)
+		c = strcmp(x->kernel, y->kernel);
+	if (!c)
+		c = strcmp(x->label, y->label);
+	return c ? c : release_cmp(x, y);
+}
+
+/* A tick of the trend: the runs order[first..first + n) of one release. */
+struct release {
+	int first, n;
+};
+
+struct trend {
+	const struct run **order;
+	struct release *rel;
+	int nrel, nrun;
+	double *med; /* each run's median t/op of the series, or NAN */
+	double yr[2]; /* the values plotted: the axis follows them */
+};
+
+static void trend_init(struct trend *t, const struct run *runs, int n)
+{
+	int j;
+
+	t->order = xcalloc(n, sizeof(*t->order));
+	t->rel = xcalloc(n, sizeof(*t->rel));
+	t->med = xcalloc(n, sizeof(*t->med));
+	t->nrun = n;
+	t->nrel = 0;
+	t->yr[0] = INFINITY;
+	t->yr[1] = -INFINITY;
+	for (j = 0; j < n; j++)
+		t->order[j] = &runs[j];
+	qsort(t->order, n, sizeof(*t->order), trend_cmp);
+	for (j = 0; j < n; j++) {
+		const struct run *r = t->order[j], *q = t->order[j ? j - 1 : 0];
+
+		if (!j || strcmp(r->kernel, q->kernel) ||
+		    strcmp(r->label, q->label))
+			t->rel[t->nrel++] = (struct release){ j, 0 };
+		t->rel[t->nrel - 1].n++;
+	}
+}
+
+static void trend_free(struct trend *t)
+{
+	free(t->order);
+	free(t->rel);
+	free(t->med);
+}
+
+/* A release's median of its runs' medians (those that timed g). */
+static double release_median(const struct trend *t, int i)
+{
+	const struct release *rl = &t->rel[i];
+	double *v = xmalloc(rl->n * sizeof(*v)), m;
+	int k, n = 0;
+
+	for (k = 0; k < rl->n; k++)
+		if (!isnan(t->med[rl->first + k]))
+			v[n++] = t->med[rl->first + k];
+	m = median_of(v, n);
+	free(v);
+	return m;
+}
+
+static void trend_point(struct trend *t, FILE *dat, double x, double y,
+			const char *run)
+{
+	fprintf(dat, "%g %g%s%s\n", x, y, run ? " # " : "", run ? run : "");
+	t->yr[0] = y < t->yr[0] ? y : t->yr[0];
+	t->yr[1] = y > t->yr[1] ? y : t->yr[1];
+}
+
+/* A run's x: its release's, spread by up to 0.15 so runs do not hide. */
+static double run_x(const struct trend *t, int i, int k)
+{
+	int n = t->rel[i].n;
+
+	return n < 2 ? i : i - 0.15 + 0.3 * k / (n - 1);
+}
+
+/*
+ * Each run's median t/op of g (t->med) and each release's median of those
+ * (rm).  Returns what --normalise divides by: the median of the first
+ * release that has g (1 without it); NAN if no run timed g.
+ */
+static double trend_medians(struct trend *t, const struct group *g, double *rm,
+			    bool normalise)
+{
+	const struct metric *m = metric_find("t/op");
+	double *v = xmalloc(MAXS * sizeof(double)), base = NAN;
+	int i, j, k;
+
+	for (j = 0; j < t->nrun; j++) {
+		k = samples(t->order[j], g, m, v, MAXS);
+		t->med[j] = k ? median_of(v, k) : NAN;
+	}
+	free(v);
+	for (i = 0; i < t->nrel; i++) {
+		rm[i] = release_median(t, i);
+		/* a median of 0 ns (a clock too coarse) divides nothing */
+		if (isnan(base) && !isnan(rm[i]) && (!normalise || rm[i] > 0))
+			base = normalise ? rm[i] : 1;
+	}
+	return base;
+}
+
+/*
+ * One series, two blocks: each run's median at its release's x, then the
+ * releases' medians (the line).  0 if no run timed g: it is left out.
+ */
+static int trend_series(struct trend *t, FILE *dat, const struct group *g,
+			bool normalise)
+{
+	double *rm = xcalloc(t->nrel, sizeof(*rm));
+	double base = trend_medians(t, g, rm, normalise);
+	int i, j, k;
+
+	if (isnan(base)) {
+		free(rm);
 		return 0;
 	}
-	for (j = 0; j < p->n; j++)
-		order[j] = &p->runs[j];
-	qsort(order, p->n, sizeof(*order), run_release_cmp);
-	dat = open_in(p, name, "dat");
-	gp = open_in(p, name, "gp");
-	snprintf(title, sizeof(title),
-		 "time per op across releases (batched timing pass, median%s)",
-		 p->normalise ? ", relative to the first release" : "");
-	script_head(gp, name, title, kernels(p));
-	fprintf(gp,
-		"set logscale y\nset ylabel '%s'\n"
-		"set xlabel 'kernel (policy-release), in release order'\nset xtics (",
-		p->normalise ? "time per op, the first release = 1" :
-			       "time per op (ns)");
-	for (j = 0; j < p->n; j++)
-		fprintf(gp, "%s\"%s\" %d", j ? ", " : "", order[j]->label, j);
-	fprintf(gp, ")\nset xrange [-0.5:%d.5]\nplot ", p->n - 1);
-	for (i = 0; i < ng; i++) {
-		int points = 0;
+	for (i = 0; i < t->nrel; i++)
+		for (k = 0, j = t->rel[i].first; k < t->rel[i].n; k++, j++)
+			if (!isnan(t->med[j]))
+				trend_point(t, dat, run_x(t, i, k),
+					    t->med[j] / base,
+					    t->order[j]->name);
+	fprintf(dat, "\n\n");
+	for (i = 0; i < t->nrel; i++)
+		if (!isnan(rm[i]))
+			trend_point(t, dat, i, rm[i] / base, NULL);
+	fprintf(dat, "\n\n");
+	free(rm);
+	return 1;
+}
 
-		if (!any_writes(p, &g[i]))
-			continue;
-		for (j = 0, base = NAN; j < p->n; j++) {
-			k = samples(order[j], &g[i], m, v, MAXS);
-			if (!k)
-				continue;
-			/* a series the first release lacks starts at 1 */
-			if (isnan(base))
-				base = p->normalise ? median_of(v, k) : 1;
-			fprintf(dat, "%d %g\n", j, median_of(v, k) / base);
-			points++;
+/* A double-quoted gnuplot string's inside (labels may hold quotes). */
+static void gp_str(FILE *gp, const char *s)
+{
+	for (; *s; s++)
+		fprintf(gp, "%s%c", *s == '"' || *s == '\\' ? "\\" : "", *s);
+}
+
+/* Another release has release i's label (another kernel). */
+static bool label_repeats(const struct trend *t, int i)
+{
+	const char *label = t->order[t->rel[i].first]->label;
+	int k;
+
+	for (k = 0; k < t->nrel; k++)
+		if (k != i && !strcmp(label, t->order[t->rel[k].first]->label))
+			return true;
+	return false;
+}
+
+/*
+ * A tick per release: its label, the kernel where labels repeat, the
+ * number of runs.  Returns the lines a tick takes beyond the first.
+ */
+static int trend_ticks(FILE *gp, const struct trend *t)
+{
+	int i, more = 0, kern, runs;
+
+	fputs("set xtics (", gp);
+	for (i = 0; i < t->nrel; i++) {
+		const struct run *r = t->order[t->rel[i].first];
+
+		kern = label_repeats(t, i);
+		runs = t->rel[i].n > 1;
+		fprintf(gp, "%s\"", i ? ", " : "");
+		gp_str(gp, r->label);
+		if (kern) {
+			fputs("\\n", gp);
+			gp_str(gp, r->kernel);
 		}
-		/* no run timed it (a check suite's counting records) */
-		if (!points)
-			continue;
-		fprintf(dat, "\n\n");
+		if (runs)
+			fprintf(gp, "\\n%d runs", t->rel[i].n);
+		fprintf(gp, "\" %d", i);
+		more = kern + runs > more ? kern + runs : more;
+	}
+	fprintf(gp, ")\nset xrange [-0.5:%d.5]\n", t->nrel - 1);
+	return more;
+}
+
+/*
+ * The y axis follows the values with a margin, so a 20% change is visible
+ * and one value is never an empty range: linear, around 1 when normalised;
+ * log where the values span a decade (series of different magnitudes).
+ */
+static void trend_axis(FILE *gp, const struct trend *t, bool normalise)
+{
+	double lo = t->yr[0], hi = t->yr[1], pad;
+
+	if (!normalise && lo > 0 && hi >= 10 * lo) {
 		fprintf(gp,
-			"%s'%s.dat' index %d with linespoints lw 2 title '%s %s %s'",
-			first ? "" : ", \\\n     ", name, lines, g[i].scenario,
-			g[i].backing, g[i].params);
-		first = 0;
-		lines++;
+			"set logscale y\nset yrange [%g:%g]\n"
+			"set ylabel 'time per op (ns)'\n",
+			lo / 1.2, hi * 1.2);
+		return;
+	}
+	lo = normalise && lo > 1 ? 1 : lo;
+	hi = normalise && hi < 1 ? 1 : hi;
+	pad = fmax((hi - lo) * 0.1, 0.05 * fabs(hi));
+	pad = pad > 0 ? pad : 1; /* every value 0 */
+	fprintf(gp, "set yrange [%g:%g]\nset ylabel \"%s\"\n", lo - pad,
+		hi + pad,
+		normalise ? "time per op, the first release's median = 1" :
+			    "time per op (ns)");
+	if (normalise)
+		fputs("set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2\n",
+		      gp);
+}
+
+/* The script: a tick per release, then per series its runs and median. */
+static void trend_script(struct plotter *p, const struct trend *t,
+			 const struct group *g, const int *drawn, int nd,
+			 const char *name, const char *title)
+{
+	FILE *gp = open_in(p, name, "gp");
+	int s;
+
+	script_head(gp, name, title, kernels(p));
+	/* below the ticks' extra lines */
+	fprintf(gp,
+		"set xlabel 'kernel (policy-release), in release order' offset 0,-%d\n",
+		trend_ticks(gp, t));
+	trend_axis(gp, t, p->normalise);
+	fputs("plot ", gp);
+	for (s = 0; s < nd; s++) {
+		const struct group *gi = &g[drawn[s]];
+
+		fprintf(gp,
+			"%s'%s.dat' index %d with points pt 6 lc %d notitle, \\\n"
+			"     '%s.dat' index %d with linespoints lw 2 pt 7 lc %d title '%s %s %s'",
+			s ? ", \\\n     " : "", name, 2 * s, s + 1, name,
+			2 * s + 1, s + 1, gi->scenario, gi->backing,
+			gi->params);
 	}
 	fputc('\n', gp);
 	script_tail(gp, name);
 	fclose(gp);
+}
+
+static int plot_trend(struct plotter *p, const struct group *g, int ng)
+{
+	const char *name = "trend-t-op";
+	int *drawn = xcalloc(ng + 1, sizeof(*drawn));
+	struct trend t;
+	char title[200];
+	int i, nd = 0;
+	FILE *dat;
+
+	if (p->n < 2) {
+		fprintf(p->log, "plot: trend: one run has no trend\n");
+		free(drawn);
+		return 0;
+	}
+	trend_init(&t, p->runs, p->n);
+	dat = open_in(p, name, "dat");
+	for (i = 0; i < ng; i++) {
+		if (!any_writes(p, &g[i]))
+			continue;
+		if (trend_series(&t, dat, &g[i], p->normalise))
+			drawn[nd++] = i;
+		else /* a pass that crashed, or a check suite's counting runs */
+			fprintf(p->log,
+				"plot: %s: %s %s %s: left out, no run has an ok timing record of it\n",
+				name, g[i].scenario, g[i].backing, g[i].params);
+	}
 	fclose(dat);
-	free(order);
-	free(v);
-	return lines ? finish(p, name, title) : discard(p, name);
+	snprintf(title, sizeof(title),
+		 "time per op by release%s, timing pass (points: each run's "
+		 "median, line: the release's median)",
+		 p->normalise ? ", relative to the first" : "");
+	if (nd)
+		trend_script(p, &t, g, drawn, nd, name, title);
+	trend_free(&t);
+	free(drawn);
+	return nd ? finish(p, name, title) : discard(p, name);
 }
 
 int plot_runs(const struct run *runs, int n, const char *dir,

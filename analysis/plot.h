@@ -22,7 +22,7 @@ struct plot_list {
 
 /* NULL: the defaults. */
 struct plot_opts {
-	bool normalise; /* the trend relative to the first release */
+	bool normalise; /* the trend relative to the first release's median */
 };
 
 int plot_runs(const struct run *runs, int n, const char *dir,

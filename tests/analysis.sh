@@ -299,8 +299,10 @@ check "plot: fork-latency points sorted by size" \
 check "plot: a log-scale tail (1 - CDF) per group" \
 	test -s "$work/plots3/tail-cow-child-base-pages_512.svg" -a -n "$(grep -l 'set logscale xy' "$work/plots3/tail-cow-child-base-pages_512.gp")" -a \
 	-z "$(awk 'NF && ($2 <= 0 || $2 >= 1)' "$work/plots3/tail-cow-child-base-pages_512.dat")"
+# a trend series is two blocks: each run's point, then the releases' medians
+medians() { awk 'BEGIN { RS = "\n\n\n" } NR % 2 == 0' "$1"; }
 check "plot: --normalise starts every trend series at 1, in release order" \
-	has "$(awk 'NF {print $1, $2}' "$work/plots3/trend-t-op.dat" | tr '\n' ' ')$(grep -c 'the first release = 1' "$work/plots3/trend-t-op.gp")" '^0 1 1 1\.[45][0-9]* 0 1 1 1\.[45][0-9]* 1~$'
+	has "$(medians "$work/plots3/trend-t-op.dat")|$(grep -c "the first release's median = 1" "$work/plots3/trend-t-op.gp")" '^0 1~1 1\.[45][0-9]*~0 1~1 1\.[45][0-9]*\|1~$'
 
 # ---- report ----
 mk failing stock-6.19 6.19.0 2026-11-04T00:00:00Z 1.0 0.01 8 6 3
@@ -462,6 +464,59 @@ bad "expect with a missing file" "expect: $work/nofile: No such file" expect "$w
 printf 'cow-child base maybe\n' > "$work/badexp"
 bad "expect with a bad verdict" "badexp:1:" expect "$work/badexp" "$work/base"
 bad "a bad threshold" "is not a percentage" regress --history "$work/h1" --threshold lots
+
+# ---- the trend plot: partial data, releases of run groups (issue 17) ----
+# a release whose run lost its timing pass, one that ran one scenario: the
+# series no run timed is left out and named, the plot is still made
+mk tr_old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 60
+jq -c 'select(.pass != "timing")' "$work/tr_old/results.jsonl" > "$work/tr_old/r" && mv "$work/tr_old/r" "$work/tr_old/results.jsonl"
+MKRUN_ONLY=cow-child mk tr_cc stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 61
+out=$("$CB" report "$work/tr_old" "$work/tr_cc" -o "$work/trrep" 2>&1); rc=$?
+check "trend: partial data: report exits 0 with index.html and the trend" \
+	test "$rc" = 0 -a -s "$work/trrep/index.html" -a -s "$work/trrep/plots/trend-t-op.svg"
+check "trend: a series no run timed is left out, the index says why" \
+	has "$(grep -o '<li>plot: trend-t-op: [^<]*' "$work/trrep/index.html")" '^<li>plot: trend-t-op: reuse-after-exit base pages=512: left out, no run has an ok timing record of it~$'
+check "trend: the series left out is not in the script" \
+	hasnt "$(cat "$work/trrep/plots/trend-t-op.gp")" 'reuse-after-exit'
+out=$("$CB" plot --normalise "$work/tr_old" "$work/tr_cc" -o "$work/trplot" 2>&1); rc=$?
+check "trend: partial data: plot --normalise exits 0 (one point is no empty axis)" \
+	has "$rc|$out" '^0\|.*~plot: trend-t-op: reuse-after-exit base pages=512: left out, [^~]*~.*trend-t-op\.\{png,svg\}'
+
+# mkgr GROUP LABEL KERNEL MONTH SCALE...: a group of runs of one release,
+# no noise within a run (t/op is 1000 * scale ns for cow-child)
+mkgr() {
+	local g=$1 label=$2 kernel=$3 month=$4 i=0 list=""; shift 4
+	mkdir -p "$work/$g"
+	for sc in "$@"; do
+		i=$((i + 1))
+		mk "$g/run-$i" "$label" "$kernel" "2026-$month-0${i}T00:00:00Z" "$sc" 0 3 $((70 + i))
+		list="$list${list:+,}\"run-$i\""
+	done
+	echo "{\"runs\":[$list],\"label\":null}" > "$work/$g/group.json"
+}
+# the first run of the first release is its fastest: dividing by it reads
+# +11% at that release and +33% at the next, against the medians' 0 and +20%
+mkgr tr_r1 stock-6.17 6.17.0 10 0.9 1.0 1.1
+mkgr tr_r2 stock-6.18 6.18.0 11 1.15 1.2 1.25
+"$CB" plot --normalise "$work/tr_r2" "$work/tr_r1" -o "$work/trn" > /dev/null 2>&1
+check "trend --normalise: relative to the median of the first release's runs" \
+	has "$(medians "$work/trn/trend-t-op.dat")" '^0 1~1 1\.2~0 1~1 1\.2~$'
+check "trend --normalise: each run's point too (0.9, 1, 1.1 at the first)" \
+	has "$(grep '# run-' "$work/trn/trend-t-op.dat" | head -n 3 | cut -d' ' -f2 | tr '\n' ' ')" '^0\.9 1 1\.1 ~$'
+yr=$(sed -n 's/^set yrange \[\(.*\):\(.*\)\]$/\1 \2/p' "$work/trn/trend-t-op.gp")
+check "trend --normalise: a linear axis around 1 where +-20% shows ($yr)" \
+	test -z "$(grep 'logscale y' "$work/trn/trend-t-op.gp")" -a -n "$yr" -a \
+	"$(awk '{ print ($1 > 0.6 && $1 < 0.9 && $2 > 1.25 && $2 < 1.6) }' <<< "$yr")" = 1
+"$CB" plot "$work/tr_r1" "$work/tr_r2" -o "$work/trg" > "$work/trg.out" 2>&1; rc=$?
+check "trend: groups: one x tick per release, with its number of runs" \
+	has "$rc|$(grep '^set xtics' "$work/trg/trend-t-op.gp")" '^0\|set xtics \("stock-6\.17\\n3 runs" 0, "stock-6\.18\\n3 runs" 1\)~$'
+check "trend: groups: every run is plotted at its release's x" \
+	test "$(awk '/# run-/ { d = $1 - int($1 + 0.5); if (d < 0) d = -d; if (d <= 0.2 && $1 > -0.5 && $1 < 1.5) n++ } END { print n + 0 }' "$work/trg/trend-t-op.dat")" = 12
+check "trend: groups: the release's median marked, in ns (1000 -> 1200)" \
+	has "$(medians "$work/trg/trend-t-op.dat")" '^0 1000~1 1200~'
+yr=$(sed -n 's/^set yrange \[\(.*\):\(.*\)\]$/\1 \2/p' "$work/trg/trend-t-op.gp")
+check "trend: in ns, an axis that follows the data, not whole decades ($yr)" \
+	test "$(awk '{ print ($1 > 250 && $1 < 360 && $2 > 1250 && $2 < 1600) }' <<< "$yr")" = 1
 
 echo "1..$n"
 echo "$passed passed, $failed failed"
