@@ -27,6 +27,7 @@
 #include "lib/scenario.h"
 #include "lib/plan.h"
 #include "lib/topo.h"
+#include "lib/window.h"
 
 struct opts {
 	const char *outdir, *resume, *label;
@@ -380,7 +381,27 @@ struct runner {
 	struct done done;
 	struct record *rec;
 	const struct run_sink *sink; /* a command's own report (check) */
+	size_t warm_pages; /* pass_args.warm_pages of the next pass */
+	struct record *held; /* the combination's records so far */
+	int nheld;
+	const struct combo *held_cb;
+	char said[256]; /* the combination's skip printed last */
 };
+
+/* A skip said already for this combination: once on stderr, all in the log. */
+static bool quiet_skip(struct runner *R, const struct record *r)
+{
+	const char *why = r->reason;
+	const char *same = strstr(why, " (every pass of ");
+
+	if (r->status != ST_SKIP)
+		return false;
+	if (!strncmp(R->said, why,
+		     same ? (size_t)(same - why) : strlen(why) + 1))
+		return true;
+	snprintf(R->said, sizeof(R->said), "%s", why);
+	return false;
+}
 
 static void progress(struct runner *R, const struct combo *cb, int rep,
 		     const char *pass, const struct record *r)
@@ -397,6 +418,8 @@ static void progress(struct runner *R, const struct combo *cb, int rep,
 		fprintf(stderr, "\r\033[K[%d/%d] %s %s %s rep %d %s", R->done_n,
 			R->total, cb->ops->name, cb->bk.name, params, rep,
 			pass);
+	else if (quiet_skip(R, r))
+		return;
 	else if (!strcmp(pass, "counting") || r->status != ST_OK)
 		fprintf(stderr, "[%d/%d] %s %s %s rep %d: %s%s%s\n", R->done_n,
 			R->total, cb->ops->name, cb->bk.name, params, rep,
@@ -414,8 +437,11 @@ static void mark_end(struct runner *R, int status)
 		      strerror(errno));
 }
 
+static void flush_held(struct runner *R);
+
 static void finish(struct runner *R, int status)
 {
+	flush_held(R);
 	mark_end(R, status);
 	knobs_restore();
 	if (R->isatty)
@@ -439,18 +465,49 @@ static void identify(const struct runner *R, const struct combo *cb, int rep,
 static void record_out(struct runner *R, const struct combo *cb, int rep,
 		       enum pass pass, struct record *r)
 {
-	int ret;
-
 	identify(R, cb, rep, pass, r); /* the harness filled the rest */
 	progress(R, cb, rep, pass_names[pass], r);
 	if (rep < 0)
 		return; /* warm-up repetition: not recorded */
-	ret = result_append(R->fd, r);
-	if (ret)
-		die(1, "run: writing results: %s", strerror(-ret));
-	summary_add(R->sum, r);
-	if (R->sink)
-		R->sink->record(R->sink->ctx, cb, r);
+	R->held = xrealloc(R->held, (R->nheld + 1) * sizeof(*R->held));
+	R->held[R->nheld++] = *r;
+	R->held_cb = cb;
+}
+
+/*
+ * A combination's records are written when its repetitions are done, so
+ * that they are screened together (window_screen_regimes()); an interrupt
+ * writes what there is.
+ */
+static void flush_held(struct runner *R)
+{
+	int i, ret;
+
+	window_screen_regimes(R->held, R->nheld);
+	for (i = 0; i < R->nheld; i++) {
+		ret = result_append(R->fd, &R->held[i]);
+		if (ret)
+			die(1, "run: writing results: %s", strerror(-ret));
+		summary_add(R->sum, &R->held[i]);
+		if (R->sink)
+			R->sink->record(R->sink->ctx, R->held_cb, &R->held[i]);
+	}
+	R->nheld = 0;
+}
+
+/*
+ * Pages a counting pass's window allocated: what the next windows warm
+ * (harness.c warm_window()).  Unknown, the whole region.
+ */
+static size_t allocated(const struct record *r)
+{
+	const struct tally *t = &r->c.t;
+
+	if (r->status != ST_OK || !r->c.has_pages || !tally_decided(t))
+		return WARM_ALL;
+	/* a swap-in reads into a fresh page, whether it is then reused */
+	return t->copies + t->events[EV_POPULATE] + t->events[EV_SWAPIN] +
+	       t->events[EV_SWAPIN_REUSE] + t->events[EV_SWAPIN_COPY];
 }
 
 /* 1 if the pass is already in the results (--resume). */
@@ -467,8 +524,9 @@ static int skip_done(struct runner *R, const struct combo *cb, int rep,
 	return rep >= 0 && is_done(&R->done, key);
 }
 
-static void run_pass(struct runner *R, const struct combo *cb, int rep,
-		     enum pass pass, const char *skip)
+/* The record's status, or -1 when --resume found the pass done. */
+static int run_pass(struct runner *R, const struct combo *cb, int rep,
+		    enum pass pass, const char *skip)
 {
 	struct pass_args a = { cb->ops,
 			       &cb->bk,
@@ -478,19 +536,22 @@ static void run_pass(struct runner *R, const struct combo *cb, int rep,
 			       R->topo.writer_cpu,
 			       R->topo.other_cpu,
 			       R->set.timeout,
-			       R->dir };
+			       R->dir,
+			       R->warm_pages };
 	struct record *r = R->rec;
 	int sig;
 
 	if (skip_done(R, cb, rep, pass))
-		return;
+		return -1;
 	if (skip) {
 		r->status = skip[0] == '!' ? ST_ERROR : ST_SKIP;
 		snprintf(r->reason, sizeof(r->reason), "%s", skip + 1);
 		record_out(R, cb, rep, pass, r);
-		return;
+		return r->status;
 	}
 	sig = harness_run_pass(&a, r);
+	if (sig)
+		flush_held(R); /* before a Bail out! */
 	if (sig && R->sink && R->sink->bail) {
 		R->sink->bail(R->sink->ctx, sig);
 		fprintf(stderr,
@@ -505,6 +566,9 @@ static void run_pass(struct runner *R, const struct combo *cb, int rep,
 		finish(R, 128 + sig);
 	}
 	record_out(R, cb, rep, pass, r);
+	if (pass == PASS_COUNTING)
+		R->warm_pages = allocated(r);
+	return r->status;
 }
 
 static unsigned int passes_of(const struct runner *R,
@@ -512,6 +576,31 @@ static unsigned int passes_of(const struct runner *R,
 {
 	return (ops->passes ? ops->passes : PASSES_ALL) &
 	       (R->sink ? R->sink->passes : PASSES_ALL);
+}
+
+/*
+ * A repetition whose every pass skipped found a precondition missing (no
+ * zero page on a read fault, ...): the combination's later passes are
+ * recorded as skipped for the same reason, not run and retried again.
+ */
+static void run_rep(struct runner *R, const struct combo *cb, int rep,
+		    char *skip, int len)
+{
+	int p, st, ran = 0, skipped = 0;
+
+	for (p = 0; p < PASS_NR; p++) {
+		if (!(passes_of(R, cb->ops) & (1u << p)))
+			continue;
+		st = run_pass(R, cb, rep, p, skip[0] ? skip : NULL);
+		ran += st >= 0;
+		skipped += st == ST_SKIP;
+	}
+	if (!skip[0] && ran && skipped == ran && rep < 0)
+		snprintf(skip, len, "-%.200s (every pass of the warm-up)",
+			 R->rec->reason);
+	else if (!skip[0] && ran && skipped == ran)
+		snprintf(skip, len, "-%.200s (every pass of rep %d)",
+			 R->rec->reason, rep);
 }
 
 /*
@@ -524,7 +613,7 @@ static void run_combo(struct runner *R, const struct combo *cb)
 	const struct backing_ops *bk = cb->bk.ops;
 	off_t mark = knobs_mark();
 	char why[240] = "", skip[242] = "";
-	int rep, p, ret;
+	int rep, ret;
 
 	if (R->sink)
 		R->sink->combo_begin(R->sink->ctx, cb);
@@ -536,11 +625,12 @@ static void run_combo(struct runner *R, const struct combo *cb)
 			  0;
 	if (ret)
 		snprintf(skip, sizeof(skip), "%c%s", ret < 0 ? '!' : '-', why);
+	R->warm_pages = WARM_ALL;
+	R->said[0] = 0;
 	for (rep = -R->set.warmup; rep < R->set.reps; rep++)
-		for (p = 0; p < PASS_NR; p++)
-			if (passes_of(R, cb->ops) & (1u << p))
-				run_pass(R, cb, rep, p, skip[0] ? skip : NULL);
+		run_rep(R, cb, rep, skip, sizeof(skip));
 	knobs_restore_since(mark);
+	flush_held(R);
 	if (R->sink)
 		R->sink->combo_done(R->sink->ctx, cb);
 }

@@ -355,20 +355,6 @@ static void after_ops(struct sc *sc, size_t lo, size_t hi)
  */
 #define BATCH_LOST_PCT 10
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The per-op figure of the repetition: the median of the batch means. */
-static double median_of(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_dbl);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static size_t nbatches(const struct sc *sc)
 {
 	return (sc->nops + sc->batch - 1) / sc->batch;
@@ -403,7 +389,7 @@ static void time_batched(struct sc *sc, struct record *r, double *mean)
 		hist_record_n(&r->lat, (uint64_t)(mean[b] + 0.5), end - i);
 	}
 	r->batches = nb;
-	r->t_op_ns = nb ? median_of(mean, nb) : 0;
+	r->t_op_ns = nb ? median_sort(mean, nb) : 0;
 	r->overhead_ns = cb_clock.pair_ns / sc->batch;
 	r->window_ns = clk_ns(total);
 	r->has_lat = true;
@@ -493,10 +479,23 @@ static int view_before(struct party *p)
  * What the window allocates comes from memory the host may have taken
  * back: free blocks of order >= page_reporting_order are reported to it
  * about 2 s after they form, and a THP from one faults in cold (6-8 ms
- * instead of 0.2 ms, measured).  Fault the window's worth in with the
- * backing's page size right before the window, and free it for the window
- * to take.  A hugetlb pool is not buddy memory: never reported.
+ * instead of 0.2 ms, measured).  Fault in what the window will allocate
+ * (the last counting pass's allocations, in the backing's page size)
+ * right before the window, and free it for the window to take.  No more:
+ * memory freed and left free just before a window perturbs it (a write
+ * that takes no fault: 28 ns -> 3-5 us after 1 GiB was freed, measured),
+ * so a window that allocates nothing gets no warming.  A hugetlb pool is
+ * not buddy memory: never reported.
  */
+static size_t warm_len(const struct sc *sc, size_t unit)
+{
+	size_t len =
+		sc->warm_pages == WARM_ALL ? sc->len : sc->warm_pages * PAGE_SZ;
+
+	len = (len + unit - 1) / unit * unit;
+	return len < sc->len ? len : sc->len;
+}
+
 static void warm_window(struct sc *sc)
 {
 	enum warm warm = sc->bk->ops->warm;
@@ -504,7 +503,11 @@ static void warm_window(struct sc *sc)
 	char why[8];
 	size_t i;
 
-	if (warm == WARM_NONE ||
+	if (warm == WARM_NONE)
+		return;
+	tmp.len = warm_len(sc, warm == WARM_HUGE ? PMD_SZ : PAGE_SZ);
+	tmp.pages = tmp.len / PAGE_SZ;
+	if (!tmp.len ||
 	    map_anon(&tmp, warm == WARM_HUGE ? MADV_HUGEPAGE : MADV_NOHUGEPAGE,
 		     why, sizeof(why)))
 		return;
@@ -1197,7 +1200,7 @@ static double crew_median(const struct crew *c, const struct record *r)
 	for (k = 0; k < (size_t)c->n; k++)
 		for (i = 0; i < per; i++)
 			all[m++] = c->means[k * c->nb + i];
-	med = m ? median_of(all, m) : 0;
+	med = m ? median_sort(all, m) : 0;
 	free(all);
 	return med;
 }
@@ -1268,7 +1271,8 @@ static int pass_main(void *arg)
 			   .batch = a->ops->batch ? a->ops->batch : a->batch,
 			   .writer_cpu = a->writer_cpu,
 			   .other_cpu = a->other_cpu,
-			   .workdir = a->workdir };
+			   .workdir = a->workdir,
+			   .warm_pages = a->warm_pages };
 	sc->pages = region_pages(a->ops, a->params);
 	sc->len = sc->pages * PAGE_SZ;
 	sc->nwriters = writers_of(a->ops, a->params);

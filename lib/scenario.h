@@ -206,6 +206,7 @@ struct sc {
 	int batch;
 	int writer_cpu, other_cpu;
 	const char *workdir; /* for files the scenario creates */
+	size_t warm_pages; /* pass_args.warm_pages */
 	void *priv; /* MAP_SHARED if both parties must see it */
 	int64_t fork_ns; /* the fork() that made the other party */
 	int writer, nwriters; /* this writer's index (share.writers) */
@@ -249,7 +250,11 @@ struct pass_args {
 	int writer_cpu, other_cpu;
 	int timeout_s;
 	const char *workdir;
+	/* pages the window allocates (the last counting pass), WARM_ALL unknown */
+	size_t warm_pages;
 };
+
+#define WARM_ALL ((size_t)-1)
 
 /* 0, or the signal that interrupted the supervisor (SIGINT, ...). */
 int harness_run_pass(const struct pass_args *a, struct record *rec);

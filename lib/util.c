@@ -293,3 +293,16 @@ void exe_top(char *self, int slen, char *top, int tlen)
 	snprintf(path, sizeof(path), "%s", self);
 	snprintf(top, tlen, "%s", dirname(dirname(path)));
 }
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double median_sort(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}

@@ -58,6 +58,8 @@ int64_t meminfo_kb(const char *key);
 bool meminfo_u64(const char *key, uint64_t *v);
 
 /* 64-bit FNV-1a, for environment and config digests. */
+/* The median of n > 0 values, sorting them in place. */
+double median_sort(double *v, size_t n);
 uint64_t fnv1a(const void *p, size_t n, uint64_t h);
 #define FNV_SEED 0xcbf29ce484222325ULL
 

@@ -173,6 +173,47 @@ static void screen_perturbed(struct window *w, struct record *r)
 				 sizeof(r->perturbed));
 }
 
+/* A timed record's figure: t/op, or the sampled pass's p50; 0 none. */
+static double regime_figure(const struct record *r)
+{
+	if (r->status != ST_OK || r->perturbed[0])
+		return 0;
+	if (!strcmp(r->pass, "timing"))
+		return r->t_op_ns;
+	if (!strcmp(r->pass, "sampled") && r->has_lat && r->lat.n)
+		return (double)hist_pct(&r->lat, 50);
+	return 0;
+}
+
+static void screen_pass(struct record *recs, int n, const char *pass)
+{
+	double *v = xcalloc(n, sizeof(*v)), med, x;
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(recs[i].pass, pass) && regime_figure(&recs[i]) > 0)
+			v[k++] = regime_figure(&recs[i]);
+	med = k >= 3 ? median_sort(v, k) : 0;
+	for (i = 0; med > 0 && i < n; i++) {
+		x = regime_figure(&recs[i]);
+		if (strcmp(recs[i].pass, pass) || !(x > 0) ||
+		    (x <= med * REGIME_X && x * REGIME_X >= med))
+			continue;
+		snprintf(
+			recs[i].perturbed, sizeof(recs[i].perturbed),
+			"%s %.4g ns is %.1fx the median of %d repetitions: another regime",
+			!strcmp(pass, "timing") ? "t/op" : "p50", x, x / med,
+			k);
+	}
+	free(v);
+}
+
+void window_screen_regimes(struct record *recs, int n)
+{
+	screen_pass(recs, n, "timing");
+	screen_pass(recs, n, "sampled");
+}
+
 void window_fill(struct window *w, struct record *r, size_t unit_pages,
 		 int8_t *faulted, size_t stride)
 {

@@ -62,5 +62,13 @@ void window_batches_perturbed(struct record *r);
  * CPU then perturbs nothing (set once per pass process, from the ops).
  */
 void window_blocking(bool blocks);
+/*
+ * Across one combination's repetitions: a timed repetition whose figure
+ * (t/op, or the sampled pass's p50) lies more than REGIME_X times from the
+ * median of the others' is in another regime of the host (a write that
+ * takes no fault: 35 ns, 200 ns and 5 us modes, measured) and perturbed.
+ */
+#define REGIME_X 3
+void window_screen_regimes(struct record *recs, int n);
 
 #endif

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../../lib/result.h"
+#include "../../lib/window.h"
 #include "unit.h"
 
 static void fill(struct record *r)
@@ -210,7 +211,46 @@ static void resume_key(void)
 	free(a);
 }
 
+/* Timing records of one combination, t/op as given; a counting one too. */
+static struct record *regime_recs(const double *t, int n)
+{
+	struct record *r = calloc(n + 1, sizeof(*r));
+	int i;
+
+	for (i = 0; i <= n; i++) {
+		record_init(&r[i]);
+		snprintf(r[i].pass, sizeof(r[i].pass), "%s",
+			 i < n ? "timing" : "counting");
+		r[i].status = ST_OK;
+		r[i].t_op_ns = i < n ? t[i] : 0;
+	}
+	return r;
+}
+
+static void regimes(void)
+{
+	/* mprotect at 1 GiB once gave modes of ~40 ns, ~200 ns and ~5 us */
+	const double t[] = { 38, 41, 35, 5200, 44, 190, 40, 39 };
+	const double few[] = { 40, 5000 };
+	struct record *r = regime_recs(t, 8);
+	int i;
+
+	window_screen_regimes(r, 9);
+	for (i = 0; i < 8; i++)
+		CHECK_EQ(!!r[i].perturbed[0], t[i] > 100);
+	CHECK(strstr(r[3].perturbed, "another regime"));
+	CHECK(!r[8].perturbed[0]);
+	free(r);
+	/* two repetitions have no majority: nothing is judged */
+	r = regime_recs(few, 2);
+	window_screen_regimes(r, 3);
+	CHECK(!r[0].perturbed[0] && !r[1].perturbed[0]);
+	free(r);
+}
+
 const struct unit_test result_tests[] = {
+	{ "result: a repetition in another regime than the median is perturbed",
+	  regimes },
 	{ "result: write/read round trip keeps every field", round_trip },
 	{ "result: a record has the keys of DESIGN.md section 5",
 	  keys_of_design },
