@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/cfg.h"
 #include "runs.h"
 #include "stats.h"
 #include "summary.h"
@@ -12,6 +13,7 @@
 
 struct row {
 	char scenario[32], backing[32], params[96];
+	char shown[96]; /* params as a reader writes them: 32M, not 33554432 */
 	/* per repetition, for medians */
 	int nt, ns, nc;
 	double per_op[MAX_REPS], ovh_b[MAX_REPS];
@@ -50,6 +52,25 @@ void summary_free(struct summary *s)
 	free(s);
 }
 
+/* Sizes of 1 MiB and up in the config's units; the rest as they are. */
+static void params_shown(const struct kvset *p, char *buf, int len)
+{
+	int i, n = 0;
+	char v[32];
+
+	buf[0] = '\0';
+	for (i = 0; i < p->n && n < len; i++) {
+		int64_t x = p->kv[i].val;
+
+		if (x >= 1 << 20 && !(x & 1023))
+			fmt_size(v, sizeof(v), x);
+		else
+			snprintf(v, sizeof(v), "%lld", (long long)x);
+		n += snprintf(buf + n, len - n, "%s%s=%s", i ? "," : "",
+			      p->kv[i].key, v);
+	}
+}
+
 static struct row *find_row(struct summary *s, const struct record *r)
 {
 	char params[96];
@@ -68,6 +89,7 @@ static struct row *find_row(struct summary *s, const struct record *r)
 	snprintf(row->scenario, sizeof(row->scenario), "%s", r->scenario);
 	snprintf(row->backing, sizeof(row->backing), "%s", r->backing);
 	snprintf(row->params, sizeof(row->params), "%s", params);
+	params_shown(&r->params, row->shown, sizeof(row->shown));
 	s->rows = xrealloc(s->rows, (s->n + 1) * sizeof(*s->rows));
 	s->rows[s->n++] = row;
 	return row;
@@ -232,7 +254,13 @@ static void print_row(const struct row *r, FILE *out)
 	       s50 = median_of(r->p50, r->ns);
 	int i;
 
-	fprintf(out, "%-16s %-4s %-17s", r->scenario, r->backing, r->params);
+	/* a workload's many parameters: on a line of their own */
+	if (strlen(r->shown) > 17)
+		fprintf(out, "%-16s %-4s %s\n%-16s %-4s %-17s", r->scenario,
+			r->backing, r->shown, "", "", "");
+	else
+		fprintf(out, "%-16s %-4s %-17s", r->scenario, r->backing,
+			r->shown);
 	if (!r->nt && !r->ns && !r->nc) {
 		if (r->failed)
 			print_fail(r, out);
