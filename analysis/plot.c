@@ -138,10 +138,31 @@ static int finish(struct plotter *p, const char *name, const char *title)
 	return 0;
 }
 
-/* "stock-6.17 vs stock-6.18": the kernels and policies of the plot. */
+/*
+ * src escaped for a gnuplot string: quote is ' (a single-quoted string's
+ * ' is '') or " (\" and \\); labels may hold either.
+ */
+static void gp_quote(char *buf, int len, const char *src, char quote)
+{
+	int n = 0;
+
+	for (; *src && n < len - 2; src++) {
+		if (*src == quote)
+			buf[n++] = quote == '\'' ? '\'' : '\\';
+		else if (quote == '"' && *src == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *src;
+	}
+	buf[n] = '\0';
+}
+
+/*
+ * "stock-6.17 vs stock-6.18": the kernels and policies of the plot, for
+ * the double-quoted title.
+ */
 static const char *kernels(struct plotter *p)
 {
-	static char buf[160];
+	static char buf[160], esc[320];
 	int i, j, len = 0;
 
 	buf[0] = '\0';
@@ -153,15 +174,18 @@ static const char *kernels(struct plotter *p)
 			len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
 					i ? " vs " : "", p->runs[i].label);
 	}
-	return buf;
+	gp_quote(esc, sizeof(esc), buf, '"');
+	return esc;
 }
 
+/* A column's title, for a single-quoted gnuplot string. */
 static void col_title(struct plotter *p, int i, char *buf, int len)
 {
-	char col[96];
+	char col[96], t[100];
 
 	run_column(p->runs, p->n, i, col, sizeof(col));
-	snprintf(buf, len, "%c: %s", 'A' + i, col);
+	snprintf(t, sizeof(t), "%c: %s", 'A' + i, col);
+	gp_quote(buf, len, t, '\'');
 }
 
 /* ---- latency CDF and tail (1 - CDF) of the sampled pass, per run ---- */
@@ -630,8 +654,10 @@ static int trend_series(struct trend *t, FILE *dat, const struct group *g,
 /* A double-quoted gnuplot string's inside (labels may hold quotes). */
 static void gp_str(FILE *gp, const char *s)
 {
-	for (; *s; s++)
-		fprintf(gp, "%s%c", *s == '"' || *s == '\\' ? "\\" : "", *s);
+	char q[300];
+
+	gp_quote(q, sizeof(q), s, '"');
+	fputs(q, gp);
 }
 
 /* Another release has release i's label (another kernel). */

@@ -518,6 +518,13 @@ yr=$(sed -n 's/^set yrange \[\(.*\):\(.*\)\]$/\1 \2/p' "$work/trg/trend-t-op.gp"
 check "trend: in ns, an axis that follows the data, not whole decades ($yr)" \
 	test "$(awk '{ print ($1 > 250 && $1 < 360 && $2 > 1250 && $2 < 1600) }' <<< "$yr")" = 1
 
+# a label is the user's text: quotes in it must not break a plot script
+mk q_a "it's \"x\"\\" 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 62
+mk q_b stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.1 0.01 3 63
+out=$("$CB" plot "$work/q_a" "$work/q_b" -o "$work/qplot" 2>&1); rc=$?
+check "plot: labels with quotes and a backslash plot (exit 0, no gnuplot error)" \
+	has "$rc|$(ls "$work/qplot" | grep -c 'svg$')|$(grep -ci 'unexpected\|error' <<< "$out")" '^0\|[1-9][0-9]*\|0~$'
+
 echo "1..$n"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
