@@ -106,20 +106,20 @@ static struct cell *cell_at(const struct table *t, int gi, int k)
  * baseline (all groups and metrics of the comparison): a '*' keeps the
  * expected share of false ones among the starred at 5%.
  */
-static void table_fdr(struct table *t, int j)
+void compare_fdr(struct cell *cells, int rows, int n, int j)
 {
-	int rows = t->ng * nr_metrics, r;
 	double *p = xmalloc(rows * sizeof(*p)), *q = xmalloc(rows * sizeof(*q));
+	int r;
 
 	for (r = 0; r < rows; r++) {
-		struct cell *c = &t->cells[(size_t)r * t->n + j];
+		struct cell *c = &cells[(size_t)r * n + j];
 
 		p[r] = c->cmp.test != TEST_NONE && c->cmp.testable ? c->cmp.p :
 								     NAN;
 	}
 	bh_adjust(p, rows, q);
 	for (r = 0; r < rows; r++) {
-		struct comparison *c = &t->cells[(size_t)r * t->n + j].cmp;
+		struct comparison *c = &cells[(size_t)r * n + j].cmp;
 
 		if (isnan(q[r]))
 			continue;
@@ -152,7 +152,7 @@ static void table_build(struct table *t, const struct column *cols, int n)
 			}
 		}
 	for (j = 1; j < n; j++)
-		table_fdr(t, j);
+		compare_fdr(t->cells, t->ng * nr_metrics, t->n, j);
 }
 
 /* What the reader asked to see (-s, -m, --changed); the FDR is over all. */

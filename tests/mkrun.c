@@ -17,6 +17,8 @@
  *   MKRUN_FAULTS=N             the counting pass's faults (default 512)
  *   MKRUN_FORK=SIZE,SIZE,...   fork-latency timing records of these sizes,
  *                              in this order, t/op 1 us per MiB
+ *   MKRUN_RUN_CV=C             between-run noise: SCALE * (1 + C * N(0,1)),
+ *                              drawn once from the seed
  */
 #include <math.h>
 #include <stdio.h>
@@ -169,6 +171,8 @@ int main(int argc, char **argv)
 	reps = atoi(argv[7]);
 	state = strtoull(argv[8], NULL, 10) * 2654435761ULL + 1;
 	missed = argc > 9 ? atof(argv[9]) : 0;
+	if (getenv("MKRUN_RUN_CV"))
+		scale *= 1 + atof(getenv("MKRUN_RUN_CV")) * gauss();
 	mkdir(dir, 0755);
 	write_env(dir, run, argv[2], argv[3], argv[4],
 		  argc > 10 ? argv[10] : "kvm");
