@@ -197,11 +197,12 @@ static void write_index(const char *history, struct run *runs, int n)
 	for (i = 0; i < n; i++)
 		order[i] = &runs[i];
 	qsort(order, n, sizeof(*order), run_release_cmp);
-	fprintf(f, "release\tpolicy\tmachine\tmatrix\tcreated\trun\n");
+	fprintf(f,
+		"release\tpolicy\tmachine\tmatrix\tcreated\trun\tkernel_commit\n");
 	for (i = 0; i < n; i++)
-		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\n", order[i]->kernel,
+		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", order[i]->kernel,
 			order[i]->policy, order[i]->machine, order[i]->matrix,
-			order[i]->created, order[i]->dir);
+			order[i]->created, order[i]->dir, order[i]->kcommit);
 	fclose(f);
 	free(order);
 }
@@ -210,6 +211,12 @@ static bool same_series(const struct run *a, const struct run *b)
 {
 	return !strcmp(a->machine, b->machine) &&
 	       !strcmp(a->matrix, b->matrix) && !strcmp(a->policy, b->policy);
+}
+
+/* Two builds of one uname -r from different trees are two releases. */
+static bool same_release(const struct run *a, const struct run *b)
+{
+	return !strcmp(a->kernel, b->kernel) && !strcmp(a->kcommit, b->kcommit);
 }
 
 /* Created later, or at the same second with a greater run id. */
@@ -223,7 +230,7 @@ static int newest_first(const void *a, const void *b)
 	return newer(b, a);
 }
 
-/* A run of the newest release older than new's. */
+/* A run of the newest release (and tree) older than new's. */
 static const struct run *previous(const struct run *runs, int n,
 				  const struct run *new)
 {
@@ -233,8 +240,7 @@ static const struct run *previous(const struct run *runs, int n,
 	for (i = 0; i < n; i++) {
 		const struct run *r = &runs[i];
 
-		if (r == new || !same_series(r, new) ||
-		    !strcmp(r->kernel, new->kernel) ||
+		if (r == new || !same_series(r, new) || same_release(r, new) ||
 		    run_release_cmp(&r, &new) > 0)
 			continue;
 		if (!best || run_release_cmp(&r, &best) > 0)
@@ -262,7 +268,7 @@ static int release_column(const struct history *h, const struct run *like,
 	for (i = 0; i < h->n; i++) {
 		const struct run *r = &h->runs[i];
 
-		if (!same_series(r, like) || strcmp(r->kernel, like->kernel) ||
+		if (!same_series(r, like) || !same_release(r, like) ||
 		    (first && !strcmp(r->name, first->name)))
 			continue;
 		for (j = 0; j < col->n && strcmp(col->runs[j].name, r->name);
@@ -503,6 +509,9 @@ static void header(struct judge *j)
 	side_name(&j->cols[0], a, sizeof(a));
 	fprintf(j->out, "regress: %s against %s, threshold %.1f%%\n", b, a,
 		j->threshold);
+	if (strcmp(j->cols[0].runs[0].kcommit, j->cols[1].runs[0].kcommit))
+		fprintf(j->out, "regress: kernel commit %s -> %s\n",
+			j->cols[0].runs[0].kcommit, j->cols[1].runs[0].kcommit);
 	pair_untested(j);
 }
 

@@ -51,6 +51,9 @@ static int load_env(const char *dir, struct run *r, char *err, int errlen)
 	env_str(r->env, "config.digest", r->kconfig, sizeof(r->kconfig));
 	env_str(r->env, "suite_version", r->suite, sizeof(r->suite));
 	env_str(r->env, "mm.thp_defrag", r->defrag, sizeof(r->defrag));
+	/* null (or older runs): nothing said which source was built */
+	snprintf(r->kcommit, sizeof(r->kcommit), "%s",
+		 json_str(r->env, "kernel_commit") ?: "unknown");
 	r->pair_ns = json_num(r->env, "clock.pair_ns", NAN);
 	/* no label: policy-release, as cowbench run names it */
 	if (!strcmp(r->label, "?") || !r->label[0])

@@ -16,6 +16,7 @@ struct run {
 	char kconfig[24], suite[48], defrag[64];
 	/* the machine that ran it: a guest's host (hostname is the guest's) */
 	char machine[64];
+	char kcommit[256]; /* the kernel's source, or "unknown" */
 	double pair_ns; /* the clock's cost, measured at run start */
 	struct jval *env;
 	struct record *recs;

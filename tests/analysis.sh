@@ -488,6 +488,49 @@ out=$("$CB" regress --history "$work/hp"); rc=$?
 check "regress: a row one old run has: untested, said once for its group" \
 	has "$rc|$out" '^0\|.*~reuse-after-exit base pages=512: timing untested: one run of stock-6\.17 has it~regress: 0 regressions~$'
 
+# ---- regress over a matrix folder (issue 15): a guest's hostname is its
+# kernel's name, env.json's machine the lab machine; jobs/ and report/ hold
+# no run.  mxrun KERNEL-DEF RELEASE SCALE DAY SEED: a job's run that day
+mxrun() {
+	MKRUN_HOST=$1 MKRUN_MACHINE=lab1 MKRUN_RUN_CV=0.02 mk "mx/2026110$4-000000-$1" \
+		"stock-${2%.*}" "$2" "2026-11-0$4T00:00:00Z" "$3" 0.05 8 "$5"
+}
+mkdir -p "$work/mx/jobs/debian-6.1-stock+stock+guest-check" "$work/mx/report"
+mxrun debian-6.1-stock 6.1.192 1.0 1 1
+mxrun debian-6.12-stock 6.12.117 1.3 1 2
+echo "ok 20261101-000000-debian-6.1-stock" > "$work/mx/jobs/debian-6.1-stock+stock+guest-check/status"
+cp "$work/base/env.json" "$work/mx/report/env-A.json"
+out=$("$CB" regress --history "$work/mx"); rc=$?
+check "regress, matrix folder: the kernels of one machine pair, one run each: untested" \
+	has "$rc|$out" '^0\|regress: stock-6\.12 \(20261101-000000-debian-6\.12-stock\) against stock-6\.1 \(20261101-000000-debian-6\.1-stock\), threshold 5\.0%~regress: timing untested: one run a side '
+# the job run again twice (its folder under jobs/ deleted each time)
+mxrun debian-6.1-stock 6.1.192 1.0 2 11
+mxrun debian-6.1-stock 6.1.192 1.0 3 21
+mxrun debian-6.12-stock 6.12.117 1.3 2 12
+mxrun debian-6.12-stock 6.12.117 1.3 3 22
+out=$("$CB" regress --history "$work/mx"); rc=$?
+check "regress, matrix folder: 3 runs a kernel (a job run 3 times): +30% found" \
+	has "$rc|$out" '^1\|regress: stock-6\.12 \(3 runs: [^)]*\) against stock-6\.1 \(3 runs: [^)]*\).*~cow-child base pages=512: t/op \+(2[5-9]|3[0-5])\.[0-9]% regression: stock-6\.1 -> stock-6\.12 '
+check "regress, matrix folder: index.tsv's series is the machine" \
+	test "$(cut -f3 "$work/mx/index.tsv" | sort | uniq -c | tr -s ' ')" = "$(printf ' 6 lab1\n 1 machine')"
+
+# ---- the kernel commit (issue 17): env.json's, shown where it differs
+MKRUN_KERNEL_COMMIT="Debian 6.12.117-1~deb12u1 (linux-source-6.12) + cow-policy-6.12.patch:0123456789abcdef" \
+	mk kc_a stock-6.12 6.12.117 2026-11-01T00:00:00Z 1.0 0.01 8 50
+MKRUN_KERNEL_COMMIT=0123456789abcdef0123456789abcdef01234567 \
+	mk kc_b stock-6.12 6.12.117 2026-11-02T00:00:00Z 1.0 0.01 8 51
+out=$("$CB" compare "$work/kc_a" "$work/kc_b")
+check "compare: the header names each column's kernel commit where they differ" \
+	has "$out" '~  A kc_a [^~]*~[^~]*~    kernel commit: Debian 6\.12\.117-1~deb12u1 \(linux-source-6\.12\) \+~ +cow-policy-6\.12\.patch:0123456789abcdef~  B kc_b [^~]*~[^~]*~    kernel commit: 0123456789abcdef0123456789abcdef01234567~'
+check "compare: no kernel commit line where every run has the same" \
+	hasnt "$("$CB" compare "$work/base" "$work/slow")" 'kernel commit'
+mkdir -p "$work/hk"
+cp -r "$work/kc_a" "$work/hk/a"
+cp -r "$work/kc_b" "$work/hk/b"
+out=$("$CB" regress --history "$work/hk"); rc=$?
+check "regress: two trees of one uname -r are two releases, the commits said" \
+	has "$rc|$out" '^0\|regress: stock-6\.12 \(kc_b\) against stock-6\.12 \(kc_a\), threshold 5\.0%~regress: kernel commit Debian 6\.12\.117-1~deb12u1 \(linux-source-6\.12\) \+ cow-policy-6\.12\.patch:0123456789abcdef -> 0123456789abcdef0123456789abcdef01234567~'
+
 # ---- bad input: one line naming file and line, exit 2 ----
 bad() { # bad NAME EXPECTED ARGS...
 	local name=$1 want=$2 out rc; shift 2
