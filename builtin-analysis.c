@@ -148,11 +148,13 @@ int cmd_regress(int argc, char **argv)
 
 	parse(argc, argv, "regress", "Ht",
 	      "usage: cowbench regress --history DIR [--threshold P] [RUN]\n\n"
-	      "DIR holds run folders (any names).  The newest run (or RUN) is\n"
-	      "compared with the latest run of the previous kernel release on the\n"
-	      "same host, matrix and policy; every metric that got significantly\n"
-	      "worse by more than P%% (default 5) is printed, and any new missed or\n"
-	      "wrong COW.  Exit status 1 if there is any.  Writes DIR/index.tsv.\n",
+	      "DIR holds run folders and run groups (any names).  The runs of the\n"
+	      "newest run's (or RUN's) kernel release are compared with the runs of\n"
+	      "the previous release on the same machine, matrix and policy, runs\n"
+	      "as the unit (a side with one run: timing untested); every metric\n"
+	      "that got significantly worse by more than P% (default 5) is printed,\n"
+	      "and any new missed or wrong COW or crash of the newest run.  Exit\n"
+	      "status 1 if there is any.  Writes DIR/index.tsv.\n",
 	      &a);
 	if (!a.history)
 		die(EXIT_USAGE, "regress: --history DIR is required");

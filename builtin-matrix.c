@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
 #include "analysis/runs.h"
 #include "builtin.h"
 #include "lib/cfg.h"
+#include "lib/env.h"
 #include "lib/expect.h"
 #include "lib/plan.h"
 
@@ -40,6 +42,7 @@ struct job {
 	const char *kernel, *policy, *config;
 	char id[200];
 	char image[512]; /* the guest's bzImage once built; "" for host */
+	char kcommit[256]; /* the tree it was built from, "" if not known */
 	enum job_state state;
 	char run[128], why[256];
 };
@@ -357,11 +360,25 @@ static bool debug_vm(const struct mx *m, const char *kernel)
 	return !m->debug_vm;
 }
 
+/* The tree kbuild.sh built into cache folder dir (its info file), or "". */
+static void kbuild_commit(const char *dir, char *buf, int len)
+{
+	char path[PATH_MAX];
+	char *info;
+
+	snprintf(path, sizeof(path), "%s/info", dir);
+	info = slurp(path, NULL);
+	if (!info || !env_kbuild_commit(info, buf, len))
+		buf[0] = '\0';
+	free(info);
+}
+
 static void build_kernel(const struct mx *m, const char *kernel, bool rebuild)
 {
 	bool dbg = debug_vm(m, kernel);
 	char kb[PATH_MAX], out[PATH_MAX + 64], err[PATH_MAX + 64], img[512];
 	char *argv[] = { kb, (char *)kernel, "--debug-vm", "--rebuild", NULL };
+	char commit[256];
 	time_t t0 = time(NULL);
 	int i, rc;
 
@@ -379,6 +396,7 @@ static void build_kernel(const struct mx *m, const char *kernel, bool rebuild)
 	fflush(stdout);
 	rc = spawn(argv, out, err, 0);
 	first_line(out, img, sizeof(img) - 16);
+	kbuild_commit(img, commit, sizeof(commit));
 	strncat(img, "/bzImage", sizeof(img) - strlen(img) - 1);
 	if (rc || access(img, R_OK))
 		printf("kernel %s: build failed (%s)\n", kernel, err);
@@ -395,6 +413,7 @@ static void build_kernel(const struct mx *m, const char *kernel, bool rebuild)
 				 "kernel build failed: %.200s", err);
 		else
 			snprintf(j->image, sizeof(j->image), "%s", img);
+		snprintf(j->kcommit, sizeof(j->kcommit), "%s", commit);
 	}
 }
 
@@ -630,6 +649,27 @@ static void guest_check(const struct mx *m, const struct job *j,
 		die(1, "matrix: copy %s: %s", exp, strerror(errno));
 }
 
+/*
+ * What a guest cannot know itself, for guest-run.sh to pass on to the run's
+ * env.json: the machine it runs on (its hostname is the kernel's name) and
+ * the tree its kernel was built from.
+ */
+static void guest_meta(const struct job *j, const char *dir)
+{
+	char path[PATH_MAX + 16], line[300];
+	struct utsname u;
+
+	uname(&u);
+	snprintf(path, sizeof(path), "%s/machine", dir);
+	snprintf(line, sizeof(line), "%s\n", u.nodename);
+	put_file(path, line);
+	if (!*j->kcommit)
+		return;
+	snprintf(path, sizeof(path), "%s/kernel_commit", dir);
+	snprintf(line, sizeof(line), "%s\n", j->kcommit);
+	put_file(path, line);
+}
+
 static void run_job(const struct mx *m, struct job *j)
 {
 	char dir[PATH_MAX], cfg[PATH_MAX + 32], path[PATH_MAX + 16];
@@ -650,6 +690,7 @@ static void run_job(const struct mx *m, struct job *j)
 			die(1, "matrix: copy %s: %s", cfg, strerror(errno));
 		if (check_suite(j))
 			guest_check(m, j, dir);
+		guest_meta(j, dir);
 		rc = run_guest(m, j);
 		collect(m, j, rc);
 	}

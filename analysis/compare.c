@@ -106,20 +106,20 @@ static struct cell *cell_at(const struct table *t, int gi, int k)
  * baseline (all groups and metrics of the comparison): a '*' keeps the
  * expected share of false ones among the starred at 5%.
  */
-static void table_fdr(struct table *t, int j)
+void compare_fdr(struct cell *cells, int rows, int n, int j)
 {
-	int rows = t->ng * nr_metrics, r;
 	double *p = xmalloc(rows * sizeof(*p)), *q = xmalloc(rows * sizeof(*q));
+	int r;
 
 	for (r = 0; r < rows; r++) {
-		struct cell *c = &t->cells[(size_t)r * t->n + j];
+		struct cell *c = &cells[(size_t)r * n + j];
 
 		p[r] = c->cmp.test != TEST_NONE && c->cmp.testable ? c->cmp.p :
 								     NAN;
 	}
 	bh_adjust(p, rows, q);
 	for (r = 0; r < rows; r++) {
-		struct comparison *c = &t->cells[(size_t)r * t->n + j].cmp;
+		struct comparison *c = &cells[(size_t)r * n + j].cmp;
 
 		if (isnan(q[r]))
 			continue;
@@ -152,7 +152,7 @@ static void table_build(struct table *t, const struct column *cols, int n)
 			}
 		}
 	for (j = 1; j < n; j++)
-		table_fdr(t, j);
+		compare_fdr(t->cells, t->ng * nr_metrics, t->n, j);
 }
 
 /* What the reader asked to see (-s, -m, --changed); the FDR is over all. */
@@ -307,19 +307,25 @@ static void column_values_str(const struct column *c, size_t off, char *buf,
 }
 
 /* Any run of any column differs from the first in this field. */
-static void warn_differ(FILE *out, const struct column *cols, int n,
-			const char *what, size_t off)
+static bool field_differs(const struct column *cols, int n, size_t off)
 {
 	const char *first = (const char *)&cols[0].runs[0] + off;
-	char line[512], vals[200];
-	int i, j, len;
-	bool differ = false;
+	int i, j;
 
 	for (i = 0; i < n; i++)
 		for (j = 0; j < cols[i].n; j++)
-			differ |= strcmp((const char *)&cols[i].runs[j] + off,
-					 first) != 0;
-	if (!differ)
+			if (strcmp((const char *)&cols[i].runs[j] + off, first))
+				return true;
+	return false;
+}
+
+static void warn_differ(FILE *out, const struct column *cols, int n,
+			const char *what, size_t off)
+{
+	char line[512], vals[200];
+	int i, len;
+
+	if (!field_differs(cols, n, off))
 		return;
 	len = snprintf(line, sizeof(line), "the runs differ in %s:", what);
 	for (i = 0; i < n && len < (int)sizeof(line); i++) {
@@ -461,6 +467,12 @@ static void header_column(FILE *out, const struct column *cols, int n, int i,
 	snprintf(buf, sizeof(buf), "%s, accelerator %s, THP %s", r->cpu,
 		 r->accel, r->thp);
 	wrap(out, "    ", buf, 4);
+	/* which tree each kernel was built from, where that tells them apart */
+	if (field_differs(cols, n, offsetof(struct run, kcommit))) {
+		column_values_str(c, offsetof(struct run, kcommit), buf,
+				  sizeof(buf));
+		wrap(out, "    kernel commit: ", buf, 19);
+	}
 	if (!cmdline)
 		return;
 	if (verbose_header) {

@@ -25,6 +25,9 @@ struct cell {
  * significance is the row's own, before any correction. */
 int compare_metric(const struct column *cols, int n, const struct group *g,
 		   const struct metric *m, struct cell *cells);
+/* Benjamini-Hochberg over rows of cells (n a row), column j against column
+ * 0: sets q, and significant from q.  Untested cells are left out. */
+void compare_fdr(struct cell *cells, int rows, int n, int j);
 void compare_print(FILE *out, const struct column *cols, int n,
 		   enum cmp_format fmt);
 /* Print the columns' environments (wrapped at 72 columns) and warnings. */

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cowbench regress: a history folder of runs, indexed by host, matrix,
- * kernel release and policy.  The newest run is compared with the latest
- * run of the previous release (same host, matrix and policy); significant
- * changes beyond the threshold are printed 0-day style.
+ * cowbench regress: a history folder of runs and run groups, indexed by
+ * machine, matrix, kernel release and policy.  The runs of the newest
+ * run's release are compared with the runs of the previous release of
+ * the same series (machine, matrix and policy), runs as the unit as in
+ * compare; significant changes beyond the threshold are printed 0-day
+ * style.  Correctness is judged on the newest run.
  */
 #include <dirent.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,17 +89,76 @@ static int indexable(const struct run *r, const char *dir, char *err,
 	return 0;
 }
 
-static int load_history(const char *history, struct run **out,
-			struct crash *newest_crash, FILE *log, char *err,
-			int errlen)
+/* The runs of a history folder, and the newest one that ended unread. */
+struct history {
+	struct run *runs;
+	int n;
+	struct crash crash;
+};
+
+static void history_free(struct history *h)
+{
+	while (h->n--)
+		run_free(&h->runs[h->n]);
+	free(h->runs);
+}
+
+static int load_one(struct history *h, const char *path, FILE *log, char *err,
+		    int errlen)
+{
+	struct crash c;
+	struct run *r;
+	int how = unreadable(path, log, &c);
+
+	if (how == 2 && strcmp(c.created, h->crash.created) > 0)
+		h->crash = c;
+	if (how)
+		return 0;
+	h->runs = xrealloc(h->runs, (h->n + 1) * sizeof(*h->runs));
+	r = &h->runs[h->n];
+	if (run_load(path, r, err, errlen)) {
+		run_free(r);
+		return -1;
+	}
+	h->n++;
+	return indexable(r, path, err, errlen);
+}
+
+static bool has_env(const char *dir)
+{
+	char path[800];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/env.json", dir);
+	return !stat(path, &st);
+}
+
+/* DIR/NAME: a run, or a group of runs ('cowbench run --runs K -o NAME'). */
+static int load_entry(struct history *h, const char *path, FILE *log, char *err,
+		      int errlen)
+{
+	char **dirs;
+	int i, k, ret = 0;
+
+	if (has_env(path))
+		return load_one(h, path, log, err, errlen);
+	k = group_list(path, &dirs, err, errlen);
+	for (i = 0; i < k; i++) {
+		if (!ret && has_env(dirs[i]))
+			ret = load_one(h, dirs[i], log, err, errlen);
+		free(dirs[i]);
+	}
+	if (k > 0)
+		free(dirs);
+	return k < 0 ? -1 : ret;
+}
+
+static int load_history(const char *history, struct history *h, FILE *log,
+			char *err, int errlen)
 {
 	DIR *d = opendir(history);
-	struct run *runs = NULL;
 	struct dirent *e;
-	struct crash c;
 	char path[700];
-	struct stat st;
-	int n = 0, how;
 
 	if (!d) {
 		snprintf(err, errlen,
@@ -107,31 +167,17 @@ static int load_history(const char *history, struct run **out,
 		return -1;
 	}
 	while ((e = readdir(d))) {
-		snprintf(path, sizeof(path), "%s/%s/env.json", history,
-			 e->d_name);
-		if (e->d_name[0] == '.' || stat(path, &st))
+		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", history, e->d_name);
-		how = unreadable(path, log, &c);
-		if (how == 2 && strcmp(c.created, newest_crash->created) > 0)
-			*newest_crash = c;
-		if (how)
-			continue;
-		runs = xrealloc(runs, (n + 1) * sizeof(*runs));
-		if (run_load(path, &runs[n], err, errlen))
-			goto fail;
-		if (indexable(&runs[n++], path, err, errlen))
-			goto fail;
+		if (load_entry(h, path, log, err, errlen)) {
+			closedir(d);
+			history_free(h);
+			return -1;
+		}
 	}
 	closedir(d);
-	*out = runs;
-	return n;
-fail:
-	closedir(d);
-	while (n--)
-		run_free(&runs[n]);
-	free(runs);
-	return -1;
+	return 0;
 }
 
 /* history/index.tsv: what the folder holds, one run a line. */
@@ -151,22 +197,40 @@ static void write_index(const char *history, struct run *runs, int n)
 	for (i = 0; i < n; i++)
 		order[i] = &runs[i];
 	qsort(order, n, sizeof(*order), run_release_cmp);
-	fprintf(f, "release\tpolicy\thost\tmatrix\tcreated\trun\n");
+	fprintf(f,
+		"release\tpolicy\tmachine\tmatrix\tcreated\trun\tkernel_commit\n");
 	for (i = 0; i < n; i++)
-		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\n", order[i]->kernel,
-			order[i]->policy, order[i]->host, order[i]->matrix,
-			order[i]->created, order[i]->dir);
+		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", order[i]->kernel,
+			order[i]->policy, order[i]->machine, order[i]->matrix,
+			order[i]->created, order[i]->dir, order[i]->kcommit);
 	fclose(f);
 	free(order);
 }
 
 static bool same_series(const struct run *a, const struct run *b)
 {
-	return !strcmp(a->host, b->host) && !strcmp(a->matrix, b->matrix) &&
-	       !strcmp(a->policy, b->policy);
+	return !strcmp(a->machine, b->machine) &&
+	       !strcmp(a->matrix, b->matrix) && !strcmp(a->policy, b->policy);
 }
 
-/* The latest run of the newest release older than new's. */
+/* Two builds of one uname -r from different trees are two releases. */
+static bool same_release(const struct run *a, const struct run *b)
+{
+	return !strcmp(a->kernel, b->kernel) && !strcmp(a->kcommit, b->kcommit);
+}
+
+/* Created later, or at the same second with a greater run id. */
+static int newer(const struct run *a, const struct run *b)
+{
+	return strcmp(a->created, b->created) ?: strcmp(a->name, b->name);
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	return newer(b, a);
+}
+
+/* A run of the newest release (and tree) older than new's. */
 static const struct run *previous(const struct run *runs, int n,
 				  const struct run *new)
 {
@@ -176,8 +240,7 @@ static const struct run *previous(const struct run *runs, int n,
 	for (i = 0; i < n; i++) {
 		const struct run *r = &runs[i];
 
-		if (r == new || !same_series(r, new) ||
-		    !strcmp(r->kernel, new->kernel) ||
+		if (r == new || !same_series(r, new) || same_release(r, new) ||
 		    run_release_cmp(&r, &new) > 0)
 			continue;
 		if (!best || run_release_cmp(&r, &best) > 0)
@@ -186,60 +249,95 @@ static const struct run *previous(const struct run *runs, int n,
 	return best;
 }
 
-static int report_metrics(const struct run pair[2], const struct group *g,
-			  double threshold, FILE *out)
+/*
+ * The runs of like's release in its series (shallow copies): `first`
+ * (the RUN asked for, in the history or not) first, then newest first.
+ * One run twice (by id, a copied folder too) would be two identical
+ * samples: an error.
+ */
+static int release_column(const struct history *h, const struct run *like,
+			  const struct run *first, struct column *col,
+			  char *err, int errlen)
 {
-	struct run both[2] = { pair[0], pair[1] };
-	struct column cols[2] = { column_of(&both[0]), column_of(&both[1]) };
-	struct cell cells[2];
-	char a[32], b[32];
-	int k, found = 0;
+	int i, j;
 
-	for (k = 0; k < nr_metrics; k++) {
-		const struct metric *m = &metrics[k];
-		double pct;
+	memset(col, 0, sizeof(*col));
+	col->runs = xcalloc(h->n + 1, sizeof(*col->runs));
+	if (first)
+		col->runs[col->n++] = *first;
+	for (i = 0; i < h->n; i++) {
+		const struct run *r = &h->runs[i];
 
-		if (!compare_metric(cols, 2, g, m, cells) || !cells[1].n)
+		if (!same_series(r, like) || !same_release(r, like) ||
+		    (first && !strcmp(r->name, first->name)))
 			continue;
-		/* a failure is one whether or not the baseline measured it */
-		if (!cells[0].n && !m->verdict)
-			continue;
-		if (m->verdict) {
-			if (cells[1].max > 0 && !(cells[0].max > 0)) {
-				if (cells[0].n)
-					snprintf(a, sizeof(a), "%.0f",
-						 cells[0].max);
-				else
-					snprintf(a, sizeof(a), "n/a");
-				fprintf(out,
-					"%s %s %s: %s: %s -> %.0f: new correctness failure: %s -> %s\n",
-					g->scenario, g->backing, g->params,
-					m->name, a, cells[1].max, pair[0].label,
-					pair[1].label);
-				found++;
-			} else if (cells[1].max > cells[0].max) {
-				fprintf(out,
-					"%s %s %s: %s: %.0f -> %.0f: more correctness failures: %s -> %s\n",
-					g->scenario, g->backing, g->params,
-					m->name, cells[0].max, cells[1].max,
-					pair[0].label, pair[1].label);
-				found++;
-			}
-			continue;
+		for (j = 0; j < col->n && strcmp(col->runs[j].name, r->name);
+		     j++)
+			;
+		if (j < col->n) {
+			snprintf(
+				err, errlen,
+				"regress: run %s twice (%s, %s): a run is one sample",
+				r->name, col->runs[j].dir, r->dir);
+			free(col->runs);
+			return -1;
 		}
-		pct = (cells[1].cmp.ratio - 1) * 100;
-		if (!cells[1].cmp.significant || !(pct > threshold))
-			continue;
-		snprintf(a, sizeof(a), "%.4g", cells[0].median);
-		snprintf(b, sizeof(b), "%.4g", cells[1].median);
-		fprintf(out,
-			"%s %s %s: %s %+.1f%% regression: %s -> %s (%s -> %s%s%s)\n",
-			g->scenario, g->backing, g->params, m->name, pct,
-			pair[0].label, pair[1].label, a, b,
-			m->unit[0] ? " " : "", m->unit);
-		found++;
+		col->runs[col->n++] = *r;
 	}
-	return found;
+	qsort(col->runs + !!first, col->n - !!first, sizeof(*col->runs),
+	      newest_first);
+	return 0;
+}
+
+/* What is judged, and where it is said. */
+struct judge {
+	struct column cols[2]; /* the old release's runs, the new one's */
+	const char *from, *to; /* their labels */
+	double threshold;
+	bool pair_untested; /* a side has one run: said once */
+	FILE *out;
+};
+
+/* A missed or wrong COW where the old release had none, or more. */
+static int verdict_row(const struct judge *j, const struct group *g,
+		       const struct metric *m, const struct cell c[2])
+{
+	char a[32];
+
+	if (c[1].max > 0 && !(c[0].max > 0)) {
+		if (c[0].n)
+			snprintf(a, sizeof(a), "%.0f", c[0].max);
+		else
+			snprintf(a, sizeof(a), "n/a");
+		fprintf(j->out,
+			"%s %s %s: %s: %s -> %.0f: new correctness failure: %s -> %s\n",
+			g->scenario, g->backing, g->params, m->name, a,
+			c[1].max, j->from, j->to);
+		return 1;
+	}
+	if (!(c[1].max > c[0].max))
+		return 0;
+	fprintf(j->out,
+		"%s %s %s: %s: %.0f -> %.0f: more correctness failures: %s -> %s\n",
+		g->scenario, g->backing, g->params, m->name, c[0].max, c[1].max,
+		j->from, j->to);
+	return 1;
+}
+
+/* Significantly worse by more than the threshold (runs as the unit). */
+static int timing_row(const struct judge *j, const struct group *g,
+		      const struct metric *m, const struct cell c[2])
+{
+	double pct = (c[1].cmp.ratio - 1) * 100;
+
+	if (!c[1].cmp.significant || !(pct > j->threshold))
+		return 0;
+	fprintf(j->out,
+		"%s %s %s: %s %+.1f%% regression: %s -> %s (%.4g -> %.4g%s%s, CV %.1f%% -> %.1f%%)\n",
+		g->scenario, g->backing, g->params, m->name, pct, j->from,
+		j->to, c[0].median, c[1].median, m->unit[0] ? " " : "", m->unit,
+		100 * c[0].noise, 100 * c[1].noise);
+	return 1;
 }
 
 /* Values of any metric of g in r: a run that has none timed out,
@@ -251,6 +349,15 @@ static int any_data(const struct run *r, const struct group *g)
 
 	for (k = 0; k < nr_metrics && !n; k++)
 		n = samples(r, g, &metrics[k], v, 4);
+	return n;
+}
+
+static int column_data(const struct column *c, const struct group *g)
+{
+	int i, n = 0;
+
+	for (i = 0; i < c->n && !n; i++)
+		n = any_data(&c->runs[i], g);
 	return n;
 }
 
@@ -266,107 +373,221 @@ static const char *why_none(const struct run *r, const struct group *g)
 }
 
 /* A pass of g that erred or timed out in the new run: a crash. */
-static int crashed_pass(const struct run pair[2], const struct group *g,
-			FILE *out)
+static int crashed_pass(const struct run *new, const struct group *g, FILE *out)
 {
 	const struct record *r;
 	int i;
 
-	for (i = 0; i < pair[1].nrec; i++) {
-		r = &pair[1].recs[i];
+	for (i = 0; i < new->nrec; i++) {
+		r = &new->recs[i];
 		if (!group_match(g, r) ||
 		    (r->status != ST_ERROR && r->status != ST_TIMEOUT))
 			continue;
 		fprintf(out, "%s %s %s: %s pass %s in %s (%s): failure\n",
 			g->scenario, g->backing, g->params, r->pass,
-			rec_status_names[r->status], pair[1].label, r->reason);
+			rec_status_names[r->status], new->label, r->reason);
 		return 1;
 	}
 	return 0;
 }
 
-static int report_group(const struct run pair[2], const struct group *g,
-			double threshold, FILE *out)
+/* cells: [metric][old, new] of g. */
+static int report_group(const struct judge *j, const struct group *g,
+			const struct cell *cells)
 {
+	const struct run *new = &j->cols[1].runs[0];
+	const char *untested = NULL; /* the side with one run of the row */
+	int k, found = 0;
+
 	/* a check's verdict repeats its scenario's record: judged there */
 	if (!strncmp(g->scenario, "check:", 6))
 		return 0;
-	if (crashed_pass(pair, g, out))
+	if (crashed_pass(new, g, j->out))
 		return 1;
-	if (any_data(&pair[0], g) && !any_data(&pair[1], g)) {
-		fprintf(out, "%s %s %s: no data in %s (%s): failure\n",
-			g->scenario, g->backing, g->params, pair[1].label,
-			why_none(&pair[1], g));
+	if (column_data(&j->cols[0], g) && !any_data(new, g)) {
+		fprintf(j->out, "%s %s %s: no data in %s (%s): failure\n",
+			g->scenario, g->backing, g->params, new->label,
+			why_none(new, g));
 		return 1;
 	}
-	return report_metrics(pair, g, threshold, out);
+	for (k = 0; k < nr_metrics; k++) {
+		const struct cell *c = &cells[k * 2];
+
+		/* a failure is one whether or not the baseline measured it */
+		if (!c[1].n || (!c[0].n && !metrics[k].verdict))
+			continue;
+		if (metrics[k].verdict)
+			found += verdict_row(j, g, &metrics[k], c);
+		else if (c[1].cmp.test == TEST_NONE)
+			untested = c[0].runs < 2 ? j->from : j->to;
+		else
+			found += timing_row(j, g, &metrics[k], c);
+	}
+	if (untested && !j->pair_untested)
+		fprintf(j->out,
+			"%s %s %s: timing untested: one run of %s has it\n",
+			g->scenario, g->backing, g->params, untested);
+	return found;
 }
 
-int regress(const char *history, const char *run, double threshold, FILE *out,
-	    char *err, int errlen)
+/*
+ * Timing as compare tests it with runs as the unit (Welch's t on the
+ * runs' figures, Benjamini-Hochberg over the rows); repetitions of one
+ * run understate the noise between runs, so a side with one run is not
+ * tested.  Verdicts are the newest run's against the old release's runs.
+ */
+static int judge(struct judge *j)
 {
-	struct run *runs = NULL, extra, pair[2];
-	const struct run *new = NULL, *old;
-	struct crash crash = { .created = "" };
+	struct column verdict[2] = { j->cols[0],
+				     column_of(&j->cols[1].runs[0]) };
+	int ng, i, k, found = 0;
+	struct cell *cells;
 	struct group *g;
-	int n, i, ng, found = 0;
 
-	n = load_history(history, &runs, &crash, out, err, errlen);
-	if (n < 0)
-		return -1;
-	write_index(history, runs, n);
-	if (run) {
-		if (run_load(run, &extra, err, errlen))
-			return -1;
-		new = &extra;
+	ng = groups_collect_cols(j->cols, 2, &g);
+	cells = xcalloc((size_t)ng * nr_metrics * 2, sizeof(*cells));
+	for (i = 0; i < ng; i++)
+		for (k = 0; k < nr_metrics; k++) {
+			struct cell *c =
+				&cells[((size_t)i * nr_metrics + k) * 2];
+
+			compare_metric(metrics[k].verdict ? verdict : j->cols,
+				       2, &g[i], &metrics[k], c);
+			if (c[1].cmp.test == TEST_REPS)
+				c[1].cmp.test = TEST_NONE;
+		}
+	compare_fdr(cells, ng * nr_metrics, 2, 1);
+	for (i = 0; i < ng; i++)
+		found += report_group(j, &g[i],
+				      &cells[(size_t)i * nr_metrics * 2]);
+	free(cells);
+	free(g);
+	return found;
+}
+
+/* "stock-6.18 (new)", "stock-6.18 (3 runs: c b a)": newest first. */
+static void side_name(const struct column *c, char *buf, int len)
+{
+	int i, k;
+
+	if (c->n == 1) {
+		snprintf(buf, len, "%s (%s)", c->runs[0].label,
+			 c->runs[0].name);
+		return;
 	}
-	for (i = 0; !run && i < n; i++)
-		if (!new || (strcmp(runs[i].created, new->created) ?:
-				     strcmp(runs[i].name, new->name)) > 0)
-			new = &runs[i];
-	/* the newest run crashed: that is the news, whatever came before */
-	if (!run && crash.dir[0] &&
-	    (!new || strcmp(crash.created, new->created) > 0)) {
-		fprintf(out, "regress: %s: the newest run %s: failure\n",
-			crash.dir, crash.why);
-		for (i = 0; i < n; i++)
-			run_free(&runs[i]);
-		free(runs);
-		return 1;
-	}
-	if (!new) {
-		fprintf(out, "regress: %s holds no runs\n", history);
-		free(runs);
-		return 0;
-	}
-	old = previous(runs, n, new);
+	k = snprintf(buf, len, "%s (%d runs:", c->runs[0].label, c->n);
+	for (i = 0; i < c->n && k < len; i++)
+		k += snprintf(buf + k, len - k, " %s", c->runs[i].name);
+	if (k < len)
+		snprintf(buf + k, len - k, ")");
+}
+
+/* Said once: a side with one run leaves every timing row untested. */
+static void pair_untested(struct judge *j)
+{
+	const struct column *c = j->cols;
+	char which[200];
+
+	j->pair_untested = c[0].n < 2 || c[1].n < 2;
+	if (!j->pair_untested)
+		return;
+	if (c[0].n < 2 && c[1].n < 2)
+		snprintf(which, sizeof(which), "a side");
+	else
+		snprintf(which, sizeof(which), "of %s",
+			 c[c[0].n < 2 ? 0 : 1].runs[0].label);
+	fprintf(j->out,
+		"regress: timing untested: one run %s (a release needs 2+: cowbench run --runs K)\n",
+		which);
+}
+
+static void header(struct judge *j)
+{
+	char a[1024], b[1024];
+
+	side_name(&j->cols[1], b, sizeof(b));
+	side_name(&j->cols[0], a, sizeof(a));
+	fprintf(j->out, "regress: %s against %s, threshold %.1f%%\n", b, a,
+		j->threshold);
+	if (strcmp(j->cols[0].runs[0].kcommit, j->cols[1].runs[0].kcommit))
+		fprintf(j->out, "regress: kernel commit %s -> %s\n",
+			j->cols[0].runs[0].kcommit, j->cols[1].runs[0].kcommit);
+	pair_untested(j);
+}
+
+/* new's release against the previous one of its series. */
+static int against_previous(const struct history *h, const struct run *new,
+			    const struct run *asked, const char *history,
+			    double threshold, FILE *out, char *err, int errlen)
+{
+	const struct run *old = previous(h->runs, h->n, new);
+	struct judge j = { .threshold = threshold, .out = out };
+	int found;
+
 	if (!old) {
 		fprintf(out,
 			"regress: no earlier release of %s (%s, policy %s, matrix %s) in %s: nothing to compare\n",
-			new->kernel, new->host, new->policy, new->matrix,
+			new->kernel, new->machine, new->policy, new->matrix,
 			history);
-		goto out;
+		return 0;
 	}
-	pair[0] = *old;
-	pair[1] = *new;
-	fprintf(out, "regress: %s (%s) against %s (%s), threshold %.1f%%\n",
-		new->label, new->name, old->label, old->name, threshold);
+	if (release_column(h, old, NULL, &j.cols[0], err, errlen))
+		return -1;
+	if (release_column(h, new, asked, &j.cols[1], err, errlen)) {
+		free(j.cols[0].runs);
+		return -1;
+	}
+	j.from = j.cols[0].runs[0].label;
+	j.to = new->label;
+	header(&j);
+	found = 0;
 	if (exit_status(new->env) > 0) {
 		fprintf(out, "regress: %s ended with exit status %d: failure\n",
 			new->name, exit_status(new->env));
 		found++;
 	}
-	ng = groups_collect(pair, 2, &g);
-	for (i = 0; i < ng; i++)
-		found += report_group(pair, &g[i], threshold, out);
-	free(g);
+	found += judge(&j);
 	fprintf(out, "regress: %d regression%s\n", found,
 		found == 1 ? "" : "s");
-out:
-	for (i = 0; i < n; i++)
-		run_free(&runs[i]);
+	free(j.cols[0].runs);
+	free(j.cols[1].runs);
+	return found;
+}
+
+int regress(const char *history, const char *run, double threshold, FILE *out,
+	    char *err, int errlen)
+{
+	struct history h = { .crash = { .created = "" } };
+	const struct run *new = NULL;
+	struct run asked;
+	int i, found = 0;
+
+	if (load_history(history, &h, out, err, errlen))
+		return -1;
+	write_index(history, h.runs, h.n);
+	if (run && run_load(run, &asked, err, errlen)) {
+		run_free(&asked);
+		history_free(&h);
+		return -1;
+	}
+	for (i = 0; !run && i < h.n; i++)
+		if (!new || newer(&h.runs[i], new) > 0)
+			new = &h.runs[i];
+	/* the newest run crashed: that is the news, whatever came before */
+	if (!run && h.crash.dir[0] &&
+	    (!new || strcmp(h.crash.created, new->created) > 0)) {
+		fprintf(out, "regress: %s: the newest run %s: failure\n",
+			h.crash.dir, h.crash.why);
+		found = 1;
+	} else if (!run && !new) {
+		fprintf(out, "regress: %s holds no runs\n", history);
+	} else {
+		found = against_previous(&h, run ? &asked : new,
+					 run ? &asked : NULL, history,
+					 threshold, out, err, errlen);
+	}
+	history_free(&h);
 	if (run)
-		run_free(&extra);
-	free(runs);
+		run_free(&asked);
 	return found;
 }

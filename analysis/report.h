@@ -11,9 +11,10 @@
 int report_write(const struct column *cols, int n, const char *dir, FILE *log,
 		 char *err, int errlen);
 
-/* Regressions of the newest run of history (or of `run` when given)
- * against the previous release on the same host and matrix; the number
- * found, or -1 with a message in err. */
+/* Regressions of the release of the newest run of history (or of `run`
+ * when given), its runs against the previous release's on the same
+ * machine, matrix and policy; the number found, or -1 with a message in
+ * err. */
 int regress(const char *history, const char *run, double threshold_pct,
 	    FILE *out, char *err, int errlen);
 

@@ -37,6 +37,8 @@ static int load_env(const char *dir, struct run *r, char *err, int errlen)
 	env_str(r->env, "run", r->name, sizeof(r->name));
 	env_str(r->env, "label", r->label, sizeof(r->label));
 	env_str(r->env, "hostname", r->host, sizeof(r->host));
+	env_str(r->env, json_str(r->env, "machine") ? "machine" : "hostname",
+		r->machine, sizeof(r->machine));
 	env_str(r->env, "kernel", r->kernel, sizeof(r->kernel));
 	env_str(r->env, "cow_policy", r->policy, sizeof(r->policy));
 	env_str(r->env, "cpu", r->cpu, sizeof(r->cpu));
@@ -49,6 +51,9 @@ static int load_env(const char *dir, struct run *r, char *err, int errlen)
 	env_str(r->env, "config.digest", r->kconfig, sizeof(r->kconfig));
 	env_str(r->env, "suite_version", r->suite, sizeof(r->suite));
 	env_str(r->env, "mm.thp_defrag", r->defrag, sizeof(r->defrag));
+	/* null (or older runs): nothing said which source was built */
+	snprintf(r->kcommit, sizeof(r->kcommit), "%s",
+		 json_str(r->env, "kernel_commit") ?: "unknown");
 	r->pair_ns = json_num(r->env, "clock.pair_ns", NAN);
 	/* no label: policy-release, as cowbench run names it */
 	if (!strcmp(r->label, "?") || !r->label[0])
@@ -416,10 +421,9 @@ struct column column_of(struct run *r)
 	return c;
 }
 
-/* GROUP/group.json's runs, as paths; their number, or die naming it. */
-static int group_runs(const char *dir, char ***out)
+int group_list(const char *dir, char ***out, char *err, int errlen)
 {
-	char path[600], err[160];
+	char path[600], jerr[160];
 	const struct jval *list, *x;
 	struct jval *v;
 	char *text, **dirs;
@@ -429,18 +433,28 @@ static int group_runs(const char *dir, char ***out)
 	text = slurp(path, NULL);
 	if (!text)
 		return 0;
-	v = json_parse(text, err, sizeof(err));
+	v = json_parse(text, jerr, sizeof(jerr));
 	free(text);
 	list = v ? json_get(v, "runs") : NULL;
-	if (!list || list->t != J_ARR || !list->n)
-		die(EXIT_USAGE, "%s:1: %s", path,
-		    v ? "no \"runs\": [RUN, ...] in it" : err);
+	if (!list || list->t != J_ARR || !list->n) {
+		snprintf(err, errlen, "%s:1: %s", path,
+			 v ? "no \"runs\": [RUN, ...] in it" : jerr);
+		json_free(v);
+		return -1;
+	}
 	dirs = xcalloc(list->n, sizeof(*dirs));
 	for (i = 0; i < list->n; i++) {
 		x = &list->items[i];
-		if (x->t != J_STR || !x->str[0] || strstr(x->str, ".."))
-			die(EXIT_USAGE, "%s:1: runs[%zu] is not a run folder",
-			    path, i);
+		if (x->t != J_STR || !x->str[0] || strstr(x->str, "..")) {
+			snprintf(err, errlen,
+				 "%s:1: runs[%zu] is not a run folder", path,
+				 i);
+			while (i--)
+				free(dirs[i]);
+			free(dirs);
+			json_free(v);
+			return -1;
+		}
 		dirs[i] = xmalloc(strlen(dir) + strlen(x->str) + 2);
 		sprintf(dirs[i], "%s/%s", dir, x->str);
 	}
@@ -484,6 +498,17 @@ static void no_run_twice(const struct column *c, const char *arg)
 				    c->runs[j].dir);
 }
 
+/* GROUP, else RUN,RUN,...: the column's run folders. */
+static int column_dirs(const char *arg, char ***dirs)
+{
+	char err[800];
+	int n = strchr(arg, ',') ? 0 : group_list(arg, dirs, err, sizeof(err));
+
+	if (n < 0)
+		die(EXIT_USAGE, "%s", err);
+	return n ? n : list_runs(arg, dirs);
+}
+
 static void load_column(const char *arg, struct column *c)
 {
 	const char *base = strrchr(arg, '/');
@@ -494,9 +519,7 @@ static void load_column(const char *arg, struct column *c)
 	len = snprintf(trimmed, sizeof(trimmed), "%s", arg);
 	while (len > 1 && trimmed[len - 1] == '/')
 		trimmed[--len] = '\0';
-	c->n = strchr(trimmed, ',') ? 0 : group_runs(trimmed, &dirs);
-	if (!c->n)
-		c->n = list_runs(trimmed, &dirs);
+	c->n = column_dirs(trimmed, &dirs);
 	c->runs = runs_load_or_die(dirs, c->n);
 	no_run_twice(c, trimmed);
 	base = strrchr(trimmed, '/');
@@ -508,8 +531,8 @@ static void load_column(const char *arg, struct column *c)
 			len += snprintf(c->name + len, sizeof(c->name) - len,
 					"%s%s", i ? "," : "", c->runs[i].name);
 	else
-		snprintf(c->name, sizeof(c->name), "%s",
-			 base ? base + 1 : trimmed);
+		snprintf(c->name, sizeof(c->name), "%.*s",
+			 (int)sizeof(c->name) - 1, base ? base + 1 : trimmed);
 	for (i = 0; i < c->n; i++)
 		free(dirs[i]);
 	free(dirs);

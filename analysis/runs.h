@@ -14,6 +14,9 @@ struct run {
 	char accel[32], thp[32], env_id[24], matrix[24], created[32];
 	char cmdline[1024];
 	char kconfig[24], suite[48], defrag[64];
+	/* the machine that ran it: a guest's host (hostname is the guest's) */
+	char machine[64];
+	char kcommit[256]; /* the kernel's source, or "unknown" */
 	double pair_ns; /* the clock's cost, measured at run start */
 	struct jval *env;
 	struct record *recs;
@@ -43,6 +46,9 @@ struct column {
  * group.json from 'cowbench run --runs K'); bad input dies with exit 2.
  */
 struct column *columns_load_or_die(char **args, int n);
+/* GROUP/group.json's runs as paths (free each and the array): their
+ * number, 0 without group.json, -1 with "file:1: what" in err. */
+int group_list(const char *dir, char ***out, char *err, int errlen);
 void columns_free(struct column *cols, int n);
 /* Every run of the columns in one array (shallow copies: free the
  * columns, and the array with free()); their number in *nruns. */

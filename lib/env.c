@@ -167,14 +167,82 @@ static void cmdline_policy(const char *cmdline, char *out, int len)
 	snprintf(out, len, "%.*s", (int)strcspn(p, " \n"), p);
 }
 
+bool env_kernel_commit(const char *given, const char *signature,
+		       const char *version, char *out, int len, char *from,
+		       int flen)
+{
+	const char *deb = version ? strstr(version, " Debian ") : NULL;
+	int k = deb ? (int)strcspn(deb + 8, " ") : 0;
+
+	out[0] = '\0';
+	if (given && *given) {
+		snprintf(out, len, "%s", given);
+		snprintf(from, flen, "COWBENCH_KERNEL_COMMIT");
+	} else if (signature && *signature) {
+		snprintf(out, len, "%.*s", (int)strcspn(signature, "\n"),
+			 signature);
+		snprintf(from, flen, "/proc/version_signature");
+	} else if (k) {
+		snprintf(out, len, "Debian %.*s", k, deb + 8);
+		snprintf(from, flen, "uname -v");
+	} else {
+		snprintf(
+			from, flen,
+			"unknown: no COWBENCH_KERNEL_COMMIT, /proc/version_signature or distribution version in uname -v");
+	}
+	return out[0];
+}
+
+/* The value of "KEY = VALUE" in text, trimmed; "" when absent. */
+static void info_value(const char *text, const char *key, char *out, int len)
+{
+	size_t n = strlen(key);
+	const char *p;
+
+	out[0] = '\0';
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, n) && !strncmp(p + n, " = ", 3)) {
+			snprintf(out, len, "%.*s",
+				 (int)strcspn(p + n + 3, "\n"), p + n + 3);
+			strtrim(out);
+			return;
+		}
+}
+
+bool env_kbuild_commit(const char *info, char *out, int len)
+{
+	char src[400], patches[512], kind[16], a[256], b[160];
+	int n;
+
+	out[0] = '\0';
+	info_value(info, "source", src, sizeof(src));
+	info_value(info, "patches", patches, sizeof(patches));
+	if (sscanf(src, "%15s %255s %159s", kind, a, b) != 3)
+		return false;
+	if (!strcmp(kind, "git"))
+		n = snprintf(out, len, "%s", b);
+	else if (!strcmp(kind, "debian"))
+		n = snprintf(out, len, "Debian %s (%s)", b, a);
+	else
+		return false;
+	if (*patches && n < len)
+		snprintf(out + n, len - n, " + %s", patches);
+	return true;
+}
+
 void env_collect(struct env *e)
 {
 	struct utsname u;
-	char cmdline[4096] = "", now[48];
+	char cmdline[4096] = "", now[48], sig[256] = "";
 	int major = 0, minor = 0;
 
 	memset(e, 0, sizeof(*e));
 	uname(&u);
+	if (read_text("/proc/version_signature", sig, sizeof(sig)) < 0)
+		sig[0] = '\0';
+	env_kernel_commit(getenv("COWBENCH_KERNEL_COMMIT"), strtrim(sig),
+			  u.version, e->kcommit, sizeof(e->kcommit),
+			  e->kcommit_from, sizeof(e->kcommit_from));
 	snprintf(e->release, sizeof(e->release), "%s", u.release);
 	read_text("/proc/cmdline", cmdline, sizeof(cmdline));
 	cmdline_policy(cmdline, e->policy, sizeof(e->policy));
@@ -416,13 +484,20 @@ static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
 {
 	struct utsname u;
 	char buf[4096] = "";
-	const char *hw = hw_probe();
+	const char *hw = hw_probe(), *machine = getenv("COWBENCH_MACHINE");
 
 	uname(&u);
 	jw_str(w, "suite_version", COWBENCH_VERSION);
 	jw_str(w, "hostname", u.nodename);
+	/* a guest's hostname is its kernel's name: the matrix names the host */
+	jw_str(w, "machine", machine && *machine ? machine : u.nodename);
 	jw_str(w, "kernel", e->release);
 	jw_str(w, "kernel_version", u.version);
+	if (e->kcommit[0])
+		jw_str(w, "kernel_commit", e->kcommit);
+	else
+		jw_null(w, "kernel_commit");
+	jw_str(w, "kernel_commit_from", e->kcommit_from);
 	jw_str(w, "label", e->label);
 	jw_str(w, "cow_policy", e->policy);
 	read_text("/proc/cmdline", buf, sizeof(buf));

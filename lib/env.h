@@ -18,9 +18,26 @@ struct env {
 	char label[160]; /* "stock-6.18" */
 	char accel[16]; /* host, kvm, tcg, or the hypervisor's signature */
 	char thp[16];
+	char kcommit[256]; /* the kernel's source, "" when not known */
+	char kcommit_from[160]; /* where kcommit came from, or why unknown */
 };
 
 void env_collect(struct env *e);
+/*
+ * The kernel's source, never guessed: `given` ($COWBENCH_KERNEL_COMMIT),
+ * else the distribution's word on the running kernel (`signature`, from
+ * /proc/version_signature; "Debian VERSION" in `version`, uname -v).
+ * False, with why in from, when none says.
+ */
+bool env_kernel_commit(const char *given, const char *signature,
+		       const char *version, char *out, int len, char *from,
+		       int flen);
+/*
+ * What a kbuild.sh cache entry's info file says was built: the git commit,
+ * or "Debian VERSION (PACKAGE)", then " + PATCH:DIGEST ..." for the
+ * patches applied.  False when it names no source.
+ */
+bool env_kbuild_commit(const char *info, char *out, int len);
 /* Measured over the whole run, written when it ends. */
 struct run_end {
 	char finished[32]; /* UTC time the run ended */

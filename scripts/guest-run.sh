@@ -9,12 +9,23 @@
 # guest.conf; the run goes to the ext4 disk first (file-private needs
 # O_TMPFILE, which 9p lacks) and is copied to /out/run at the end, also
 # when cowbench fails. NAME becomes the hostname, so that run ids and
-# compare columns tell the kernels apart (label@NAME).  The swapped-*
-# backings set up their own swap device, so the matrix boots with
-# `swap = none`: any other swap would take their pages first.
+# compare columns tell the kernels apart (label@NAME); /out/machine and
+# /out/kernel_commit, when the matrix wrote them, go to env.json.  The
+# swapped-* backings set up their own swap device, so the matrix boots
+# with `swap = none`: any other swap would take their pages first.
 set -u
 [ $# = 1 ] || { echo "usage: guest-run.sh NAME" >&2; exit 2; }
 hostname "$1"
+# what the matrix knows and the guest cannot: the machine (env.json's
+# machine: regress's series), the tree the kernel was built from
+if [ -s /out/machine ]; then
+	COWBENCH_MACHINE=$(cat /out/machine)
+	export COWBENCH_MACHINE
+fi
+if [ -s /out/kernel_commit ]; then
+	COWBENCH_KERNEL_COMMIT=$(cat /out/kernel_commit)
+	export COWBENCH_KERNEL_COMMIT
+fi
 mkdir -p /run/cowbench
 # the swapped-file backing's swapfile: on the ext4 disk, not the initramfs
 [ -z "${COWBENCH_DISK:-}" ] || export COWBENCH_SWAPDIR=$COWBENCH_DISK

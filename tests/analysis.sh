@@ -319,8 +319,8 @@ mkdir -p "$work/h1" "$work/h2"
 mk h1/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 8 7
 mk h1/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.3 0.01 8 8
 out=$("$CB" regress --history "$work/h1"); rc=$?
-check "regress: exit 1 on a crafted +30% regression, 0-day style line" \
-	has "$rc|$out" '^1\|.*~cow-child base pages=512: t/op \+(29|3[0-9])\.[0-9]% regression: stock-6.17 -> stock-6.18 \('
+check "regress: one run a side: +30% is 'untested: one run', exit 0 (issue 17)" \
+	has "$rc|$out" '^0\|regress: stock-6\.18 \(new\) against stock-6\.17 \(old\), threshold 5\.0%~regress: timing untested: one run a side \(a release needs 2\+: cowbench run --runs K\)~regress: 0 regressions~$'
 check "regress: keeps an index by release" has "$(cat "$work/h1/index.tsv")" '^release	policy.*~6\.17\.0	stock	lab1	m1	[^~]*~6\.18\.0	stock	lab1'
 mk h2/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.3 8 9
 mk h2/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.3 8 10
@@ -412,7 +412,7 @@ out=$("$CB" regress --history "$work/h10"); rc=$?
 check "regress: -rc3-<localversion> sorts before its release" \
 	has "$(cut -f1 "$work/h10/index.tsv")" '^release~6\.18\.0-rc3-lab~6\.18\.0-lab~6\.19\.0-lab~6\.19\.0-lab~$'
 check "regress: one created time: the newest by run id, against the final release" \
-	has "$out" '^regress: stock \(y\) against stock \(final\)'
+	has "$out" '^regress: stock \(2 runs: y x\) against stock \(final\)'
 cp -a "$work/base" "$work/ops0"
 jq -c 'if .pass == "timing" and .rep == 0 and .scenario == "cow-child" then .ops = 0 else . end' "$work/base/results.jsonl" > "$work/ops0/results.jsonl"
 out=$("$CB" compare "$work/base" "$work/ops0" 2>&1); rc=$?
@@ -422,6 +422,116 @@ mkdir -p "$work/empty" && cp "$work/base/env.json" "$work/empty/" && : > "$work/
 out=$("$CB" report "$work/empty" -o "$work/erep" 2>&1); rc=$?
 check "report: a run with no record: exit 2, nothing written" \
 	test "$rc,$(grep -c 'holds no record' <<< "$out"),$([ -e "$work/erep" ] && echo written)" = "2,1,"
+
+# ---- regress: a release is its runs, runs are the unit (issue 17) ----
+# mkrel HIST KERNEL MONTH SCALE SEED K: K runs of stock-<major.minor>
+# KERNEL, each with between-run noise ($CV, default 5%) and 5% within
+mkrel() {
+	local i
+	for i in $(seq "$6"); do
+		MKRUN_RUN_CV=${CV:-0.05} mk "$1/$2-$i" "stock-${2%.*}" "$2" \
+			"2026-$3-0${i}T00:00:00Z" "$4" 0.05 8 $(($5 + i))
+	done
+}
+aa=0
+for s in $(seq 20); do
+	mkdir -p "$work/aa$s"
+	mkrel "aa$s" 6.17.0 10 1.0 $((s * 100)) 3
+	mkrel "aa$s" 6.18.0 11 1.0 $((s * 100 + 50)) 3
+	"$CB" regress --history "$work/aa$s" > /dev/null || aa=$((aa + 1))
+done
+check "regress: A/A, 20 histories of 3-run releases at 5% between-run CV: $aa exit 1 (at most 1, the 5% the test allows)" \
+	test "$aa" -le 1
+mkdir -p "$work/g30"
+CV=0.02 mkrel g30 6.17.0 10 1.0 1000 3
+CV=0.02 mkrel g30 6.18.0 11 1.3 1050 3
+out=$("$CB" regress --history "$work/g30"); rc=$?
+check "regress: +30% between 3-run releases: exit 1, a 0-day line with the CVs" \
+	has "$rc|$out" '^1\|regress: stock-6\.18 \(3 runs: 6\.18\.0-3 6\.18\.0-2 6\.18\.0-1\) against stock-6\.17 \(3 runs: 6\.17\.0-3 6\.17\.0-2 6\.17\.0-1\), threshold 5\.0%~.*cow-child base pages=512: t/op \+(2[5-9]|3[0-5])\.[0-9]% regression: stock-6\.17 -> stock-6\.18 \([0-9.]+ -> [0-9.]+ ns, CV [0-9.]+% -> [0-9.]+%\)~'
+check "regress: 3 runs a side: nothing untested" hasnt "$out" 'untested'
+mk g30/one stock-6.19 6.19.0 2026-12-01T00:00:00Z 1.7 0.05 8 1100
+out=$("$CB" regress --history "$work/g30"); rc=$?
+check "regress: one run of the new release against 3: +30% untested, exit 0" \
+	has "$rc|$out" '^0\|regress: stock-6\.19 \(one\) against stock-6\.18 \(3 runs: [^)]*\), threshold 5\.0%~regress: timing untested: one run of stock-6\.19 \(a release needs 2\+: cowbench run --runs K\)~regress: 0 regressions~$'
+rm -r "$work/g30/one"
+MKRUN_FAIL_PERTURBED=4 mk g30/one stock-6.19 6.19.0 2026-12-01T00:00:00Z 1.7 0.05 8 1100
+out=$("$CB" regress --history "$work/g30"); rc=$?
+check "regress: one run still has its correctness judged" \
+	has "$rc|$out" '^1\|.*~reuse-after-exit base pages=512: missed COW: 0 -> 4: new correctness failure: stock-6\.18 -> stock-6\.19~regress: 1 regression~$'
+rm -r "$work/g30/one"
+cp -r "$work/g30/6.18.0-1" "$work/g30/copy"
+out=$("$CB" regress --history "$work/g30" 2>&1); rc=$?
+check "regress: one run twice in a release (a copied folder) is exit 2" \
+	has "$rc|$out" '^2\|cowbench: regress: run 6\.18\.0-1 twice \(.*/g30/(copy|6\.18\.0-1), .*/g30/(copy|6\.18\.0-1)\): a run is one sample~$'
+rm -r "$work/g30/copy"
+# 'cowbench run --runs K -o HIST/NAME' folders: group.json and its runs
+grp() { # grp HIST/NAME: group.json naming its run folders
+	local d=$work/$1 r list=""
+	for r in "$d"/*/; do
+		r=${r%/}
+		list="$list${list:+,}\"${r##*/}\""
+	done
+	echo "{\"runs\":[$list],\"label\":null}" > "$d/group.json"
+}
+mkdir -p "$work/hg/a" "$work/hg/b"
+CV=0.02 mkrel hg/a 6.17.0 10 1.0 1200 3
+CV=0.02 mkrel hg/b 6.18.0 11 1.3 1250 3
+grp hg/a
+grp hg/b
+out=$("$CB" regress --history "$work/hg"); rc=$?
+check "regress: a history of run groups: their runs, +30% found" \
+	has "$rc|$out" '^1\|regress: stock-6\.18 \(3 runs: [^)]*\) against stock-6\.17 \(3 runs: [^)]*\).*~cow-child base pages=512: t/op \+'
+mkdir -p "$work/hp"
+mkrel hp 6.17.0 10 1.0 1300 1
+MKRUN_ONLY=cow-child mk hp/cc1 stock-6.17 6.17.0 2026-10-02T00:00:00Z 1.0 0.05 8 1310
+MKRUN_ONLY=cow-child mk hp/cc2 stock-6.17 6.17.0 2026-10-03T00:00:00Z 1.0 0.05 8 1311
+mkrel hp 6.18.0 11 1.0 1350 3
+out=$("$CB" regress --history "$work/hp"); rc=$?
+check "regress: a row one old run has: untested, said once for its group" \
+	has "$rc|$out" '^0\|.*~reuse-after-exit base pages=512: timing untested: one run of stock-6\.17 has it~regress: 0 regressions~$'
+
+# ---- regress over a matrix folder (issue 15): a guest's hostname is its
+# kernel's name, env.json's machine the lab machine; jobs/ and report/ hold
+# no run.  mxrun KERNEL-DEF RELEASE SCALE DAY SEED: a job's run that day
+mxrun() {
+	MKRUN_HOST=$1 MKRUN_MACHINE=lab1 MKRUN_RUN_CV=0.02 mk "mx/2026110$4-000000-$1" \
+		"stock-${2%.*}" "$2" "2026-11-0$4T00:00:00Z" "$3" 0.05 8 "$5"
+}
+mkdir -p "$work/mx/jobs/debian-6.1-stock+stock+guest-check" "$work/mx/report"
+mxrun debian-6.1-stock 6.1.192 1.0 1 1
+mxrun debian-6.12-stock 6.12.117 1.3 1 2
+echo "ok 20261101-000000-debian-6.1-stock" > "$work/mx/jobs/debian-6.1-stock+stock+guest-check/status"
+cp "$work/base/env.json" "$work/mx/report/env-A.json"
+out=$("$CB" regress --history "$work/mx"); rc=$?
+check "regress, matrix folder: the kernels of one machine pair, one run each: untested" \
+	has "$rc|$out" '^0\|regress: stock-6\.12 \(20261101-000000-debian-6\.12-stock\) against stock-6\.1 \(20261101-000000-debian-6\.1-stock\), threshold 5\.0%~regress: timing untested: one run a side '
+# the job run again twice (its folder under jobs/ deleted each time)
+mxrun debian-6.1-stock 6.1.192 1.0 2 11
+mxrun debian-6.1-stock 6.1.192 1.0 3 21
+mxrun debian-6.12-stock 6.12.117 1.3 2 12
+mxrun debian-6.12-stock 6.12.117 1.3 3 22
+out=$("$CB" regress --history "$work/mx"); rc=$?
+check "regress, matrix folder: 3 runs a kernel (a job run 3 times): +30% found" \
+	has "$rc|$out" '^1\|regress: stock-6\.12 \(3 runs: [^)]*\) against stock-6\.1 \(3 runs: [^)]*\).*~cow-child base pages=512: t/op \+(2[5-9]|3[0-5])\.[0-9]% regression: stock-6\.1 -> stock-6\.12 '
+check "regress, matrix folder: index.tsv's series is the machine" \
+	test "$(cut -f3 "$work/mx/index.tsv" | sort | uniq -c | tr -s ' ')" = "$(printf ' 6 lab1\n 1 machine')"
+
+# ---- the kernel commit (issue 17): env.json's, shown where it differs
+MKRUN_KERNEL_COMMIT="Debian 6.12.117-1~deb12u1 (linux-source-6.12) + cow-policy-6.12.patch:0123456789abcdef" \
+	mk kc_a stock-6.12 6.12.117 2026-11-01T00:00:00Z 1.0 0.01 8 50
+MKRUN_KERNEL_COMMIT=0123456789abcdef0123456789abcdef01234567 \
+	mk kc_b stock-6.12 6.12.117 2026-11-02T00:00:00Z 1.0 0.01 8 51
+out=$("$CB" compare "$work/kc_a" "$work/kc_b")
+check "compare: the header names each column's kernel commit where they differ" \
+	has "$out" '~  A kc_a [^~]*~[^~]*~    kernel commit: Debian 6\.12\.117-1~deb12u1 \(linux-source-6\.12\) \+~ +cow-policy-6\.12\.patch:0123456789abcdef~  B kc_b [^~]*~[^~]*~    kernel commit: 0123456789abcdef0123456789abcdef01234567~'
+check "compare: no kernel commit line where every run has the same" \
+	hasnt "$("$CB" compare "$work/base" "$work/slow")" 'kernel commit'
+mkdir -p "$work/hk"
+cp -r "$work/kc_a" "$work/hk/a"
+cp -r "$work/kc_b" "$work/hk/b"
+out=$("$CB" regress --history "$work/hk"); rc=$?
+check "regress: two trees of one uname -r are two releases, the commits said" \
+	has "$rc|$out" '^0\|regress: stock-6\.12 \(kc_b\) against stock-6\.12 \(kc_a\), threshold 5\.0%~regress: kernel commit Debian 6\.12\.117-1~deb12u1 \(linux-source-6\.12\) \+ cow-policy-6\.12\.patch:0123456789abcdef -> 0123456789abcdef0123456789abcdef01234567~'
 
 # ---- bad input: one line naming file and line, exit 2 ----
 bad() { # bad NAME EXPECTED ARGS...

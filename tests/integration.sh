@@ -53,6 +53,12 @@ check "task_switch is not reported as a flush" \
 	eq "$(jq -r 'select(.pass=="counting") | .counts.tlb_flush | select(has("task_switch")) | "x"' "$work/base/results.jsonl")" ""
 check "env.json says whether PFNs are visible and remote flushes paravirtual" \
 	eq "$(jq -r '[.cap_sys_admin, (.pv_tlb_flush | type)] | map(tostring) | join(",")' "$work/base/env.json")" "true,boolean"
+check "env.json: a run records the kernel commit, null with why where nothing names it" \
+	eq "$(jq -r '[.kernel_commit == null, (.kernel_commit_from | startswith("unknown: "))] | .[0] == .[1]' "$work/base/env.json")" true
+kc() { COWBENCH_KERNEL_COMMIT=$1 COWBENCH_MACHINE=lab9 "$CB" env | jq -r "$2"; }
+check "cowbench env: the kernel commit and machine the matrix gives, in the id" \
+	eq "$(kc 0123abc '[.kernel_commit, .kernel_commit_from, .machine] | join(",")'),$([ "$(kc a .id)" != "$(kc b .id)" ] && echo own-id)" \
+	"0123abc,COWBENCH_KERNEL_COMMIT,lab9,own-id"
 check "the summary shows the clock overhead and every scenario" \
 	eq "$(grep -cE '^(cow-child|cow-parent|reuse-after-exit|first-touch|zeropage|file-private) ' "$work/base.out")" 6
 check "knobs are back after a normal run" eq "$(knobs_now)" "$before"

@@ -17,6 +17,11 @@
  *   MKRUN_FAULTS=N             the counting pass's faults (default 512)
  *   MKRUN_FORK=SIZE,SIZE,...   fork-latency timing records of these sizes,
  *                              in this order, t/op 1 us per MiB
+ *   MKRUN_RUN_CV=C             between-run noise: SCALE * (1 + C * N(0,1)),
+ *                              drawn once from the seed
+ *   MKRUN_HOST, MKRUN_MACHINE  env.json's hostname (default lab1), machine
+ *                              (absent by default, as in older runs)
+ *   MKRUN_KERNEL_COMMIT        env.json's kernel_commit (absent by default)
  */
 #include <math.h>
 #include <stdio.h>
@@ -78,6 +83,13 @@ static const char *esc(const char *s)
 	return buf;
 }
 
+/* "key":"$VAR", when VAR is set. */
+static void optional(FILE *f, const char *key, const char *var)
+{
+	if (getenv(var))
+		fprintf(f, "\"%s\":\"%s\",", key, esc(getenv(var)));
+}
+
 static void write_env(const char *dir, const char *run, const char *label,
 		      const char *kernel, const char *created,
 		      const char *accel)
@@ -89,18 +101,22 @@ static void write_env(const char *dir, const char *run, const char *label,
 	f = fopen(path, "w");
 	if (!f)
 		exit(1);
+	fputc('{', f);
+	optional(f, "machine", "MKRUN_MACHINE");
+	optional(f, "kernel_commit", "MKRUN_KERNEL_COMMIT");
 	fprintf(f,
-		"{\"id\":\"00000000000000e1\",\"run\":\"%s\",\"created\":\"%s\","
+		"\"id\":\"00000000000000e1\",\"run\":\"%s\",\"created\":\"%s\","
 		"\"matrix\":{\"config\":\"\",\"digest\":\"m1\"},"
-		"\"hostname\":\"lab1\",\"kernel\":\"%s\",\"label\":\"%s\","
+		"\"hostname\":\"%s\",\"kernel\":\"%s\",\"label\":\"%s\","
 		"\"cow_policy\":\"%.*s\",\"cmdline\":\"console=ttyS0 quiet\","
 		"\"cpu\":\"Test CPU\",\"accelerator\":\"%s\","
 		"\"suite_version\":\"%s\",\"config\":{\"digest\":\"%s\"},"
 		"\"clock\":{\"pair_ns\":%s},"
 		"\"mm\":{\"thp_enabled\":\"madvise\",\"thp_defrag\":\"%s\"}}\n",
-		run, created, kernel, esc(label), (int)strcspn(label, "-\"\\"),
-		label, accel, env_or("MKRUN_SUITE", "t1"),
-		env_or("MKRUN_KCONFIG", "c1"), env_or("MKRUN_PAIR_NS", "20"),
+		run, created, env_or("MKRUN_HOST", "lab1"), kernel, esc(label),
+		(int)strcspn(label, "-\"\\"), label, accel,
+		env_or("MKRUN_SUITE", "t1"), env_or("MKRUN_KCONFIG", "c1"),
+		env_or("MKRUN_PAIR_NS", "20"),
 		env_or("MKRUN_DEFRAG", "madvise"));
 	fclose(f);
 }
@@ -169,6 +185,8 @@ int main(int argc, char **argv)
 	reps = atoi(argv[7]);
 	state = strtoull(argv[8], NULL, 10) * 2654435761ULL + 1;
 	missed = argc > 9 ? atof(argv[9]) : 0;
+	if (getenv("MKRUN_RUN_CV"))
+		scale *= 1 + atof(getenv("MKRUN_RUN_CV")) * gauss();
 	mkdir(dir, 0755);
 	write_env(dir, run, argv[2], argv[3], argv[4],
 		  argc > 10 ? argv[10] : "kvm");

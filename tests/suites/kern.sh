@@ -14,6 +14,9 @@ kern=debian-6.12-policy
 fake=$work/fake
 mkdir -p "$fake/img"
 : > "$fake/img/bzImage"
+# kbuild.sh's record of what it built (its cache entry's info file)
+printf '%s\n' "source = debian linux-source-6.12 6.12.117-1~deb12u1" \
+	"patches = cow-policy-6.12.patch:0123456789abcdef " > "$fake/img/info"
 printf '#!/bin/sh\necho %s\n' "$fake/img" > "$fake/kbuild.sh"
 # vmrun stand-ins: a panic (reason, exit 1) and a hang
 printf '#!/bin/sh\nwhile [ "$1" != --out ]; do shift; done\necho "Kernel panic - not syncing: stand-in" > "$2/reason"\nexit 1\n' > "$fake/panic.sh"
@@ -115,6 +118,10 @@ check "panic: recorded with the console's reason" \
 	"fail Kernel panic - not syncing: stand-in; no results"
 check "panic: not ok line, exit 1" \
 	eq "$rc:$(grep -c "^not ok 1 $kern+mapcount+guest-check: ran (Kernel panic" "$work/panic.out")" "1:1"
+check "guest: the job folder gives guest-run.sh the machine and the kernel's tree" \
+	eq "$(cat "$work/mp/jobs/$kern+mapcount+guest-check/machine" "$work/mp/jobs/$kern+mapcount+guest-check/kernel_commit")" \
+	"$(uname -n)
+Debian 6.12.117-1~deb12u1 (linux-source-6.12) + cow-policy-6.12.patch:0123456789abcdef"
 t0=$(date +%s)
 COWBENCH_KBUILD=$fake/kbuild.sh COWBENCH_VMRUN=$fake/hang.sh mx hang "$m" -o "$work/mg"
 t1=$(date +%s)

@@ -18,6 +18,7 @@ static const struct suite {
 	{ json_tests, &nr_json_tests },
 	{ stats_tests, &nr_stats_tests },
 	{ ktap_tests, &nr_ktap_tests },
+	{ env_tests, &nr_env_tests },
 };
 
 int main(void)
