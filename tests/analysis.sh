@@ -245,15 +245,17 @@ exec "$cbabs" "\$@"
 FAKE
 chmod +x "$work/fakecb"
 out=$(COWBENCH=$work/fakecb scripts/aa.sh -n 4 -k 3 -o "$work/aa" configs/quick.conf 2> "$work/aa.err"); rc=$?
+aa_out=$out
 check "aa.sh: runs N pairs of K-run groups through 'run --runs K'" \
 	test "$rc,$(grep -c "^run --runs 3 -o $work/aa/pair-[1-4]/[ab] configs/quick.conf$" "$work/fake.log")" = "0,8"
-check "aa.sh: reports rows, flagged and the rate per metric" \
-	has "$out" '^metric +rows +flagged +rate +median mdc~.*~t/op +8 +[0-8] +[0-9.]+% +[0-9.]+%~.*~timing rows +24 +[0-9]+ +[0-9.]+% +[0-9.]+%~all rows +'
-check "aa.sh: the counts are those of the compare outputs" \
-	test "$(jq -rs '[.[][] | select(.p != null)] | [length, ([.[] | select(.significant)] | length)] | @text' "$work"/aa/pair-*/compare.json)" = "$(awk '/^all rows/ {printf "[%s,%s]", $3, $4}' <<< "$out")"
+check "aa.sh: per metric the rows, the starred and the raw p < 0.05 with rates, mdc, n5" \
+	has "$out" '^metric +rows +starred +rate +p<0\.05 +rate +median mdc +median n5~.*~t/op +8 +[0-8] +[0-9.]+% +[0-8] +[0-9.]+% +[0-9.]+% +[0-9]+~.*timing rows +24 +[0-9]+ +[0-9.]+% +[0-9]+ +[0-9.]+% +[0-9.]+% +[0-9]+~all tests +[0-9]+ .*~exact rows +[0-9]+ +0 +0% '
+check "aa.sh: the counts are those of the compare outputs (tests: exact rows apart)" \
+	test "$(jq -rs '[.[][] | select(.p != null and (.exact | not))] | [length, ([.[] | select(.significant)] | length), ([.[] | select(.p < 0.05)] | length)] | @text' "$work"/aa/pair-*/compare.json)" = "$(awk '/^all tests/ {printf "[%s,%s,%s]", $3, $4, $6}' <<< "$out")"
 out=$(FAKE_SCALE_B=1.2 COWBENCH=$work/fakecb scripts/aa.sh -n 2 -k 3 -o "$work/ab" configs/quick.conf 2> /dev/null)
 check "aa.sh: a planted +20% in every B group is flagged in every timing row" \
 	has "$out" '~timing rows +12 +12 +100% '
+
 out=$(COWBENCH=$work/fakecb scripts/aa.sh -k 1 configs/quick.conf 2>&1); rc=$?
 check "aa.sh: one run a group is refused, exit 2" has "$rc|$out" '^2\|aa.sh: -k needs 2 or more runs'
 
@@ -472,6 +474,19 @@ check "power: runs_for_5pct is above 3 exactly where the mdc at 3 runs is above 
 	has "$(jq '[.[] | select(.run=="gb" and .runs_for_5pct != null) | (.mdc > 0.05) == (.runs_for_5pct > 3)] | [length >= 6, all] | @text' <<< "$js")" '^"\[true,true\]"~$'
 check "power: -v's legend gives the level and each column's m" \
 	has "$("$CB" compare -v "$work/ga" "$work/gb")" 'at p < 0\.05/m, the level[ ~]that stars a change alone among its[ ~]column.s m tested rows \(m: B 6\)'
+
+# aa.sh: calibration (the raw p < 0.05 above) and power: each pair again
+# with B's timings scaled by a hidden compare option
+check "aa.sh: power: timing rows starred at +5/+10/+20%, from the shifted compares" \
+	test "$(for s in 5 10 20; do jq -rs '[.[][] | select(.p != null and (.exact | not) and (.metric == "t/op" or .metric == "t/fault" or .metric == "p50" or .metric == "p99"))] | "\(length) \([.[] | select(.significant)] | length)"' "$work"/aa/pair-*/shift-$s.json; done | tr '\n' ,)" = \
+	"$(awk '/^\+(5|10|20)%/ {printf "%s %s,", $2, $3}' <<< "$aa_out")"
+check "aa.sh: power: +20% starred in every timing row, +5% in fewer" \
+	has "$aa_out" "~power: timing rows starred with B's timings scaled[^~]*~shift +rows +starred +rate~\+5% +24 +([0-9]|1[0-9]|2[0-3]) .*~\+10% +24 .*~\+20% +24 +24 +100%~"
+js=$("$CB" compare --json --inject-shift 10 "$work/base" "$work/slow")
+check "compare --inject-shift: every timing of B times 1.10, no count" \
+	has "$(jq -c --slurpfile r <("$CB" compare --json "$work/base" "$work/slow") '[range(length) as $i | select(.[$i].run == "slow" and .[$i].ratio != null) | (.[$i].ratio / $r[0][$i].ratio * 1000 | round)] | unique' <<< "$js")" '^\[1000,1100\]~$'
+check "compare --inject-shift: the header says it is no measurement" \
+	has "$("$CB" compare --inject-shift 10 "$work/base" "$work/slow")" '~warning: every timing but A.s scaled by \+10\.0%: a power test,~ +not a measurement'
 
 # ---- bad input: one line naming file and line, exit 2 ----
 bad() { # bad NAME EXPECTED ARGS...
