@@ -15,13 +15,15 @@ static void usage(FILE *f)
 		"Compare columns per scenario, backing and parameters; A is the baseline.\n"
 		"A column is a RUN (a result directory), RUN,RUN,... or a GROUP folder\n"
 		"written by 'cowbench run --runs K'.  With two or more runs on each side\n"
-		"runs are the unit (Welch's t on the logs of the runs' medians); with one,\n"
-		"repetitions are (Mann-Whitney and a bootstrap interval) and the noise\n"
-		"between runs is unknown.  '*' marks a change significant after\n"
-		"Benjamini-Hochberg over every tested row (q < 0.05); each row shows the\n"
-		"noise (CV) and the smallest change it could have detected (mdc).\n"
-		"text fits a 72-column mail; --json is --format json.  The header gives\n"
-		"of the kernel command lines only what differs; -v prints them whole.\n"
+		"runs are the unit (Welch's t on the logs of the runs' medians, a value\n"
+		"the geometric mean of them); with one, repetitions are (Mann-Whitney\n"
+		"and a bootstrap interval, a value their median) and the noise between\n"
+		"runs is unknown.  '*' marks a change significant after\n"
+		"Benjamini-Hochberg over every tested row (q < 0.05); each value has\n"
+		"its noise beside it (±CV); -v adds the smallest change each row could\n"
+		"detect (mdc) and the runs a side a +5%% change needs (n5).  text and md\n"
+		"fit a 72-column mail; --json is --format json.  The header gives of\n"
+		"the kernel command lines only what differs; -v prints them whole.\n"
 		"-s and -m show the rows whose scenario or metric matches the glob,\n"
 		"--changed only rows with a '*' or a FAIL (the '*' is decided over\n"
 		"every row all the same); a summary of those leads the text.\n");
@@ -45,12 +47,16 @@ int cmd_compare(int argc, char **argv)
 		{ "json", no_argument, 0, 'j' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "changed", no_argument, 0, 'c' },
+		/* not in --help: scripts/aa.sh's power test */
+		{ "inject-shift", required_argument, 0, 'i' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	enum cmp_format fmt = FMT_TEXT;
 	struct compare_filter f = { 0 };
 	struct column *cols;
+	char *end;
+	double pct;
 	int c, n;
 
 	opterr = 0;
@@ -73,6 +79,14 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case 'c':
 			f.changed = true;
+			break;
+		case 'i':
+			pct = strtod(optarg, &end);
+			if (*end || end == optarg || !(pct > -100 && pct < 1e6))
+				die(EXIT_USAGE,
+				    "compare: --inject-shift '%s' is not a percentage",
+				    optarg);
+			compare_set_inject(1 + pct / 100);
 			break;
 		case 'h':
 			usage(stdout);

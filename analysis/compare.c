@@ -20,32 +20,95 @@ const char *const cmp_format_names[FMT_NR] = { "text", "md", "csv", "json" };
 #define WIDTH 72
 #define COLS_PER_TABLE 2 /* compared columns beside the baseline in text */
 
+/* Timings of every column but A scaled (--inject-shift): a power test. */
+static double inject = 1;
+
+void compare_set_inject(double factor)
+{
+	inject = factor;
+}
+
+/* What --inject-shift scales: the times of the timing and sampled passes. */
+static bool is_timing(const struct metric *m)
+{
+	return strcmp(m->pass, "counting") != 0;
+}
+
 /*
- * The column's values of m: every repetition into all (its number in
- * c->n), each run's median into med (c->runs).
+ * The column's values of m, each times scale: every repetition into all
+ * (its number in c->n), each run's figure (the median of its repetitions)
+ * into fig (c->runs).
  */
 static void column_values(const struct column *col, const struct group *g,
 			  const struct metric *m, struct cell *c, double *all,
-			  double *med)
+			  double *fig, double scale)
 {
 	struct desc between;
-	int i, k;
+	int i, j, k;
 
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < col->n; i++) {
 		k = samples(&col->runs[i], g, m, all + c->n, MAXS);
+		for (j = 0; j < k; j++)
+			all[c->n + j] *= scale;
 		if (k)
-			med[c->runs++] = median_of(all + c->n, k);
+			fig[c->runs++] = median_of(all + c->n, k);
 		c->n += k;
 	}
 	describe(all, c->n, &c->d);
 	c->max = c->d.max;
-	c->median = median_of(med, c->runs);
-	describe(med, c->runs, &between);
+	c->median = median_of(fig, c->runs);
+	describe(fig, c->runs, &between);
 	c->noise = c->runs > 1 ? between.cv : c->n > 1 ? c->d.cv : NAN;
 	/* one side without data: no ratio, never -100% */
 	c->cmp.ratio = c->cmp.lo = c->cmp.hi = NAN;
-	c->cmp.p = c->cmp.q = c->cmp.mdc = NAN;
+	c->cmp.p = c->cmp.q = c->cmp.mdc = c->cmp.runs5 = NAN;
+}
+
+/*
+ * Every figure of every column with 2+ runs is positive: the row is on the
+ * log scale (geometric means); one 0 puts all of it on the figures, so the
+ * values and the ratios tested stay one thing.
+ */
+static bool row_logs(const struct cell *cells, int n, const double *fig,
+		     int most)
+{
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; cells[i].runs > 1 && j < cells[i].runs; j++)
+			if (!(fig[i * most + j] > 0))
+				return false;
+	return true;
+}
+
+/*
+ * What a cell shows is what its test compares: the geometric mean of the
+ * runs' figures (their mean off the log scale), with one run the median of
+ * its repetitions; a verdict, the worst.
+ */
+static void cell_value(struct cell *c, const double *fig, bool logs,
+		       const struct metric *m)
+{
+	struct desc d;
+
+	if (!c->n) {
+		c->value = NAN;
+		c->stat = NULL;
+	} else if (m->verdict) {
+		c->value = c->max;
+		c->stat = "max";
+	} else if (c->runs > 1 && logs) {
+		c->value = gmean_of(fig, c->runs);
+		c->stat = "gmean";
+	} else if (c->runs > 1) {
+		describe(fig, c->runs, &d);
+		c->value = d.mean;
+		c->stat = "mean";
+	} else {
+		c->value = c->median;
+		c->stat = "median";
+	}
 }
 
 /*
@@ -53,37 +116,49 @@ static void column_values(const struct column *col, const struct group *g,
  * the median of its repetitions.  With one run on a side, the repetitions
  * are, and the between-run noise is unknown.
  */
-int compare_metric(const struct column *cols, int n, const struct group *g,
-		   const struct metric *m, struct cell *cells)
+int compare_metric_at(const struct column *cols, int n, const struct group *g,
+		      const struct metric *m, struct cell *cells,
+		      const double *level)
 {
 	int most = 0, i, any = 0;
-	double *ball, *bmed, *all, *med;
+	double *all, *fig;
+	size_t per;
+	bool logs;
 
 	for (i = 0; i < n; i++)
 		most = cols[i].n > most ? cols[i].n : most;
-	ball = xmalloc((size_t)most * MAXS * sizeof(double));
-	all = xmalloc((size_t)most * MAXS * sizeof(double));
-	bmed = xmalloc(most * sizeof(double));
-	med = xmalloc(most * sizeof(double));
-	column_values(&cols[0], g, m, &cells[0], ball, bmed);
+	per = (size_t)most * MAXS;
+	all = xmalloc(n * per * sizeof(*all));
+	fig = xmalloc((size_t)n * most * sizeof(*fig));
+	for (i = 0; i < n; i++) {
+		column_values(&cols[i], g, m, &cells[i], all + i * per,
+			      fig + i * most, i && is_timing(m) ? inject : 1);
+		any |= cells[i].n > 0;
+	}
+	logs = row_logs(cells, n, fig, most);
 	for (i = 0; i < n; i++) {
 		struct cell *c = &cells[i], *b = &cells[0];
+		double at = level ? level[i] : STATS_ALPHA;
 
-		if (i)
-			column_values(&cols[i], g, m, c, all, med);
-		any |= c->n > 0;
+		cell_value(c, fig + i * most, logs, m);
 		if (!i || !b->n || !c->n || m->verdict)
 			continue;
 		if (b->runs > 1 && c->runs > 1)
-			compare_runs(bmed, b->runs, med, c->runs, &c->cmp);
+			compare_runs_at(fig, b->runs, fig + i * most, c->runs,
+					logs, at, &c->cmp);
 		else
-			compare_samples(ball, b->n, all, c->n, &c->cmp);
+			compare_samples_at(all, b->n, all + i * per, c->n, at,
+					   &c->cmp);
 	}
-	free(ball);
 	free(all);
-	free(bmed);
-	free(med);
+	free(fig);
 	return any;
+}
+
+int compare_metric(const struct column *cols, int n, const struct group *g,
+		   const struct metric *m, struct cell *cells)
+{
+	return compare_metric_at(cols, n, g, m, cells, NULL);
 }
 
 /* Every cell of every group and metric, computed once for all formats. */
@@ -93,12 +168,23 @@ struct table {
 	struct group *g;
 	struct cell *cells; /* [group][metric][column] */
 	bool *has; /* [group][metric]: some column has a value */
+	int *m; /* [column]: its tests, what Benjamini-Hochberg is over */
+	double *level; /* [column]: of its mdc and runs5, alpha / m */
 	bool by_runs, by_reps; /* a comparison made with runs, with reps */
 };
 
 static struct cell *cell_at(const struct table *t, int gi, int k)
 {
 	return &t->cells[((size_t)gi * nr_metrics + k) * t->n];
+}
+
+/*
+ * A test of the correction: not a row that cannot reach p < alpha, nor an
+ * exact one (no spread on either side: a certain difference, or none).
+ */
+static bool in_fdr(const struct comparison *c)
+{
+	return c->test != TEST_NONE && c->testable && !c->exact;
 }
 
 /*
@@ -114,8 +200,7 @@ void compare_fdr(struct cell *cells, int rows, int n, int j)
 	for (r = 0; r < rows; r++) {
 		struct cell *c = &cells[(size_t)r * n + j];
 
-		p[r] = c->cmp.test != TEST_NONE && c->cmp.testable ? c->cmp.p :
-								     NAN;
+		p[r] = in_fdr(&c->cmp) ? c->cmp.p : NAN;
 	}
 	bh_adjust(p, rows, q);
 	for (r = 0; r < rows; r++) {
@@ -130,6 +215,34 @@ void compare_fdr(struct cell *cells, int rows, int n, int j)
 	free(q);
 }
 
+static void table_cells(struct table *t)
+{
+	int i, k;
+
+	for (i = 0; i < t->ng; i++)
+		for (k = 0; k < nr_metrics; k++)
+			t->has[i * nr_metrics + k] = compare_metric_at(
+				t->cols, t->n, &t->g[i], &metrics[k],
+				cell_at(t, i, k), t->level);
+}
+
+/*
+ * A change alone in its column is starred when p m < alpha (its q), so
+ * alpha / m is the level its mdc and runs5 are for; m, the column's tests,
+ * is known once every row is computed.
+ */
+static void table_levels(struct table *t)
+{
+	int rows = t->ng * nr_metrics, r, j;
+
+	for (j = 1; j < t->n; j++) {
+		t->m[j] = 0;
+		for (r = 0; r < rows; r++)
+			t->m[j] += in_fdr(&t->cells[(size_t)r * t->n + j].cmp);
+		t->level[j] = STATS_ALPHA / (t->m[j] ? t->m[j] : 1);
+	}
+}
+
 static void table_build(struct table *t, const struct column *cols, int n)
 {
 	int i, k, j;
@@ -140,17 +253,21 @@ static void table_build(struct table *t, const struct column *cols, int n)
 	t->ng = groups_collect_cols(cols, n, &t->g);
 	t->cells = xcalloc((size_t)t->ng * nr_metrics * n, sizeof(*t->cells));
 	t->has = xcalloc((size_t)t->ng * nr_metrics, sizeof(*t->has));
+	t->m = xcalloc(n, sizeof(*t->m));
+	t->level = xmalloc(n * sizeof(*t->level));
+	for (j = 0; j < n; j++)
+		t->level[j] = STATS_ALPHA;
+	table_cells(t); /* the tests, to count them */
+	table_levels(t);
+	table_cells(t); /* the mdc and runs5 at those levels */
 	for (i = 0; i < t->ng; i++)
-		for (k = 0; k < nr_metrics; k++) {
-			struct cell *c = cell_at(t, i, k);
-
-			t->has[i * nr_metrics + k] = compare_metric(
-				cols, n, &t->g[i], &metrics[k], c);
+		for (k = 0; k < nr_metrics; k++)
 			for (j = 1; j < n; j++) {
-				t->by_runs |= c[j].cmp.test == TEST_RUNS;
-				t->by_reps |= c[j].cmp.test == TEST_REPS;
+				struct cell *c = &cell_at(t, i, k)[j];
+
+				t->by_runs |= c->cmp.test == TEST_RUNS;
+				t->by_reps |= c->cmp.test == TEST_REPS;
 			}
-		}
 	for (j = 1; j < n; j++)
 		compare_fdr(t->cells, t->ng * nr_metrics, t->n, j);
 }
@@ -201,18 +318,63 @@ static void table_free(struct table *t)
 	free(t->g);
 	free(t->cells);
 	free(t->has);
+	free(t->m);
+	free(t->level);
 }
 
-/* At most 10 characters. */
+/*
+ * A metric's line: the label, then per column the value with its spread
+ * ("1013 ±2%") and, against A, the change ("+17.2%*"), as lkp prints
+ * them; the baseline and two columns fit 72 columns, in bytes too.
+ */
+#define LABEL_W 14
+#define VAL_W 7
+#define SPREAD_W 4 /* "±12%" */
+#define CHG_W 7 /* "+17.2%*" */
+#define BASE_W (LABEL_W + VAL_W + 1 + SPREAD_W)
+#define COL_W (1 + VAL_W + 1 + SPREAD_W + 1 + CHG_W)
+
+/* Columns on a terminal: a UTF-8 sequence ('±') takes one. */
+static int dwidth(const char *s)
+{
+	int w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+struct line {
+	char buf[1024];
+	int len;
+};
+
+/* Append s padded to |width| columns, right-aligned when width > 0. */
+static void put(struct line *l, const char *s, int width)
+{
+	int fill = abs(width) - dwidth(s), room = sizeof(l->buf) - l->len, k;
+
+	fill = fill > 0 ? fill : 0;
+	if (width > 0)
+		k = snprintf(l->buf + l->len, room, "%*s%s", fill, "", s);
+	else
+		k = snprintf(l->buf + l->len, room, "%s%*s", s, fill, "");
+	l->len += k < room ? k : room - 1;
+}
+
+/* At most VAL_W characters: 1.23e7 from ten million on. */
 static void fmt_num(char *buf, int len, double v)
 {
 	double a = fabs(v);
+	int e;
 
-	if (isnan(v))
-		snprintf(buf, len, "-");
-	else if (a >= 1e9)
-		snprintf(buf, len, "%.3e", v);
-	else if (a >= 100 || v == floor(v))
+	if (isnan(v) || isinf(v))
+		snprintf(buf, len, isnan(v) ? "-" : "inf");
+	else if (a >= 9999999.5) {
+		e = (int)floor(log10(a));
+		e += a / pow(10, e) >= 9.995;
+		snprintf(buf, len, "%.2fe%d", v / pow(10, e), e);
+	} else if (a >= 100 || v == floor(v))
 		snprintf(buf, len, "%.0f", v);
 	else if (a >= 1)
 		snprintf(buf, len, "%.2f", v);
@@ -221,46 +383,74 @@ static void fmt_num(char *buf, int len, double v)
 }
 
 /* '*' significant, '?' too few repetitions for any p below 0.05. */
-static char mark(const struct cell *c)
+static const char *mark(const struct cell *c)
 {
-	return c->cmp.significant ? '*' : !c->cmp.testable ? '?' : ' ';
+	return c->cmp.significant ? "*" : !c->cmp.testable ? "?" : "";
 }
 
 /*
- * The change against the baseline; "n/a" when this run has no value,
- * "new" when only this run has; a verdict shows FAIL, not a change.
+ * The change against the baseline, the ratio tested: nothing when this
+ * column has no value (its value says n/a) or nothing was compared, "new"
+ * when only this column has one.
  */
 static void fmt_change(char *buf, int len, const struct cell *c,
 		       const struct cell *base, const struct metric *m)
 {
-	double pct = (c->cmp.ratio - 1) * 100;
+	double r = c->cmp.ratio, pct = (r - 1) * 100;
+
+	if (m->verdict || !c->n || (base->n && isnan(r)))
+		snprintf(buf, len, "%s", "");
+	else if (!base->n)
+		snprintf(buf, len, "new");
+	else if (isinf(r))
+		snprintf(buf, len, "inf%s", mark(c));
+	else if (fabs(pct) < 99.95)
+		snprintf(buf, len, "%+.1f%%%s", pct, mark(c));
+	else if (fabs(pct) < 9999.5)
+		snprintf(buf, len, "%+.0f%%%s", pct, mark(c));
+	else if (r < 1e5)
+		snprintf(buf, len, "x%.0f%s", r, mark(c));
+	else
+		snprintf(buf, len, "x1e5+%s", mark(c));
+}
+
+/*
+ * Beside the value, its spread: "±2%", the CV (between runs for a group,
+ * else over repetitions); a verdict's place for FAIL.
+ */
+static void fmt_spread(char *buf, int len, const struct cell *c,
+		       const struct metric *m)
+{
+	double pct = 100 * c->noise;
 
 	if (m->verdict)
 		snprintf(buf, len, "%s", c->n && c->max > 0 ? "FAIL" : "");
-	else if (!c->n && base->n)
-		snprintf(buf, len, "(    n/a)");
-	else if (!c->n)
-		snprintf(buf, len, "%10s", "");
-	else if (!base->n)
-		snprintf(buf, len, "(    new)");
-	else if (isnan(c->cmp.ratio))
-		snprintf(buf, len, "%10s", "");
-	else if (isinf(c->cmp.ratio))
-		snprintf(buf, len, "(    inf)%c", mark(c));
-	else if (fabs(pct) >= 1000)
-		snprintf(buf, len, "(%+6.0f%%)%c", pct, mark(c));
+	else if (!c->n || isnan(pct))
+		snprintf(buf, len, "%s", "");
+	else if (pct < 99.5)
+		snprintf(buf, len, "±%.0f%%", pct);
 	else
-		snprintf(buf, len, "(%+6.2f%%)%c", pct, mark(c));
+		snprintf(buf, len, "±99+");
 }
 
-/* The value a cell shows: the median, or for a verdict the worst. */
-static void fmt_cell(char *buf, int len, const struct cell *c,
-		     const struct metric *m)
+/* The value a cell shows, "n/a" when it has none. */
+static void fmt_cell(char *buf, int len, const struct cell *c)
 {
 	if (!c->n)
 		snprintf(buf, len, "n/a");
 	else
-		fmt_num(buf, len, m->verdict ? c->max : c->median);
+		fmt_num(buf, len, c->value);
+}
+
+/* A cell's fields: value, spread and, against A, the change. */
+static void cell_fields(char f[3][32], const struct cell *cells, int i,
+			const struct metric *m)
+{
+	fmt_cell(f[0], 32, &cells[i]);
+	fmt_spread(f[1], 32, &cells[i], m);
+	f[2][0] = '\0';
+	if (i)
+		fmt_change(f[2], 32, &cells[i], &cells[0], m);
 }
 
 /* Word-wrap "text" at WIDTH with an indent for continuation lines. */
@@ -385,11 +575,11 @@ static void warn_group_kernels(FILE *out, const struct column *cols, int n)
 	}
 }
 
-static bool verbose_header;
+static bool verbose;
 
 void compare_set_verbose(bool v)
 {
-	verbose_header = v;
+	verbose = v;
 }
 
 /* Is word (len bytes) a word of every run's command line? */
@@ -475,7 +665,7 @@ static void header_column(FILE *out, const struct column *cols, int n, int i,
 	}
 	if (!cmdline)
 		return;
-	if (verbose_header) {
+	if (verbose) {
 		wrap(out, "    cmdline: ", r->cmdline, 13);
 		return;
 	}
@@ -494,7 +684,7 @@ void compare_header(FILE *out, const struct column *cols, int n)
 		n, n == 1 ? "" : "s", runs, runs == 1 ? "" : "s");
 	for (i = 0; i < n; i++)
 		header_column(out, cols, n, i, !same);
-	if (same && verbose_header)
+	if (same && verbose)
 		wrap(out, "  cmdline: ", cols[0].runs[0].cmdline, 11);
 	else if (same)
 		fprintf(out,
@@ -510,28 +700,58 @@ void compare_header(FILE *out, const struct column *cols, int n)
 	warn_differ(out, cols, n, "matrix digest",
 		    offsetof(struct run, matrix));
 	warn_clock(out, cols, n);
+	if (inject != 1)
+		fprintf(out,
+			"warning: every timing but A's scaled by %+.1f%%: a power test,\n"
+			"         not a measurement (--inject-shift)\n",
+			(inject - 1) * 100);
 }
 
 static const char legend_head[] =
-	"values: the median of each run's median over repetitions\n"
-	"(verdicts: the worst one); '*': the change is significant after\n"
+	"values: a group's, the geometric mean of its runs' figures (a run's:\n"
+	"the median of its repetitions; their mean when a row has a 0); one\n"
+	"run's, the median of its repetitions; a verdict's, the worst one;\n"
+	"±: the CV, between runs for a group, else over repetitions; a change\n"
+	"is the ratio of the values, the one tested; '*': significant after\n"
 	"Benjamini-Hochberg over every tested row against A (q < 0.05) and\n"
-	"its 95% interval excludes 1;\n";
+	"its 95% interval excludes 1; an exact count (no spread on either\n"
+	"side) is certain, and not one of the rows tested;\n";
 static const char legend_runs[] =
 	"2+ runs a side: runs are the unit, Welch's t on the logs of the\n"
-	"runs' medians; CV % is between runs; (mdc x%) the smallest change\n"
-	"detected with 80% power at p < 0.05;\n";
+	"runs' figures;\n";
 static const char legend_reps[] =
 	"one run a side: the between-run noise is unknown (compare groups:\n"
 	"run --runs K); Mann-Whitney over repetitions (exact p up to 30 a\n"
-	"side) and a bootstrap interval; CV % is over repetitions; (mdc x%)\n"
-	"the smallest change that would give p < 0.05 on this data;\n";
+	"side) and a bootstrap interval of the ratio of medians (of all its\n"
+	"repetitions for a group beside one run);\n";
 static const char legend_tail[] =
-	"'?': too few repetitions to test (no p below 0.05 possible);\n"
-	"n: repetitions (runs); n/a: not measured; new: only that column has\n"
-	"it; FAIL: a missed COW, wrong COW or unexplained outcome in any\n"
-	"record, perturbed or not; every metric is lower-is-better: a '+'\n"
-	"change is a slowdown or more of a cost\n";
+	"'?': too few repetitions to test (no p below 0.05 possible); n/a:\n"
+	"not measured; new: only that column has it; FAIL: a missed COW,\n"
+	"wrong COW or unexplained outcome in any record, perturbed or not;\n"
+	"every metric is lower-is-better: a '+' change is a slowdown or more\n"
+	"of a cost";
+
+/* -v: what the lines under each metric say, and each column's m. */
+static void legend_verbose(FILE *out, const struct table *t)
+{
+	char text[1024];
+	int j, len;
+
+	len = snprintf(text, sizeof(text), "%s",
+		       "n: repetitions (runs); mdc: the smallest change "
+		       "detected (with 80% power by runs, about half the "
+		       "time by repetitions) at p < 0.05/m, the level that "
+		       "stars a change alone among its column's m tested "
+		       "rows (m:");
+	for (j = 1; j < t->n && len < (int)sizeof(text); j++)
+		len += snprintf(text + len, sizeof(text) - len, "%s %c %d",
+				j > 1 ? "," : "", 'A' + j, t->m[j]);
+	if (len < (int)sizeof(text))
+		snprintf(text + len, sizeof(text) - len, "%s",
+			 "); n5: the runs a side a +5% change would need at "
+			 "that level, from the spread of the runs' figures");
+	wrap(out, "", text, 0);
+}
 
 static void legend(FILE *out, const struct table *t)
 {
@@ -542,6 +762,14 @@ static void legend(FILE *out, const struct table *t)
 	if (t->by_reps || (!t->by_runs && t->cols[0].n == 1))
 		fputs(legend_reps, out);
 	fputs(legend_tail, out);
+	if (verbose) {
+		fputs(";\n", out);
+		legend_verbose(out, t);
+	} else {
+		fputs("; -v adds n, mdc, n5 (at p < 0.05/m, where a lone\n"
+		      "change is starred)\n",
+		      out);
+	}
 }
 
 /* A text line without trailing blanks. */
@@ -550,10 +778,6 @@ static void put_line(FILE *out, char *line)
 	fprintf(out, "%s\n", strtrim(line));
 }
 
-/*
- * A column's name where it fits, else nothing: names are never cut (two
- * kernels would read alike); the letter row and the header name them all.
- */
 /*
  * A label too long for its place keeps its end, where labels of one
  * comparison differ ("~count-6.12"), after a '~'; the header above names
@@ -569,36 +793,51 @@ static const char *fit(const char *label, int width, char *buf, int len)
 	return buf;
 }
 
-static int column_head(char *buf, int len, const char *label, int width)
+/* Column i is in the table of the baseline and columns from..to - 1. */
+static bool in_table(int i, int from)
 {
-	char cut[32];
-
-	return snprintf(buf, len, " %*s%*s", width,
-			fit(label, width, cut, sizeof(cut)), 23 - width, "");
+	return !i || i >= from;
 }
 
+/* Where column i's value ends, and its fields, on a line of the table. */
+static int value_end(int i, int from)
+{
+	return i ? BASE_W + (i - from) * COL_W + 1 + VAL_W : LABEL_W + VAL_W;
+}
+
+static int fields_end(int i, int from)
+{
+	return i ? BASE_W + (i - from + 1) * COL_W : BASE_W;
+}
+
+/*
+ * Column names over the values, right-aligned at a value's end where they
+ * fit, else at the end of the column's fields, cut at the front; letters
+ * at the values' ends.
+ */
 static void text_head(FILE *out, const struct table *t, int from, int to)
 {
-	char line[512], col[240], cut[32];
-	int i, len;
+	struct line names = { .len = 0 }, letters = { .len = 0 };
+	char col[240], cut[64], letter[2] = "A";
+	int i, at = 0, end;
 
-	column_name(t->cols, t->n, 0, col, sizeof(col));
-	len = snprintf(line, sizeof(line), "%-14s%10s", "",
-		       fit(col, 10, cut, sizeof(cut)));
-	for (i = from; i < to; i++) {
+	for (i = 0; i < to; i++) {
+		if (!in_table(i, from))
+			continue;
 		column_name(t->cols, t->n, i, col, sizeof(col));
-		len += column_head(line + len, sizeof(line) - len, col,
-				   strlen(col) <= 10 ? 10 : 23);
+		end = value_end(i, from);
+		if (at + 1 + dwidth(col) > end)
+			end = fields_end(i, from);
+		put(&names, fit(col, end - at - 1, cut, sizeof(cut)), end - at);
+		at = end;
+		letter[0] = 'A' + i;
+		put(&letters, letter, value_end(i, from) - letters.len);
 	}
-	put_line(out, line);
-	len = snprintf(line, sizeof(line), "%-14s%10s", "", "A");
-	for (i = from; i < to; i++)
-		len += snprintf(line + len, sizeof(line) - len, " %10c%13s",
-				'A' + i, "");
-	put_line(out, line);
+	put_line(out, names.buf);
+	put_line(out, letters.buf);
 }
 
-/* The smallest detectable change: "(mdc 4.2%)", in the change's place. */
+/* The smallest detectable change: "4.2%". */
 static void fmt_mdc(char *buf, int len, const struct cell *c)
 {
 	double pct = c->cmp.mdc * 100;
@@ -606,11 +845,24 @@ static void fmt_mdc(char *buf, int len, const struct cell *c)
 	if (c->cmp.test == TEST_NONE)
 		snprintf(buf, len, "%s", "");
 	else if (isnan(pct))
-		snprintf(buf, len, "(mdc n/a)"); /* no relative change from 0 */
+		snprintf(buf, len, "n/a"); /* no relative change from 0 */
 	else if (isinf(pct) || pct >= 1000)
-		snprintf(buf, len, "(mdc >999%%)");
+		snprintf(buf, len, ">999%%");
 	else
-		snprintf(buf, len, "(mdc %.1f%%)", pct);
+		snprintf(buf, len, "%.1f%%", pct);
+}
+
+/* The runs a side a +5% change needs: "n5=7"; nothing by repetitions. */
+static void fmt_n5(char *buf, int len, const struct cell *c)
+{
+	double n5 = c->cmp.runs5;
+
+	if (isnan(n5))
+		snprintf(buf, len, "%s", "");
+	else if (n5 > 999)
+		snprintf(buf, len, "n5>999");
+	else
+		snprintf(buf, len, "n5=%.0f", n5);
 }
 
 /* "8", or "24 (3)": repetitions, and runs when there are more. */
@@ -623,65 +875,88 @@ static void fmt_n(char *buf, int len, const struct cell *c,
 		snprintf(buf, len, "%d", c->n);
 }
 
-/* A row under a metric: the noise and the detectable change, or n. */
-static void sub_line(FILE *out, const struct table *t, const char *label,
-		     const struct cell *cells, int from, int to, bool noise)
+/* Column i's fields on a line: the value right-aligned, the rest left. */
+static void put_fields(struct line *l, int i, const char *val,
+		       const char *spread, const char *chg)
 {
-	char line[256], num[32], mdc[32];
-	int i, len;
+	if (i)
+		put(l, " ", 0);
+	put(l, val, VAL_W);
+	put(l, " ", 0);
+	put(l, spread, -SPREAD_W);
+	if (!i)
+		return;
+	put(l, " ", 0);
+	put(l, chg, -CHG_W);
+}
 
-	len = snprintf(line, sizeof(line), "%-14s", label);
+static void metric_label(char *buf, int len, const struct metric *m)
+{
+	snprintf(buf, len, "%s%s%s", m->name, m->unit[0] ? " " : "", m->unit);
+}
+
+/* A metric on one line: "t/op ns   1013 ±2%   1187 ±2% +17.2%*". */
+static void text_row(FILE *out, const struct cell *cells,
+		     const struct metric *m, int from, int to)
+{
+	struct line l = { .len = 0 };
+	char label[32], f[3][32];
+	int i;
+
+	metric_label(label, sizeof(label), m);
+	put(&l, label, -LABEL_W);
 	for (i = 0; i < to; i++) {
-		if (i && i < from)
+		if (!in_table(i, from))
 			continue;
-		mdc[0] = '\0';
-		if (!noise)
-			fmt_n(num, sizeof(num), &cells[i], &t->cols[i]);
-		else if (!isnan(cells[i].noise))
-			snprintf(num, sizeof(num), "%.1f",
-				 100 * cells[i].noise);
-		else
-			snprintf(num, sizeof(num), "-");
-		if (noise && i)
-			fmt_mdc(mdc, sizeof(mdc), &cells[i]);
-		len += snprintf(line + len, sizeof(line) - len,
-				i ? " %10s %-12s" : "%10s", num, mdc);
+		cell_fields(f, cells, i, m);
+		put_fields(&l, i, f[0], f[1], f[2]);
 	}
-	put_line(out, line);
+	put_line(out, l.buf);
+}
+
+/*
+ * -v: under a metric, each cell's repetitions (runs) and, against A, the
+ * smallest detectable change and the runs a side a +5% change needs.
+ */
+static void text_verbose(FILE *out, const struct table *t,
+			 const struct cell *cells, const struct metric *m,
+			 int from, int to)
+{
+	struct line n = { .len = 0 }, d = { .len = 0 };
+	char num[32], n5[32];
+	int i;
+
+	put(&n, "  n", -LABEL_W);
+	put(&d, "  mdc, n5", -LABEL_W);
+	for (i = 0; i < to; i++) {
+		if (!in_table(i, from))
+			continue;
+		fmt_n(num, sizeof(num), &cells[i], &t->cols[i]);
+		put_fields(&n, i, num, "", "");
+		fmt_mdc(num, sizeof(num), &cells[i]);
+		fmt_n5(n5, sizeof(n5), &cells[i]);
+		put_fields(&d, i, i ? num : "", "", i ? n5 : "");
+	}
+	put_line(out, n.buf);
+	if (!m->verdict)
+		put_line(out, d.buf);
 }
 
 static void text_table(FILE *out, const struct table *t, int gi, int from,
 		       int to)
 {
 	const struct group *g = &t->g[gi];
-	char line[256], num[32], chg[32], label[32];
-	int i, k, len;
+	int k;
 
 	fprintf(out, "\n%s %s %s\n", g->scenario, g->backing, g->params);
 	text_head(out, t, from, to);
 	for (k = 0; k < nr_metrics; k++) {
-		const struct metric *m = &metrics[k];
-		const struct cell *cells = cell_at(t, gi, k);
-
 		if (!row_shown(t, gi, k))
 			continue;
-		snprintf(label, sizeof(label), "%s%s%s", m->name,
-			 m->unit[0] ? " " : "", m->unit);
-		fmt_cell(num, sizeof(num), &cells[0], m);
-		fmt_change(chg, sizeof(chg), &cells[0], &cells[0], m);
-		if (m->verdict && chg[0])
-			strcat(num, " FAIL");
-		len = snprintf(line, sizeof(line), "%-14.14s%10s", label, num);
-		for (i = from; i < to; i++) {
-			fmt_cell(num, sizeof(num), &cells[i], m);
-			fmt_change(chg, sizeof(chg), &cells[i], &cells[0], m);
-			len += snprintf(line + len, sizeof(line) - len,
-					" %10s %-12s", num, chg);
-		}
-		put_line(out, line);
-		if (!m->verdict)
-			sub_line(out, t, "  CV %", cells, from, to, true);
-		sub_line(out, t, "  n", cells, from, to, false);
+		text_row(out, cell_at(t, gi, k), &metrics[k], from, to);
+		if (verbose)
+			text_verbose(out, t, cell_at(t, gi, k), &metrics[k],
+				     from, to);
 	}
 }
 
@@ -734,34 +1009,44 @@ static void summary(FILE *out, const struct table *t)
 		fputs("\nchanges ('*') and failures: none\n", out);
 }
 
+typedef void table_fn(FILE *out, const struct table *t, int gi, int from,
+		      int to);
+
+/* A group's tables: the baseline and COLS_PER_TABLE columns beside it. */
+static void group_tables(FILE *out, const struct table *t, int gi, table_fn *fn)
+{
+	int from, n = t->n;
+
+	if (n == 1)
+		fn(out, t, gi, 1, 1);
+	for (from = 1; from < n; from += COLS_PER_TABLE)
+		fn(out, t, gi, from,
+		   from + COLS_PER_TABLE < n ? from + COLS_PER_TABLE : n);
+}
+
 static void print_text(FILE *out, const struct table *t)
 {
-	int i, from, n = t->n;
+	int i;
 
-	compare_header(out, t->cols, n);
+	compare_header(out, t->cols, t->n);
 	legend(out, t);
 	summary(out, t);
-	for (i = 0; i < t->ng; i++) {
-		if (!group_shown(t, i))
-			continue;
-		if (n == 1)
-			text_table(out, t, i, 1, 1);
-		for (from = 1; from < n; from += COLS_PER_TABLE)
-			text_table(out, t, i, from,
-				   from + COLS_PER_TABLE < n ?
-					   from + COLS_PER_TABLE :
-					   n);
-	}
+	for (i = 0; i < t->ng; i++)
+		if (group_shown(t, i))
+			group_tables(out, t, i, text_table);
 }
 
 /* Markdown cell text: '|' would end the cell, a newline the row. */
-static void md_esc(FILE *out, const char *s)
+static void md_esc(char *buf, int len, const char *s)
 {
-	for (; *s; s++) {
+	int k = 0;
+
+	for (; *s && k < len - 2; s++) {
 		if (*s == '|' || *s == '\\' || *s == '*' || *s == '_')
-			fputc('\\', out);
-		fputc(*s == '\n' ? ' ' : *s, out);
+			buf[k++] = '\\';
+		buf[k++] = *s == '\n' ? ' ' : *s;
 	}
+	buf[k] = '\0';
 }
 
 /* The text header as a block the md reader sees verbatim. */
@@ -773,66 +1058,133 @@ static void md_header(FILE *out, const struct table *t)
 	fputs("```\n", out);
 }
 
-static void md_row(FILE *out, const struct table *t, const struct metric *m,
-		   const struct cell *cells)
-{
-	char num[32], chg[32];
-	int j;
+#define MD_CELL 256
 
-	fputs("| ", out);
-	md_esc(out, m->name);
-	fprintf(out, "%s%s |", m->unit[0] ? " " : "", m->unit);
-	for (j = 0; j < t->n; j++) {
-		fmt_cell(num, sizeof(num), &cells[j], m);
-		fmt_change(chg, sizeof(chg), &cells[j], &cells[0], m);
-		fprintf(out, " %s ", num);
-		if ((j || m->verdict) && *strtrim(chg)) {
-			md_esc(out, strtrim(chg));
-			fputc(' ', out);
-		}
-		fmt_n(num, sizeof(num), &cells[j], &t->cols[j]);
-		fprintf(out, "n=%s", num);
-		if (!m->verdict && !isnan(cells[j].noise))
-			fprintf(out, " CV %.1f%%", 100 * cells[j].noise);
-		fmt_mdc(chg, sizeof(chg), &cells[j]);
-		if (j && chg[0])
-			fprintf(out, " %s", chg);
-		fputs(" |", out);
+/* Column i's md cell: its fields on one line; -v adds n, mdc and n5. */
+static void md_cell(char *buf, const struct table *t, const struct cell *cells,
+		    int i, const struct metric *m)
+{
+	char f[3][32], raw[MD_CELL], num[32];
+	int x, len;
+
+	cell_fields(f, cells, i, m);
+	len = snprintf(raw, sizeof(raw), "%s", f[0]);
+	for (x = 1; x < 3; x++)
+		if (f[x][0])
+			len += snprintf(raw + len, sizeof(raw) - len, " %s",
+					f[x]);
+	if (verbose) {
+		fmt_n(num, sizeof(num), &cells[i], &t->cols[i]);
+		len += snprintf(raw + len, sizeof(raw) - len, " n=%s", num);
+		fmt_mdc(f[0], sizeof(f[0]), &cells[i]);
+		fmt_n5(f[1], sizeof(f[1]), &cells[i]);
+		if (i && f[0][0])
+			snprintf(raw + len, sizeof(raw) - len, " mdc %s %s",
+				 f[0], f[1]);
+	}
+	md_esc(buf, MD_CELL, strtrim(raw));
+}
+
+/* One md row: cells padded to w, so the raw text lines up in a mail. */
+static void md_line(FILE *out, char (*cell)[MD_CELL], const int *w, int nc)
+{
+	struct line l = { .len = 0 };
+	int c;
+
+	put(&l, "|", 0);
+	for (c = 0; c < nc; c++) {
+		put(&l, " ", 0);
+		put(&l, cell[c], c ? w[c] : -w[c]);
+		put(&l, " |", 0);
+	}
+	fprintf(out, "%s\n", l.buf);
+}
+
+/* An md table's column c: the metric, then A, then from, from + 1... */
+static int md_column(int c, int from)
+{
+	return c == 1 ? 0 : from + c - 2;
+}
+
+/* The cells of an md table, headers first; returns the rows. */
+static int md_fill(const struct table *t, int gi, int from, int nc,
+		   char (*cell)[MD_CELL])
+{
+	char col[240];
+	int c, k, rows = 1;
+
+	snprintf(cell[0], MD_CELL, "metric");
+	for (c = 1; c < nc; c++) {
+		column_name(t->cols, t->n, md_column(c, from), col,
+			    sizeof(col));
+		snprintf(cell[c], MD_CELL, "%c: ", 'A' + md_column(c, from));
+		md_esc(cell[c] + 3, MD_CELL - 3, col);
+	}
+	for (k = 0; k < nr_metrics; k++) {
+		if (!row_shown(t, gi, k))
+			continue;
+		metric_label(col, sizeof(col), &metrics[k]);
+		md_esc(cell[rows * nc], MD_CELL, col);
+		for (c = 1; c < nc; c++)
+			md_cell(cell[rows * nc + c], t, cell_at(t, gi, k),
+				md_column(c, from), &metrics[k]);
+		rows++;
+	}
+	return rows;
+}
+
+/* "|---|---:|": the metric left-aligned, the values right. */
+static void md_rule(FILE *out, const int *w, int nc)
+{
+	int c, x;
+
+	fputc('|', out);
+	for (c = 0; c < nc; c++) {
+		for (x = 0; x < w[c] + 1 + !c; x++)
+			fputc('-', out);
+		fputs(c ? ":|" : "|", out);
 	}
 	fputc('\n', out);
+}
+
+/*
+ * One md table, a row per metric: the metric, the baseline and the
+ * columns from..to - 1, as the text's tables are split.
+ */
+static void md_table(FILE *out, const struct table *t, int gi, int from, int to)
+{
+	int nc = 2 + to - from, rows, c, r, w[COLS_PER_TABLE + 2] = { 0 };
+	char(*cell)[MD_CELL] = xcalloc((nr_metrics + 1) * nc, MD_CELL);
+
+	rows = md_fill(t, gi, from, nc, cell);
+	for (r = 0; r < rows * nc; r++) {
+		c = r % nc;
+		w[c] = dwidth(cell[r]) > w[c] ? dwidth(cell[r]) : w[c];
+	}
+	fputc('\n', out);
+	md_line(out, cell, w, nc);
+	md_rule(out, w, nc);
+	for (r = 1; r < rows; r++)
+		md_line(out, cell + r * nc, w, nc);
+	free(cell);
 }
 
 static void print_md(FILE *out, const struct table *t)
 {
 	const struct group *g;
-	char col[240];
-	int i, j, k;
+	char a[240], b[240], c[240];
+	int i;
 
 	md_header(out, t);
 	for (i = 0; i < t->ng; i++) {
 		if (!group_shown(t, i))
 			continue;
 		g = &t->g[i];
-		fputs("\n### ", out);
-		md_esc(out, g->scenario);
-		fputc(' ', out);
-		md_esc(out, g->backing);
-		fputc(' ', out);
-		md_esc(out, g->params);
-		fputs("\n\n| metric |", out);
-		for (j = 0; j < t->n; j++) {
-			column_name(t->cols, t->n, j, col, sizeof(col));
-			fprintf(out, " %c: ", 'A' + j);
-			md_esc(out, col);
-			fputs(" |", out);
-		}
-		fprintf(out, "\n|---|");
-		for (j = 0; j < t->n; j++)
-			fprintf(out, "---:|");
-		fputc('\n', out);
-		for (k = 0; k < nr_metrics; k++)
-			if (row_shown(t, i, k))
-				md_row(out, t, &metrics[k], cell_at(t, i, k));
+		md_esc(a, sizeof(a), g->scenario);
+		md_esc(b, sizeof(b), g->backing);
+		md_esc(c, sizeof(c), g->params);
+		fprintf(out, "\n### %s %s %s\n", a, b, c);
+		group_tables(out, t, i, md_table);
 	}
 }
 
@@ -854,7 +1206,7 @@ static void row_fields(const struct column *c, const struct group *g,
 
 /* Percentiles of every repetition's histogram merged (latency metrics). */
 static void merged(const struct column *c, const struct group *g,
-		   const struct metric *m, double pct[3])
+		   const struct metric *m, double scale, double pct[3])
 {
 	struct hist *h = xmalloc(sizeof(*h));
 	int i, j;
@@ -869,9 +1221,9 @@ static void merged(const struct column *c, const struct group *g,
 			    !m->join && group_match(g, rec))
 				hist_merge(h, &rec->lat);
 		}
-	pct[0] = h->n ? hist_pct(h, 50) : NAN;
-	pct[1] = h->n ? hist_pct(h, 99) : NAN;
-	pct[2] = h->n ? hist_pct(h, 99.9) : NAN;
+	pct[0] = h->n ? scale * hist_pct(h, 50) : NAN;
+	pct[1] = h->n ? scale * hist_pct(h, 99) : NAN;
+	pct[2] = h->n ? scale * hist_pct(h, 99.9) : NAN;
 	free(h);
 }
 
@@ -898,7 +1250,7 @@ static void csv_num(FILE *out, double v, char sep)
 static const char *const test_names[] = { "", "repetitions", "runs" };
 
 static void csv_row(FILE *out, const char *f[7], const struct cell *c,
-		    bool base, const double pct[3])
+		    bool base, const double pct[3], double level)
 {
 	const double v[] = { c->median, c->d.mean, c->d.hmean, c->d.stddev,
 			     c->d.cv,	c->d.min,  c->max,     c->cmp.ratio,
@@ -918,11 +1270,16 @@ static void csv_row(FILE *out, const char *f[7], const struct cell *c,
 	csv_num(out, c->runs > 1 ? c->noise : NAN, ',');
 	csv_num(out, base ? NAN : c->cmp.q, ',');
 	csv_num(out, base ? NAN : c->cmp.mdc, ',');
-	fprintf(out, "%s\n", base ? "" : test_names[c->cmp.test]);
+	fprintf(out, "%s,", base ? "" : test_names[c->cmp.test]);
+	csv_num(out, c->value, ',');
+	csv_str(out, c->stat ? c->stat : "");
+	csv_num(out, c->cmp.test == TEST_NONE ? NAN : level, ',');
+	csv_num(out, base ? NAN : c->cmp.runs5, ',');
+	fprintf(out, "%s\n", base ? "" : c->cmp.exact ? "1" : "0");
 }
 
 static void json_row(FILE *out, const char *f[7], const struct cell *c,
-		     bool base, bool first, const double pct[3])
+		     bool base, bool first, const double pct[3], double level)
 {
 	struct jw w;
 	int x;
@@ -934,6 +1291,12 @@ static void json_row(FILE *out, const char *f[7], const struct cell *c,
 	jw_i64(&w, "n", c->n);
 	jw_i64(&w, "runs", c->runs);
 	jw_dbl(&w, "median", c->median);
+	/* what the text shows and the ratio is of */
+	jw_dbl(&w, "value", c->value);
+	if (c->stat)
+		jw_str(&w, "value_stat", c->stat);
+	else
+		jw_null(&w, "value_stat");
 	jw_dbl(&w, "mean", c->d.mean);
 	jw_dbl(&w, "hmean", c->d.hmean);
 	jw_dbl(&w, "stddev", c->d.stddev);
@@ -954,6 +1317,10 @@ static void json_row(FILE *out, const char *f[7], const struct cell *c,
 		jw_dbl(&w, "p", c->cmp.p);
 		jw_dbl(&w, "q", c->cmp.q);
 		jw_dbl(&w, "mdc", c->cmp.mdc);
+		/* the level of mdc and runs5: a lone change's star, alpha/m */
+		jw_dbl(&w, "mdc_alpha", c->cmp.test == TEST_NONE ? NAN : level);
+		jw_dbl(&w, "runs_for_5pct", c->cmp.runs5);
+		jw_bool(&w, "exact", c->cmp.exact);
 		jw_bool(&w, "significant", c->cmp.significant);
 		jw_bool(&w, "testable", c->cmp.testable);
 		if (c->cmp.test == TEST_NONE)
@@ -977,7 +1344,7 @@ static void print_rows(FILE *out, const struct table *t, bool json)
 	if (json)
 		fputs("[\n", out);
 	else
-		fputs("scenario,backing,params,metric,unit,run,label,n,median,mean,hmean,stddev,cv,min,max,ratio,ci_lo,ci_hi,p,significant,testable,merged_p50,merged_p99,merged_p999,runs,between_run_cv,q,mdc,stat_unit\n",
+		fputs("scenario,backing,params,metric,unit,run,label,n,median,mean,hmean,stddev,cv,min,max,ratio,ci_lo,ci_hi,p,significant,testable,merged_p50,merged_p99,merged_p999,runs,between_run_cv,q,mdc,stat_unit,value,value_stat,mdc_alpha,runs_for_5pct,exact\n",
 		      out);
 	for (i = 0; i < t->ng; i++) {
 		for (k = 0; k < nr_metrics; k++) {
@@ -990,12 +1357,15 @@ static void print_rows(FILE *out, const struct table *t, bool json)
 
 				row_fields(&t->cols[j], &t->g[i], &metrics[k],
 					   f);
-				merged(&t->cols[j], &t->g[i], &metrics[k], pct);
+				merged(&t->cols[j], &t->g[i], &metrics[k],
+				       j && is_timing(&metrics[k]) ? inject : 1,
+				       pct);
 				if (json)
 					json_row(out, f, &cells[j], !j, first,
-						 pct);
+						 pct, t->level[j]);
 				else
-					csv_row(out, f, &cells[j], !j, pct);
+					csv_row(out, f, &cells[j], !j, pct,
+						t->level[j]);
 				first = false;
 			}
 		}

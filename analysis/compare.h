@@ -15,6 +15,11 @@ struct cell {
 	int n; /* repetitions with a value, over the column's runs */
 	int runs; /* runs with a value */
 	double median; /* the median of the runs' medians */
+	/* what the cell shows and its test compares (stat: "gmean" of the
+	 * runs' figures, their "mean" when the row has a 0, the "median" of
+	 * one run's repetitions, a verdict's "max"; NULL without a value) */
+	double value;
+	const char *stat;
 	double max; /* the worst value: a verdict's */
 	double noise; /* CV of the runs' medians (2+ runs), else of the reps */
 	struct desc d; /* over every repetition */
@@ -22,7 +27,11 @@ struct cell {
 };
 
 /* Fill cells[i] for every column; 0 if no column has a value.  The
- * significance is the row's own, before any correction. */
+ * significance is the row's own, before any correction; level[i] is the
+ * level of column i's mdc and runs5 (NULL: STATS_ALPHA). */
+int compare_metric_at(const struct column *cols, int n, const struct group *g,
+		      const struct metric *m, struct cell *cells,
+		      const double *level);
 int compare_metric(const struct column *cols, int n, const struct group *g,
 		   const struct metric *m, struct cell *cells);
 /* Benjamini-Hochberg over rows of cells (n a row), column j against column
@@ -38,7 +47,10 @@ struct compare_filter {
 	bool changed;
 };
 void compare_set_filter(const struct compare_filter *f);
-/* The whole kernel command line in the header, not only what differs. */
+/* The whole kernel command line in the header, not only what differs;
+ * n, mdc and runs for +5% under each metric. */
 void compare_set_verbose(bool v);
+/* Scale every timing of every column but A (a power test, scripts/aa.sh). */
+void compare_set_inject(double factor);
 
 #endif

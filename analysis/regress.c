@@ -335,7 +335,7 @@ static int timing_row(const struct judge *j, const struct group *g,
 	fprintf(j->out,
 		"%s %s %s: %s %+.1f%% regression: %s -> %s (%.4g -> %.4g%s%s, CV %.1f%% -> %.1f%%)\n",
 		g->scenario, g->backing, g->params, m->name, pct, j->from,
-		j->to, c[0].median, c[1].median, m->unit[0] ? " " : "", m->unit,
+		j->to, c[0].value, c[1].value, m->unit[0] ? " " : "", m->unit,
 		100 * c[0].noise, 100 * c[1].noise);
 	return 1;
 }

@@ -27,6 +27,19 @@ double median_of(const double *v, int n)
 	return m;
 }
 
+double gmean_of(const double *v, int n)
+{
+	double sum = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!(v[i] > 0))
+			return NAN;
+		sum += log(v[i]);
+	}
+	return n ? exp(sum / n) : NAN;
+}
+
 void describe(const double *v, int n, struct desc *d)
 {
 	double sum = 0, inv = 0, ss = 0;
@@ -226,12 +239,13 @@ void bootstrap_ratio(const double *a, int na, const double *b, int nb,
 
 /*
  * The smallest factor the rank test could have seen: b recentred on a's
- * median and scaled by f, the smallest f > 1 that gives p < alpha (by
+ * median and scaled by f, the smallest f > 1 that gives p < level (by
  * bisection on log f; U only grows with f).  A change of that size is
  * detected about half the time.  The exact test is slow beyond a dozen a
  * side and the normal approximation is close there.
  */
-static double mw_detectable(const double *a, int na, const double *b, int nb)
+static double mw_detectable(const double *a, int na, const double *b, int nb,
+			    double level)
 {
 	double ma = median_of(a, na), mb = median_of(b, nb);
 	double lo = 0, hi = log(1e3), *s;
@@ -239,7 +253,7 @@ static double mw_detectable(const double *a, int na, const double *b, int nb)
 
 	if (!(ma > 0) || !(mb > 0))
 		return NAN; /* no relative change from or to 0 */
-	if (mw_min_p(na, nb) >= STATS_ALPHA)
+	if (mw_min_p(na, nb) >= level)
 		return INFINITY;
 	s = xmalloc(nb * sizeof(*s));
 	for (k = 0; k < 24; k++) {
@@ -247,7 +261,7 @@ static double mw_detectable(const double *a, int na, const double *b, int nb)
 
 		for (i = 0; i < nb; i++)
 			s[i] = b[i] * ma / mb * exp(mid);
-		if (mw_p(a, na, s, nb, NULL, 12) < STATS_ALPHA)
+		if (mw_p(a, na, s, nb, NULL, 12) < level)
 			hi = mid;
 		else if (!k)
 			break; /* not even a thousandfold change */
@@ -263,20 +277,33 @@ static double ratio_of(double ma, double mb)
 	return ma ? mb / ma : mb ? INFINITY : 1;
 }
 
-void compare_samples(const double *a, int na, const double *b, int nb,
-		     struct comparison *c)
+/* Every value of v is the same. */
+static bool no_spread(const double *v, int n)
+{
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (v[i] != v[0])
+			return false;
+	return true;
+}
+
+void compare_samples_at(const double *a, int na, const double *b, int nb,
+			double level, struct comparison *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->ratio = ratio_of(median_of(a, na), median_of(b, nb));
 	c->p = c->q = 1;
 	c->lo = c->hi = c->ratio;
 	c->mdc = INFINITY;
+	c->runs5 = NAN; /* the runs' spread is unknown */
 	if (na < 2 || nb < 2)
 		return; /* nothing to test: no '*' on a single repetition */
 	c->test = TEST_REPS;
 	c->testable = mw_min_p(na, nb) < STATS_ALPHA;
+	c->exact = no_spread(a, na) && no_spread(b, nb);
 	c->p = c->q = mann_whitney_p(a, na, b, nb, NULL);
-	c->mdc = mw_detectable(a, na, b, nb);
+	c->mdc = mw_detectable(a, na, b, nb, level);
 	bootstrap_ratio(a, na, b, nb, STATS_BOOT, STATS_SEED, &c->lo, &c->hi);
 	c->significant = c->p < STATS_ALPHA && (c->lo > 1 || c->hi < 1);
 }
@@ -349,41 +376,88 @@ double student_t(double p, double df)
 	return (lo + hi) / 2;
 }
 
+/* Welch-Satterthwaite, from the squared standard errors of the means. */
+static double welch_df(double sa, double sb, int na, int nb)
+{
+	return (sa + sb) * (sa + sb) /
+	       (sa * sa / (na - 1) + sb * sb / (nb - 1));
+}
+
 void welch_test(const double *a, int na, const double *b, int nb,
 		struct welch *w)
 {
 	struct desc da, db;
-	double va, vb;
+	double sa, sb;
 
 	describe(a, na, &da);
 	describe(b, nb, &db);
-	va = da.stddev * da.stddev / na;
-	vb = db.stddev * db.stddev / nb;
+	w->va = da.stddev * da.stddev;
+	w->vb = db.stddev * db.stddev;
+	sa = w->va / na;
+	sb = w->vb / nb;
 	w->diff = db.mean - da.mean;
-	w->se = sqrt(va + vb);
-	if (va + vb == 0) {
+	w->se = sqrt(sa + sb);
+	if (sa + sb == 0) {
 		/* no spread: a difference is certain, none is none */
 		w->df = na + nb - 2;
 		w->p = w->diff ? 0 : 1;
 		return;
 	}
-	/* Welch-Satterthwaite */
-	w->df = (va + vb) * (va + vb) /
-		(va * va / (na - 1) + vb * vb / (nb - 1));
+	w->df = welch_df(sa, sb, na, nb);
 	w->p = student_p(fabs(w->diff) / w->se, w->df);
 }
 
 /*
- * Per-run figures are roughly log-normal (a time is a product of
- * slowdowns), so the test is on their logs and the interval is one of the
- * ratio; a figure of 0 (a count) keeps the test on the figures.
- * Smallest detectable change: (t(alpha/2) + t(power)) standard errors.
+ * The change Welch's test detects with STATS_POWER at two-sided level
+ * alpha, on the scale of the variances va and vb: (t(alpha) + t(power))
+ * standard errors.  0 without spread (any change is certain).
  */
-void compare_runs(const double *a, int na, const double *b, int nb,
-		  struct comparison *c)
+static double detectable(double va, double vb, int na, int nb, double alpha)
 {
-	double *x = xmalloc((na + nb) * sizeof(*x)), half, det, base;
-	bool logs = true;
+	double sa = va / na, sb = vb / nb, df;
+
+	if (sa + sb == 0)
+		return 0;
+	df = welch_df(sa, sb, na, nb);
+	return (student_t(alpha, df) + student_t(2 * (1 - STATS_POWER), df)) *
+	       sqrt(sa + sb);
+}
+
+/*
+ * The fewest runs a side (2 or more) that detect `change` so, the sides'
+ * variances as they are: doubling, then bisection (what is detectable only
+ * shrinks with more runs).
+ */
+static double runs_needed(double va, double vb, double change, double alpha)
+{
+	int lo = 1, hi = 2, mid;
+
+	while (detectable(va, vb, hi, hi, alpha) > change) {
+		if (hi >= STATS_RUNS_MAX)
+			return INFINITY;
+		lo = hi;
+		hi = hi * 2 < STATS_RUNS_MAX ? hi * 2 : STATS_RUNS_MAX;
+	}
+	while (hi - lo > 1) {
+		mid = (lo + hi) / 2;
+		if (detectable(va, vb, mid, mid, alpha) > change)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
+/*
+ * Per-run figures are roughly log-normal (a time is a product of
+ * slowdowns), so the test is on their logs and the ratio is one of
+ * geometric means; a figure of 0 (a count) keeps the test on the figures,
+ * the ratio of means and the interval of the difference over A's mean.
+ */
+void compare_runs_at(const double *a, int na, const double *b, int nb,
+		     bool logs, double level, struct comparison *c)
+{
+	double *x = xmalloc((na + nb) * sizeof(*x)), half, det, base, rel;
 	struct welch w;
 	int i;
 
@@ -396,25 +470,43 @@ void compare_runs(const double *a, int na, const double *b, int nb,
 		x[i] = log(x[i]);
 	welch_test(x, na, x + na, nb, &w);
 	free(x);
-	c->ratio = ratio_of(median_of(a, na), median_of(b, nb));
+	for (i = 0, base = 0; i < na; i++)
+		base += a[i] / na; /* A's mean: the raw scale's unit */
 	c->test = TEST_RUNS;
 	c->testable = true;
+	c->exact = w.se == 0;
 	c->p = c->q = w.p;
 	half = student_t(STATS_ALPHA, w.df) * w.se;
-	det = half + student_t(2 * (1 - STATS_POWER), w.df) * w.se;
+	det = detectable(w.va, w.vb, na, nb, level);
 	if (logs) {
+		c->ratio = exp(w.diff);
 		c->lo = exp(w.diff - half);
 		c->hi = exp(w.diff + half);
 		c->mdc = expm1(det);
+		c->runs5 = runs_needed(w.va, w.vb, log1p(STATS_CHANGE), level);
 	} else {
-		base = 0;
-		for (i = 0; i < na; i++)
-			base += a[i] / na;
+		c->ratio = ratio_of(base, base + w.diff);
+		rel = base > 0 ? base * base : NAN;
 		c->lo = base > 0 ? 1 + (w.diff - half) / base : c->ratio;
 		c->hi = base > 0 ? 1 + (w.diff + half) / base : c->ratio;
 		c->mdc = base > 0 ? det / base : NAN;
+		c->runs5 = base > 0 ? runs_needed(w.va / rel, w.vb / rel,
+						  STATS_CHANGE, level) :
+				      NAN;
 	}
 	c->significant = c->p < STATS_ALPHA && (c->lo > 1 || c->hi < 1);
+}
+
+void compare_runs(const double *a, int na, const double *b, int nb,
+		  struct comparison *c)
+{
+	compare_runs_at(a, na, b, nb, true, STATS_ALPHA, c);
+}
+
+void compare_samples(const double *a, int na, const double *b, int nb,
+		     struct comparison *c)
+{
+	compare_samples_at(a, na, b, nb, STATS_ALPHA, c);
 }
 
 void bh_adjust(const double *p, int n, double *q)

@@ -27,11 +27,12 @@ mk tcg stock-6.18 6.18.0 2026-11-03T00:00:00Z 1.0 0.01 8 5 0 tcg
 
 out=$("$CB" compare "$work/base" "$work/slow")
 check "compare: a +20% shift with low noise is flagged" \
-	has "$out" '(^|~)t/op ns +[0-9]+ +[0-9]+ \(\+(19|20|21)\.[0-9]+%\)\*'
+	has "$out" '(^|~)t/op ns +[0-9]+ ±[0-9]+% +[0-9]+ ±[0-9]+% +\+(19|20|21)\.[0-9]%\*'
 check "compare: the unchanged counts are not flagged" \
-	has "$out" '(^|~)copies/op +1 +1 \( \+0\.00%\)~'
-check "compare: a CV row under t/op shows each run's noise and the mdc" \
-	has "$out" '(^|~)t/op ns [^~]*~  CV % +[0-9.]+ +[0-9.]+ \(mdc [0-9.]+%\)~'
+	has "$out" '(^|~)copies/op +1 ±0% +1 ±0% +\+0\.0%~'
+check "compare: a metric is one line, each value with its CV" \
+	has "$out" '(^|~)t/op ns +[0-9]+ ±[0-9]+% [^~]*~p50 ns '
+check "compare: no CV row under a metric" hasnt "$out" '^  CV %'
 check "compare: json carries mean, hmean, stddev, cv and merged percentiles" \
 	has "$("$CB" compare "$work/base" "$work/slow" --format json | jq -r '.[] | select(.metric=="p99") | [has("mean"), has("hmean"), has("stddev"), has("cv"), has("min"), has("merged_p99")] | all' | sort -u)" '^true~$'
 out=$("$CB" compare "$work/noisy_a" "$work/noisy_b")
@@ -42,7 +43,7 @@ out=$("$CB" compare "$work/base" "$work/slow" "$work/noisy_a" "$work/noisy_b" "$
 check "compare: text output never exceeds 72 columns (5 runs)" \
 	test -z "$(awk 'length($0) > 72' <<< "$out" | head -n 3)"
 check "compare: warns when the accelerator differs" has "$out" '(^|~)warning: the runs differ in accelerator: .*E=tcg'
-check "compare: md is a table per group, n per cell, '*' escaped" has "$("$CB" compare --format md "$work/base" "$work/slow")" '(^|~)\| t/op ns \| 9[0-9][0-9] n=8 CV [0-9.]+% \| 1[12][0-9][0-9] \(\+[0-9.]+%\)\\\* n=8 CV [0-9.]+% \(mdc [0-9.]+%\) \|~'
+check "compare: md is a table per group, a row per metric, '*' escaped" has "$("$CB" compare --format md "$work/base" "$work/slow")" '(^|~)\| t/op ns +\| +9[0-9][0-9] ±[0-9]+% \| 1[12][0-9][0-9] ±[0-9]+% \+[0-9.]+%\\\* \|~'
 check "compare: csv has a header and a row per run and metric" \
 	has "$("$CB" compare "$work/base" "$work/slow" --format csv | sed -n '1p;$p' | tr '\n' '|')" '^scenario,backing,params,metric,.*\|"reuse-after-exit",.*'
 check "compare: json parses and marks the shift significant" \
@@ -56,34 +57,34 @@ check "compare: a perturbed record's missed COW shows as the max and FAIL" \
 check "compare: json has the verdict's max from the perturbed record" \
 	has "$("$CB" compare "$work/base" "$work/pfail" --format json | jq -r '.[] | select(.metric=="missed COW" and .run=="pfail" and .scenario=="reuse-after-exit") | .max')" '^2~$'
 MKRUN_UNMEASURED=1 mk unmeasured stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 13
-out=$("$CB" compare "$work/base" "$work/unmeasured")
+out=$("$CB" compare -v "$work/base" "$work/unmeasured")
 check "compare: unmeasured faults and partly skipped tlb show n/a, n=0" \
-	has "$out" '~faults/op +1 +n/a \(    n/a\)~  CV % +0\.0 +-~  n +8 +0~tlb/op +1 +n/a \(    n/a\)~  CV % +0\.0 +-~  n +8 +0~'
+	has "$out" '~faults/op +1 ±0% +n/a~  n +8 +0~  mdc, n5~tlb/op +1 ±0% +n/a~  n +8 +0~  mdc, n5~'
 check "compare: unmeasured is null in json, empty in csv" \
-	has "$("$CB" compare "$work/base" "$work/unmeasured" --format json | jq -c '[.[] | select(.metric=="tlb/op" and .run=="unmeasured") | [.n, .median, .ratio]] | unique')$("$CB" compare "$work/base" "$work/unmeasured" --format csv | grep -c '"faults/op","","unmeasured","stock-6.18",0,,,,,,,,,,,,0,0,,,,0,,,,$')" '^\[\[0,null,null\]\]2~$'
+	has "$("$CB" compare "$work/base" "$work/unmeasured" --format json | jq -c '[.[] | select(.metric=="tlb/op" and .run=="unmeasured") | [.n, .median, .ratio]] | unique')$("$CB" compare "$work/base" "$work/unmeasured" --format csv | grep -c '"faults/op","","unmeasured","stock-6.18",0,,,,,,,,,,,,0,0,,,,0,,,,,,"",,,0$')" '^\[\[0,null,null\]\]2~$'
 
 # ---- compare defects (issue 7 item 6) ----
 MKRUN_ONLY=cow-child mk only_cc stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 14
 out=$("$CB" compare "$work/base" "$work/only_cc")
 check "compare: a group missing in B is n/a, never -100%" \
-	has "$out" 'reuse-after-exit base pages=512~.*~t/op ns +[0-9]+ +n/a \(    n/a\)~'
+	has "$out" 'reuse-after-exit base pages=512~.*~t/op ns +[0-9]+ ±[0-9]+% +n/a~'
 check "compare: no -100% anywhere" hasnt "$out" '-100'
 check "compare: a group only B has is new" \
-	has "$("$CB" compare "$work/only_cc" "$work/base")" 'reuse-after-exit base pages=512~.*~t/op ns +n/a +[0-9]+ \(    new\)~'
+	has "$("$CB" compare "$work/only_cc" "$work/base")" 'reuse-after-exit base pages=512~.*~t/op ns +n/a +[0-9]+ ±[0-9]+% +new~'
 check "compare: a missing group is null in json" \
 	has "$("$CB" compare "$work/base" "$work/only_cc" --format json | jq -c '[.[] | select(.scenario=="reuse-after-exit" and .run=="only_cc" and .metric=="t/op") | [.n, .median, .ratio, .significant]]')" '^\[\[0,null,null,false\]\]~$'
 mk ties_a stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0 3 15
 mk ties_b stock-6.18 6.18.0 2026-11-02T00:00:00Z 2.0 0 3 15
 out=$("$CB" compare "$work/ties_a" "$work/ties_b")
 check "compare: 3 tied values against 3: exact p = 0.1, '?' and no star" \
-	has "$out$("$CB" compare "$work/ties_a" "$work/ties_b" --format json | jq -r '[.[] | select(.metric=="t/op" and .run=="ties_b") | [.p, .significant, .testable]] | unique | @text')" '~t/op ns +1000 +2000 \(\+100\.00%\)\?~.*\[\[0\.1,false,false\]\]~$'
+	has "$out$("$CB" compare "$work/ties_a" "$work/ties_b" --format json | jq -r '[.[] | select(.metric=="t/op" and .run=="ties_b") | [.p, .significant, .testable]] | unique | @text')" '~t/op ns +1000 ±0% +2000 ±0% +\+100%\?~.*\[\[0\.1,false,false\]\]~$'
 check "compare: the legend says what '?' means" has "$out" "'\\?': too few repetitions to test"
 mk esc 'x|y"z' 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 16
 check "compare: csv doubles quotes" \
 	has "$("$CB" compare "$work/base" "$work/esc" --format csv | grep -c '^"cow-child","base","pages=512","t/op","ns","esc","x|y""z",')" '^1~$'
 out=$("$CB" compare --format md "$work/base" "$work/esc")
 check "compare: md has the header and legend, escapes '|'" \
-	has "$out" '^## cowbench compare~~```~cowbench compare: 2 columns \(2 runs\).*'"'\\?'"': too few.*~```~.*\| B: x\\\|y"z \|'
+	has "$out" '^## cowbench compare~~```~cowbench compare: 2 columns \(2 runs\).*'"'\\?'"': too few.*~```~.*\| +B: x\\\|y"z \|'
 MKRUN_SUITE=t2 MKRUN_KCONFIG=c2 MKRUN_DEFRAG=never MKRUN_PAIR_NS=35 \
 	mk differ stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 17
 out=$("$CB" compare "$work/base" "$work/differ")
@@ -135,7 +136,7 @@ mk long_a page_count-6.12.117-lab 6.12.0 2026-11-01T00:00:00Z 1.0 0.01 3 42
 mk long_b mapcount-6.12.117-lab-with-a-very-long-name 6.12.0 2026-11-02T00:00:00Z 1.0 0.01 3 43
 out=$("$CB" compare "$work/long_a" "$work/long_b")
 check "compare: a label too long for its column keeps its end, never vanishes" \
-	has "$out" '~ +~2\.117-lab +~-with-a-very-long-name~ +A +B~'
+	has "$out" '~ +page_count-6\.12\.117-lab ~th-a-very-long-name~ +A +B~'
 
 # ---- runs as the unit: groups of runs (issue 7) ----
 # mkg GROUP SEED SCALE...: a group folder as 'cowbench run --runs K' writes
@@ -153,12 +154,12 @@ mkg() {
 mkg ga 100 1.00 1.03 0.98
 mkg gb 200 1.20 1.17 1.23
 mkg ga2 300 0.99 1.02 1.01
-out=$("$CB" compare "$work/ga" "$work/gb")
+out=$("$CB" compare -v "$work/ga" "$work/gb")
 js=$("$CB" compare --json "$work/ga" "$work/gb")
 check "groups: a planted +20% shift across 3-run groups is flagged (t/op, p50, p99)" \
 	has "$(jq -r '[.[] | select(.run=="gb" and (.metric=="t/op" or .metric=="p50" or .metric=="p99")) | .significant] | [length, all] | @text' <<< "$js")" '^\[6,true\]~$'
 check "groups: n shows repetitions (runs), the legend says runs are the unit" \
-	has "$out" "runs are the unit, Welch's t.*~t/op ns +[0-9]+ +[0-9]+ \(\+1[5-9]\.[0-9]+%\)\*~  CV % +[0-9.]+ +[0-9.]+ \(mdc [0-9.]+%\)~  n +24 \(3\) +24 \(3\)~"
+	has "$out" "runs are the unit, Welch's t.*~t/op ns +[0-9]+ ±[0-9]+% +[0-9]+ ±[0-9]+% +\+1[5-9]\.[0-9]%\*~  n +24 \(3\) +24 \(3\)~  mdc, n5 +[0-9.]+% +n5=[0-9]+~"
 check "groups: the header names the group and its runs" \
 	has "$out" '~  A ga: 3 runs \(run-1 run-2 run-3\) stock-6\.18 \(6\.18\.0\) lab1~'
 check "groups: json has the unit, the between-run CV and no unknown noise" \
@@ -173,23 +174,24 @@ check "one run a side: the legend says the between-run noise is unknown" \
 	has "$out" 'one run a side: the between-run noise is unknown'
 check "one run a side: json says so (between_run_cv null, noise not known)" \
 	has "$("$CB" compare --json "$work/base" "$work/slow" | jq -c '[.[] | select(.run=="slow" and .metric=="t/op") | [.runs, .between_run_cv, .stat_unit, .between_run_noise_known]] | unique')" '^\[\[1,null,"repetitions",false\]\]~$'
-check "mdc: every compared row prints its smallest detectable change" \
-	test "$(grep -c '^  CV %' <<< "$out")" = "$(grep -cE '^  CV % +[-0-9.]+ +[-0-9.]+ \(mdc ([0-9.]+%|n/a)\)$' <<< "$out")" -a "$(grep -c '^  CV %' <<< "$out")" -ge 10
-check "mdc: the group test's mdc is in json, between 0 and the planted 20%" \
-	has "$("$CB" compare --json "$work/ga" "$work/gb" | jq -r '[.[] | select(.run=="gb" and .metric=="t/op") | .mdc > 0 and .mdc < 0.2] | all')" '^true~$'
+out=$("$CB" compare -v "$work/base" "$work/slow")
+check "mdc: under -v every compared row prints its smallest detectable change" \
+	test "$(grep -c '^  mdc, n5' <<< "$out")" = "$(grep -cE '^  mdc, n5 +([0-9.]+%|n/a)$' <<< "$out")" -a "$(grep -c '^  mdc, n5' <<< "$out")" -ge 10
+check "mdc: the group test's mdc is in json, above 0" \
+	has "$("$CB" compare --json "$work/ga" "$work/gb" | jq -r '[.[] | select(.run=="gb" and .metric=="t/op") | .mdc > 0] | all')" '^true~$'
 # a modest shift in one scenario: raw p < 0.05, not after BH over the rows
 mk bh_a stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.1 8 14
-MKRUN_SCALE_ONLY=cow-child mk bh_b stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.1 0.1 8 15
+MKRUN_SCALE_ONLY=cow-child mk bh_c stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.06 0.1 8 15
 check "BH: a raw p < 0.05 is not flagged after Benjamini-Hochberg" \
-	has "$("$CB" compare --json "$work/bh_a" "$work/bh_b" | jq -c '[.[] | select(.run=="bh_b" and .metric=="t/op" and .scenario=="cow-child") | [.p < 0.05, .q >= 0.05, .significant]]')" '^\[\[true,true,false\]\]~$'
+	has "$("$CB" compare --json "$work/bh_a" "$work/bh_c" | jq -c '[.[] | select(.run=="bh_c" and .metric=="t/op" and .scenario=="cow-child") | [.p < 0.05, .q >= 0.05, .significant]]')" '^\[\[true,true,false\]\]~$'
 check "BH: the legend says the stars are after Benjamini-Hochberg" \
-	has "$("$CB" compare "$work/bh_a" "$work/bh_b")" 'significant after~Benjamini-Hochberg over every tested row'
-check "BH: no t/op star for the modest shift" hasnt "$("$CB" compare "$work/bh_a" "$work/bh_b")" '^t/op.*\*'
+	has "$("$CB" compare "$work/bh_a" "$work/bh_c")" 'significant after~Benjamini-Hochberg over every tested row'
+check "BH: no t/op star for the modest shift" hasnt "$("$CB" compare "$work/bh_a" "$work/bh_c")" '^t/op.*\*'
 MKRUN_FAULTS=1 mk thp_a stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 8 31
 MKRUN_FAULTS=1 mk thp_b stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 8 32
 out=$("$CB" compare "$work/thp_a" "$work/thp_b")
 check "per fault: time per fault beside t/op where faults << ops (t/op x 512)" \
-	has "$out" 'cow-child base pages=512~.*~t/op ns +(99[0-9]|100[0-9]) [^~]*~[^~]*~[^~]*~t/fault ns +5(0[5-9]|1[0-5])[0-9]{3} +5[01][0-9]{4} '
+	has "$out" 'cow-child base pages=512~.*~t/op ns +(99[0-9]|100[0-9]) [^~]*~t/fault ns +5(0[5-9]|1[0-5])[0-9]{3} ±[0-9]+% +5[01][0-9]{4} '
 check "per fault: no t/fault row where every op faults" hasnt "$("$CB" compare "$work/base" "$work/slow")" '^t/fault'
 mk lbl my-label 6.18.0-rc1-00042-gabcdef012345 2026-11-02T00:00:00Z 1.0 0.01 8 33
 out=$("$CB" compare "$work/base" "$work/lbl")
@@ -213,7 +215,7 @@ check "groups: a group.json without runs is a file:line error, exit 2" \
 	has "$rc|$out" '^2\|.*gbad/group\.json:1: no "runs": \[RUN, \.\.\.\] in it~$'
 "$CB" report "$work/ga" "$work/gb" -o "$work/greport" > /dev/null 2>&1
 check "report: groups as columns, every run's env kept" \
-	test -s "$work/greport/env-A1.json" -a -s "$work/greport/env-B3.json" -a -n "$(grep -l '24 (3)' "$work/greport/compare.txt")"
+	test -s "$work/greport/env-A1.json" -a -s "$work/greport/env-B3.json" -a -n "$(grep -l 'B gb: 3 runs (run-1 run-2 run-3)' "$work/greport/compare.txt")"
 
 # ---- A/A script, with a fake cowbench that crafts runs ----
 cbabs=$(realpath "$CB") mkabs=$(realpath "$MK")
@@ -243,15 +245,17 @@ exec "$cbabs" "\$@"
 FAKE
 chmod +x "$work/fakecb"
 out=$(COWBENCH=$work/fakecb scripts/aa.sh -n 4 -k 3 -o "$work/aa" configs/quick.conf 2> "$work/aa.err"); rc=$?
+aa_out=$out
 check "aa.sh: runs N pairs of K-run groups through 'run --runs K'" \
 	test "$rc,$(grep -c "^run --runs 3 -o $work/aa/pair-[1-4]/[ab] configs/quick.conf$" "$work/fake.log")" = "0,8"
-check "aa.sh: reports rows, flagged and the rate per metric" \
-	has "$out" '^metric +rows +flagged +rate +median mdc~.*~t/op +8 +[0-8] +[0-9.]+% +[0-9.]+%~.*~timing rows +24 +[0-9]+ +[0-9.]+% +[0-9.]+%~all rows +'
-check "aa.sh: the counts are those of the compare outputs" \
-	test "$(jq -rs '[.[][] | select(.p != null)] | [length, ([.[] | select(.significant)] | length)] | @text' "$work"/aa/pair-*/compare.json)" = "$(awk '/^all rows/ {printf "[%s,%s]", $3, $4}' <<< "$out")"
+check "aa.sh: per metric the rows, the starred and the raw p < 0.05 with rates, mdc, n5" \
+	has "$out" '^metric +rows +starred +rate +p<0\.05 +rate +median mdc +median n5~.*~t/op +8 +[0-8] +[0-9.]+% +[0-8] +[0-9.]+% +[0-9.]+% +[0-9]+~.*timing rows +24 +[0-9]+ +[0-9.]+% +[0-9]+ +[0-9.]+% +[0-9.]+% +[0-9]+~all tests +[0-9]+ .*~exact rows +[0-9]+ +0 +0% '
+check "aa.sh: the counts are those of the compare outputs (tests: exact rows apart)" \
+	test "$(jq -rs '[.[][] | select(.p != null and (.exact | not))] | [length, ([.[] | select(.significant)] | length), ([.[] | select(.p < 0.05)] | length)] | @text' "$work"/aa/pair-*/compare.json)" = "$(awk '/^all tests/ {printf "[%s,%s,%s]", $3, $4, $6}' <<< "$out")"
 out=$(FAKE_SCALE_B=1.2 COWBENCH=$work/fakecb scripts/aa.sh -n 2 -k 3 -o "$work/ab" configs/quick.conf 2> /dev/null)
 check "aa.sh: a planted +20% in every B group is flagged in every timing row" \
 	has "$out" '~timing rows +12 +12 +100% '
+
 out=$(COWBENCH=$work/fakecb scripts/aa.sh -k 1 configs/quick.conf 2>&1); rc=$?
 check "aa.sh: one run a group is refused, exit 2" has "$rc|$out" '^2\|aa.sh: -k needs 2 or more runs'
 
@@ -532,6 +536,69 @@ cp -r "$work/kc_b" "$work/hk/b"
 out=$("$CB" regress --history "$work/hk"); rc=$?
 check "regress: two trees of one uname -r are two releases, the commits said" \
 	has "$rc|$out" '^0\|regress: stock-6\.12 \(kc_b\) against stock-6\.12 \(kc_a\), threshold 5\.0%~regress: kernel commit Debian 6\.12\.117-1~deb12u1 \(linux-source-6\.12\) \+ cow-policy-6\.12\.patch:0123456789abcdef -> 0123456789abcdef0123456789abcdef01234567~'
+
+# ---- a table for a mail, power stated honestly (issue 17) ----
+# lkp's layout: a metric on one line, each value with its spread (±CV)
+# and the change beside it.  md is counted in columns: '±' is 2 bytes.
+cols72() { sed 's/±/+/g' <<< "$1" | awk 'length > 72' | head -n 3; }
+fits72() { test -z "$(cols72 "$1")"; }
+out=$("$CB" compare "$work/ga" "$work/gb")
+check "mail: a metric is one line: value ±CV, value ±CV change" \
+	has "$out" '~t/op ns +[0-9]+ ±[0-9]+% +[0-9]+ ±[0-9]+% +\+1[5-9]\.[0-9]%\*~p50 ns +[0-9]+ ±[0-9]+% +[0-9]+ ±[0-9]+% +\+1[5-9]\.[0-9]%\*~p99 ns '
+check "mail: the legend says what ± is, which way is better, what -v adds" \
+	has "$out" "~±: the CV, between runs for a group, else over repetitions.*lower-is-better: a '\+' change is a slowdown.*-v adds n, mdc, n5 \(at p < 0\.05/m"
+md=$("$CB" compare --format md "$work/ga" "$work/gb")
+check "mail: md has a row per metric, value ±CV and the change in a cell" \
+	has "$md" '~\| t/op ns +\| +[0-9]+ ±[0-9]+% \| +[0-9]+ ±[0-9]+% \+1[5-9]\.[0-9]%\\\* \|~\| p50 ns '
+check "mail: md fits 72 columns (two 3-run groups)" fits72 "$md"
+five=("$work/base" "$work/slow" "$work/noisy_a" "$work/noisy_b" "$work/tcg")
+check "mail: md fits 72 columns (five columns: a table per two)" \
+	fits72 "$("$CB" compare --format md "${five[@]}")"
+out=$("$CB" compare -v "${five[@]}")
+check "mail: -v puts n, the mdc and n5 under each metric" \
+	has "$out" '~t/op ns [^~]*~  n +8 +8 +8~  mdc, n5 +[0-9.]+% +[0-9.]+%~'
+check "mail: -v fits 72 columns (five columns)" fits72 "$out"
+
+# the value shown is the one tested: a group's is the geometric mean of
+# its runs' figures and the change is their ratio (the median of the
+# runs' figures hid the slow run and showed +20%)
+mkg gm_a 500 1.0 1.0 1.6
+mkg gm_b 600 1.2 1.2 1.2
+out=$("$CB" compare -s cow-child -m t/op "$work/gm_a" "$work/gm_b")
+check "value: a group shows the geometric mean, the change its ratio" \
+	has "$out" '~t/op ns +11[4-9][0-9] ±[0-9]+% +1[12][0-9]{2} ±[0-9]+% +\+[0-9]\.[0-9]%~'
+g=$("$CB" compare --json "$work"/gm_a/run-{1,2,3} | jq '[.[] | select(.scenario=="cow-child" and .metric=="t/op") | .median | log] | add / length | exp')
+check "value: json value = exp(mean log of the runs' figures), ratio = B/A" \
+	has "$("$CB" compare --json "$work/gm_a" "$work/gm_b" | jq -c --argjson g "$g" '[.[] | select(.scenario=="cow-child" and .metric=="t/op")] as [$a, $b] | [$a.value_stat, ($a.value / $g - 1 | fabs < 1e-5), ($b.ratio * $a.value / $b.value - 1 | fabs < 1e-5)]')" '^\["gmean",true,true\]~$'
+
+# power: exact counts (no spread on either side) are no tests, the mdc is
+# at the level that stars a change alone (0.05/m), n5 runs for +5%
+MKRUN_SCALE_ONLY=cow-child mk bh_b stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.1 0.1 8 15
+js=$("$CB" compare --json "$work/bh_a" "$work/bh_b")
+check "power: m counts the 6 timing rows, not the 8 exact counts" \
+	has "$(jq -c '[([.[] | select(.run=="bh_b" and .mdc_alpha != null) | .mdc_alpha * 6 * 1e4 | round] | unique), ([.[] | select(.run=="bh_b" and .exact)] | length)]' <<< "$js")" '^\[\[500\],8\]~$'
+check "power: so a shift with raw p 0.015 that 14 'tests' hid is starred" \
+	has "$(jq -c '[.[] | select(.run=="bh_b" and .scenario=="cow-child" and .metric=="t/op") | [.p < 0.05, .significant]]' <<< "$js")" '^\[\[true,true\]\]~$'
+js=$("$CB" compare --json "$work/ga" "$work/gb")
+check "power: the mdc is at 0.05/m (over 1.6 half-intervals, not 1.2-1.4)" \
+	has "$(jq '[.[] | select(.run=="gb" and (.metric=="t/op" or .metric=="p50" or .metric=="p99")) | (.mdc | log1p) / (((.ci_hi | log) - (.ci_lo | log)) / 2) > 1.6] | [length, all] | @text' <<< "$js")" '^"\[6,true\]"~$'
+check "power: runs_for_5pct is above 3 exactly where the mdc at 3 runs is above 5%" \
+	has "$(jq '[.[] | select(.run=="gb" and .runs_for_5pct != null) | (.mdc > 0.05) == (.runs_for_5pct > 3)] | [length >= 6, all] | @text' <<< "$js")" '^"\[true,true\]"~$'
+check "power: -v's legend gives the level and each column's m" \
+	has "$("$CB" compare -v "$work/ga" "$work/gb")" 'at p < 0\.05/m, the level[ ~]that stars a change alone among its[ ~]column.s m tested rows \(m: B 6\)'
+
+# aa.sh: calibration (the raw p < 0.05 above) and power: each pair again
+# with B's timings scaled by a hidden compare option
+check "aa.sh: power: timing rows starred at +5/+10/+20%, from the shifted compares" \
+	test "$(for s in 5 10 20; do jq -rs '[.[][] | select(.p != null and (.exact | not) and (.metric == "t/op" or .metric == "t/fault" or .metric == "p50" or .metric == "p99"))] | "\(length) \([.[] | select(.significant)] | length)"' "$work"/aa/pair-*/shift-$s.json; done | tr '\n' ,)" = \
+	"$(awk '/^\+(5|10|20)%/ {printf "%s %s,", $2, $3}' <<< "$aa_out")"
+check "aa.sh: power: +20% starred in every timing row, +5% in fewer" \
+	has "$aa_out" "~power: timing rows starred with B's timings scaled[^~]*~shift +rows +starred +rate~\+5% +24 +([0-9]|1[0-9]|2[0-3]) .*~\+10% +24 .*~\+20% +24 +24 +100%~"
+js=$("$CB" compare --json --inject-shift 10 "$work/base" "$work/slow")
+check "compare --inject-shift: every timing of B times 1.10, no count" \
+	has "$(jq -c --slurpfile r <("$CB" compare --json "$work/base" "$work/slow") '[range(length) as $i | select(.[$i].run == "slow" and .[$i].ratio != null) | (.[$i].ratio / $r[0][$i].ratio * 1000 | round)] | unique' <<< "$js")" '^\[1000,1100\]~$'
+check "compare --inject-shift: the header says it is no measurement" \
+	has "$("$CB" compare --inject-shift 10 "$work/base" "$work/slow")" '~warning: every timing but A.s scaled by \+10\.0%: a power test,~ +not a measurement'
 
 # ---- bad input: one line naming file and line, exit 2 ----
 bad() { # bad NAME EXPECTED ARGS...

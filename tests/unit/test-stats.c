@@ -183,6 +183,42 @@ static void runs_as_unit(void)
 	CHECK(c.test == TEST_REPS && isinf(c.mdc) && !c.testable);
 }
 
+static void runs_at_a_level(void)
+{
+	/* logs with a sample sd of 0.05 a side */
+	const double a[] = { exp(-0.05), 1, exp(0.05) };
+	const double b[] = { 1.05 * exp(-0.05), 1.05, 1.05 * exp(0.05) };
+	struct comparison c, c6;
+
+	/* the ratio tested is of geometric means, not of medians */
+	compare_runs((const double[]){ 1, 1, 1.6 }, 3,
+		     (const double[]){ 1.2, 1.2, 1.2 }, 3, &c);
+	CHECK(NEAR(c.ratio, 1.2 / cbrt(1.6), 1e-12));
+	CHECK(NEAR(gmean_of((const double[]){ 1, 1, 1.6 }, 3), cbrt(1.6),
+		   1e-12));
+	/* with a 0: the ratio of means, (2/3) / (1/3) */
+	compare_runs((const double[]){ 0, 1, 0 }, 3,
+		     (const double[]){ 0, 1, 1 }, 3, &c);
+	CHECK(NEAR(c.ratio, 2, 1e-12) && !c.exact);
+	/* +5% at sd 0.05: 2 (z.975 + z.8)^2 sd^2 / log(1.05)^2 = 16.5 by
+	 * the normal approximation, a little more with t */
+	compare_runs_at(a, 3, b, 3, true, STATS_ALPHA, &c);
+	CHECK(c.runs5 >= 17 && c.runs5 <= 19);
+	CHECK(NEAR(c.ratio, 1.05, 1e-12));
+	/* at the level that stars a lone change among 6 tests: more */
+	compare_runs_at(a, 3, b, 3, true, STATS_ALPHA / 6, &c6);
+	CHECK(c6.runs5 > c.runs5 && c6.mdc > 1.4 * c.mdc);
+	CHECK(c6.p == c.p && c6.lo == c.lo); /* the test is the same */
+	/* no spread: certain, any change detectable, two runs do */
+	compare_runs((const double[]){ 1, 1, 1 }, 3,
+		     (const double[]){ 2, 2, 2 }, 3, &c);
+	CHECK(c.exact && c.p == 0 && c.significant && c.mdc == 0);
+	CHECK(c.runs5 == 2);
+	compare_samples((const double[]){ 1, 1, 1, 1 }, 4,
+			(const double[]){ 1, 1, 1, 1 }, 4, &c);
+	CHECK(c.exact && isnan(c.runs5));
+}
+
 static void counting(struct record *r, int rep)
 {
 	record_init(r);
@@ -270,6 +306,8 @@ const struct unit_test stats_tests[] = {
 	{ "stats: Benjamini-Hochberg by hand", benjamini_hochberg },
 	{ "stats: runs as the unit: a 20% shift across 3 runs, A/A not",
 	  runs_as_unit },
+	{ "stats: the ratio of geometric means, mdc and runs for +5% at a level",
+	  runs_at_a_level },
 	{ "summary: time per fault where faults << ops",
 	  summary_time_per_fault },
 	{ "summary: a perturbed missed COW fails; unmeasured is n/a",
