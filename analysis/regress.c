@@ -20,6 +20,7 @@
 /* A run that could not be read although it ended: the tracker's failure. */
 struct crash {
 	char dir[700], created[32], why[160];
+	char machine[64], matrix[24], policy[48]; /* its series */
 };
 
 /* env.json's run_end.exit_status, -1 if the run has not ended. */
@@ -28,6 +29,12 @@ static int exit_status(const struct jval *env)
 	return env && json_get(env, "run_end") ?
 		       (int)json_num(env, "run_end.exit_status", 1) :
 		       -1;
+}
+
+/* A run that wrote its run_end: finished, whatever its status. */
+static bool ended(const struct run *r)
+{
+	return exit_status(r->env) >= 0;
 }
 
 /*
@@ -63,6 +70,14 @@ static int unreadable(const char *dir, FILE *out, struct crash *c)
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
 	snprintf(c->created, sizeof(c->created), "%s",
 		 json_str(env, "created") ?: "");
+	snprintf(c->machine, sizeof(c->machine), "%s",
+		 json_str(env, "machine")	   ?:
+			 json_str(env, "hostname") ?:
+						     "");
+	snprintf(c->matrix, sizeof(c->matrix), "%s",
+		 json_str(env, "matrix.digest") ?: "");
+	snprintf(c->policy, sizeof(c->policy), "%s",
+		 json_str(env, "cow_policy") ?: "");
 	snprintf(c->why, sizeof(c->why), "ended (exit status %d) with %s",
 		 exit_status(env),
 		 len ? "a torn last record" : "no results.jsonl");
@@ -89,11 +104,12 @@ static int indexable(const struct run *r, const char *dir, char *err,
 	return 0;
 }
 
-/* The runs of a history folder, and the newest one that ended unread. */
+/* The runs of a history folder, and the ones that ended unread. */
 struct history {
 	struct run *runs;
 	int n;
-	struct crash crash;
+	struct crash *crash;
+	int ncrash;
 };
 
 static void history_free(struct history *h)
@@ -101,6 +117,7 @@ static void history_free(struct history *h)
 	while (h->n--)
 		run_free(&h->runs[h->n]);
 	free(h->runs);
+	free(h->crash);
 }
 
 static int load_one(struct history *h, const char *path, FILE *log, char *err,
@@ -110,8 +127,10 @@ static int load_one(struct history *h, const char *path, FILE *log, char *err,
 	struct run *r;
 	int how = unreadable(path, log, &c);
 
-	if (how == 2 && strcmp(c.created, h->crash.created) > 0)
-		h->crash = c;
+	if (how == 2) {
+		h->crash = xrealloc(h->crash, (h->ncrash + 1) * sizeof(c));
+		h->crash[h->ncrash++] = c;
+	}
 	if (how)
 		return 0;
 	h->runs = xrealloc(h->runs, (h->n + 1) * sizeof(*h->runs));
@@ -240,8 +259,8 @@ static const struct run *previous(const struct run *runs, int n,
 	for (i = 0; i < n; i++) {
 		const struct run *r = &runs[i];
 
-		if (r == new || !same_series(r, new) || same_release(r, new) ||
-		    run_release_cmp(&r, &new) > 0)
+		if (r == new || !ended(r) || !same_series(r, new) ||
+		    same_release(r, new) || run_release_cmp(&r, &new) > 0)
 			continue;
 		if (!best || run_release_cmp(&r, &best) > 0)
 			best = r;
@@ -268,7 +287,8 @@ static int release_column(const struct history *h, const struct run *like,
 	for (i = 0; i < h->n; i++) {
 		const struct run *r = &h->runs[i];
 
-		if (!same_series(r, like) || !same_release(r, like) ||
+		if (!ended(r) || !same_series(r, like) ||
+		    !same_release(r, like) ||
 		    (first && !strcmp(r->name, first->name)))
 			continue;
 		for (j = 0; j < col->n && strcmp(col->runs[j].name, r->name);
@@ -372,7 +392,7 @@ static const char *why_none(const struct run *r, const struct group *g)
 	return "no records";
 }
 
-/* A pass of g that erred or timed out in the new run: a crash. */
+/* A pass of g that erred or timed out in a new run: a crash. */
 static int crashed_pass(const struct run *new, const struct group *g, FILE *out)
 {
 	const struct record *r;
@@ -391,28 +411,55 @@ static int crashed_pass(const struct run *new, const struct group *g, FILE *out)
 	return 0;
 }
 
+/* A pass that crashed, or no data where the old release had some. */
+static int lost_group(const struct judge *j, const struct group *g)
+{
+	int i;
+
+	for (i = 0; i < j->cols[1].n; i++) {
+		const struct run *r = &j->cols[1].runs[i];
+
+		if (crashed_pass(r, g, j->out))
+			return 1;
+		if (column_data(&j->cols[0], g) && !any_data(r, g)) {
+			fprintf(j->out,
+				"%s %s %s: no data in %s %s (%s): failure\n",
+				g->scenario, g->backing, g->params, r->label,
+				r->name, why_none(r, g));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A metric the old release measured and the new one no longer does. */
+static int lost_metric(const struct judge *j, const struct group *g,
+		       const struct metric *m, const struct cell c[2])
+{
+	/* t/fault exists only where faults are few: it may come and go */
+	if (!c[0].n || c[1].n || m->verdict || !strcmp(m->name, "t/fault"))
+		return 0;
+	fprintf(j->out, "%s %s %s: %s: no value in %s (%s had one): failure\n",
+		g->scenario, g->backing, g->params, m->name, j->to, j->from);
+	return 1;
+}
+
 /* cells: [metric][old, new] of g. */
 static int report_group(const struct judge *j, const struct group *g,
 			const struct cell *cells)
 {
-	const struct run *new = &j->cols[1].runs[0];
 	const char *untested = NULL; /* the side with one run of the row */
 	int k, found = 0;
 
 	/* a check's verdict repeats its scenario's record: judged there */
 	if (!strncmp(g->scenario, "check:", 6))
 		return 0;
-	if (crashed_pass(new, g, j->out))
+	if (lost_group(j, g))
 		return 1;
-	if (column_data(&j->cols[0], g) && !any_data(new, g)) {
-		fprintf(j->out, "%s %s %s: no data in %s (%s): failure\n",
-			g->scenario, g->backing, g->params, new->label,
-			why_none(new, g));
-		return 1;
-	}
 	for (k = 0; k < nr_metrics; k++) {
 		const struct cell *c = &cells[k * 2];
 
+		found += lost_metric(j, g, &metrics[k], c);
 		/* a failure is one whether or not the baseline measured it */
 		if (!c[1].n || (!c[0].n && !metrics[k].verdict))
 			continue;
@@ -434,12 +481,10 @@ static int report_group(const struct judge *j, const struct group *g,
  * Timing as compare tests it with runs as the unit (Welch's t on the
  * runs' figures, Benjamini-Hochberg over the rows); repetitions of one
  * run understate the noise between runs, so a side with one run is not
- * tested.  Verdicts are the newest run's against the old release's runs.
+ * tested.  Verdicts: the worst run of each release.
  */
 static int judge(struct judge *j)
 {
-	struct column verdict[2] = { j->cols[0],
-				     column_of(&j->cols[1].runs[0]) };
 	int ng, i, k, found = 0;
 	struct cell *cells;
 	struct group *g;
@@ -451,8 +496,7 @@ static int judge(struct judge *j)
 			struct cell *c =
 				&cells[((size_t)i * nr_metrics + k) * 2];
 
-			compare_metric(metrics[k].verdict ? verdict : j->cols,
-				       2, &g[i], &metrics[k], c);
+			compare_metric(j->cols, 2, &g[i], &metrics[k], c);
 			if (c[1].cmp.test == TEST_REPS)
 				c[1].cmp.test = TEST_NONE;
 		}
@@ -522,7 +566,7 @@ static int against_previous(const struct history *h, const struct run *new,
 {
 	const struct run *old = previous(h->runs, h->n, new);
 	struct judge j = { .threshold = threshold, .out = out };
-	int found;
+	int i, found;
 
 	if (!old) {
 		fprintf(out,
@@ -541,9 +585,13 @@ static int against_previous(const struct history *h, const struct run *new,
 	j.to = new->label;
 	header(&j);
 	found = 0;
-	if (exit_status(new->env) > 0) {
+	for (i = 0; i < j.cols[1].n; i++) {
+		const struct run *r = &j.cols[1].runs[i];
+
+		if (exit_status(r->env) <= 0)
+			continue;
 		fprintf(out, "regress: %s ended with exit status %d: failure\n",
-			new->name, exit_status(new->env));
+			r->name, exit_status(r->env));
 		found++;
 	}
 	found += judge(&j);
@@ -554,13 +602,132 @@ static int against_previous(const struct history *h, const struct run *new,
 	return found;
 }
 
+static bool crash_in(const struct crash *c, const struct run *r)
+{
+	return !strcmp(c->machine, r->machine) &&
+	       !strcmp(c->matrix, r->matrix) && !strcmp(c->policy, r->policy);
+}
+
+/*
+ * Runs of like's series that did not end: the newest of the series is in
+ * progress (said, skipped); one that a later run of the series outlived
+ * was killed, a failure when it is of the release judged (head's).
+ */
+static int unended(const struct history *h, const struct run *like,
+		   const struct run *head, const struct run *latest, FILE *out)
+{
+	int i, found = 0;
+
+	for (i = 0; i < h->n; i++) {
+		const struct run *r = &h->runs[i];
+
+		if (ended(r) || !same_series(r, like))
+			continue;
+		if (!latest || newer(r, latest) > 0)
+			fprintf(out,
+				"regress: skipping %s: in progress (no run_end)\n",
+				r->dir);
+		else if (head && same_release(r, head) && ++found)
+			fprintf(out,
+				"regress: %s: killed (no run_end, a later run of its series ended): failure\n",
+				r->dir);
+	}
+	return found;
+}
+
+/* Ended unread and newer than every ended run of its series: a crash. */
+static int crashes(const struct history *h, const struct run *like,
+		   const struct run *latest, FILE *out)
+{
+	int i, found = 0;
+
+	for (i = 0; i < h->ncrash; i++) {
+		const struct crash *c = &h->crash[i];
+
+		if (!crash_in(c, like) ||
+		    (latest && strcmp(c->created, latest->created) <= 0))
+			continue;
+		fprintf(out, "regress: %s: the newest run %s: failure\n",
+			c->dir, c->why);
+		found++;
+	}
+	return found;
+}
+
+/* A series: its highest release against the one before. */
+static int series(const struct history *h, const struct run *like,
+		  const char *history, double threshold, FILE *out, char *err,
+		  int errlen)
+{
+	const struct run *head = NULL, *latest = NULL;
+	int i, found, ret;
+
+	for (i = 0; i < h->n; i++) {
+		const struct run *r = &h->runs[i];
+
+		if (!ended(r) || !same_series(r, like))
+			continue;
+		if (!latest || newer(r, latest) > 0)
+			latest = r;
+		if (!head || (run_release_cmp(&r, &head) ?: newer(r, head)) > 0)
+			head = r;
+	}
+	found = crashes(h, like, latest, out) +
+		unended(h, like, head, latest, out);
+	if (!head)
+		return found;
+	ret = against_previous(h, head, NULL, history, threshold, out, err,
+			       errlen);
+	return ret < 0 ? ret : found + ret;
+}
+
+/* A crash whose series has no readable run at all. */
+static int lone_crashes(const struct history *h, FILE *out)
+{
+	int i, k, found = 0;
+
+	for (i = 0; i < h->ncrash; i++) {
+		for (k = 0; k < h->n && !crash_in(&h->crash[i], &h->runs[k]);
+		     k++)
+			;
+		if (k < h->n)
+			continue;
+		fprintf(out, "regress: %s: the newest run %s: failure\n",
+			h->crash[i].dir, h->crash[i].why);
+		found++;
+	}
+	return found;
+}
+
+/* Every series of the folder, each once. */
+static int every_series(const struct history *h, const char *history,
+			double threshold, FILE *out, char *err, int errlen)
+{
+	int i, k, ret, found = lone_crashes(h, out);
+
+	if (!h->n && !found)
+		fprintf(out, "regress: %s holds no runs\n", history);
+	for (i = 0; i < h->n; i++) {
+		for (k = 0; k < i && !same_series(&h->runs[k], &h->runs[i]);
+		     k++)
+			;
+		if (k < i)
+			continue;
+		ret = series(h, &h->runs[i], history, threshold, out, err,
+			     errlen);
+		if (ret < 0)
+			return ret;
+		found += ret;
+	}
+	return found;
+}
+
 int regress(const char *history, const char *run, double threshold, FILE *out,
 	    char *err, int errlen)
 {
-	struct history h = { .crash = { .created = "" } };
-	const struct run *new = NULL;
+	struct history h = { 0 };
 	struct run asked;
-	int i, found = 0;
+	int found;
 
 	if (load_history(history, &h, out, err, errlen))
 		return -1;
@@ -570,22 +737,11 @@ int regress(const char *history, const char *run, double threshold, FILE *out,
 		history_free(&h);
 		return -1;
 	}
-	for (i = 0; !run && i < h.n; i++)
-		if (!new || newer(&h.runs[i], new) > 0)
-			new = &h.runs[i];
-	/* the newest run crashed: that is the news, whatever came before */
-	if (!run && h.crash.dir[0] &&
-	    (!new || strcmp(h.crash.created, new->created) > 0)) {
-		fprintf(out, "regress: %s: the newest run %s: failure\n",
-			h.crash.dir, h.crash.why);
-		found = 1;
-	} else if (!run && !new) {
-		fprintf(out, "regress: %s holds no runs\n", history);
-	} else {
-		found = against_previous(&h, run ? &asked : new,
-					 run ? &asked : NULL, history,
-					 threshold, out, err, errlen);
-	}
+	if (run)
+		found = against_previous(&h, &asked, &asked, history, threshold,
+					 out, err, errlen);
+	else
+		found = every_series(&h, history, threshold, out, err, errlen);
 	history_free(&h);
 	if (run)
 		run_free(&asked);

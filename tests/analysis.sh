@@ -344,7 +344,7 @@ mk h3/old stock-6.18 6.18.0 2026-10-01T00:00:00Z 1.0 0.01 8 20
 MKRUN_ONLY=cow-child mk h3/new stock-6.19 6.19.0 2026-11-01T00:00:00Z 1.0 0.01 8 21
 out=$("$CB" regress --history "$work/h3"); rc=$?
 check "regress: a scenario with no data in the new run is a failure" \
-	has "$rc|$out" '^1\|.*~reuse-after-exit base pages=512: no data in stock-6.19 \(no records\): failure~regress: 1 regression~$'
+	has "$rc|$out" '^1\|.*~reuse-after-exit base pages=512: no data in stock-6.19 new \(no records\): failure~regress: 1 regression~$'
 MKRUN_FAIL_PERTURBED=2 mk h3/newer stock-6.20 6.20.0 2026-11-05T00:00:00Z 1.0 0.01 8 22
 out=$("$CB" regress --history "$work/h3" "$work/h3/newer"); rc=$?
 check "regress: a perturbed record's missed COW is a regression" \
@@ -352,7 +352,7 @@ check "regress: a perturbed record's missed COW is a regression" \
 mk h4/a stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 23
 mk h4/b stock-6.18 6.18.0 2026-11-10T00:00:00Z 1.0 0.01 3 24
 mk h4/c stock-6.18 6.18.0-rc3 2026-11-03T00:00:00Z 1.0 0.01 3 25
-mk h4/wip stock-6.19 6.19.0 2026-11-12T00:00:00Z 1.0 0.01 3 26
+MKRUN_RUNNING=1 mk h4/wip stock-6.19 6.19.0 2026-11-12T00:00:00Z 1.0 0.01 3 26
 head -c -20 "$work/h4/wip/results.jsonl" > "$work/h4/wip/r" && mv "$work/h4/wip/r" "$work/h4/wip/results.jsonl"
 out=$("$CB" regress --history "$work/h4"); rc=$?
 check "regress: an in-progress run is skipped with a note, not exit 2" \
@@ -377,11 +377,11 @@ head -c -20 "$work/h6/new/results.jsonl" > "$work/h6/new/r" && mv "$work/h6/new/
 ended "$work/h6/new" 0
 out=$("$CB" regress --history "$work/h6"); rc=$?
 check "regress: the newest run ended with a torn record: exit 1 naming it" \
-	has "$rc|$out" '^1\|regress: .*/h6/new: the newest run ended \(exit status 0\) with a torn last record: failure~$'
+	has "$rc|$out" '^1\|regress: .*/h6/new: the newest run ended \(exit status 0\) with a torn last record: failure~'
 rm "$work/h6/new/results.jsonl"
 out=$("$CB" regress --history "$work/h6"); rc=$?
 check "regress: the newest run ended with no results.jsonl: exit 1" \
-	has "$rc|$out" '^1\|regress: .*/h6/new: the newest run ended \(exit status 0\) with no results\.jsonl: failure~$'
+	has "$rc|$out" '^1\|regress: .*/h6/new: the newest run ended \(exit status 0\) with no results\.jsonl: failure~'
 mk h7/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 32
 mk h7/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 33
 ended "$work/h7/new" 130
@@ -536,6 +536,51 @@ cp -r "$work/kc_b" "$work/hk/b"
 out=$("$CB" regress --history "$work/hk"); rc=$?
 check "regress: two trees of one uname -r are two releases, the commits said" \
 	has "$rc|$out" '^0\|regress: stock-6\.12 \(kc_b\) against stock-6\.12 \(kc_a\), threshold 5\.0%~regress: kernel commit Debian 6\.12\.117-1~deb12u1 \(linux-source-6\.12\) \+ cow-policy-6\.12\.patch:0123456789abcdef -> 0123456789abcdef0123456789abcdef01234567~'
+
+# ---- regress: every run of the release, every series, runs that did not end ----
+# a missed COW in one run of a 3-run release (not the newest) is found
+mkdir -p "$work/hr"
+mkrel hr 6.17.0 10 1.0 1400 3
+mkrel hr 6.18.0 11 1.0 1410 3
+rm -rf "$work/hr/6.18.0-1"
+MKRUN_RUN_CV=0.05 mk hr/6.18.0-1 stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.05 8 1411 500
+out=$("$CB" regress --history "$work/hr"); rc=$?
+check "regress: a missed COW in any run of the new release fails it" \
+	has "$rc|$out" '^1\|.*missed COW: 0 -> 500: new correctness failure'
+# the series' highest release is judged, whatever run was made last
+mkdir -p "$work/hs"
+mk hs/a stock-6.16 6.16.0 2026-09-01T00:00:00Z 1.0 0.01 3 1420
+mk hs/b stock-6.18 6.18.0 2026-10-01T00:00:00Z 1.0 0.01 3 1421 7
+mk hs/c stock-6.17 6.17.0 2026-11-01T00:00:00Z 1.0 0.01 3 1422
+out=$("$CB" regress --history "$work/hs"); rc=$?
+check "regress: the highest release of a series is judged, not the last made" \
+	has "$rc|$out" '^1\|regress: stock-6\.18 \(b\) against stock-6\.17 \(c\).*missed COW: 0 -> 7'
+# every series: a policy with no earlier release does not hide another's
+mk hs/d always_copy-6.18 6.18.0 2026-12-01T00:00:00Z 1.0 0.01 3 1423
+out=$("$CB" regress --history "$work/hs"); rc=$?
+check "regress: every series is judged (a later series with nothing to compare hides none)" \
+	has "$rc|$out" '^1\|.*missed COW: 0 -> 7.*no earlier release of 6\.18\.0 \(lab1, policy always_copy'
+# complete lines but no run_end: in progress when newest, killed when outlived
+mkdir -p "$work/hp2"
+mk hp2/a stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 1430
+MKRUN_RUNNING=1 MKRUN_ONLY=cow-child mk hp2/b stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 1431
+out=$("$CB" regress --history "$work/hp2"); rc=$?
+check "regress: the newest run without run_end is in progress: skipped, exit 0" \
+	has "$rc|$out" '^0\|regress: skipping .*/hp2/b: in progress \(no run_end\)'
+mk hp2/c stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 3 1432
+out=$("$CB" regress --history "$work/hp2"); rc=$?
+check "regress: a run without run_end that a later run outlived was killed: failure" \
+	has "$rc|$out" '^1\|regress: .*/hp2/b: killed \(no run_end'
+# a metric the old release had and the new one lost (its passes skipped)
+mkdir -p "$work/hm"
+mkrel hm 6.17.0 10 1.0 1440 3
+mkrel hm 6.18.0 11 1.0 1450 3
+for d in "$work"/hm/6.18.0-*; do
+	jq -c 'if .scenario == "cow-child" and .pass != "counting" then .status = "skip" | .reason = "no zero page" else . end' "$d/results.jsonl" > "$d/r" && mv "$d/r" "$d/results.jsonl"
+done
+out=$("$CB" regress --history "$work/hm"); rc=$?
+check "regress: a timing the old release had and the new one lost is a failure" \
+	has "$rc|$out" '^1\|.*cow-child base pages=512: t/op: no value in stock-6\.18 \(stock-6\.17 had one\): failure'
 
 # ---- a table for a mail, power stated honestly (issue 17) ----
 # lkp's layout: a metric on one line, each value with its spread (±CV)

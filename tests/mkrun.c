@@ -22,6 +22,7 @@
  *   MKRUN_HOST, MKRUN_MACHINE  env.json's hostname (default lab1), machine
  *                              (absent by default, as in older runs)
  *   MKRUN_KERNEL_COMMIT        env.json's kernel_commit (absent by default)
+ *   MKRUN_RUNNING              no run_end in env.json: a run in progress
  */
 #include <math.h>
 #include <stdio.h>
@@ -111,12 +112,14 @@ static void write_env(const char *dir, const char *run, const char *label,
 		"\"cow_policy\":\"%.*s\",\"cmdline\":\"console=ttyS0 quiet\","
 		"\"cpu\":\"Test CPU\",\"accelerator\":\"%s\","
 		"\"suite_version\":\"%s\",\"config\":{\"digest\":\"%s\"},"
-		"\"clock\":{\"pair_ns\":%s},"
+		"\"clock\":{\"pair_ns\":%s},%s"
 		"\"mm\":{\"thp_enabled\":\"madvise\",\"thp_defrag\":\"%s\"}}\n",
 		run, created, env_or("MKRUN_HOST", "lab1"), kernel, esc(label),
 		(int)strcspn(label, "-\"\\"), label, accel,
 		env_or("MKRUN_SUITE", "t1"), env_or("MKRUN_KCONFIG", "c1"),
 		env_or("MKRUN_PAIR_NS", "20"),
+		getenv("MKRUN_RUNNING") ? "" :
+					  "\"run_end\":{\"exit_status\":0},",
 		env_or("MKRUN_DEFRAG", "madvise"));
 	fclose(f);
 }
