@@ -386,6 +386,7 @@ struct runner {
 	int nheld;
 	const struct combo *held_cb;
 	char said[256]; /* the combination's skip printed last */
+	int skipped_reps; /* in a row, every pass skipped */
 };
 
 /* A skip said already for this combination: once on stderr, all in the log. */
@@ -497,13 +498,15 @@ static void flush_held(struct runner *R)
 
 /*
  * Pages a counting pass's window allocated: what the next windows warm
- * (harness.c warm_window()).  Unknown, the whole region.
+ * (harness.c warm_window()).  Exact whenever pages were viewed, whatever
+ * the verdict (a failing kernel is warmed as its baseline is); an
+ * undecided page kept its PFN.  No page view: the whole region.
  */
 static size_t allocated(const struct record *r)
 {
 	const struct tally *t = &r->c.t;
 
-	if (r->status != ST_OK || !r->c.has_pages || !tally_decided(t))
+	if (!r->c.has_pages)
 		return WARM_ALL;
 	/* a swap-in reads into a fresh page, whether it is then reused */
 	return t->copies + t->events[EV_POPULATE] + t->events[EV_SWAPIN] +
@@ -579,9 +582,10 @@ static unsigned int passes_of(const struct runner *R,
 }
 
 /*
- * A repetition whose every pass skipped found a precondition missing (no
- * zero page on a read fault, ...): the combination's later passes are
- * recorded as skipped for the same reason, not run and retried again.
+ * Two repetitions in a row whose every pass skipped found a precondition
+ * missing (no zero page on a read fault, ...), not a passing shortage (a
+ * THP not obtained once): the combination's later passes are recorded as
+ * skipped for the same reason, not run and retried again.
  */
 static void run_rep(struct runner *R, const struct combo *cb, int rep,
 		    char *skip, int len)
@@ -595,12 +599,10 @@ static void run_rep(struct runner *R, const struct combo *cb, int rep,
 		ran += st >= 0;
 		skipped += st == ST_SKIP;
 	}
-	if (!skip[0] && ran && skipped == ran && rep < 0)
-		snprintf(skip, len, "-%.200s (every pass of the warm-up)",
-			 R->rec->reason);
-	else if (!skip[0] && ran && skipped == ran)
-		snprintf(skip, len, "-%.200s (every pass of rep %d)",
-			 R->rec->reason, rep);
+	R->skipped_reps = ran && skipped == ran ? R->skipped_reps + 1 : 0;
+	if (!skip[0] && R->skipped_reps >= 2)
+		snprintf(skip, len, "-%.180s (every pass of reps %d and %d)",
+			 R->rec->reason, rep - 1, rep);
 }
 
 /*
@@ -627,6 +629,7 @@ static void run_combo(struct runner *R, const struct combo *cb)
 		snprintf(skip, sizeof(skip), "%c%s", ret < 0 ? '!' : '-', why);
 	R->warm_pages = WARM_ALL;
 	R->said[0] = 0;
+	R->skipped_reps = 0;
 	for (rep = -R->set.warmup; rep < R->set.reps; rep++)
 		run_rep(R, cb, rep, skip, sizeof(skip));
 	knobs_restore_since(mark);
@@ -833,6 +836,8 @@ static int run_it(struct opts *o, const struct run_sink *sink)
 	header(&R, R.log);
 	fflush(stdout);
 	run_matrix(&R);
+	free(R.held);
+	R.held = NULL;
 	if (sink)
 		status = sink->end(sink->ctx);
 	mark_end(&R, status);

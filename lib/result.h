@@ -12,7 +12,8 @@
 
 /*
  * One result record: one JSON object per line of results.jsonl, with the
- * keys of DESIGN.md §5.  Appended and fsynced as each completes.
+ * keys of DESIGN.md §5.  Appended and fsynced when its combination's
+ * repetitions are done (screened together), or on SIGINT.
  */
 /*
  * fail: the pass ran and the kernel did something the ground truth calls

@@ -63,10 +63,13 @@ void window_batches_perturbed(struct record *r);
  */
 void window_blocking(bool blocks);
 /*
- * Across one combination's repetitions: a timed repetition whose figure
- * (t/op, or the sampled pass's p50) lies more than REGIME_X times from the
- * median of the others' is in another regime of the host (a write that
- * takes no fault: 35 ns, 200 ns and 5 us modes, measured) and perturbed.
+ * Across one combination's repetitions (4 or more): a timed repetition
+ * whose figure (t/op, or the sampled pass's p50) lies more than REGIME_X
+ * times from the median of all is in another regime of the host (a write
+ * that takes no fault: 35 ns, 200 ns and 5 us modes, measured) and
+ * perturbed, when such repetitions are at most a quarter (else no regime
+ * is the host's clearly) and its counting pass saw the copies and faults
+ * most did (else the kernel did something else: no perturbation).
  */
 #define REGIME_X 3
 void window_screen_regimes(struct record *recs, int n);

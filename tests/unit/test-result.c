@@ -211,40 +211,67 @@ static void resume_key(void)
 	free(a);
 }
 
-/* Timing records of one combination, t/op as given; a counting one too. */
-static struct record *regime_recs(const double *t, int n)
+/*
+ * Timing records of one combination, t/op as given, and each repetition's
+ * counting record: 512 copies, or 0 where copies0 says (another outcome).
+ */
+static struct record *regime_recs(const double *t, int n, int copies0)
 {
-	struct record *r = calloc(n + 1, sizeof(*r));
+	struct record *r = calloc(2 * n, sizeof(*r));
 	int i;
 
-	for (i = 0; i <= n; i++) {
+	for (i = 0; i < 2 * n; i++) {
 		record_init(&r[i]);
 		snprintf(r[i].pass, sizeof(r[i].pass), "%s",
 			 i < n ? "timing" : "counting");
 		r[i].status = ST_OK;
+		r[i].rep = i % n;
 		r[i].t_op_ns = i < n ? t[i] : 0;
+		r[i].has_counts = i >= n;
+		r[i].c.t.copies = i - n == copies0 ? 0 : 512;
+		r[i].c.faults = 512;
 	}
 	return r;
+}
+
+static int marked(const struct record *r, int n)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += !!r[i].perturbed[0];
+	return k;
 }
 
 static void regimes(void)
 {
 	/* mprotect at 1 GiB once gave modes of ~40 ns, ~200 ns and ~5 us */
 	const double t[] = { 38, 41, 35, 5200, 44, 190, 40, 39 };
-	const double few[] = { 40, 5000 };
-	struct record *r = regime_recs(t, 8);
+	const double half[] = { 36, 5150, 37, 5100, 35, 5200, 36, 5000 };
+	struct record *r = regime_recs(t, 8, -1);
 	int i;
 
-	window_screen_regimes(r, 9);
+	window_screen_regimes(r, 16);
 	for (i = 0; i < 8; i++)
 		CHECK_EQ(!!r[i].perturbed[0], t[i] > 100);
-	CHECK(strstr(r[3].perturbed, "another regime"));
-	CHECK(!r[8].perturbed[0]);
+	CHECK(strstr(r[3].perturbed, "above the median"));
+	CHECK_EQ(marked(r + 8, 8), 0);
 	free(r);
-	/* two repetitions have no majority: nothing is judged */
-	r = regime_recs(few, 2);
-	window_screen_regimes(r, 3);
-	CHECK(!r[0].perturbed[0] && !r[1].perturbed[0]);
+	/* half and half: no regime is clearly the host's, nothing marked */
+	r = regime_recs(half, 8, -1);
+	window_screen_regimes(r, 16);
+	CHECK_EQ(marked(r, 16), 0);
+	free(r);
+	/* the slow repetition copied nothing where the others copied 512:
+	 * the kernel's doing, not the host's */
+	r = regime_recs(t, 8, 3);
+	window_screen_regimes(r, 16);
+	CHECK(!r[3].perturbed[0] && r[5].perturbed[0]);
+	free(r);
+	/* three repetitions are too few to tell a regime */
+	r = regime_recs(t + 2, 3, -1);
+	window_screen_regimes(r, 6);
+	CHECK_EQ(marked(r, 6), 0);
 	free(r);
 }
 
