@@ -143,7 +143,8 @@ int compare_metric_at(const struct column *cols, int n, const struct group *g,
 		cell_value(c, fig + i * most, logs, m);
 		if (!i || !b->n || !c->n || m->verdict)
 			continue;
-		if (b->runs > 1 && c->runs > 1)
+		/* runs are the unit where one side has a group of them */
+		if (b->runs > 1 || c->runs > 1)
 			compare_runs_at(fig, b->runs, fig + i * most, c->runs,
 					logs, at, &c->cmp);
 		else
@@ -717,13 +718,12 @@ static const char legend_head[] =
 	"its 95% interval excludes 1; an exact count (no spread on either\n"
 	"side) is certain, and not one of the rows tested;\n";
 static const char legend_runs[] =
-	"2+ runs a side: runs are the unit, Welch's t on the logs of the\n"
-	"runs' figures;\n";
+	"2+ runs on a side: runs are the unit, Welch's t on the logs of the\n"
+	"runs' figures (a single run takes the group's spread);\n";
 static const char legend_reps[] =
 	"one run a side: the between-run noise is unknown (compare groups:\n"
 	"run --runs K); Mann-Whitney over repetitions (exact p up to 30 a\n"
-	"side) and a bootstrap interval of the ratio of medians (of all its\n"
-	"repetitions for a group beside one run);\n";
+	"side) and a bootstrap interval of the ratio of medians;\n";
 static const char legend_tail[] =
 	"'?': too few repetitions to test (no p below 0.05 possible); n/a:\n"
 	"not measured; new: only that column has it; FAIL: a missed COW,\n"

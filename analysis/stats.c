@@ -454,6 +454,34 @@ static double runs_needed(double va, double vb, double change, double alpha)
  * geometric means; a figure of 0 (a count) keeps the test on the figures,
  * the ratio of means and the interval of the difference over A's mean.
  */
+/*
+ * One run against a group: the run's own between-run spread is unknown,
+ * so the group's stands for it (a prediction interval of one new run:
+ * se = s sqrt(1/n + 1), n - 1 degrees of freedom).  Repetitions of the
+ * one run would understate it: an A/A of a 3-run group against single
+ * runs at 5% between-run CV starred a quarter of the rows.
+ */
+static void one_run_side(struct welch *w, int na, int nb)
+{
+	int n = na > 1 ? na : nb;
+	double v = na > 1 ? w->va : w->vb;
+
+	w->va = w->vb = v;
+	w->se = sqrt(v / n + v);
+	w->df = n - 1;
+	w->p = w->se ? student_p(fabs(w->diff) / w->se, w->df) :
+		       (w->diff ? 0 : 1);
+}
+
+/* detectable() when one side has a single run (one_run_side()). */
+static double detectable_one(const struct welch *w, double alpha)
+{
+	return w->se ? (student_t(alpha, w->df) +
+			student_t(2 * (1 - STATS_POWER), w->df)) *
+			       w->se :
+		       0;
+}
+
 void compare_runs_at(const double *a, int na, const double *b, int nb,
 		     bool logs, double level, struct comparison *c)
 {
@@ -469,6 +497,8 @@ void compare_runs_at(const double *a, int na, const double *b, int nb,
 	for (i = 0; logs && i < na + nb; i++)
 		x[i] = log(x[i]);
 	welch_test(x, na, x + na, nb, &w);
+	if (na < 2 || nb < 2)
+		one_run_side(&w, na, nb);
 	free(x);
 	for (i = 0, base = 0; i < na; i++)
 		base += a[i] / na; /* A's mean: the raw scale's unit */
@@ -477,7 +507,8 @@ void compare_runs_at(const double *a, int na, const double *b, int nb,
 	c->exact = w.se == 0;
 	c->p = c->q = w.p;
 	half = student_t(STATS_ALPHA, w.df) * w.se;
-	det = detectable(w.va, w.vb, na, nb, level);
+	det = na < 2 || nb < 2 ? detectable_one(&w, level) :
+				 detectable(w.va, w.vb, na, nb, level);
 	if (logs) {
 		c->ratio = exp(w.diff);
 		c->lo = exp(w.diff - half);

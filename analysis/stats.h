@@ -90,7 +90,8 @@ void compare_samples_at(const double *a, int na, const double *b, int nb,
 			double level, struct comparison *c);
 /*
  * Runs as the unit: Welch's t on the per-run figures a and b, at least two
- * a side; on their logs when `logs` (every figure must be positive).  The
+ * on one side (a single run on the other takes that side's spread); on
+ * their logs when `logs` (every figure must be positive).  The
  * mdc and runs5 are for a two-sided test at level.
  */
 void compare_runs_at(const double *a, int na, const double *b, int nb,
