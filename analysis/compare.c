@@ -631,12 +631,26 @@ static bool same_cmdline(const struct column *cols, int n)
 	return true;
 }
 
+static void machine_str(const struct run *r, char *buf, int len)
+{
+	snprintf(buf, len, "%s, accelerator %s, THP %s", r->cpu, r->accel,
+		 r->thp);
+}
+
+/* A mail says per column only what tells the columns apart. */
+static bool machine_differs(const struct column *cols, int n)
+{
+	return field_differs(cols, n, offsetof(struct run, cpu)) ||
+	       field_differs(cols, n, offsetof(struct run, accel)) ||
+	       field_differs(cols, n, offsetof(struct run, thp));
+}
+
 static void header_column(FILE *out, const struct column *cols, int n, int i,
 			  bool cmdline)
 {
 	const struct column *c = &cols[i];
 	const struct run *r = &c->runs[0];
-	char buf[2048], kernels[300];
+	char buf[2048], kernels[300], lead[8];
 	int j, len;
 
 	column_values_str(c, offsetof(struct run, kernel), kernels,
@@ -653,11 +667,12 @@ static void header_column(FILE *out, const struct column *cols, int n, int i,
 		snprintf(buf + len, sizeof(buf) - len, ") %s (%s) %s", r->label,
 			 kernels, r->host);
 	}
-	fprintf(out, "  %c ", 'A' + i);
-	wrap(out, "", buf, 4);
-	snprintf(buf, sizeof(buf), "%s, accelerator %s, THP %s", r->cpu,
-		 r->accel, r->thp);
-	wrap(out, "    ", buf, 4);
+	snprintf(lead, sizeof(lead), "  %c ", 'A' + i);
+	wrap(out, lead, buf, 4);
+	if (verbose || machine_differs(cols, n)) {
+		machine_str(r, buf, sizeof(buf));
+		wrap(out, "    ", buf, 4);
+	}
 	/* which tree each kernel was built from, where that tells them apart */
 	if (field_differs(cols, n, offsetof(struct run, kcommit))) {
 		column_values_str(c, offsetof(struct run, kcommit), buf,
@@ -678,6 +693,7 @@ void compare_header(FILE *out, const struct column *cols, int n)
 {
 	bool same = same_cmdline(cols, n);
 	int i, runs = 0;
+	char buf[400];
 
 	for (i = 0; i < n; i++)
 		runs += cols[i].n;
@@ -685,6 +701,10 @@ void compare_header(FILE *out, const struct column *cols, int n)
 		n, n == 1 ? "" : "s", runs, runs == 1 ? "" : "s");
 	for (i = 0; i < n; i++)
 		header_column(out, cols, n, i, !same);
+	if (!verbose && !machine_differs(cols, n)) {
+		machine_str(&cols[0].runs[0], buf, sizeof(buf));
+		wrap(out, "  every run: ", buf, 13);
+	}
 	if (same && verbose)
 		wrap(out, "  cmdline: ", cols[0].runs[0].cmdline, 11);
 	else if (same)

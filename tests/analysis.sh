@@ -527,7 +527,7 @@ MKRUN_KERNEL_COMMIT=0123456789abcdef0123456789abcdef01234567 \
 	mk kc_b stock-6.12 6.12.117 2026-11-02T00:00:00Z 1.0 0.01 8 51
 out=$("$CB" compare "$work/kc_a" "$work/kc_b")
 check "compare: the header names each column's kernel commit where they differ" \
-	has "$out" '~  A kc_a [^~]*~[^~]*~    kernel commit: Debian 6\.12\.117-1~deb12u1 \(linux-source-6\.12\) \+~ +cow-policy-6\.12\.patch:0123456789abcdef~  B kc_b [^~]*~[^~]*~    kernel commit: 0123456789abcdef0123456789abcdef01234567~'
+	has "$out" '~  A kc_a [^~]*~    kernel commit: Debian 6\.12\.117-1~deb12u1 \(linux-source-6\.12\) \+~ +cow-policy-6\.12\.patch:0123456789abcdef~  B kc_b [^~]*~    kernel commit: 0123456789abcdef0123456789abcdef01234567~'
 check "compare: no kernel commit line where every run has the same" \
 	hasnt "$("$CB" compare "$work/base" "$work/slow")" 'kernel commit'
 mkdir -p "$work/hk"
@@ -594,6 +594,12 @@ for i in $(seq 20); do
 done
 check "compare: a 3-run group against 20 single runs of one kernel: at most 2 starred ($starred)" \
 	test "$starred" -le 2
+
+out=$("$CB" compare -s cow-child --changed "$work/ga" "$work/gb")
+check "compare: what every run shares is said once, not per column" \
+	has "$(grep -c 'Test CPU' <<< "$out")|$out" '^1\|.*~  every run: Test CPU, accelerator kvm, THP madvise~'
+check "compare -s cow-child --changed on two groups: within 72 columns" \
+	test -z "$(sed 's/±/+/g' <<< "$out" | awk 'length > 72' | head -n 3)"
 
 # ---- a table for a mail, power stated honestly (issue 17) ----
 # lkp's layout: a metric on one line, each value with its spread (±CV)
