@@ -460,6 +460,12 @@ static int plot_fork(struct plotter *p, const struct group *g, int ng)
 
 /* ---- release trend: t/op per run and per release, in release order ---- */
 
+/* "-rc<digit>": a release candidate, not a local version "-rcu-test". */
+static bool is_rc(const char *s)
+{
+	return !strncmp(s, "-rc", 3) && s[3] >= '0' && s[3] <= '9';
+}
+
 /* Kernel release order: 6.9 < 6.18, 6.18-rc3 < 6.18; 0 when equal. */
 static int kernel_cmp(const char *x, const char *y)
 {
@@ -468,8 +474,8 @@ static int kernel_cmp(const char *x, const char *y)
 		 * a release candidate comes before its release, whatever
 		 * local version follows either ("-rc3-lab" < "-lab")
 		 */
-		if (!strncmp(x, "-rc", 3) != !strncmp(y, "-rc", 3))
-			return !strncmp(x, "-rc", 3) ? -1 : 1;
+		if (is_rc(x) != is_rc(y))
+			return is_rc(x) ? -1 : 1;
 		if (*x >= '0' && *x <= '9' && *y >= '0' && *y <= '9') {
 			long p = strtol(x, (char **)&x, 10);
 			long q = strtol(y, (char **)&y, 10);
@@ -483,7 +489,7 @@ static int kernel_cmp(const char *x, const char *y)
 			y++;
 		}
 	}
-	if (!strncmp(x, "-rc", 3) || !strncmp(y, "-rc", 3))
+	if (is_rc(x) || is_rc(y))
 		return *x ? -1 : 1; /* 6.18-rc3 < 6.18 */
 	if (*x || *y)
 		return *x ? 1 : -1;

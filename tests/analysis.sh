@@ -415,6 +415,12 @@ mk h10/x stock 6.19.0-lab 2026-11-05T00:00:00Z 1.0 0.01 3 41
 out=$("$CB" regress --history "$work/h10"); rc=$?
 check "regress: -rc3-<localversion> sorts before its release" \
 	has "$(cut -f1 "$work/h10/index.tsv")" '^release~6\.18\.0-rc3-lab~6\.18\.0-lab~6\.19\.0-lab~6\.19\.0-lab~$'
+mk h10/rcu stock 6.18.0-rcu-test 2026-09-01T00:00:00Z 1.0 0.01 3 42
+out=$("$CB" regress --history "$work/h10"); rc=$?
+check "regress: '-rcu-test' is a local version, not a release candidate" \
+	has "$(cut -f1 "$work/h10/index.tsv")" '^release~6\.18\.0-rc3-lab~6\.18\.0-lab~6\.18\.0-rcu-test~'
+rm -r "$work/h10/rcu"
+out=$("$CB" regress --history "$work/h10"); rc=$?
 check "regress: one created time: the newest by run id, against the final release" \
 	has "$out" '^regress: stock \(2 runs: y x\) against stock \(final\)'
 cp -a "$work/base" "$work/ops0"
