@@ -544,39 +544,39 @@ check "regress: two trees of one uname -r are two releases, the commits said" \
 	has "$rc|$out" '^0\|regress: stock-6\.12 \(kc_b\) against stock-6\.12 \(kc_a\), threshold 5\.0%~regress: kernel commit Debian 6\.12\.117-1~deb12u1 \(linux-source-6\.12\) \+ cow-policy-6\.12\.patch:0123456789abcdef -> 0123456789abcdef0123456789abcdef01234567~'
 
 # ---- regress: every run of the release, every series, runs that did not end ----
+# regress_check NAME HISTORY ERE: regress over $work/HISTORY, "rc|output" matches
+regress_check() {
+	out=$("$CB" regress --history "$work/$2"); rc=$?
+	check "$1" has "$rc|$out" "$3"
+}
 # a missed COW in one run of a 3-run release (not the newest) is found
 mkdir -p "$work/hr"
 mkrel hr 6.17.0 10 1.0 1400 3
 mkrel hr 6.18.0 11 1.0 1410 3
 rm -rf "$work/hr/6.18.0-1"
 MKRUN_RUN_CV=0.05 mk hr/6.18.0-1 stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.05 8 1411 500
-out=$("$CB" regress --history "$work/hr"); rc=$?
-check "regress: a missed COW in any run of the new release fails it" \
-	has "$rc|$out" '^1\|.*missed COW: 0 -> 500: new correctness failure'
+regress_check "regress: a missed COW in any run of the new release fails it" hr \
+	'^1\|.*missed COW: 0 -> 500: new correctness failure'
 # the series' highest release is judged, whatever run was made last
 mkdir -p "$work/hs"
 mk hs/a stock-6.16 6.16.0 2026-09-01T00:00:00Z 1.0 0.01 3 1420
 mk hs/b stock-6.18 6.18.0 2026-10-01T00:00:00Z 1.0 0.01 3 1421 7
 mk hs/c stock-6.17 6.17.0 2026-11-01T00:00:00Z 1.0 0.01 3 1422
-out=$("$CB" regress --history "$work/hs"); rc=$?
-check "regress: the highest release of a series is judged, not the last made" \
-	has "$rc|$out" '^1\|regress: stock-6\.18 \(b\) against stock-6\.17 \(c\).*missed COW: 0 -> 7'
+regress_check "regress: the highest release of a series is judged, not the last made" hs \
+	'^1\|regress: stock-6\.18 \(b\) against stock-6\.17 \(c\).*missed COW: 0 -> 7'
 # every series: a policy with no earlier release does not hide another's
 mk hs/d always_copy-6.18 6.18.0 2026-12-01T00:00:00Z 1.0 0.01 3 1423
-out=$("$CB" regress --history "$work/hs"); rc=$?
-check "regress: every series is judged (a later series with nothing to compare hides none)" \
-	has "$rc|$out" '^1\|.*missed COW: 0 -> 7.*no earlier release of 6\.18\.0 \(lab1, policy always_copy'
+regress_check "regress: every series is judged (a later series with nothing to compare hides none)" hs \
+	'^1\|.*missed COW: 0 -> 7.*no earlier release of 6\.18\.0 \(lab1, policy always_copy'
 # complete lines but no run_end: in progress when newest, killed when outlived
 mkdir -p "$work/hp2"
 mk hp2/a stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 1430
 MKRUN_RUNNING=1 MKRUN_ONLY=cow-child mk hp2/b stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 1431
-out=$("$CB" regress --history "$work/hp2"); rc=$?
-check "regress: the newest run without run_end is in progress: skipped, exit 0" \
-	has "$rc|$out" '^0\|regress: skipping .*/hp2/b: in progress \(no run_end\)'
+regress_check "regress: the newest run without run_end is in progress: skipped, exit 0" hp2 \
+	'^0\|regress: skipping .*/hp2/b: in progress \(no run_end\)'
 mk hp2/c stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 3 1432
-out=$("$CB" regress --history "$work/hp2"); rc=$?
-check "regress: a run without run_end that a later run outlived was killed: failure" \
-	has "$rc|$out" '^1\|regress: .*/hp2/b: killed \(no run_end'
+regress_check "regress: a run without run_end that a later run outlived was killed: failure" hp2 \
+	'^1\|regress: .*/hp2/b: killed \(no run_end'
 # a metric the old release had and the new one lost (its passes skipped)
 mkdir -p "$work/hm"
 mkrel hm 6.17.0 10 1.0 1440 3
@@ -584,9 +584,8 @@ mkrel hm 6.18.0 11 1.0 1450 3
 for d in "$work"/hm/6.18.0-*; do
 	jq -c 'if .scenario == "cow-child" and .pass != "counting" then .status = "skip" | .reason = "no zero page" else . end' "$d/results.jsonl" > "$d/r" && mv "$d/r" "$d/results.jsonl"
 done
-out=$("$CB" regress --history "$work/hm"); rc=$?
-check "regress: a timing the old release had and the new one lost is a failure" \
-	has "$rc|$out" '^1\|.*cow-child base pages=512: t/op: no value in stock-6\.18 \(stock-6\.17 had one\): failure'
+regress_check "regress: a timing the old release had and the new one lost is a failure" hm \
+	'^1\|.*cow-child base pages=512: t/op: no value in stock-6\.18 \(stock-6\.17 had one\): failure'
 
 # a group against one run: the group's between-run spread stands for the
 # run's (repetitions of one run understate it: a quarter were starred)
