@@ -132,9 +132,30 @@ static const struct cfg_val *param_values(const struct cfg *c,
 	return cfg_find(c, param);
 }
 
+/*
+ * What one pass holds: the region and a copy of each page, the writer's
+ * and the other party's page views, a swapped backing's pages in zram or
+ * a file backing's page cache (at worst the region again), and what the
+ * scenario holds besides (a generator's arrays, a store's file).
+ */
+static uint64_t footprint(const struct combo *cb, uint64_t pages)
+{
+	uint64_t b = pages * (PAGE_SZ * 2 + 2 * sizeof(struct page_view));
+
+	if (cb->bk.ops->kind & (BK_SWAP | BK_FILE))
+		b += pages * PAGE_SZ;
+	if (cb->ops->mem_bytes)
+		b += cb->ops->mem_bytes(&cb->params);
+	return b;
+}
+
+/*
+ * A combination no machine state could hold (above MemTotal) is bad
+ * input; one above what is free now is a skip, and the rest run.
+ */
 static void check_combo(const struct cfg *c, struct combo *cb, bool named)
 {
-	uint64_t pages = region_pages(cb->ops, &cb->params), avail;
+	uint64_t pages = region_pages(cb->ops, &cb->params), avail, need;
 	char where[300], key[96];
 
 	if (!cb->ops->nparams)
@@ -154,13 +175,19 @@ static void check_combo(const struct cfg *c, struct combo *cb, bool named)
 		    "%s: %s: %llu pages is not a multiple of %zu, as backing %s needs",
 		    where, cb->ops->name, (unsigned long long)pages,
 		    cb->bk.unit_pages, cb->bk.name);
-	avail = mem_available();
-	if (avail && pages * PAGE_SZ * 2 > avail)
+	need = footprint(cb, pages);
+	if (mem_total() && need > mem_total())
 		die(EXIT_USAGE,
-		    "%s: %s: %llu MiB (twice the region, for the copies) is more than MemAvailable (%llu MiB)",
-		    where, cb->ops->name,
-		    (unsigned long long)(pages * PAGE_SZ * 2 >> 20),
-		    (unsigned long long)(avail >> 20));
+		    "%s: %s: %llu MiB (the region twice, for the copies, and what the pass holds besides) is more than MemTotal (%llu MiB)",
+		    where, cb->ops->name, (unsigned long long)(need >> 20),
+		    (unsigned long long)(mem_total() >> 20));
+	avail = mem_available();
+	if (avail && need > avail)
+		snprintf(
+			cb->skip, sizeof(cb->skip),
+			"needs %llu MiB (the region twice, for the copies, and what the pass holds besides), more than MemAvailable (%llu MiB)",
+			(unsigned long long)(need >> 20),
+			(unsigned long long)(avail >> 20));
 }
 
 static void push(struct expand *x, struct combo *cb)

@@ -153,6 +153,8 @@ struct scenario_ops {
 	size_t (*region_pages)(
 		const struct kvset *params); /* default "pages" */
 	size_t (*nops)(const struct sc *sc); /* default: one per page */
+	/* what a pass holds besides the region (arrays, files); NULL: none */
+	uint64_t (*mem_bytes)(const struct kvset *params);
 	/* the scenario maps the region itself (file mappings) */
 	int (*map)(struct sc *sc, char *why, int len);
 	/* after populate, before the other party starts */

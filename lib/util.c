@@ -170,9 +170,20 @@ int64_t meminfo_kb(const char *key)
 	return meminfo_u64(key, &v) ? (int64_t)v : -1;
 }
 
+/* $COWBENCH_MEMAVAILABLE_MB stands in for a machine with less free memory */
 uint64_t mem_available(void)
 {
+	const char *sim = getenv("COWBENCH_MEMAVAILABLE_MB");
 	int64_t kb = meminfo_kb("MemAvailable");
+
+	if (sim && *sim)
+		return strtoull(sim, NULL, 10) << 20;
+	return kb < 0 ? 0 : (uint64_t)kb * 1024;
+}
+
+uint64_t mem_total(void)
+{
+	int64_t kb = meminfo_kb("MemTotal");
 
 	return kb < 0 ? 0 : (uint64_t)kb * 1024;
 }

@@ -52,6 +52,7 @@ bool env_flag(const char *name);
 
 /* MemAvailable from /proc/meminfo, in bytes (0 if unknown). */
 uint64_t mem_available(void);
+uint64_t mem_total(void);
 /* A /proc/meminfo line in kB (-1 if absent). */
 int64_t meminfo_kb(const char *key);
 /* A /proc/meminfo value as the kernel prints it (kB or a count); found? */

@@ -99,11 +99,18 @@ bad "unknown config key" "$work/k.conf:2: unknown key 'colour'" run -o "$work/ne
 bad "malformed number in a config" "m.conf:1: 'reps': 'abc' is not a number" run -o "$work/never" "$(conf m 'reps = abc')"
 bad "malformed size in a config" "'fork-latency.size': '12Q' is not a size" run -o "$work/never" "$(conf s 'fork-latency.size = 12Q')"
 bad "malformed --reps" "--reps: 'x' is not a number" run -o "$work/never" --reps x
-bad "size above MemAvailable" "more than MemAvailable" run -o "$work/never" "$(conf big 'pages = 60000000')"
+bad "size above MemTotal" "more than MemTotal" run -o "$work/never" "$(conf big 'pages = 60000000')"
 bad "THP region not a multiple of 2 MiB" "not a multiple of 512" run -o "$work/never" -b thp "$(conf odd 'pages = 100')"
 bad "scenario on a backing it does not support" "runs on none of the selected backings" run -o "$work/never" -s file-private -b thp
 bad "unknown option" "unknown option" run --frobnicate
 bad "missing config file" "No such file" run -o "$work/never" "$work/none.conf"
+# above what is free now (a stand-in MemAvailable): that combination is a
+# skip with what it needs, the others run
+COWBENCH_MEMAVAILABLE_MB=2 run memav "$(conf memav 'scenarios = reuse-after-exit' 'backings = base' \
+	'reps = 1' 'warmup = 0' 'pages = 64 512')"
+check "a combination above MemAvailable is a skip naming both, the smaller one runs" \
+	eq "$(jq -r 'select(.pass=="counting") | "\(.params.pages) \(.status) \(.reason // "" | test("needs 4 MiB .*more than MemAvailable \\(2 MiB\\)"))"' "$work/memav/results.jsonl" | sort -n | tr '\n' ,)" \
+	"64 ok false,512 skip true,"
 # every shipped config plans: each scenario runs on a backing it names
 # (the planner is all 'check -k' runs before it finds nothing to keep)
 for c in configs/*.conf; do

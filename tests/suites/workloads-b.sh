@@ -160,7 +160,7 @@ bad() { # NAME MESSAGE CONF-LINES...
 	check "$name" eq "$rc,$(echo "$out" | grep -c -- "$msg"),$([ -e "$work/never/results.jsonl" ] && echo ran)" "2,1,"
 }
 bad "stream: an action out of range" "stream.action" "scenarios = stream" "stream.action = 9"
-bad "stream: arrays above MemAvailable" "MemAvailable" "scenarios = stream" "backings = base" "stream.array = 200G"
+bad "stream: arrays above MemTotal" "more than MemTotal" "scenarios = stream" "backings = base" "stream.array = 200G"
 bad "dio: bs not a multiple of 512" "not a multiple of 512" "scenarios = dio" "backings = base" "dio.bs = 1000"
 bad "thpdb: record not a multiple of 8" "not a multiple of 8" "scenarios = thpdb" "backings = base" "thpdb.record = 100"
 bad "thpdb: more threads than records" "fewer records" "scenarios = thpdb" "backings = base" \
