@@ -42,6 +42,7 @@ char *strtrim(char *s);
  * one input on purpose, so that a test sees the verdict fail.
  *   shared      the region is MAP_SHARED: every write is seen by the other
  *   drop-pin    a pin holder's view is dropped: it never sees the write
+ *   stale-write dio's writes go out from a stale copy of their buffer
  *   small-ring  the fault sampler's ring is one page: samples are lost
  *   ring-error  pinned-fork's ring loses its target file: the pin holder
  *               cannot observe (an error, never a lost pin)

@@ -6,8 +6,14 @@
  * buffers, io_uring with plain buffers, or pread/pwrite.  A fork while a
  * buffer is pinned must give the child a copy and leave the parent its
  * page (or the data would land in the child's): every block read is
- * checked against the last one written there, and any byte that differs
- * is a wrong COW, and the pass fails.
+ * checked against the last one written there, every block of the file
+ * again at the end, and any byte that differs is a wrong COW: the pass
+ * fails.  Below 4 KiB blocks neighbouring slots share a page, so the
+ * process writes into a page while the device still reads or writes
+ * another part of it: the race a COW of a pinned page loses.
+ *
+ * Latency is fio's, per direction: clat from the submission's return to
+ * the reap, lat from the I/O's start (its buffer filled) to the reap.
  *
  * The buffers are the first qd * bs bytes of the backing's region.  The
  * counting pass has each child read its own pagemap: a buffer page whose
@@ -24,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -51,16 +58,16 @@ static const struct param_spec params[] = {
 	  .type = CFG_SIZE,
 	  .min = 1 << 20,
 	  .max = 1LL << 40,
-	  .def = { 1 << 30 },
+	  .def = { 16 << 20 },
 	  .ndef = 1,
 	  .desc = "file size" },
 	{ .name = "bs",
 	  .type = CFG_SIZE,
 	  .min = 512,
 	  .max = 1 << 20,
-	  .def = { 4096 },
+	  .def = { 2048 },
 	  .ndef = 1,
-	  .desc = "block size (a multiple of 512)" },
+	  .desc = "block size (a multiple of 512; below 4k slots share pages)" },
 	{ .name = "qd",
 	  .type = CFG_INT,
 	  .min = 1,
@@ -79,9 +86,16 @@ static const struct param_spec params[] = {
 	  .type = CFG_INT,
 	  .min = 1,
 	  .max = 100000000,
-	  .def = { 200000 },
+	  .def = { 4000 },
 	  .ndef = 1,
-	  .desc = "I/Os per pass" },
+	  .desc = "I/Os per pass (when runtime is 0)" },
+	{ .name = "runtime",
+	  .type = CFG_INT,
+	  .min = 0,
+	  .max = 3600,
+	  .def = { 0 },
+	  .ndef = 1,
+	  .desc = "seconds of I/O per pass, as fio's time_based (0: ios I/Os)" },
 	{ .name = "write_pct",
 	  .type = CFG_INT,
 	  .min = 0,
@@ -93,17 +107,24 @@ static const struct param_spec params[] = {
 	  .type = CFG_INT,
 	  .min = 0,
 	  .max = 10000,
-	  .def = { 100 },
+	  .def = { 500 },
 	  .ndef = 1,
 	  .desc = "forks per second by the other thread" },
 };
 
 struct slot {
-	uint64_t block, t0;
+	uint64_t block, t_start, t_issue;
 	uint32_t gen;
 	bool write;
 	int res;
 };
+
+/* fio's three latencies of one direction, in ns */
+struct dio_lat {
+	struct hist slat, clat, lat;
+};
+
+enum { DIR_READ, DIR_WRITE };
 
 struct dio {
 	const struct dio_engine *eng;
@@ -111,13 +132,19 @@ struct dio {
 	int fd;
 	bool inited; /* the engine */
 	size_t bs, qd, nblocks, bufpages;
+	uint64_t ios, run_ticks, deadline; /* runtime; 0 for ios I/Os */
 	uint32_t *gen; /* per block: the generation last written */
 	uint8_t *busy;
 	struct slot *slots;
 	struct io_uring ring;
 	int *ready, nready; /* psync: done, not yet reaped */
 	uint64_t rng, mismatched, bad_reads, reads, writes;
-	char *ghost; /* test fault drop-pin: where the reads land instead */
+	struct dio_lat dir[2]; /* timing pass: DIR_READ, DIR_WRITE */
+	/* the read-back of every block at the end */
+	uint64_t rb_blocks, rb_bad, rb_bytes, blocks_written;
+	/* test faults drop-pin (reads) and stale-write: a pin's lost view */
+	char *ghost;
+	bool ghost_reads, ghost_writes;
 	/* the fork thread */
 	pthread_t forker;
 	volatile int stop;
@@ -131,6 +158,7 @@ struct dio {
 struct dio_engine {
 	const char *name;
 	bool fixed; /* registered buffers: slot i is buffer i */
+	bool sync; /* submit does the I/O: issued when it is called */
 	int (*init)(struct dio *d, char *why, int len);
 	int (*submit)(struct dio *d, int slot); /* 0 or -errno */
 	int (*reap)(struct dio *d, int *slot); /* 0 or -errno */
@@ -143,15 +171,24 @@ static char *slot_buf(struct dio *d, int i)
 }
 
 /*
- * Test fault drop-pin: every read lands in a page the process does not
- * map (what a pin COWed away from gets), and the slot holds none of the
- * data.  Every read must then be counted wrong.
+ * Where slot i's I/O goes to or comes from.  Under a test fault it is a
+ * page the process does not map, as a pin that a COW moved the process
+ * away from: drop-pin's reads land there (the slot is zeroed, so every
+ * read is wrong); stale-write's writes go out from there, holding what
+ * the slot held before its new data (every block written is wrong at the
+ * end).
  */
-static char *read_buf(struct dio *d, int i)
+static bool ghosted(struct dio *d, int i)
 {
-	if (!d->ghost)
+	return d->slots[i].write ? d->ghost_writes : d->ghost_reads;
+}
+
+static char *io_buf(struct dio *d, int i)
+{
+	if (!ghosted(d, i))
 		return slot_buf(d, i);
-	memset(slot_buf(d, i), 0, d->bs);
+	if (!d->slots[i].write)
+		memset(slot_buf(d, i), 0, d->bs);
 	return d->ghost + (size_t)i * d->bs;
 }
 
@@ -198,7 +235,7 @@ static int fixed_init(struct dio *d, char *why, int len)
 	size_t i, n = d->ghost ? 2 * d->qd : d->qd;
 	int ret = uring_init(d, why, len);
 
-	/* slot i is buffer i; its ghost (drop-pin) buffer qd + i */
+	/* slot i is buffer i; its ghost (test faults) buffer qd + i */
 	for (i = 0; i < d->qd; i++) {
 		iov[i] = (struct iovec){ slot_buf(d, i), d->bs };
 		if (d->ghost)
@@ -221,21 +258,20 @@ static int uring_submit(struct dio *d, int i)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
 	struct slot *s = &d->slots[i];
 	off_t off = s->block * d->bs;
-	bool fixed = d->eng->fixed;
+	int idx = ghosted(d, i) ? (int)d->qd + i : i;
+	char *buf = io_buf(d, i);
 	int ret;
 
 	if (!sqe)
 		return -EBUSY;
-	if (fixed && s->write)
-		io_uring_prep_write_fixed(sqe, d->fd, slot_buf(d, i), d->bs,
-					  off, i);
-	else if (fixed)
-		io_uring_prep_read_fixed(sqe, d->fd, read_buf(d, i), d->bs, off,
-					 d->ghost ? (int)d->qd + i : i);
+	if (d->eng->fixed && s->write)
+		io_uring_prep_write_fixed(sqe, d->fd, buf, d->bs, off, idx);
+	else if (d->eng->fixed)
+		io_uring_prep_read_fixed(sqe, d->fd, buf, d->bs, off, idx);
 	else if (s->write)
-		io_uring_prep_write(sqe, d->fd, slot_buf(d, i), d->bs, off);
+		io_uring_prep_write(sqe, d->fd, buf, d->bs, off);
 	else
-		io_uring_prep_read(sqe, d->fd, read_buf(d, i), d->bs, off);
+		io_uring_prep_read(sqe, d->fd, buf, d->bs, off);
 	io_uring_sqe_set_data64(sqe, i);
 	ret = io_uring_submit(&d->ring);
 	return ret == 1 ? 0 : ret < 0 ? ret : -EIO;
@@ -274,8 +310,9 @@ static int psync_submit(struct dio *d, int i)
 {
 	struct slot *s = &d->slots[i];
 	off_t off = s->block * d->bs;
-	ssize_t n = s->write ? pwrite(d->fd, slot_buf(d, i), d->bs, off) :
-			       pread(d->fd, read_buf(d, i), d->bs, off);
+	char *buf = io_buf(d, i);
+	ssize_t n = s->write ? pwrite(d->fd, buf, d->bs, off) :
+			       pread(d->fd, buf, d->bs, off);
 
 	s->res = n < 0 ? -errno : (int)n;
 	d->ready[d->nready++] = i;
@@ -296,17 +333,25 @@ static void psync_exit(struct dio *d)
 }
 
 static const struct dio_engine engines[] = {
-	{ "io_uring-fixed", true, fixed_init, uring_submit, uring_reap,
+	{ "io_uring-fixed", true, false, fixed_init, uring_submit, uring_reap,
 	  uring_exit },
-	{ "io_uring", false, uring_init, uring_submit, uring_reap, uring_exit },
-	{ "psync", false, psync_init, psync_submit, psync_reap, psync_exit },
+	{ "io_uring", false, false, uring_init, uring_submit, uring_reap,
+	  uring_exit },
+	{ "psync", false, true, psync_init, psync_submit, psync_reap,
+	  psync_exit },
 };
 
 /* ---- the I/O loop ---- */
 
+/*
+ * fio's timestamps: start once the buffer is filled, issue when the
+ * submission returns (a sync engine: when it is called), completion when
+ * reaped.
+ */
 static int start(struct dio *d, int i)
 {
 	struct slot *s = &d->slots[i];
+	int ret;
 
 	do {
 		d->rng = wl_mix(d->rng);
@@ -317,23 +362,42 @@ static int start(struct dio *d, int i)
 		   (uint64_t)kv_get(d->sc->params, "write_pct", 50);
 	if (s->write) {
 		s->gen = ++d->gen[s->block];
+		if (d->ghost_writes)
+			memcpy(d->ghost + (size_t)i * d->bs, slot_buf(d, i),
+			       d->bs);
 		pattern((uint64_t *)slot_buf(d, i), d->bs, s->block, s->gen);
 	} else {
 		s->gen = d->gen[s->block];
 	}
-	s->t0 = clk_now();
-	return d->eng->submit(d, i);
+	s->t_start = clk_now();
+	s->t_issue = s->t_start;
+	ret = d->eng->submit(d, i);
+	if (!d->eng->sync)
+		s->t_issue = clk_now();
+	return ret;
+}
+
+static void record_lat(struct dio *d, struct slot *s, uint64_t now,
+		       struct record *r)
+{
+	struct dio_lat *l = &d->dir[s->write ? DIR_WRITE : DIR_READ];
+	uint64_t lat = (uint64_t)clk_ns(now - s->t_start);
+
+	hist_record(&l->slat, (uint64_t)clk_ns(s->t_issue - s->t_start));
+	hist_record(&l->clat, (uint64_t)clk_ns(now - s->t_issue));
+	hist_record(&l->lat, lat);
+	hist_record(&r->lat, lat);
 }
 
 static int complete(struct dio *d, int i, struct record *r)
 {
 	struct slot *s = &d->slots[i];
-	uint64_t ns = (uint64_t)clk_ns(clk_now() - s->t0), bad;
+	uint64_t now = clk_now(), bad;
 
 	if (s->res != (int)d->bs)
 		return s->res < 0 ? s->res : -EIO;
 	if (d->sc->pass == PASS_TIMING)
-		hist_record(&r->lat, ns);
+		record_lat(d, s, now, r);
 	d->busy[s->block] = 0;
 	if (s->write) {
 		d->writes++;
@@ -347,27 +411,71 @@ static int complete(struct dio *d, int i, struct record *r)
 	return 0;
 }
 
-static int io_loop(struct dio *d, struct record *r, char *why, int len)
+/* Another I/O to start: ios of them, or until the runtime is over. */
+static bool more(struct dio *d, uint64_t issued)
+{
+	return d->deadline ? clk_now() < d->deadline : issued < d->ios;
+}
+
+/* The I/Os done, or -1 with why. */
+static int64_t io_loop(struct dio *d, char *why, int len, struct record *r)
 {
 	uint64_t issued = 0, done = 0;
 	int ret = 0, i;
 
-	for (i = 0; !ret && (size_t)i < d->qd && issued < r->ops; i++, issued++)
+	for (i = 0; !ret && (size_t)i < d->qd && more(d, issued); i++, issued++)
 		ret = start(d, i);
-	while (!ret && done < r->ops) {
+	while (!ret && done < issued) {
 		ret = d->eng->reap(d, &i);
 		if (!ret)
 			ret = complete(d, i, r);
 		done++;
-		if (!ret && issued < r->ops) {
+		if (!ret && more(d, issued)) {
 			ret = start(d, i);
 			issued++;
 		}
 	}
-	if (ret)
-		snprintf(why, len, "%s %s: %s", d->eng->name,
-			 d->slots[i].write ? "write" : "read", strerror(-ret));
-	return ret ? -1 : 0;
+	if (!ret)
+		return (int64_t)done;
+	snprintf(why, len, "%s %s: %s", d->eng->name,
+		 d->slots[i].write ? "write" : "read", strerror(-ret));
+	return -1;
+}
+
+/*
+ * Every block of the file against its last write, after the I/O: the
+ * reads check only the blocks they happen to pick, so a write that went
+ * astray is seen here.  Plain pread, outside the window.
+ */
+static int read_back(struct dio *d, char *why, int len)
+{
+	size_t per = FILL_CHUNK / d->bs, b, j, n;
+	char *chunk = NULL;
+	uint64_t bad;
+	int ret = 0;
+
+	if (posix_memalign((void **)&chunk, 4096, FILL_CHUNK))
+		return -1;
+	for (b = 0; !ret && b < d->nblocks; b += n) {
+		n = d->nblocks - b < per ? d->nblocks - b : per;
+		if (pread(d->fd, chunk, n * d->bs, b * d->bs) !=
+		    (ssize_t)(n * d->bs)) {
+			snprintf(why, len, "reading the file back: %s",
+				 errno ? strerror(errno) : "short read");
+			ret = -1;
+			break;
+		}
+		for (j = 0; j < n; j++) {
+			bad = mismatched_bytes((uint64_t *)(chunk + j * d->bs),
+					       d->bs, b + j, d->gen[b + j]);
+			d->rb_bytes += bad;
+			d->rb_bad += bad > 0;
+			d->blocks_written += d->gen[b + j] > 0;
+		}
+		d->rb_blocks += n;
+	}
+	free(chunk);
+	return ret;
 }
 
 /* ---- the fork thread ---- */
@@ -506,17 +614,47 @@ static int prefill(struct dio *d, char *why, int len)
 	return ret;
 }
 
+/*
+ * Room for the file before anything is allocated or written: the file,
+ * and a sixty-fourth more for the file system's own blocks (extents,
+ * journal).  Too little is a skip of the combination.
+ */
+static int check_space(struct dio *d, char *why, int len)
+{
+	uint64_t need = (uint64_t)d->nblocks * d->bs, avail;
+	struct statvfs v;
+
+	if (fstatvfs(d->fd, &v)) {
+		snprintf(why, len, "statvfs %s: %s", d->sc->workdir,
+			 strerror(errno));
+		return -1;
+	}
+	avail = (uint64_t)v.f_bavail * v.f_frsize;
+	if (avail >= need + (need >> 6))
+		return 0;
+	snprintf(
+		why, len,
+		"work dir %s has %llu MiB free, the %llu MiB file needs %llu MiB",
+		d->sc->workdir, (unsigned long long)(avail >> 20),
+		(unsigned long long)(need >> 20),
+		(unsigned long long)((need + (need >> 6)) >> 20));
+	return 1;
+}
+
 static int open_file(struct dio *d, char *why, int len)
 {
-	struct sc *sc = d->sc;
-	int ret;
+	int ret = dio_tmpfile(d->sc, &d->fd, why, len);
 
-	ret = dio_tmpfile(sc, &d->fd, why, len);
-	if (!ret && ftruncate(d->fd, (off_t)(d->nblocks * d->bs))) {
+	return ret ? ret : check_space(d, why, len);
+}
+
+static int fill_file(struct dio *d, char *why, int len)
+{
+	if (ftruncate(d->fd, (off_t)(d->nblocks * d->bs))) {
 		snprintf(why, len, "ftruncate: %s", strerror(errno));
-		ret = -1;
+		return -1;
 	}
-	return ret ? ret : prefill(d, why, len);
+	return prefill(d, why, len);
 }
 
 int dio_tmpfile(struct sc *sc, int *fdp, char *why, int len)
@@ -552,32 +690,43 @@ static void *shared(size_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static int setup(struct dio *d, struct sc *sc, char *why, int len)
+static void params_of(struct dio *d, struct sc *sc)
 {
-	int64_t file = kv_get(sc->params, "file", 0);
-	int ret;
+	int64_t runtime = kv_get(sc->params, "runtime", 0);
+	int i;
 
 	d->sc = sc;
 	d->eng = &engines[kv_get(sc->params, "engine", 0)];
 	d->bs = (size_t)kv_get(sc->params, "bs", 4096);
-	d->qd = d->eng->submit == psync_submit ?
-			1 :
-			(size_t)kv_get(sc->params, "qd", 1);
+	d->qd = d->eng->sync ? 1 : (size_t)kv_get(sc->params, "qd", 1);
 	d->fork_hz = (int)kv_get(sc->params, "fork_hz", 0);
-	d->nblocks = (size_t)file / d->bs;
+	d->nblocks = (size_t)kv_get(sc->params, "file", 0) / d->bs;
 	d->bufpages = (d->qd * d->bs + PAGE_SZ - 1) / PAGE_SZ;
+	d->ios = (uint64_t)kv_get(sc->params, "ios", 1);
+	if (runtime)
+		d->run_ticks = (uint64_t)(runtime * 1e9 / cb_clock.ns_per_tick);
+	d->ghost_reads = test_fault("drop-pin");
+	d->ghost_writes = test_fault("stale-write");
 	d->rng = 1;
 	d->fd = -1;
 	hist_init(&d->fork_us);
-	if (d->bs % 512 || d->nblocks < d->qd) {
-		snprintf(
-			why, len,
-			"bs %zu: not a multiple of 512, or fewer blocks than qd",
-			d->bs);
-		return -1;
+	for (i = 0; i < 2; i++) {
+		hist_init(&d->dir[i].slat);
+		hist_init(&d->dir[i].clat);
+		hist_init(&d->dir[i].lat);
 	}
-	if (d->eng->submit == uring_submit && uring_allowed(why, len))
+}
+
+static int setup(struct dio *d, struct sc *sc, char *why, int len)
+{
+	int ret;
+
+	params_of(d, sc);
+	if (!d->eng->sync && uring_allowed(why, len))
 		return 1;
+	ret = open_file(d, why, len);
+	if (ret)
+		return ret;
 	d->gen = xcalloc(d->nblocks, sizeof(*d->gen));
 	d->busy = xcalloc(d->nblocks, 1);
 	d->slots = xcalloc(d->qd, sizeof(*d->slots));
@@ -586,7 +735,8 @@ static int setup(struct dio *d, struct sc *sc, char *why, int len)
 		return -1;
 	d->pfn_after = d->pfn_before + d->bufpages;
 	d->pfn_child = d->pfn_after + d->bufpages;
-	if (test_fault("drop-pin") && !(d->ghost = shared(d->qd * d->bs)))
+	if ((d->ghost_reads || d->ghost_writes) &&
+	    !(d->ghost = shared(d->qd * d->bs)))
 		return -1;
 	ret = sc->bk->ops->map(sc, why, len);
 	if (ret)
@@ -594,7 +744,7 @@ static int setup(struct dio *d, struct sc *sc, char *why, int len)
 	memset(sc->buf, POP_BYTE, sc->len);
 	ret = sc->bk->ops->verify(sc, why, len);
 	if (!ret)
-		ret = open_file(d, why, len);
+		ret = fill_file(d, why, len);
 	if (!ret)
 		ret = d->eng->init(d, why, len);
 	d->inited = !ret;
@@ -602,6 +752,65 @@ static int setup(struct dio *d, struct sc *sc, char *why, int len)
 }
 
 /* ---- the pass ---- */
+
+/*
+ * "<key>_ns_mean", each percentile that n supports (ten samples beyond
+ * it: p99 from 1000, p99.9 from 10000) and "_max", as fio prints them.
+ */
+static void put_lat(struct kvset *x, const char *key, const struct hist *h)
+{
+	static const struct {
+		const char *sfx;
+		double p;
+	} pct[] = { { "p50", 50 }, { "p99", 99 }, { "p999", 99.9 } };
+	char k[48];
+	size_t i;
+
+	if (!h->n)
+		return; /* nothing measured is absent, not 0 */
+	snprintf(k, sizeof(k), "%s_ns_mean", key);
+	kv_set(x, k, (int64_t)hist_mean(h));
+	for (i = 0; i < ARRAY_SIZE(pct); i++) {
+		if (h->n * (100 - pct[i].p) < 1000)
+			continue;
+		snprintf(k, sizeof(k), "%s_ns_%s", key, pct[i].sfx);
+		kv_set(x, k, (int64_t)hist_pct(h, pct[i].p));
+	}
+	snprintf(k, sizeof(k), "%s_ns_max", key);
+	kv_set(x, k, (int64_t)h->max);
+}
+
+/* fio's per-direction figures: IOPS, clat, lat (and slat, async only) */
+static void report_dir(struct dio *d, struct kvset *x, int dir, uint64_t ns)
+{
+	const char *name = dir == DIR_READ ? "read" : "write";
+	struct dio_lat *l = &d->dir[dir];
+	char k[48];
+
+	snprintf(k, sizeof(k), "%s_iops", name);
+	kv_set(x, k, (int64_t)(l->clat.n * 1e9 / ns));
+	snprintf(k, sizeof(k), "%s_clat", name);
+	put_lat(x, k, &l->clat);
+	snprintf(k, sizeof(k), "%s_lat", name);
+	put_lat(x, k, &l->lat);
+	if (d->eng->sync)
+		return;
+	snprintf(k, sizeof(k), "%s_slat", name);
+	put_lat(x, k, &l->slat);
+}
+
+static void report_fail(struct dio *d, struct record *r)
+{
+	if (!d->mismatched && !d->rb_bad)
+		return;
+	r->status = ST_FAIL;
+	snprintf(
+		r->reason, sizeof(r->reason),
+		"wrong COW: %llu byte(s) in %llu read(s), %llu byte(s) in %llu block(s) of the file at the end differ from what was written",
+		(unsigned long long)d->mismatched,
+		(unsigned long long)d->bad_reads,
+		(unsigned long long)d->rb_bytes, (unsigned long long)d->rb_bad);
+}
 
 static void report(struct dio *d, struct record *r, uint64_t ns)
 {
@@ -611,28 +820,30 @@ static void report(struct dio *d, struct record *r, uint64_t ns)
 	kv_set(x, "writes", (int64_t)d->writes);
 	kv_set(x, "mismatched_bytes", (int64_t)d->mismatched);
 	kv_set(x, "bad_reads", (int64_t)d->bad_reads);
+	kv_set(x, "readback_blocks", (int64_t)d->rb_blocks);
+	kv_set(x, "readback_bad_blocks", (int64_t)d->rb_bad);
+	kv_set(x, "readback_mismatched_bytes", (int64_t)d->rb_bytes);
+	kv_set(x, "blocks_written", (int64_t)d->blocks_written);
 	kv_set(x, "forks", (int64_t)d->forks);
-	if (d->forks) {
-		kv_set(x, "fork_us_p50", (int64_t)hist_pct(&d->fork_us, 50));
-		kv_set(x, "fork_us_p99", (int64_t)hist_pct(&d->fork_us, 99));
-	}
 	if (d->sc->pass == PASS_COUNTING) {
 		kv_set(x, "fork_copied_pages", (int64_t)d->fork_copied);
 		kv_set(x, "buffer_pages", (int64_t)d->bufpages);
 	} else if (ns) {
+		/* times from the timing pass only: the counting pass traces */
+		if (d->forks) {
+			kv_set(x, "fork_us_p50",
+			       (int64_t)hist_pct(&d->fork_us, 50));
+			kv_set(x, "fork_us_max", (int64_t)d->fork_us.max);
+		}
+		kv_set(x, "runtime_ms", (int64_t)(ns / 1000000));
 		kv_set(x, "iops", (int64_t)(r->ops * 1e9 / ns));
 		kv_set(x, "mb_per_s", (int64_t)(r->ops * d->bs * 1e3 / ns));
+		report_dir(d, x, DIR_READ, ns);
+		report_dir(d, x, DIR_WRITE, ns);
 	}
 	r->has_counts = true;
 	r->window_ns = (double)ns;
-	if (!d->mismatched)
-		return;
-	r->status = ST_FAIL;
-	snprintf(
-		r->reason, sizeof(r->reason),
-		"wrong COW: %llu byte(s) in %llu read(s) differ from what was written",
-		(unsigned long long)d->mismatched,
-		(unsigned long long)d->bad_reads);
+	report_fail(d, r);
 }
 
 static int run(struct dio *d, struct record *r, char *why, int len)
@@ -640,6 +851,7 @@ static int run(struct dio *d, struct record *r, char *why, int len)
 	bool counting = d->sc->pass == PASS_COUNTING;
 	struct window w;
 	uint64_t t0, ns;
+	int64_t done;
 	int ret;
 
 	if (d->fork_hz && pthread_create(&d->forker, NULL, forker, d)) {
@@ -650,19 +862,24 @@ static int run(struct dio *d, struct record *r, char *why, int len)
 	window_open(&w, counting, d->sc->buf, d->sc->pages);
 	window_arm(&w);
 	t0 = clk_now();
-	ret = io_loop(d, r, why, len);
+	d->deadline = d->run_ticks ? t0 + d->run_ticks : 0;
+	done = io_loop(d, why, len, r);
 	ns = (uint64_t)clk_ns(clk_now() - t0);
 	window_disarm(&w);
 	d->stop = 1;
 	if (d->fork_hz)
 		pthread_join(d->forker, NULL);
+	r->ops = done > 0 ? (uint64_t)done : 0;
 	window_fill(&w, r, d->sc->bk->fault_pages, NULL, 0);
 	window_close(&w);
+	ret = done < 0 ? -1 : 0;
 	if (!ret && d->fork_err) {
 		snprintf(why, len, "the fork thread: %s",
 			 strerror(d->fork_err));
 		ret = -1;
 	}
+	if (!ret)
+		ret = read_back(d, why, len);
 	r->has_lat = !ret && !counting;
 	if (!ret)
 		report(d, r, ns);
@@ -674,7 +891,6 @@ static int dio_drive(struct sc *sc, struct record *r, char *why, int len)
 	struct dio *d = xcalloc(1, sizeof(*d));
 	int ret = setup(d, sc, why, len);
 
-	r->ops = (uint64_t)kv_get(sc->params, "ios", 1);
 	if (!ret)
 		ret = run(d, r, why, len);
 	if (d->inited)
@@ -705,7 +921,7 @@ static size_t dio_pages(const struct kvset *p)
 
 const struct scenario_ops wl_dio = {
 	.name = "dio",
-	.desc = "O_DIRECT reads and writes (io_uring fixed/plain, psync) while another thread forks; every byte read checked",
+	.desc = "O_DIRECT reads and writes (io_uring fixed/plain, psync) while another thread forks; every block read, and the whole file at the end, checked",
 	.blocks = true,
 	.backings = BK_ANON,
 	.params = params,

@@ -77,48 +77,6 @@ if status_or_skip "stream fork on THP" stt stream thp counting; then
 		"$((pages * iters)),0,0"
 fi
 
-# ---- dio: every engine; the data read back is what was written ----
-di=$(conf di "scenarios = dio" "backings = base" "reps = 1" "warmup = 0" \
-	"dio.file = 8M" "dio.ios = 3000" "dio.fork_hz = 500" "dio.engine = 0 1 2")
-run_session di "$di"
-check "dio: run completes, no process of its session left ($left)" eq "$?,$left" "0,"
-engines=(io_uring-fixed io_uring psync)
-for e in 0 1 2; do
-	nm=${engines[$e]}
-	for p in timing counting; do
-		if [ "$(recp di dio engine $e base $p .status)" = skip ]; then
-			skip "dio $nm $p" "$(recp di dio engine $e base $p .reason)"
-			continue
-		fi
-		check "dio $nm $p: 0 mismatched bytes, every I/O done" \
-			eq "$(recp di dio engine $e base $p '[.status, .counts.extra.mismatched_bytes, .counts.extra.reads + .counts.extra.writes] | map(tostring) | join(",")')" \
-			"ok,0,3000"
-	done
-done
-check "dio io_uring-fixed: every fork copies each registered (pinned) buffer page to the child" \
-	eq "$(recp di dio engine 0 base counting '.counts.extra | (.fork_copied_pages == .forks * .buffer_pages) and .buffer_pages == 16')" true
-check "dio psync: one buffer page, never more copied than forks" \
-	eq "$(recp di dio engine 2 base counting '.counts.extra | (.buffer_pages == 1) and (.fork_copied_pages <= .forks)')" true
-
-# skip paths, on every machine: tmpfs, io_uring disabled
-if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
-	shm=$(mktemp -d /dev/shm/cowbench-test.XXXXXX)
-	"$CB" run -o "$shm/r" "$(conf ds "scenarios = dio" "backings = base" "reps = 1" "warmup = 0" \
-		"dio.file = 4M" "dio.ios = 100" "dio.engine = 2")" > "$work/ds.out" 2>&1
-	cp "$shm/r/results.jsonl" "$work/ds.jsonl" 2>/dev/null
-	rm -rf "$shm"
-	check "dio on tmpfs: a skip naming tmpfs" \
-		eq "$(jq -r 'select(.pass=="counting") | .status + ": " + (.reason | test("on tmpfs") | tostring)' "$work/ds.jsonl")" "skip: true"
-else
-	skip "dio on tmpfs: a skip naming tmpfs" "no tmpfs at /dev/shm"
-fi
-echo 2 > "$work/uring_disabled"
-COWBENCH_IO_URING_DISABLED=$work/uring_disabled run du \
-	"$(conf du "scenarios = dio" "backings = base" "reps = 1" "warmup = 0" \
-		"dio.file = 4M" "dio.ios = 100" "dio.engine = 1")"
-check "dio with io_uring disabled: a skip saying so" \
-	eq "$(rec du dio base counting '.status + ": " + .reason')" "skip: io_uring disabled ($work/uring_disabled = 2)"
-
 # ---- thpdb: snapshots see the fork instant; writes during them are copied ----
 thpdb_checks() { # DIR THREADS: the same invariants whatever the threads
 	local d=$1 t=$2 b
@@ -161,7 +119,6 @@ bad() { # NAME MESSAGE CONF-LINES...
 }
 bad "stream: an action out of range" "stream.action" "scenarios = stream" "stream.action = 9"
 bad "stream: arrays above MemTotal" "more than MemTotal" "scenarios = stream" "backings = base" "stream.array = 200G"
-bad "dio: bs not a multiple of 512" "not a multiple of 512" "scenarios = dio" "backings = base" "dio.bs = 1000"
 bad "thpdb: record not a multiple of 8" "not a multiple of 8" "scenarios = thpdb" "backings = base" "thpdb.record = 100"
 bad "thpdb: more threads than records" "fewer records" "scenarios = thpdb" "backings = base" \
 	"thpdb.db = 2M" "thpdb.record = 1M" "thpdb.threads = 2"
