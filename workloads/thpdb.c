@@ -12,26 +12,32 @@
  *
  * Timing pass: updates for duration_ms, a snapshot every snapshot_ms;
  * update latency from the intended start (open loop, coordinated omission
- * corrected) split into during and outside a snapshot.  Counting pass: one
- * snapshot, updates until the child is done and for duration_ms in all,
- * in one window: pages the parent wrote while the child lived are shared
- * (a copy is necessary), pages written only later are exclusive.
+ * corrected) split into during (from the fork until the child is reaped)
+ * and outside a snapshot.  Only this pass reports times.  Counting pass:
+ * one snapshot, updates until the child is done and for duration_ms in
+ * all, in one window: pages the parent wrote while the child lived are
+ * shared (a copy is necessary), pages written only later are exclusive.
  *
  * Threads: the first (on the writer's CPU) also forks and reaps the
  * child; each owns the keys k with (k - 1) % threads == its index, so
  * no record has two writers.  Fork and reap happen behind a gate that no
  * update is inside of: the child sees no half-written record, and every
- * update sees, from start to end, whether a child maps the table.
+ * update sees, from start to end, whether a child maps the table.  The
+ * child runs on a CPU of its own where one is left (else it says so), so
+ * that its walk does not time-share with an update thread.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/clock.h"
@@ -43,12 +49,24 @@
 
 #define MAX_THREADS 64
 
+/*
+ * Pacing: sleep only across a gap this long, waking this early and
+ * spinning the rest.  A 1 ns-slack timer wake-up overshot its time by
+ * 6-9 us (p50) and 41-62 us (p99) on the project's VM, so a shorter gap
+ * is spun (at 100000 updates/s every gap is 10 us).  One nap is 1 ms at
+ * most: a thread told to stop hears it within that.
+ */
+#define SLEEP_MIN_NS 300000
+#define WAKE_EARLY_NS 150000
+#define NAP_MAX_NS 1000000
+
+/* The defaults are configs/quick.conf's: a pass takes well under a second. */
 static const struct param_spec params[] = {
 	{ .name = "db",
 	  .type = CFG_SIZE,
 	  .min = 2 << 20,
 	  .max = 1LL << 40,
-	  .def = { 1 << 30 },
+	  .def = { 16 << 20 },
 	  .ndef = 1,
 	  .desc = "table size" },
 	{ .name = "record",
@@ -62,21 +80,21 @@ static const struct param_spec params[] = {
 	  .type = CFG_INT,
 	  .min = 1,
 	  .max = 10000000,
-	  .def = { 100000 },
+	  .def = { 50000 },
 	  .ndef = 1,
 	  .desc = "updates per second" },
 	{ .name = "duration_ms",
 	  .type = CFG_INT,
 	  .min = 1,
 	  .max = 3600000,
-	  .def = { 5000 },
+	  .def = { 200 },
 	  .ndef = 1,
 	  .desc = "updates for this long per pass" },
 	{ .name = "snapshot_ms",
 	  .type = CFG_INT,
 	  .min = 1,
 	  .max = 3600000,
-	  .def = { 1000 },
+	  .def = { 50 },
 	  .ndef = 1,
 	  .desc = "a snapshot fork this often (timing pass)" },
 	{ .name = "threads",
@@ -97,8 +115,10 @@ struct rec {
 /* What a snapshot child reports, in MAP_SHARED memory. */
 struct snap_out {
 	volatile int done; /* the walk is over: reap the child now */
+	int cpu; /* where the walk ended; -1: it could not be pinned */
+	uint64_t start_ticks; /* the walk's start (clk_now) */
 	uint64_t walk_ns, records, newer, torn;
-	int64_t pss_kb; /* parent's and child's, at the end of the walk */
+	int64_t pss_kb; /* counting pass: parent's and child's, walk over */
 };
 
 /* An update thread: its keys, its pace, its histograms, its window. */
@@ -106,7 +126,7 @@ struct writer {
 	struct db *d;
 	pthread_t tid;
 	int k, cpu, ret;
-	uint64_t rng, ops;
+	uint64_t rng, ops, naps;
 	atomic_int busy; /* inside an update: the gate waits for it */
 	struct hist lat, during, outside;
 	struct record *rec; /* counting pass: its own faults */
@@ -124,11 +144,16 @@ struct db {
 	struct page_view *pv; /* counting pass */
 	struct snap_out *out;
 	pid_t child;
+	int child_cpu; /* the snapshot child's CPU */
+	bool child_shares_cpu; /* with an update thread: no CPU was left */
+	bool released; /* the child may exit: reap it when it has */
+	bool due_while_alive; /* a snapshot fell due while a child lived */
 	int release[2]; /* the parent lets the child exit */
-	uint64_t fork_seq, t_fork;
+	uint64_t fork_seq, t_fork, late;
 	int64_t pss_before_kb, pss_growth_kb;
-	struct hist during, outside, walk_us, fork_us;
+	struct hist during, outside, walk_us, fork_us, start_us, window_us;
 	uint64_t snapshots, failed_newer, failed_torn, written_during;
+	char why[120]; /* what went wrong, beyond an errno */
 };
 
 static struct rec *slot(struct db *d, size_t i)
@@ -259,14 +284,23 @@ static bool update(struct db *d, struct writer *w)
 
 /* ---- the snapshot ---- */
 
-/* The child: walk every record, as the serialiser of a checkpoint would. */
+/*
+ * The child: on a CPU of its own, walk every record, as the serialiser
+ * of a checkpoint would.  It starts on the writer's CPU (fork's rule)
+ * and moves before it reads anything.
+ */
 static void __attribute__((noreturn)) walk(struct db *d)
 {
 	struct snap_out *o = d->out;
-	uint64_t t0 = clk_now();
 	size_t i;
 	char c;
 
+	if (topo_pin(d->child_cpu)) {
+		o->cpu = -1;
+		o->done = 1;
+		_exit(3);
+	}
+	o->start_ticks = clk_now();
 	if (d->pv)
 		pagemap_snap(d->sc->buf, d->sc->pages, &d->pv->o_before, NULL,
 			     PV_STRIDE);
@@ -285,12 +319,15 @@ static void __attribute__((noreturn)) walk(struct db *d)
 		if ((newer || bad) && d->pv)
 			d->pv[p].other_saw = 1;
 	}
-	o->walk_ns = (uint64_t)clk_ns(clk_now() - t0);
-	o->pss_kb =
-		wl_rollup_kb(getppid(), "Pss") + wl_rollup_kb(getpid(), "Pss");
-	if (d->pv)
+	o->walk_ns = (uint64_t)clk_ns(clk_now() - o->start_ticks);
+	o->cpu = sched_getcpu();
+	/* harness work, after the walk's clock and only where nothing is timed */
+	if (d->pv) {
+		o->pss_kb = wl_rollup_kb(getppid(), "Pss") +
+			    wl_rollup_kb(getpid(), "Pss");
 		pagemap_snap(d->sc->buf, d->sc->pages, &d->pv->o_after, NULL,
 			     PV_STRIDE);
+	}
 	o->done = 1;
 	/* stay mapped until released: the parent knows when we unmap */
 	if (read(d->release[0], &c, 1) < 0)
@@ -298,11 +335,28 @@ static void __attribute__((noreturn)) walk(struct db *d)
 	_exit(0);
 }
 
+/*
+ * The forking thread's CPUs: its own and the child's while it forks, so
+ * that fork places the child on the idle one (a child queued behind the
+ * spinning writer waited 0.7-3.6 ms to start its walk), its own after.
+ */
+static void fork_cpus(struct db *d, bool forking)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(d->sc->writer_cpu, &set);
+	if (forking)
+		CPU_SET(d->child_cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static int snapshot_start(struct db *d)
 {
 	uint64_t t0;
+	int err;
 
-	d->pss_before_kb = wl_rollup_kb(getpid(), "Pss");
+	fork_cpus(d, true);
 	gate_close(d);
 	d->fork_seq = d->seq;
 	memset((void *)d->out, 0, sizeof(*d->out));
@@ -310,44 +364,97 @@ static int snapshot_start(struct db *d)
 	d->child = fork_tied();
 	if (d->child == 0)
 		walk(d);
+	err = errno;
 	d->t_fork = clk_now();
 	atomic_store(&d->alive, d->child > 0);
 	gate_open(d);
+	fork_cpus(d, false);
 	if (d->child < 0)
-		return -errno;
+		return -err;
 	hist_record(&d->fork_us, (uint64_t)(clk_ns(d->t_fork - t0) / 1000));
 	return 0;
 }
 
-/*
- * Reap the child once its walk is over (or wait for it); 1 if it was
- * reaped.  Until waitpid returns, its mm may still map our pages: a write
- * before that is to a shared page, one after it to an exclusive page, and
- * none runs across it (the gate).
- */
-static int snapshot_poll(struct db *d, bool wait)
+/* A child that did not exit cleanly: why, into d->why. */
+static int child_failed(struct db *d, pid_t p, int st)
 {
-	int st;
-	pid_t p;
+	if (p < 0)
+		snprintf(d->why, sizeof(d->why), "waitpid (snapshot child): %s",
+			 strerror(errno));
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 3 && d->out->cpu < 0)
+		snprintf(d->why, sizeof(d->why),
+			 "cannot pin the snapshot child to CPU %d",
+			 d->child_cpu);
+	else
+		snprintf(d->why, sizeof(d->why),
+			 "the snapshot child ended with status %#x", st);
+	return -EIO;
+}
 
-	if (d->child <= 0 || (!wait && !d->out->done))
-		return 0;
-	gate_close(d);
-	if (write(d->release[1], "", 1) != 1)
-		kill(d->child, SIGKILL);
-	p = waitpid(d->child, &st, 0);
-	d->child = 0;
+/* A reaped child's figures into the pass's. */
+static void snapshot_done(struct db *d)
+{
+	const struct snap_out *o = d->out;
+	/* from fork's return in the parent; 0 if the child was first */
+	uint64_t start =
+		o->start_ticks > d->t_fork ? o->start_ticks - d->t_fork : 0;
+
+	d->snapshots++;
+	d->failed_newer += o->newer;
+	d->failed_torn += o->torn;
+	hist_record(&d->walk_us, o->walk_ns / 1000);
+	hist_record(&d->start_us, (uint64_t)(clk_ns(start) / 1000));
+	if (d->pv && o->pss_kb - d->pss_before_kb > d->pss_growth_kb)
+		d->pss_growth_kb = o->pss_kb - d->pss_before_kb;
+}
+
+/* The child is gone: from now on every update is to a page only we map. */
+static int reaped(struct db *d, pid_t p, int st)
+{
+	if (!d->pv || !d->released)
+		gate_close(d);
 	atomic_store(&d->alive, 0);
 	gate_open(d);
+	hist_record(&d->window_us,
+		    (uint64_t)(clk_ns(clk_now() - d->t_fork) / 1000));
+	d->child = 0;
+	d->released = false;
 	if (p < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-		return -EIO;
-	d->snapshots++;
-	d->failed_newer += d->out->newer;
-	d->failed_torn += d->out->torn;
-	hist_record(&d->walk_us, d->out->walk_ns / 1000);
-	if (d->out->pss_kb - d->pss_before_kb > d->pss_growth_kb)
-		d->pss_growth_kb = d->out->pss_kb - d->pss_before_kb;
+		return child_failed(d, p, st);
+	snapshot_done(d);
 	return 1;
+}
+
+/*
+ * Release the child once its walk is over (wait: at once) and reap it
+ * when it has exited; 1 if it was reaped.  Until then its mm may still
+ * map our pages: an update before the reap counts as during.  The timing
+ * pass never waits for the child's exit (its exit_mmap runs on its own
+ * CPU while the updates go on, as a database's would).  The counting
+ * pass waits behind the gate, so that every write is known to be to a
+ * shared page or to an exclusive one: none runs across the child's exit.
+ * probe: time is up, so look whether a child whose walk is not over died.
+ */
+static int snapshot_poll(struct db *d, bool wait, bool probe)
+{
+	int st = 0;
+	pid_t p;
+
+	if (d->child <= 0)
+		return 0;
+	if (!d->released && !wait && !d->out->done) {
+		p = probe ? waitpid(d->child, &st, WNOHANG) : 0;
+		return p ? reaped(d, p, st) : 0;
+	}
+	if (!d->released) {
+		if (d->pv)
+			gate_close(d);
+		if (write(d->release[1], "", 1) != 1)
+			kill(d->child, SIGKILL);
+		d->released = true;
+	}
+	p = waitpid(d->child, &st, wait || d->pv ? 0 : WNOHANG);
+	return p ? reaped(d, p, st) : 0;
 }
 
 /* ---- the update loop ---- */
@@ -363,21 +470,48 @@ static bool over(struct writer *w, uint64_t now, uint64_t ns)
 }
 
 /*
- * The first thread, before its update: start a snapshot every snap_ns
- * (0: one at the start), reap the child if its walk is over (before the
- * write: then the page is ours).
+ * The first thread, in the gap before its next update: start a snapshot
+ * every snap_ns (0: one at the start) until time is up, and release or
+ * reap the child.  This work delays the updates only when it overruns
+ * the gap, and then they count it from their due time.
  */
-static int snapshot_step(struct db *d, uint64_t now, uint64_t snap_ns,
+static int snapshot_step(struct db *d, uint64_t ns, uint64_t snap_ns,
 			 uint64_t *next_snap)
 {
-	int ret = 0;
+	uint64_t at = (uint64_t)clk_ns(clk_now() - d->t0);
+	int ret;
 
-	if (d->child <= 0 && clk_ns(now - d->t0) >= *next_snap &&
-	    (snap_ns || !*next_snap)) {
+	if (at >= *next_snap && at < ns && d->child > 0)
+		d->due_while_alive = true;
+	if (at >= *next_snap && at < ns && d->child <= 0) {
 		ret = snapshot_start(d);
-		*next_snap = snap_ns ? clk_ns(now - d->t0) + snap_ns : ~0ULL;
+		if (ret < 0)
+			return ret;
+		d->late += d->due_while_alive;
+		d->due_while_alive = false;
+		*next_snap = snap_ns ? at + snap_ns : ~0ULL;
 	}
-	return ret < 0 ? ret : snapshot_poll(d, false);
+	return snapshot_poll(d, false, at >= ns);
+}
+
+/* Sleep about ns (a nap is NAP_MAX_NS at most). */
+static void nap(struct writer *w, double ns)
+{
+	struct timespec ts = { 0, ns < NAP_MAX_NS ? (long)ns : NAP_MAX_NS };
+
+	nanosleep(&ts, NULL);
+	w->naps++;
+}
+
+/* Until due (the threads after the first: or told to stop); the time. */
+static uint64_t pace(struct writer *w, uint64_t due, uint64_t ns)
+{
+	uint64_t now;
+
+	while ((now = clk_now()) < due && !(w->k && over(w, now, ns)))
+		if (clk_ns(due - now) > SLEEP_MIN_NS)
+			nap(w, clk_ns(due - now) - WAKE_EARLY_NS);
+	return now;
 }
 
 /*
@@ -391,21 +525,22 @@ static int writer_loop(struct writer *w, uint64_t ns, uint64_t snap_ns)
 	int ret = 0;
 	bool shared;
 
-	for (n = 0; ret >= 0; n++) {
+	/* a timer wake-up as close to its time as the kernel gives */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	for (n = 0;; n++) {
 		due = d->t0 + (uint64_t)(n * period / cb_clock.ns_per_tick);
-		while ((now = clk_now()) < due && !(w->k && over(w, now, ns)))
-			;
-		if (over(w, now, ns))
-			break;
 		if (!w->k)
-			ret = snapshot_step(d, now, snap_ns, &next_snap);
+			ret = snapshot_step(d, ns, snap_ns, &next_snap);
+		now = pace(w, due, ns);
+		if (ret < 0 || over(w, now, ns))
+			break;
 		shared = update(d, w);
 		now = (uint64_t)clk_ns(clk_now() - due);
 		hist_record(shared ? &w->during : &w->outside, now);
 		hist_record(&w->lat, now);
 	}
 	w->ops = n;
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /* Threads after the first: pinned, with a counting window of their own. */
@@ -485,8 +620,8 @@ static int updates(struct db *d, struct record *r, uint64_t ns,
 	atomic_store(&d->go, 1);
 	if (started == d->nthr)
 		ret = writer_loop(&d->w[0], ns, snap_ns);
-	if (d->child > 0)
-		snapshot_poll(d, true);
+	if (d->child > 0 && snapshot_poll(d, true, true) < 0 && !ret)
+		ret = -EIO;
 	atomic_store_explicit(&d->stop, 1, memory_order_release);
 	r->window_ns = clk_ns(clk_now() - d->t0);
 	err = writers_join(d, r, started);
@@ -536,6 +671,8 @@ static int counting(struct db *d, struct record *r, uint64_t ns)
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (d->pv == MAP_FAILED)
 		return -errno;
+	/* the table's PSS before any snapshot, outside the window */
+	d->pss_before_kb = wl_rollup_kb(getpid(), "Pss");
 	/* each writer thread counts itself: writers_counts() adds them up */
 	window_open_thread(&w, true, sc->buf, sc->pages);
 	ret = view_before(d);
@@ -559,35 +696,88 @@ static int counting(struct db *d, struct record *r, uint64_t ns)
 	return ret;
 }
 
-static void report(struct db *d, struct record *r)
+static int timing(struct db *d, struct record *r, uint64_t ns, uint64_t snap)
+{
+	struct window w;
+	int ret;
+
+	window_open(&w, false, NULL, 0);
+	window_arm(&w);
+	ret = updates(d, r, ns, snap);
+	window_disarm(&w);
+	window_fill(&w, r, 1, NULL, 0);
+	window_close(&w);
+	r->has_lat = !ret;
+	return ret;
+}
+
+/* A percentile where n has a sample above it (p99: 100 samples or more). */
+static void put_pct(struct kvset *x, const char *key, const struct hist *h,
+		    double p)
+{
+	if (h->n && h->n * (100 - p) >= 100)
+		kv_set(x, key, (int64_t)hist_pct(h, p));
+}
+
+/* Latency and snapshot times: the timing pass only (counters are off). */
+static void report_times(struct db *d, struct record *r)
+{
+	struct kvset *x = &r->c.extra;
+
+	put_pct(x, "during_p50_ns", &d->during, 50);
+	put_pct(x, "during_p99_ns", &d->during, 99);
+	put_pct(x, "outside_p50_ns", &d->outside, 50);
+	put_pct(x, "outside_p99_ns", &d->outside, 99);
+	if (d->during.n)
+		kv_set(x, "during_max_ns", (int64_t)d->during.max);
+	if (d->outside.n)
+		kv_set(x, "outside_max_ns", (int64_t)d->outside.max);
+	if (!d->snapshots)
+		return;
+	kv_set(x, "fork_us", (int64_t)hist_pct(&d->fork_us, 50));
+	kv_set(x, "fork_us_max", (int64_t)d->fork_us.max);
+	kv_set(x, "snapshot_us", (int64_t)hist_pct(&d->walk_us, 50));
+	kv_set(x, "snapshot_us_max", (int64_t)d->walk_us.max);
+	kv_set(x, "child_start_us", (int64_t)hist_pct(&d->start_us, 50));
+	kv_set(x, "snapshot_window_us", (int64_t)hist_pct(&d->window_us, 50));
+}
+
+/* Pages and bytes: the counting pass only. */
+static void report_pages(struct db *d, struct record *r)
 {
 	struct kvset *x = &r->c.extra;
 	uint64_t bytes = r->c.t.copies * PAGE_SZ;
 
-	kv_set(x, "snapshots", (int64_t)d->snapshots);
-	kv_set(x, "records", (int64_t)d->nkeys);
-	kv_set(x, "fork_us", (int64_t)hist_pct(&d->fork_us, 50));
-	kv_set(x, "snapshot_us", (int64_t)hist_pct(&d->walk_us, 50));
 	kv_set(x, "pss_growth_kb", d->pss_growth_kb);
-	kv_set(x, "newer_records_seen", (int64_t)d->failed_newer);
-	kv_set(x, "torn_records_seen", (int64_t)d->failed_torn);
-	if (d->during.n) {
-		kv_set(x, "during_p50_ns", (int64_t)hist_pct(&d->during, 50));
-		kv_set(x, "during_p99_ns", (int64_t)hist_pct(&d->during, 99));
-	}
-	if (d->outside.n) {
-		kv_set(x, "outside_p50_ns", (int64_t)hist_pct(&d->outside, 50));
-		kv_set(x, "outside_p99_ns", (int64_t)hist_pct(&d->outside, 99));
-	}
-	kv_set(x, "updates_during", (int64_t)d->during.n);
-	if (d->sc->pass != PASS_COUNTING)
-		return;
 	kv_set(x, "pages_written_during", (int64_t)d->written_during);
 	/* per mille: bytes the kernel copied per byte the parent wrote */
 	if (d->during.n && tally_decided(&r->c.t))
 		kv_set(x, "copied_per_written_permille",
 		       (int64_t)(bytes * 1000 / (d->during.n * d->rsize)));
 	kv_set(x, "anon_huge_kb", smaps_anon_huge_kb(d->sc->buf));
+}
+
+static void report(struct db *d, struct record *r)
+{
+	struct kvset *x = &r->c.extra;
+	uint64_t naps = 0;
+	int k;
+
+	for (k = 0; k < d->nthr; k++)
+		naps += d->w[k].naps;
+	kv_set(x, "snapshots", (int64_t)d->snapshots);
+	kv_set(x, "snapshots_late", (int64_t)d->late);
+	kv_set(x, "records", (int64_t)d->nkeys);
+	kv_set(x, "newer_records_seen", (int64_t)d->failed_newer);
+	kv_set(x, "torn_records_seen", (int64_t)d->failed_torn);
+	kv_set(x, "updates_during", (int64_t)d->during.n);
+	kv_set(x, "child_cpu", d->out->cpu);
+	kv_set(x, "child_shares_cpu", d->child_shares_cpu);
+	kv_set(x, "writer_naps", (int64_t)naps);
+	if (d->sc->pass == PASS_COUNTING)
+		report_pages(d, r);
+	else
+		report_times(d, r);
 }
 
 static int setup(struct db *d, struct sc *sc, char *why, int len)
@@ -603,6 +793,8 @@ static int setup(struct db *d, struct sc *sc, char *why, int len)
 	hist_init(&d->outside);
 	hist_init(&d->walk_us);
 	hist_init(&d->fork_us);
+	hist_init(&d->start_us);
+	hist_init(&d->window_us);
 	if (pipe(d->release)) {
 		snprintf(why, len, "pipe: %s", strerror(errno));
 		return -1;
@@ -613,6 +805,7 @@ static int setup(struct db *d, struct sc *sc, char *why, int len)
 		snprintf(why, len, "mmap: %s", strerror(errno));
 		return -1;
 	}
+	d->out->cpu = -1;
 	ret = sc->bk->ops->map(sc, why, len);
 	if (ret)
 		return ret;
@@ -620,6 +813,37 @@ static int setup(struct db *d, struct sc *sc, char *why, int len)
 	memset(sc->buf, 0, sc->len);
 	load(d);
 	return sc->bk->ops->verify(sc, why, len);
+}
+
+static bool cpu_taken(struct db *d, int cpu)
+{
+	int k;
+
+	for (k = 0; k < d->nthr; k++)
+		if (d->w[k].cpu == cpu)
+			return true;
+	return false;
+}
+
+/*
+ * The snapshot child's CPU: the harness's other CPU, else any that no
+ * update thread runs on, else (shared, and the record says so) the other
+ * CPU anyway, or the only one.
+ */
+static void child_cpu_pick(struct db *d, const int *cpus, int n)
+{
+	int i;
+
+	d->child_cpu = d->sc->other_cpu;
+	if (!cpu_taken(d, d->child_cpu))
+		return;
+	for (i = 0; i < n; i++) {
+		if (!cpu_taken(d, cpus[i])) {
+			d->child_cpu = cpus[i];
+			return;
+		}
+	}
+	d->child_shares_cpu = true;
 }
 
 /*
@@ -630,6 +854,7 @@ static int writers_init(struct db *d, struct sc *sc, char *why, int len)
 {
 	int cpus[MAX_THREADS], n = topo_cpus(cpus, MAX_THREADS), c, k;
 
+	d->sc = sc;
 	d->nthr = (int)kv_get(sc->params, "threads", 1);
 	if (d->nthr > n) {
 		snprintf(why, len,
@@ -656,6 +881,7 @@ static int writers_init(struct db *d, struct sc *sc, char *why, int len)
 			w->faulted = xcalloc(sc->pages, 1);
 		}
 	}
+	child_cpu_pick(d, cpus, n);
 	return 0;
 }
 
@@ -664,29 +890,24 @@ static int thpdb_drive(struct sc *sc, struct record *r, char *why, int len)
 	struct db *d = xcalloc(1, sizeof(*d));
 	uint64_t ns = kv_get(sc->params, "duration_ms", 1) * 1000000ULL;
 	uint64_t snap = kv_get(sc->params, "snapshot_ms", 1) * 1000000ULL;
-	struct window w;
 	int ret = writers_init(d, sc, why, len);
 
 	if (!ret)
 		ret = setup(d, sc, why, len);
 	if (ret)
 		return ret;
-	if (sc->pass == PASS_COUNTING) {
+	if (sc->pass == PASS_COUNTING)
 		ret = counting(d, r, ns);
-	} else {
-		window_open(&w, false, NULL, 0);
-		window_arm(&w);
-		ret = updates(d, r, ns, snap);
-		window_disarm(&w);
-		window_fill(&w, r, 1, NULL, 0);
-		window_close(&w);
-		r->has_lat = !ret;
-	}
+	else
+		ret = timing(d, r, ns, snap);
 	if (ret) {
-		snprintf(why, len, "%s", strerror(-ret));
+		snprintf(why, len, "%s", d->why[0] ? d->why : strerror(-ret));
 		return -1;
 	}
-	r->has_counts = true;
+	if (sc->pass == PASS_COUNTING)
+		r->has_counts = true;
+	else
+		wl_timing_counts(r);
 	report(d, r);
 	if (d->failed_newer || d->failed_torn) {
 		r->status = ST_FAIL;
@@ -698,7 +919,6 @@ static int thpdb_drive(struct sc *sc, struct record *r, char *why, int len)
 	}
 	return 0;
 }
-
 /* The table; the planner calls this first, so bad input stops the run there. */
 static size_t thpdb_pages(const struct kvset *p)
 {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Workload drivers dio, stream and thpdb (issue 9): quick variants, asserting
+# Workload driver stream (issue 9; dio: wl-dio.sh, thpdb: wl-thpdb.sh): quick variants, asserting
 # what the kernel guarantees (data read back intact, every written page
 # accounted for, copies of pages written during a snapshot), never a time.
 set -u
@@ -77,39 +77,6 @@ if status_or_skip "stream fork on THP" stt stream thp counting; then
 		"$((pages * iters)),0,0"
 fi
 
-# ---- thpdb: snapshots see the fork instant; writes during them are copied ----
-thpdb_checks() { # DIR THREADS: the same invariants whatever the threads
-	local d=$1 t=$2 b
-	run_session "$d" "$(conf "$d" "scenarios = thpdb" "backings = base thp" "reps = 1" "warmup = 0" \
-		"thpdb.db = 8M" "thpdb.rate = 50000" "thpdb.duration_ms = 200" "thpdb.snapshot_ms = 50" \
-		"thpdb.threads = $t")"
-	check "thpdb threads=$t: run completes, no process of its session left ($left)" eq "$?,$left" "0,"
-	for b in base thp; do
-		status_or_skip "thpdb $b threads=$t" "$d" thpdb $b counting || continue
-		check "thpdb $b threads=$t: snapshot children saw no record newer than the fork, none torn" \
-			eq "$(rec "$d" thpdb $b timing '[.status, .counts.extra.newer_records_seen, .counts.extra.torn_records_seen, (.counts.extra.snapshots >= 1)] | map(tostring) | join(",")')" "ok,0,0,true"
-		check "thpdb $b threads=$t: counting snapshot saw no newer or torn record, every page explained" \
-			eq "$(rec "$d" thpdb $b counting '[.status, .counts.extra.newer_records_seen, .counts.extra.torn_records_seen, .counts.events.unexplained] | map(tostring) | join(",")')" "ok,0,0,0"
-		if [ "$(rec "$d" thpdb $b counting '.counts.extra.pages_written_during')" = 0 ]; then
-			skip "thpdb $b threads=$t: every page written during the snapshot copied" \
-				"the parent wrote nothing while the child lived (its walk ended first)"
-			continue
-		fi
-		check "thpdb $b threads=$t: every page written during the snapshot copied, classified necessary" \
-			eq "$(rec "$d" thpdb $b counting '.counts | [.classes.necessary_copy == .extra.pages_written_during, .copies >= .extra.pages_written_during, .classes.missed_cow, .classes.wrong_cow, .events.unexplained] | map(tostring) | join(",")')" \
-			"true,true,0,0,0"
-	done
-}
-thpdb_checks tb 1
-thpdb_checks tb2 2
-if [ "$(nproc --all)" -lt 64 ]; then
-	run tbs "$(conf tbs "scenarios = thpdb" "backings = base" "reps = 1" "warmup = 0" \
-		"thpdb.db = 8M" "thpdb.duration_ms = 10" "thpdb.threads = 64")"
-	check "thpdb threads=64: a skip per pass naming the CPUs hwloc sees" \
-		eq "$(jq -r 'select(.scenario=="thpdb") | .status + ": " + (.reason | test("threads = 64 needs a CPU per thread, hwloc sees [0-9]+$") | tostring)' "$work/tbs/results.jsonl" | sort -u)" "skip: true"
-else
-	skip "thpdb threads=64: a skip naming the CPUs" "this machine has 64 CPUs or more"
-fi
 
 # ---- bad input: exit 2 before anything runs ----
 bad() { # NAME MESSAGE CONF-LINES...
@@ -118,10 +85,6 @@ bad() { # NAME MESSAGE CONF-LINES...
 	check "$name" eq "$rc,$(echo "$out" | grep -c -- "$msg"),$([ -e "$work/never/results.jsonl" ] && echo ran)" "2,1,"
 }
 bad "stream: an action out of range" "stream.action" "scenarios = stream" "stream.action = 9"
-bad "stream: arrays above MemTotal" "more than MemTotal" "scenarios = stream" "backings = base" "stream.array = 200G"
-bad "thpdb: record not a multiple of 8" "not a multiple of 8" "scenarios = thpdb" "backings = base" "thpdb.record = 100"
-bad "thpdb: more threads than records" "fewer records" "scenarios = thpdb" "backings = base" \
-	"thpdb.db = 2M" "thpdb.record = 1M" "thpdb.threads = 2"
 
 # ---- SIGINT during the swap action: no process left, swap and zram undone ----
 before=$(knobs_now)
