@@ -31,52 +31,6 @@ run_session() { # DIR ARGS...
 	return $rc
 }
 
-# ---- stream: every action, base pages; fork on THP ----
-pages=1536 iters=2 # 3 arrays x 2 MiB, two iterations
-st=$(conf st "scenarios = stream" "backings = base" "reps = 1" "warmup = 0" \
-	"stream.array = 2M" "stream.iterations = $iters" "stream.action = 0 1 2 3 4 5 6")
-run_session st "$st"
-check "stream: run completes, no process of its session left ($left)" eq "$?,$left" "0,"
-names=(none fork mprotect swap fork+ksm mprotect+ksm swap+fork)
-for a in 0 1 2 3 4 5 6; do
-	nm=${names[$a]}
-	st=$(recp st stream action $a base counting .status)
-	if [ "$st" = skip ]; then
-		skip "stream $nm: every written page accounted for" "$(recp st stream action $a base counting .reason)"
-		continue
-	fi
-	check "stream $nm: every page written in each iteration is one reuse, copy or fault-less write; no missed/wrong COW" \
-		eq "$st,$(recp st stream action $a base counting \
-		'.counts | (.lower_bounds // {}) as $lb | [($lb.reuse // .classes.reuse) + .classes.necessary_copy + ($lb.unnecessary_copy // .classes.unnecessary_copy) + ($lb.no_fault // .events.no_fault) + .undecided, .classes.missed_cow, .classes.wrong_cow, .events.unexplained] | map(tostring) | join(",")')" \
-		"ok,$((pages * iters)),0,0,0"
-	check "stream $nm: timing pass verified the arrays, rates and copies reported" \
-		eq "$(recp st stream action $a base timing '[.status, .ops, (.counts.extra.triad_mb_per_s > 0), (.counts.extra.copies <= '$((pages * iters))')] | map(tostring) | join(",")')" \
-		"ok,$iters,true,true"
-done
-check "stream fork: copies at most the pages the parent writes" \
-	eq "$(recp st stream action 1 base counting "(.counts.copies <= $((pages * iters))) and .counts.faults == $((pages * iters))")" true
-check "stream none: no fault and no copy (nothing shared the arrays)" \
-	eq "$(recp st stream action 0 base counting '[.counts.copies, .counts.events.no_fault] | map(tostring) | join(",")')" "0,$((pages * iters))"
-sw=$(recp st stream action 3 base counting .status)
-[ "$sw" = ok ] && check "stream swap: MADV_PAGEOUT swapped pages out every iteration" \
-	ge "$(recp st stream action 3 base counting .counts.extra.swapped_out_pages)" "$iters" ||
-	skip "stream swap: pages swapped out" "$(recp st stream action 3 base counting .reason)"
-ks=$(recp st stream action 4 base counting .status)
-[ "$ks" = ok ] && check "stream fork+ksm: KSM finished at least two scans over the arrays" \
-	ge "$(recp st stream action 4 base counting .counts.extra.ksm_full_scans)" 2 ||
-	skip "stream fork+ksm: KSM scanned" "$(recp st stream action 4 base counting .reason)"
-check "stream: swap and KSM undone after the passes" \
-	eq "$(awk 'NR>1' /proc/swaps | wc -l),$(cat /sys/kernel/mm/ksm/run)" "0,0"
-
-stt=$(conf stt "scenarios = stream" "backings = thp" "reps = 1" "warmup = 0" \
-	"stream.array = 2M" "stream.iterations = $iters" "stream.action = 1")
-run stt "$stt"
-if status_or_skip "stream fork on THP" stt stream thp counting; then
-	check "stream fork on THP: every page reused or copied, no missed/wrong COW" \
-		eq "$(rec stt stream thp counting '.counts | [.classes.reuse + .classes.necessary_copy + .classes.unnecessary_copy + .events.no_fault, .classes.missed_cow, .classes.wrong_cow] | map(tostring) | join(",")')" \
-		"$((pages * iters)),0,0"
-fi
-
 # ---- dio: every engine; the data read back is what was written ----
 di=$(conf di "scenarios = dio" "backings = base" "reps = 1" "warmup = 0" \
 	"dio.file = 8M" "dio.ios = 3000" "dio.fork_hz = 500" "dio.engine = 0 1 2")
@@ -159,22 +113,9 @@ bad() { # NAME MESSAGE CONF-LINES...
 	out=$("$CB" run -o "$work/never" "$(conf bad "$@")" 2>&1); rc=$?
 	check "$name" eq "$rc,$(echo "$out" | grep -c -- "$msg"),$([ -e "$work/never/results.jsonl" ] && echo ran)" "2,1,"
 }
-bad "stream: an action out of range" "stream.action" "scenarios = stream" "stream.action = 9"
-bad "stream: arrays above MemAvailable" "MemAvailable" "scenarios = stream" "backings = base" "stream.array = 200G"
 bad "dio: bs not a multiple of 512" "not a multiple of 512" "scenarios = dio" "backings = base" "dio.bs = 1000"
 bad "thpdb: record not a multiple of 8" "not a multiple of 8" "scenarios = thpdb" "backings = base" "thpdb.record = 100"
 bad "thpdb: more threads than records" "fewer records" "scenarios = thpdb" "backings = base" \
 	"thpdb.db = 2M" "thpdb.record = 1M" "thpdb.threads = 2"
 
-# ---- SIGINT during the swap action: no process left, swap and zram undone ----
-before=$(knobs_now)
-setsid "$CB" run -o "$work/int" "$(conf int "scenarios = stream" "backings = base" "reps = 50" \
-	"stream.array = 64M" "stream.iterations = 20" "stream.action = 3")" > "$work/int.out" 2>&1 &
-pid=$!
-for _ in $(seq 100); do grep -q '/dev/zram' /proc/swaps && break; sleep 0.1; done
-kill -INT $pid; wait $pid; rc=$?
-sleep 0.2
-left=$(ps -e -o sid=,pid= | awk -v s=$pid '$1 == s {print $2}' | tr '\n' ' ')
-check "stream swap, SIGINT: exit 130, no process of the run left, knobs/swap/zram undone" \
-	eq "$rc,$left,$(knobs_now)" "130,,$before"
 finish
