@@ -4,21 +4,33 @@
  * iteration, as in the Copy-on-Pin paper (ASPLOS 2023): what the COW
  * copies an action leaves behind cost an application, per policy.
  *
- * The three arrays hold a different value in every element, so that no
- * two pages are equal and KSM can merge nothing; the scalar s = sqrt(2) - 1
- * makes an iteration map a to (2s + s^2) a = a, so the values neither grow
- * nor repeat, and are checked at the end as STREAM checks its own.
+ * Measured as STREAM measures: each kernel timed on its own, the first
+ * iteration left out, the best time of the rest gives the rate, MB = 10^6
+ * bytes, bytes counted as read plus written (copy and scale 2 arrays, add
+ * and triad 3).  The kernels take restrict pointers and a length known to
+ * be a multiple of 8, so that GCC's -O2 cost model emits packed SSE2 code
+ * as it does for STREAM's static arrays (docs/workloads.md: objdump).
  *
- * After every action the parent is the only mapper again (a forked child
- * has been reaped), so every page the kernels write is exclusive: a copy
- * is unnecessary, unless KSM merged the page (then it is shared).
+ * The three arrays hold a different value in every element, so that no
+ * two pages are equal and KSM can merge nothing; the scalar 0.5 makes an
+ * iteration map a to 1.25 a, so that every write changes the value it
+ * overwrites (a lost write to any array shows), and 1.25^1000 stays far
+ * from overflow.  The values are checked at the end, element by element.
+ *
+ * After every action but fork+read the parent is the only mapper again (a
+ * forked child has been reaped), so every page the kernels write is
+ * exclusive: a copy is unnecessary, unless KSM merged the page (then it
+ * is shared).  fork+read keeps its child through the kernels; the child
+ * then reads every element and compares it with the value at the fork: a
+ * parent's write it sees is a missed COW.
  *
  * Timing pass: per kernel the best and mean rate, and the copies from
  * pagemap PFNs read between the iterations, outside the clocks: copies
  * per second of kernel time.  Counting pass: one window per iteration
- * around the kernels, every page classified.
+ * around the kernels, every page classified; it publishes no time.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,16 +44,23 @@
 #include "../lib/knobs.h"
 #include "../lib/pagemap.h"
 #include "../lib/supervise.h"
+#include "../lib/util.h"
 #include "../lib/window.h"
+#include "wl.h"
 #include "workloads.h"
 
 #define KSM "/sys/kernel/mm/ksm/"
 #define KSM_WAIT_S 30
+#define SCALAR 0.5
+#define PER_PAGE (PAGE_SZ / sizeof(double))
+/* a relative error far above k rounding steps, far below 1.25x */
+#define TOLERANCE 1e-11
 
 enum step {
 	ACT_SWAP = 1 << 0, /* MADV_PAGEOUT, then read every page back */
 	ACT_MPROTECT = 1 << 1, /* read-only, then read-write */
 	ACT_FORK = 1 << 2, /* a child that exits at once, reaped */
+	ACT_READER = 1 << 3, /* a child that reads after the kernels */
 };
 
 struct action {
@@ -59,35 +78,37 @@ static const struct action actions[] = {
 	{ "fork+ksm", ACT_FORK, true },
 	{ "mprotect+ksm", ACT_MPROTECT, true },
 	{ "swap+fork", ACT_SWAP | ACT_FORK, false },
+	{ "fork+read", ACT_READER, false },
 };
 
+/* The defaults are configs/quick.conf's: a pass takes well under a second. */
 static const struct param_spec params[] = {
 	{
 		.name = "array",
 		.type = CFG_SIZE,
 		.min = 2 << 20,
 		.max = 1LL << 38,
-		.def = { 336 << 20 },
+		.def = { 2 << 20 },
 		.ndef = 1,
 		.desc = "bytes per array (three arrays)",
 	},
 	{
 		.name = "iterations",
 		.type = CFG_INT,
-		.min = 1,
+		.min = 2,
 		.max = 1000,
-		.def = { 10 },
+		.def = { 3 },
 		.ndef = 1,
-		.desc = "action + four kernels, per pass",
+		.desc = "action + four kernels, per pass; the first is not timed",
 	},
 	{
 		.name = "action",
 		.type = CFG_INT,
 		.min = 0,
 		.max = ARRAY_SIZE(actions) - 1,
-		.def = { 0, 1, 2, 3, 4, 5, 6 },
-		.ndef = 7,
-		.desc = "0 none, 1 fork, 2 mprotect, 3 swap, 4 fork+ksm, 5 mprotect+ksm, 6 swap+fork",
+		.def = { 0, 1, 2, 4, 7 },
+		.ndef = 5,
+		.desc = "0 none, 1 fork, 2 mprotect, 3 swap, 4 fork+ksm, 5 mprotect+ksm, 6 swap+fork, 7 fork+read",
 	},
 };
 
@@ -97,16 +118,28 @@ static const char *const kernel_names[K_NR] = { "copy", "scale", "add",
 /* Arrays each kernel moves (STREAM counts bytes read plus written). */
 static const int kernel_arrays[K_NR] = { 2, 2, 3, 3 };
 
+/* fork+read's child: it waits on go, reads, answers on done. */
+struct reader {
+	pid_t pid;
+	int go, done; /* the parent's ends */
+	int child_go, child_done; /* the child's ends */
+};
+
 struct stream {
 	const struct action *act;
 	double *a, *b, *c;
 	size_t n; /* elements per array */
-	double s;
-	uint64_t best[K_NR], sum[K_NR]; /* ns */
+	int iter, iters; /* the iteration in progress, and how many */
+	uint64_t best[K_NR], sum[K_NR]; /* ns, timed iterations */
 	uint64_t kernel_ns, action_ns, swapped, copies;
+	/* AnonHugePages before the kernels: now, and over the pass */
+	int64_t huge_now, huge_min, huge_max;
 	struct page_view *pv; /* counting pass */
 	uint64_t *pfn; /* timing pass */
 	unsigned long ksm_scans0;
+	struct reader rd;
+	uint64_t reader_wrong; /* elements the reader saw written */
+	double *lost; /* test fault lost-write: a page of a and of b */
 	/* the counting pass's span, first window to last, for the screen */
 	struct vmsnap first, last;
 	uint64_t first_ns, last_ns;
@@ -118,69 +151,164 @@ static size_t stream_pages(const struct kvset *p)
 }
 
 /* A distinct value in [1, 2) for every element: no two pages are equal. */
-static double unique(size_t i)
+static double unique(size_t j)
 {
-	uint64_t x = i + 0x9e3779b97f4a7c15ULL;
+	return 1.0 + (double)(wl_mix(j) >> 12) / (double)(1ULL << 52);
+}
 
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return 1.0 + (double)(x >> 12) / (double)(1ULL << 52);
+/*
+ * Element j of a, b, c after k iterations is unique(j) times these: the
+ * kernels run on one element, as STREAM's own check does.
+ */
+struct vals {
+	double a, b, c;
+};
+
+static struct vals factors(int k)
+{
+	struct vals v = { 1, 2, 0.5 };
+	int i;
+
+	for (i = 0; i < k; i++) {
+		v.c = v.a;
+		v.b = SCALAR * v.c;
+		v.c = v.a + v.b;
+		v.a = v.b + SCALAR * v.c;
+	}
+	return v;
 }
 
 static void fill(struct stream *st)
 {
+	struct vals f = factors(0);
 	size_t j;
 
 	for (j = 0; j < st->n; j++) {
-		st->a[j] = unique(j);
-		st->b[j] = st->s * st->a[j];
-		st->c[j] = (1 + st->s) * st->a[j];
+		double u = unique(j);
+
+		st->a[j] = f.a * u;
+		st->b[j] = f.b * u;
+		st->c[j] = f.c * u;
 	}
 }
 
-/* STREAM's own check, element by element against the start values. */
-static int check_values(struct stream *st, char *why, int len)
+/*
+ * Elements of a, b, c (bad[0..2]) that differ from their values after k
+ * iterations; with pv, each one's page is marked seen by the other party.
+ */
+static void wrong_values(const struct stream *st, int k, uint64_t bad[3],
+			 struct page_view *pv)
 {
-	size_t j, bad = 0;
+	struct vals f = factors(k);
+	const double *x[3] = { st->a, st->b, st->c };
+	const double fx[3] = { f.a, f.b, f.c };
+	size_t j;
+	int q;
 
+	bad[0] = bad[1] = bad[2] = 0;
 	for (j = 0; j < st->n; j++) {
-		double a = unique(j);
+		double u = unique(j);
 
-		bad += fabs(st->a[j] - a) > 1e-9 * a ||
-		       fabs(st->b[j] - st->s * a) > 1e-9 * a ||
-		       fabs(st->c[j] - (1 + st->s) * a) > 1e-9 * a;
+		for (q = 0; q < 3; q++) {
+			double e = fx[q] * u;
+
+			if (fabs(x[q][j] - e) <= TOLERANCE * e)
+				continue;
+			bad[q]++;
+			if (pv)
+				pv[(q * st->n + j) / PER_PAGE].other_saw = 1;
+		}
 	}
-	if (!bad)
-		return 0;
-	snprintf(why, len, "STREAM results wrong in %zu of %zu elements", bad,
-		 st->n);
-	return -1;
+}
+
+/* STREAM's own check, element by element: a lost write fails the pass. */
+static void check_values(struct stream *st, struct record *r)
+{
+	uint64_t bad[3];
+
+	wrong_values(st, st->iters, bad, NULL);
+	if (!(bad[0] + bad[1] + bad[2]) || r->status != ST_OK)
+		return;
+	r->status = ST_FAIL;
+	snprintf(
+		r->reason, sizeof(r->reason),
+		"STREAM results wrong (a lost write): a %llu, b %llu, c %llu of %zu elements each",
+		(unsigned long long)bad[0], (unsigned long long)bad[1],
+		(unsigned long long)bad[2], st->n);
+}
+
+/*
+ * The kernels, noinline so that restrict survives.  n is a multiple of 512
+ * (whole pages).  GCC -O2's very-cheap cost model vectorises a loop only
+ * when its trip count is known to be a multiple of the vector length, as
+ * for STREAM's static arrays: scale, add and triad run a page (512
+ * elements) at a time for that.  copy is one loop, which -O2 turns into
+ * one memcpy() call, as it does STREAM's.
+ */
+static __attribute__((noinline)) void k_copy(double *restrict c,
+					     const double *restrict a, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		c[j] = a[j];
+}
+
+static __attribute__((noinline)) void
+k_scale(double *restrict b, const double *restrict c, double s, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i += PER_PAGE)
+		for (j = 0; j < PER_PAGE; j++)
+			b[i + j] = s * c[i + j];
+}
+
+static __attribute__((noinline)) void k_add(double *restrict c,
+					    const double *restrict a,
+					    const double *restrict b, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i += PER_PAGE)
+		for (j = 0; j < PER_PAGE; j++)
+			c[i + j] = a[i + j] + b[i + j];
+}
+
+static __attribute__((noinline)) void k_triad(double *restrict a,
+					      const double *restrict b,
+					      const double *restrict c,
+					      double s, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i += PER_PAGE)
+		for (j = 0; j < PER_PAGE; j++)
+			a[i + j] = b[i + j] + s * c[i + j];
 }
 
 static void kernel(struct stream *st, enum kernel k)
 {
-	double *a = st->a, *b = st->b, *c = st->c, s = st->s;
-	size_t j, n = st->n;
-
 	switch (k) {
 	case K_COPY:
-		for (j = 0; j < n; j++)
-			c[j] = a[j];
+		k_copy(st->c, st->a, st->n);
 		break;
 	case K_SCALE:
-		for (j = 0; j < n; j++)
-			b[j] = s * c[j];
+		k_scale(st->b, st->c, SCALAR, st->n);
 		break;
 	case K_ADD:
-		for (j = 0; j < n; j++)
-			c[j] = a[j] + b[j];
+		k_add(st->c, st->a, st->b, st->n);
 		break;
 	default:
-		for (j = 0; j < n; j++)
-			a[j] = b[j] + s * c[j];
+		k_triad(st->a, st->b, st->c, SCALAR, st->n);
 		break;
 	}
+}
+
+/* STREAM leaves its first iteration out of every figure. */
+static bool timed(const struct stream *st)
+{
+	return st->iter > 0;
 }
 
 /* The four kernels, each timed; the iteration's kernel time in ns. */
@@ -194,6 +322,8 @@ static uint64_t kernels(struct stream *st)
 
 		kernel(st, k);
 		ns = (uint64_t)clk_ns(clk_now() - t0);
+		if (!timed(st))
+			continue;
 		if (!st->best[k] || ns < st->best[k])
 			st->best[k] = ns;
 		st->sum[k] += ns;
@@ -201,6 +331,48 @@ static uint64_t kernels(struct stream *st)
 	}
 	st->kernel_ns += total;
 	return total;
+}
+
+/* The counting pass's kernels: no clock. */
+static void kernels_untimed(struct stream *st)
+{
+	int k;
+
+	for (k = 0; k < K_NR; k++)
+		kernel(st, k);
+}
+
+/*
+ * Test fault lost-write: in the last iteration, a page of a and one of b
+ * get back the values they had before the kernels, as if the writes had
+ * landed in pages the process no longer maps.
+ */
+static void lost_write_save(struct stream *st)
+{
+	if (!st->lost || st->iter != st->iters - 1)
+		return;
+	memcpy(st->lost, st->a + st->n / 2, PAGE_SZ);
+	memcpy(st->lost + PER_PAGE, st->b + st->n / 2, PAGE_SZ);
+}
+
+static void lost_write_undo(struct stream *st)
+{
+	if (!st->lost || st->iter != st->iters - 1)
+		return;
+	memcpy(st->a + st->n / 2, st->lost, PAGE_SZ);
+	memcpy(st->b + st->n / 2, st->lost + PER_PAGE, PAGE_SZ);
+}
+
+/* PMD-mapped THP of the arrays, as the kernels are about to run on them. */
+static void note_huge(struct sc *sc, struct stream *st)
+{
+	int64_t kb = smaps_anon_huge_kb(sc->buf);
+
+	st->huge_now = kb;
+	if (st->huge_min < 0 || kb < st->huge_min)
+		st->huge_min = kb;
+	if (kb > st->huge_max)
+		st->huge_max = kb;
 }
 
 /* ---- the actions ---- */
@@ -262,6 +434,96 @@ static int fork_step(char *why, int len)
 	return 0;
 }
 
+/* ---- fork+read: a child that reads what the parent wrote after the fork ---- */
+
+static int reader_main(void *arg)
+{
+	struct stream *st = arg;
+	struct reader *rd = &st->rd;
+	uint64_t bad[3], sum;
+	char c;
+
+	close(rd->go);
+	close(rd->done);
+	if (read(rd->child_go, &c, 1) != 1)
+		return 1;
+	/* the arrays as at the fork: the values after st->iter iterations */
+	wrong_values(st, st->iter, bad, st->pv);
+	sum = bad[0] + bad[1] + bad[2];
+	if (write(rd->child_done, &sum, sizeof(sum)) != sizeof(sum))
+		return 1;
+	/* stay mapped until the parent has read our page table */
+	while (read(rd->child_go, &c, 1) > 0)
+		;
+	return 0;
+}
+
+static void reader_close(struct reader *rd)
+{
+	int *fd[] = { &rd->go, &rd->done, &rd->child_go, &rd->child_done };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fd); i++) {
+		if (*fd[i] >= 0)
+			close(*fd[i]);
+		*fd[i] = -1;
+	}
+}
+
+/* Fork the reader on the other CPU: it waits there until the kernels end. */
+static int reader_start(struct sc *sc, struct stream *st, char *why, int len)
+{
+	struct reader *rd = &st->rd;
+	int go[2], done[2];
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(done, O_CLOEXEC)) {
+		snprintf(why, len, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	*rd = (struct reader){ .go = go[1],
+			       .done = done[0],
+			       .child_go = go[0],
+			       .child_done = done[1] };
+	rd->pid = wl_spawn(sc->other_cpu, reader_main, st);
+	close(rd->child_go);
+	close(rd->child_done);
+	rd->child_go = rd->child_done = -1;
+	if (rd->pid > 0)
+		return 0;
+	snprintf(why, len, "fork: %s", strerror(errno));
+	reader_close(rd);
+	return -1;
+}
+
+/* Let it read; add the elements it saw changed. */
+static int reader_read(struct stream *st, char *why, int len)
+{
+	struct reader *rd = &st->rd;
+	uint64_t bad;
+
+	if (write(rd->go, "r", 1) == 1 &&
+	    read(rd->done, &bad, sizeof(bad)) == sizeof(bad)) {
+		st->reader_wrong += bad;
+		return 0;
+	}
+	snprintf(why, len, "the fork+read child did not answer");
+	return -1;
+}
+
+/* EOF on its pipe ends it; reaped on every path. */
+static int reader_end(struct stream *st, char *why, int len)
+{
+	struct reader *rd = &st->rd;
+	int ret;
+
+	if (rd->pid <= 0)
+		return 0;
+	reader_close(rd);
+	ret = wl_reap(rd->pid, "the fork+read child", why, len);
+	rd->pid = 0;
+	return ret;
+}
+
 static int action(struct sc *sc, struct stream *st, char *why, int len)
 {
 	unsigned int steps = st->act->steps;
@@ -274,7 +536,12 @@ static int action(struct sc *sc, struct stream *st, char *why, int len)
 		ret = mprotect_step(sc, why, len);
 	if (!ret && (steps & ACT_FORK))
 		ret = fork_step(why, len);
-	st->action_ns += (uint64_t)clk_ns(clk_now() - t0);
+	if (!ret && (steps & ACT_READER))
+		ret = reader_start(sc, st, why, len);
+	if (timed(st))
+		st->action_ns += (uint64_t)clk_ns(clk_now() - t0);
+	if (!ret)
+		note_huge(sc, st);
 	return ret;
 }
 
@@ -368,8 +635,14 @@ static int setup(struct sc *sc, struct stream *st, char *why, int len)
 	int ret;
 
 	st->act = &actions[kv_get(sc->params, "action", 0)];
+	st->iters = (int)kv_get(sc->params, "iterations", 0);
 	st->n = sc->len / 3 / sizeof(double);
-	st->s = M_SQRT2 - 1;
+	st->huge_min = -1;
+	st->rd = (struct reader){
+		.go = -1, .done = -1, .child_go = -1, .child_done = -1
+	};
+	if (test_fault("lost-write"))
+		st->lost = xmalloc(2 * PAGE_SZ);
 	ret = bk->map(sc, why, len);
 	if (ret)
 		return ret;
@@ -399,10 +672,11 @@ static void rate(struct kvset *x, const char *kname, const char *what,
 		kv_set(x, key, (int64_t)(bytes * 1000.0 / ns));
 }
 
+/* Every figure over the timed iterations (all but the first). */
 static void timing_extra(struct stream *st, struct record *r)
 {
 	size_t bytes = st->n * sizeof(double);
-	int64_t iters = (int64_t)r->ops;
+	int64_t iters = st->iters - 1;
 	int k;
 
 	for (k = 0; k < K_NR; k++) {
@@ -411,6 +685,7 @@ static void timing_extra(struct stream *st, struct record *r)
 		rate(&r->c.extra, kernel_names[k], "avg_",
 		     kernel_arrays[k] * bytes, st->sum[k] / iters);
 	}
+	kv_set(&r->c.extra, "timed_iterations", iters);
 	kv_set(&r->c.extra, "copies", (int64_t)st->copies);
 	if (st->kernel_ns)
 		kv_set(&r->c.extra, "copies_per_s",
@@ -426,9 +701,33 @@ static int count_copies(struct sc *sc, struct stream *st, bool before)
 	size_t i;
 	int ret = pagemap_snap(sc->buf, sc->pages, pm, NULL, 1);
 
-	for (i = 0; !ret && !before && i < sc->pages; i++)
+	for (i = 0; !ret && !before && timed(st) && i < sc->pages; i++)
 		st->copies += (st->pfn[i] & PM_PRESENT) &&
 			      PM_PFN(st->pfn[i]) != PM_PFN(pm[i]);
+	return ret;
+}
+
+/* One iteration of the timing pass; everything but the kernels untimed. */
+static int time_iteration(struct sc *sc, struct stream *st, struct record *r,
+			  char *why, int len)
+{
+	uint64_t ns;
+	int ret = action(sc, st, why, len);
+
+	if (!ret)
+		ret = count_copies(sc, st, true);
+	if (ret)
+		return ret;
+	lost_write_save(st);
+	ns = kernels(st);
+	if (timed(st))
+		hist_record(&r->lat, ns);
+	lost_write_undo(st);
+	ret = count_copies(sc, st, false);
+	if (!ret && st->rd.pid > 0)
+		ret = reader_read(st, why, len);
+	if (!ret)
+		ret = reader_end(st, why, len);
 	return ret;
 }
 
@@ -436,21 +735,13 @@ static int timing(struct sc *sc, struct stream *st, struct record *r, char *why,
 		  int len)
 {
 	struct window w;
-	size_t i;
 	int ret = 0;
 
 	st->pfn = xcalloc(2 * sc->pages, 8);
 	window_open(&w, false, NULL, 0);
 	window_arm(&w);
-	for (i = 0; !ret && i < r->ops; i++) {
-		ret = action(sc, st, why, len);
-		if (!ret)
-			ret = count_copies(sc, st, true);
-		if (!ret)
-			hist_record(&r->lat, kernels(st));
-		if (!ret)
-			ret = count_copies(sc, st, false);
-	}
+	for (st->iter = 0; !ret && st->iter < st->iters; st->iter++)
+		ret = time_iteration(sc, st, r, why, len);
 	window_disarm(&w);
 	window_fill(&w, r, 1, NULL, 0);
 	window_close(&w);
@@ -499,8 +790,11 @@ static void counts_add(struct record *r, const struct record *it, bool first)
 		kv_add(&r->screen, it->screen.kv[i].key, it->screen.kv[i].val);
 }
 
-/* Before the kernels: every page written, exclusive unless KSM merged it. */
-static int view_before(struct sc *sc, struct stream *st)
+/*
+ * Before the kernels: every page written, exclusive unless KSM merged it
+ * or the reader maps it (wl_classify decides that from its PTEs).
+ */
+static int view_before(struct sc *sc, struct stream *st, char *why, int len)
 {
 	struct page_view *pv = st->pv;
 	size_t i;
@@ -511,40 +805,68 @@ static int view_before(struct sc *sc, struct stream *st)
 		ret = -EPERM;
 	for (i = 0; !ret && i < sc->pages; i++) {
 		pv[i].written = 1;
+		pv[i].other_saw = 0;
 		pv[i].expect =
 			pv[i].w_flags & KPF_KSM ? EXP_SHARED : EXP_EXCLUSIVE;
 	}
+	if (!ret)
+		ret = wl_snap_other(st->rd.pid, sc->buf, sc->pages, pv, false,
+				    why, len);
 	return ret;
+}
+
+/* After the kernels: the reader reads, then its PTEs are read. */
+static int view_after(struct sc *sc, struct stream *st, struct record *r,
+		      char *why, int len)
+{
+	struct page_view *pv = st->pv;
+	size_t i;
+	int ret = pagemap_snap(sc->buf, sc->pages, &pv->w_after,
+			       &pv->w_flags_after, PV_STRIDE);
+
+	if (!ret && st->rd.pid > 0)
+		ret = reader_read(st, why, len);
+	if (!ret)
+		ret = wl_snap_other(st->rd.pid, sc->buf, sc->pages, pv, true,
+				    why, len);
+	if (!ret)
+		ret = reader_end(st, why, len);
+	if (ret || !(st->act->steps & ACT_READER)) {
+		for (i = 0; !ret && i < sc->pages; i++)
+			classify_page(&pv[i], &r->c.t);
+		return ret;
+	}
+	wl_classify(pv, sc->pages, &r->c.t);
+	return 0;
 }
 
 /* One iteration in a window of its own: faults are per page and per iteration. */
 static int count_iteration(struct sc *sc, struct stream *st, struct record *r,
-			   bool first)
+			   char *why, int len)
 {
 	struct record *it = xmalloc(sizeof(*it));
-	bool pmd = smaps_anon_huge_kb(sc->buf) * 1024 == (int64_t)sc->len;
+	bool pmd = st->huge_now * 1024 == (int64_t)sc->len;
 	struct window w;
-	size_t i;
 	int ret;
 
 	record_init(it);
 	window_open(&w, true, sc->buf, sc->pages);
-	ret = view_before(sc, st);
+	ret = view_before(sc, st, why, len);
 	if (!ret) {
+		lost_write_save(st);
 		window_arm(&w);
-		kernels(st);
+		kernels_untimed(st);
 		window_disarm(&w);
-		ret = pagemap_snap(sc->buf, sc->pages, &st->pv->w_after,
-				   &st->pv->w_flags_after, PV_STRIDE);
+		lost_write_undo(st);
 		window_fill(&w, it, pmd ? sc->bk->fault_pages : 1,
 			    &st->pv->faulted, sizeof(struct page_view));
 	}
 	window_close(&w);
-	for (i = 0; !ret && i < sc->pages; i++)
-		classify_page(&st->pv[i], &r->c.t);
 	if (!ret)
-		counts_add(r, it, first);
-	if (first) {
+		ret = view_after(sc, st, r, why, len);
+	if (!ret)
+		counts_add(r, it, st->iter == 0);
+	if (st->iter == 0) {
 		st->first = w.vb;
 		st->first_ns = w.sb.wall_ns;
 	}
@@ -557,7 +879,7 @@ static int count_iteration(struct sc *sc, struct stream *st, struct record *r,
 static int counting(struct sc *sc, struct stream *st, struct record *r,
 		    char *why, int len)
 {
-	size_t bytes = sc->pages * sizeof(struct page_view), i;
+	size_t bytes = sc->pages * sizeof(struct page_view);
 	int ret = 0;
 
 	st->pv = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -566,17 +888,16 @@ static int counting(struct sc *sc, struct stream *st, struct record *r,
 		snprintf(why, len, "page views: %s", strerror(errno));
 		return -1;
 	}
-	for (i = 0; !ret && i < r->ops; i++) {
+	for (st->iter = 0; !ret && st->iter < st->iters; st->iter++) {
 		ret = action(sc, st, why, len);
 		if (!ret)
-			ret = count_iteration(sc, st, r, i == 0);
+			ret = count_iteration(sc, st, r, why, len);
 	}
 	munmap(st->pv, bytes);
 	if (ret < 0 && !why[0])
 		snprintf(why, len, "pagemap/kpageflags: %s%s", strerror(-ret),
 			 ret == -EPERM ? " (PFNs need CAP_SYS_ADMIN)" : "");
 	r->c.has_pages = !ret;
-	r->window_ns = (double)st->kernel_ns;
 	/*
 	 * Judged over the whole span: a window of one iteration is a few
 	 * ticks, and one tick of steal would be a large share of it.
@@ -591,29 +912,62 @@ static int counting(struct sc *sc, struct stream *st, struct record *r,
 	return ret;
 }
 
+static void put_extra(struct stream *st, struct record *r)
+{
+	struct kvset *x = &r->c.extra;
+
+	if (st->act->steps & ACT_SWAP)
+		kv_set(x, "swapped_out_pages", (int64_t)st->swapped);
+	if (st->act->ksm)
+		kv_set(x, "ksm_full_scans",
+		       (int64_t)(ksm_full_scans() - st->ksm_scans0));
+	if (st->act->steps & ACT_READER)
+		kv_set(x, "reader_wrong_elements", (int64_t)st->reader_wrong);
+	kv_set(x, "anon_huge_kb_min", st->huge_min);
+	kv_set(x, "anon_huge_kb_max", st->huge_max);
+}
+
+/*
+ * The timing pass has no page view: the reader's word fails it (in the
+ * counting pass its pages are missed COWs, and the verdict follows).
+ */
+static void reader_verdict(struct stream *st, struct record *r, bool counting)
+{
+	if (!st->reader_wrong || r->status != ST_OK || counting)
+		return;
+	r->status = ST_FAIL;
+	snprintf(
+		r->reason, sizeof(r->reason),
+		"missed COW: the fork+read child saw %llu element(s) the parent wrote after the fork",
+		(unsigned long long)st->reader_wrong);
+}
+
 static int stream_drive(struct sc *sc, struct record *r, char *why, int len)
 {
 	struct stream st = { 0 };
 	int ret = setup(sc, &st, why, len);
 
-	r->ops = (uint64_t)kv_get(sc->params, "iterations", 1);
+	r->ops = (uint64_t)st.iters;
 	if (!ret)
 		ret = sc->pass == PASS_COUNTING ?
 			      counting(sc, &st, r, why, len) :
 			      timing(sc, &st, r, why, len);
-	if (!ret)
-		ret = check_values(&st, why, len);
-	if (!ret && (st.act->steps & ACT_SWAP))
-		kv_set(&r->c.extra, "swapped_out_pages", (int64_t)st.swapped);
-	if (!ret && st.act->ksm)
-		kv_set(&r->c.extra, "ksm_full_scans",
-		       (int64_t)(ksm_full_scans() - st.ksm_scans0));
-	return ret;
+	if (st.rd.pid > 0) { /* an error path left it waiting */
+		reader_close(&st.rd);
+		wl_kill(st.rd.pid);
+	}
+	free(st.lost);
+	if (ret)
+		return ret;
+	put_extra(&st, r);
+	reader_verdict(&st, r, sc->pass == PASS_COUNTING);
+	check_values(&st, r);
+	return 0;
 }
 
 const struct scenario_ops wl_stream = {
 	.name = "stream",
-	.desc = "STREAM copy/scale/add/triad with an untimed action (fork, mprotect, swap, KSM) before each iteration",
+	.desc = "STREAM copy/scale/add/triad with an untimed action (fork, mprotect, swap, KSM, a reading child) before each iteration",
 	.blocks = true,
 	.backings = BK_ANON,
 	.params = params,
