@@ -106,6 +106,12 @@ static size_t snap_pages(const struct kvset *p)
 	return (size_t)((bytes + PMD_SZ - 1) / PMD_SZ * (PMD_SZ / PAGE_SZ));
 }
 
+/* The save file, written through the page cache (planner). */
+static uint64_t snap_mem(const struct kvset *p)
+{
+	return (uint64_t)kv_get(p, "keys", 0) * kv_get(p, "value", 0);
+}
+
 /* ---- values: a PRNG stream of the seed ---- */
 
 static void gen_value(char *dst, uint64_t len, uint64_t seed)
@@ -586,5 +592,6 @@ const struct scenario_ops wl_snapshot = {
 	.share = &share_none,
 	.passes = (1u << PASS_TIMING) | (1u << PASS_COUNTING),
 	.region_pages = snap_pages,
+	.mem_bytes = snap_mem,
 	.drive = snap_drive,
 };
