@@ -22,6 +22,8 @@ struct row {
 	double copies[MAX_REPS], reuses[MAX_REPS], cls[NCLASS][MAX_REPS];
 	double populate[MAX_REPS], faults[MAX_REPS], tlb[MAX_REPS];
 	int perturbed, errors;
+	/* open-loop timing passes whose throughput fell short of the rate */
+	int below_rate;
 	double miss, wrong, unexpl; /* worst over every record: verdicts */
 	bool failed;
 	char reason[300];
@@ -151,6 +153,8 @@ void summary_add(struct summary *s, const struct record *r)
 		row->perturbed++;
 		return; /* kept in the results, left out of the statistics */
 	}
+	if (!strcmp(r->pass, "timing"))
+		row->below_rate += kv_get(&r->c.extra, "below_rate", 0) > 0;
 	if (!strcmp(r->pass, "timing") && row->nt < MAX_REPS && r->ops) {
 		row->per_op[row->nt] = value("t/op", r);
 		row->mean_op[row->nt] = r->ops ? r->window_ns / r->ops : NAN;
@@ -306,6 +310,9 @@ static void print_row(const struct row *r, FILE *out)
 	if (r->perturbed || r->errors)
 		fprintf(out, "  (%d perturbed, %d failed)", r->perturbed,
 			r->errors);
+	if (r->below_rate)
+		fprintf(out, "  (%d below the rate: queueing, not service)",
+			r->below_rate);
 	fputc('\n', out);
 }
 

@@ -7,9 +7,12 @@
  * (touch_permille of it; stripe i mod the number of stripes) and replies.
  *
  * Timing pass: children run and exit on their own, as in a prefork or
- * fork-per-job daemon; the generator times every request (open loop with
- * coordinated omission corrected, or closed loop) and the server times
- * each fork().
+ * fork-per-job daemon; the generator times every request as wrk2 does
+ * (open loop, one request outstanding, latency from when it was due and,
+ * uncorrected, from its send; or closed loop), after a warm-up it does
+ * not record, and the server times each fork() and takes the minor faults
+ * of itself and of every child (getrusage).  At the end the parent's heap
+ * must hold its own writes alone: a child's write there is a missed COW.
  *
  * Counting pass: the same requests, one sharing state at a time so that
  * every page has a known owner.  The parent waits until its child has
@@ -17,13 +20,16 @@
  * parent's own writes in between meet pages the child still maps.  The
  * child classifies its stripe itself (its PFNs and the parent's, before
  * and after), with its own counters; the parent does the same for each
- * stripe it writes, against the lingering child's page table.
+ * stripe it writes, against the lingering child's page table.  Its times
+ * are not published: counters and tracing are on.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,21 +43,21 @@ static const struct param_spec params[] = {
 	  .type = CFG_SIZE,
 	  .min = 2 << 20,
 	  .max = 1LL << 40,
-	  .def = { 1 << 30 },
+	  .def = { 32 << 20 },
 	  .ndef = 1,
 	  .desc = "the server's heap (populated before the first request)" },
 	{ .name = "requests",
 	  .type = CFG_INT,
 	  .min = 1,
 	  .max = 10000000,
-	  .def = { 2000 },
+	  .def = { 1000 },
 	  .ndef = 1,
 	  .desc = "requests per pass" },
 	{ .name = "fork_every",
 	  .type = CFG_INT,
 	  .min = 1,
 	  .max = 1000000,
-	  .def = { 1 },
+	  .def = { 4 },
 	  .ndef = 1,
 	  .desc = "fork a child for every Nth request; serve the rest in place" },
 	{ .name = "touch_permille",
@@ -65,14 +71,24 @@ static const struct param_spec params[] = {
 	  .type = CFG_INT,
 	  .min = 0,
 	  .max = 10000000,
-	  .def = { 0 },
+	  .def = { 700 },
 	  .ndef = 1,
 	  .desc = "requests per second, open loop; 0: closed loop" },
+	{ .name = "warmup_ms",
+	  .type = CFG_INT,
+	  .min = 0,
+	  .max = 600000,
+	  .def = { 1000 },
+	  .ndef = 1,
+	  .desc = "timing pass: requests of the first ms are served, not recorded" },
 };
 
 #define REQ_LEN 64 /* a small request: its id and padding */
 #define MAX_KIDS 64 /* live children in the timing pass, as MaxClients */
 #define GEN_TIMEOUT_MS 20000
+#define STALL_MS 300 /* COWBENCH_TEST_FAULT=stall: one request waits so long */
+#define SLACK_NS 1 /* the generator's timer slack */
+#define BELOW_RATE_PCT 95 /* a throughput below this share of the rate */
 
 /* What a child of the counting pass hands back. */
 struct kid_out {
@@ -91,6 +107,13 @@ struct fs {
 	int conn;
 	struct hist fork_ns;
 	uint64_t forks;
+	/* timing: the warm-up is over from request first on */
+	const struct wl_lat *l;
+	bool measuring;
+	uint64_t first, served;
+	struct rusage ru0, ru1; /* the parent, over the measured requests */
+	uint64_t *kid_minflt; /* MAP_SHARED: the measured children's */
+	uint64_t *last_here; /* per stripe: the parent's last id, or -1 */
 	/* timing: children not yet reaped */
 	pid_t kids[MAX_KIDS];
 	int nkids;
@@ -99,6 +122,8 @@ struct fs {
 	int done[2], release[2];
 	struct kid_out *out; /* MAP_SHARED */
 	struct window w;
+	size_t w_here; /* in-place requests in the parent's window */
+	struct record *parent_sum; /* the parent's earlier windows */
 	uint8_t *since_fork; /* per page: the parent wrote it since the fork */
 	struct page_view *pv; /* one stripe */
 	struct record *kids_sum; /* the children's counts, added at the end */
@@ -134,6 +159,16 @@ static int reply(struct fs *f, uint64_t id, uint32_t flags)
 	struct wl_reply rp = { .id = id, .flags = flags };
 
 	return wl_send_all(f->conn, &rp, sizeof(rp));
+}
+
+/* The child's own minor faults, for the parent's sum; before _exit. */
+static void kid_minflt(struct fs *f)
+{
+	struct rusage ru;
+
+	if (f->measuring && !getrusage(RUSAGE_SELF, &ru))
+		__atomic_fetch_add(f->kid_minflt, (uint64_t)ru.ru_minflt,
+				   __ATOMIC_RELAXED);
 }
 
 /* ---- the child ---- */
@@ -173,7 +208,10 @@ static int kid_main(struct fs *f, uint64_t id)
 
 	if (!f->counting) {
 		touch(p, f->touch, id);
-		return reply(f, id, WL_MARKED) ? 1 : 0;
+		if (reply(f, id, WL_MARKED))
+			return 1;
+		kid_minflt(f);
+		return 0;
 	}
 	if (kid_count(f, p, o->why, sizeof(o->why))) {
 		o->failed = 1;
@@ -184,6 +222,7 @@ static int kid_main(struct fs *f, uint64_t id)
 	/* done, then linger until the parent's next fork releases us */
 	if (write(f->done[1], &c, 1) != 1 || read(f->release[0], &c, 1) < 0)
 		return 1;
+	kid_minflt(f);
 	return 0;
 }
 
@@ -296,11 +335,46 @@ static int here_views(struct fs *f, char *p, bool after, char *why, int len)
 	return 0;
 }
 
+static void add_vmstat(struct record *dst, const struct record *src)
+{
+	int i;
+
+	for (i = 0; i < src->c.vmstat.n; i++)
+		kv_add(&dst->c.vmstat, src->c.vmstat.kv[i].key,
+		       src->c.vmstat.kv[i].val);
+}
+
+/*
+ * Counting: the fault sampler holds two samples a page of the window, so
+ * the parent starts a new window before it could fault every page again.
+ */
+static void cycle_window(struct fs *f)
+{
+	struct record *r;
+
+	if (++f->w_here * f->touch <= f->sc->pages)
+		return;
+	r = xmalloc(sizeof(*r));
+	record_init(r);
+	window_disarm(&f->w);
+	window_fill(&f->w, r, f->sc->bk->fault_pages, NULL, 0);
+	window_close(&f->w);
+	wl_counts_add(f->parent_sum, r);
+	add_vmstat(f->parent_sum, r);
+	free(r);
+	window_open(&f->w, true, f->heap, f->sc->pages);
+	window_arm(&f->w);
+	f->w_here = 1;
+}
+
 static int serve_here(struct fs *f, uint64_t id, char *why, int len)
 {
 	char *p = stripe(f, id);
 
+	if (!f->counting)
+		f->last_here[id % f->nstripes] = id;
 	if (f->counting) {
+		cycle_window(f);
 		window_pause(&f->w);
 		if (here_views(f, p, false, why, len))
 			return -1;
@@ -320,27 +394,66 @@ static int serve_here(struct fs *f, uint64_t id, char *why, int len)
 	return 0;
 }
 
-static int serve(struct fs *f, char *why, int len)
+/* The next request's id; 1: the generator is done (EOF between requests). */
+static int next_req(struct fs *f, uint64_t *id, char *why, int len)
 {
 	char req[REQ_LEN];
-	uint64_t i, id;
+	ssize_t k;
 
-	for (i = 0; i < f->requests; i++) {
-		if (wl_recv_all(f->conn, req, sizeof(req))) {
-			snprintf(
-				why, len,
-				"the load generator went away after %llu requests",
-				(unsigned long long)i);
-			return -1;
-		}
-		memcpy(&id, req, sizeof(id));
+	do
+		k = recv(f->conn, req, sizeof(req), MSG_WAITALL);
+	while (k < 0 && errno == EINTR);
+	if (!k)
+		return 1;
+	if (k != sizeof(req)) {
+		snprintf(why, len,
+			 "the load generator went away after %llu requests",
+			 (unsigned long long)f->served);
+		return -1;
+	}
+	memcpy(id, req, sizeof(*id));
+	return 0;
+}
+
+/* The generator says which id is the first it records. */
+static void measure_from(struct fs *f, uint64_t id)
+{
+	if (f->measuring ||
+	    !__atomic_load_n(&f->l->warm_set, __ATOMIC_ACQUIRE) ||
+	    id < f->l->warm)
+		return;
+	f->measuring = true;
+	f->first = id;
+	hist_init(&f->fork_ns);
+	f->forks = 0;
+	getrusage(RUSAGE_SELF, &f->ru0);
+}
+
+/* COWBENCH_TEST_FAULT=stall: the server stops for a while, mid-run. */
+static void stall(struct fs *f, uint64_t id)
+{
+	if (!f->counting && f->measuring && id == f->first + f->requests / 2 &&
+	    test_fault("stall"))
+		wl_sleep_until(wl_now() + STALL_MS * 1000000ULL);
+}
+
+static int serve(struct fs *f, char *why, int len)
+{
+	uint64_t id;
+	int ret;
+
+	while (!(ret = next_req(f, &id, why, len))) {
+		measure_from(f, id);
+		stall(f, id);
 		if (id % f->every == 0 ? serve_fork(f, id, why, len) :
 					 serve_here(f, id, why, len))
 			return -1;
+		f->served++;
 		if (!f->counting && reap_kids(f, false, why, len))
 			return -1;
 	}
-	return 0;
+	getrusage(RUSAGE_SELF, &f->ru1);
+	return ret < 0 ? -1 : 0;
 }
 
 /* ---- the pass ---- */
@@ -364,8 +477,19 @@ static int fs_setup(struct fs *f, struct sc *sc, char *why, int len)
 	f->counting = sc->pass == PASS_COUNTING;
 	f->linger = 0;
 	hist_init(&f->fork_ns);
-	if (!f->counting)
+	f->kid_minflt =
+		mmap(NULL, sizeof(*f->kid_minflt), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (f->kid_minflt == MAP_FAILED) {
+		f->kid_minflt = NULL;
+		snprintf(why, len, "mmap: %s", strerror(errno));
+		return -1;
+	}
+	if (!f->counting) {
+		f->last_here = xmalloc(f->nstripes * sizeof(*f->last_here));
+		memset(f->last_here, 0xff, f->nstripes * sizeof(*f->last_here));
 		return 0;
+	}
 	f->out = mmap(NULL, sizeof(*f->out), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (f->out == MAP_FAILED || pipe(f->done) || pipe(f->release)) {
@@ -377,7 +501,69 @@ static int fs_setup(struct fs *f, struct sc *sc, char *why, int len)
 	f->kids_sum = xmalloc(sizeof(*f->kids_sum));
 	record_init(f->kids_sum);
 	f->kids_sum->c.faults = f->kids_sum->c.faults_task = 0;
+	f->parent_sum = xmalloc(sizeof(*f->parent_sum));
+	record_init(f->parent_sum);
+	f->parent_sum->c.faults = f->parent_sum->c.faults_task = 0;
 	return 0;
+}
+
+/*
+ * Timing: the heap holds the parent's writes alone (the last in-place id
+ * of each stripe, or the fill).  A page that holds another value shows a
+ * child's write: a missed COW.
+ */
+static uint64_t heap_wrong(const struct fs *f)
+{
+	const uint64_t pop = 0x0101010101010101ULL * POP_BYTE;
+	uint64_t wrong = 0, want;
+	size_t s, i;
+
+	for (s = 0; s < f->nstripes; s++) {
+		const char *p = f->heap + s * f->touch * PAGE_SZ;
+
+		for (i = 0; i < f->touch; i++) {
+			want = f->last_here[s] == UINT64_MAX ?
+				       pop :
+				       f->last_here[s] + (i + 1) * pop;
+			wrong += *(const uint64_t *)(p + i * PAGE_SZ) != want;
+		}
+	}
+	return wrong;
+}
+
+static int64_t minflt(const struct rusage *a, const struct rusage *b)
+{
+	return b->ru_minflt - a->ru_minflt;
+}
+
+static void timing_extra(struct fs *f, const struct wl_lat *l)
+{
+	struct kvset *x = &f->r->c.extra;
+	int64_t rate = kv_get(f->sc->params, "rate", 0), got = wl_lat_rate(l);
+	uint64_t wrong = heap_wrong(f);
+
+	kv_set(x, "req_per_s", got);
+	if (rate)
+		kv_set(x, "below_rate", got * 100 < rate * BELOW_RATE_PCT);
+	kv_set(x, "warmup_requests", f->first);
+	wl_put_pcts_supported(x, "fork_us", &f->fork_ns, 1000);
+	wl_put_pcts_supported(x, "forked_ns", &l->marked, 1);
+	wl_put_pcts_supported(x, "inplace_ns", &l->unmarked, 1);
+	wl_put_pcts_supported(x, "uncorrected_ns", &l->uncorr, 1);
+	if (rate)
+		wl_put_pcts_supported(x, "send_lag_ns", &l->lag, 1);
+	kv_set(x, "heap_pages_wrong", wrong);
+	f->r->lat = l->all;
+	f->r->has_lat = true;
+	f->r->window_ns = l->last_ns - l->first_ns;
+	wl_timing_counts(f->r);
+	if (!wrong)
+		return;
+	f->r->status = ST_FAIL;
+	snprintf(
+		f->r->reason, sizeof(f->r->reason),
+		"missed COW: %llu heap pages of the server hold a child's write",
+		(unsigned long long)wrong);
 }
 
 static void fs_extra(struct fs *f, const struct wl_lat *l)
@@ -387,21 +573,19 @@ static void fs_extra(struct fs *f, const struct wl_lat *l)
 	kv_set(x, "answered", l->answered);
 	kv_set(x, "forks", f->forks);
 	kv_set(x, "touch_pages", f->touch);
-	wl_put_pcts(x, "fork_us", &f->fork_ns, 1000);
-	if (f->counting) {
-		kv_set(x, "parent_faults", f->r->c.faults);
-		kv_set(x, "child_faults", f->kids_sum->c.faults);
-		wl_counts_add(f->r, f->kids_sum);
-		f->r->c.has_pages = true;
+	/* minor faults of the whole tasks, over the measured requests */
+	kv_set(x, "parent_minflt", minflt(&f->ru0, &f->ru1));
+	kv_set(x, "child_minflt", *f->kid_minflt);
+	if (!f->counting) {
+		timing_extra(f, l);
 		return;
 	}
-	kv_set(x, "req_per_s", wl_lat_rate(l));
-	wl_put_pcts(x, "forked_ns", &l->marked, 1);
-	wl_put_pcts(x, "inplace_ns", &l->unmarked, 1);
-	f->r->lat = l->all;
-	f->r->has_lat = true;
-	f->r->window_ns = l->last_ns - l->first_ns;
-	wl_timing_counts(f->r);
+	wl_counts_add(f->r, f->parent_sum);
+	add_vmstat(f->r, f->parent_sum);
+	kv_set(x, "parent_faults", f->r->c.faults);
+	kv_set(x, "child_faults", f->kids_sum->c.faults);
+	wl_counts_add(f->r, f->kids_sum);
+	f->r->c.has_pages = true;
 }
 
 static int fs_run(struct fs *f, struct wl_lat *l, pid_t *gen, char *why,
@@ -410,9 +594,15 @@ static int fs_run(struct fs *f, struct wl_lat *l, pid_t *gen, char *why,
 	struct wl_load load = { .n = f->requests,
 				.rate = kv_get(f->sc->params, "rate", 0),
 				.req_len = REQ_LEN,
-				.timeout_ms = GEN_TIMEOUT_MS };
+				.timeout_ms = GEN_TIMEOUT_MS,
+				.one_outstanding = true,
+				.timer_slack_ns = SLACK_NS };
 	int ret;
 
+	if (!f->counting)
+		load.warmup_ns =
+			kv_get(f->sc->params, "warmup_ms", 0) * 1000000ULL;
+	f->l = l;
 	f->conn = wl_load_open(&load, l, f->sc->other_cpu, gen, why, len);
 	if (f->conn < 0)
 		return -1;
@@ -474,7 +664,11 @@ static int fs_drive(struct sc *sc, struct record *r, char *why, int len)
 	if (f.conn >= 0)
 		close(f.conn);
 	wl_lat_free(l);
+	if (f.kid_minflt)
+		munmap(f.kid_minflt, sizeof(*f.kid_minflt));
 	free(f.kids_sum);
+	free(f.parent_sum);
+	free(f.last_here);
 	return ret;
 }
 

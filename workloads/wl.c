@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -182,6 +183,8 @@ struct wl_lat *wl_lat_alloc(void)
 	hist_init(&l->all);
 	hist_init(&l->marked);
 	hist_init(&l->unmarked);
+	hist_init(&l->uncorr);
+	hist_init(&l->lag);
 	return l;
 }
 
@@ -206,7 +209,11 @@ struct gen {
 	struct wl_lat *out;
 	int fd;
 	uint64_t *due; /* per id: when it was due (open) or sent (closed) */
+	uint64_t *sent_at; /* per id: when it went out */
 	uint8_t *seen;
+	uint64_t cap; /* ids the arrays hold */
+	uint64_t replies; /* warm-up ones too */
+	uint64_t start;
 	char *tx;
 	size_t tx_off, tx_len;
 	char rx[64 * sizeof(struct wl_reply)];
@@ -224,19 +231,30 @@ static int __printf(2, 3) gen_fail(struct gen *g, const char *fmt, ...)
 	return 1;
 }
 
+static uint64_t since(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 static void gen_reply(struct gen *g, const struct wl_reply *r, uint64_t now)
 {
 	struct wl_lat *o = g->out;
-	uint64_t ns;
+	uint64_t ns, id = r->id;
 
-	if (r->id >= g->l->n || g->seen[r->id] || r->id >= o->sent) {
+	if (id >= o->sent || g->seen[id]) {
 		o->bad++;
 		return;
 	}
-	g->seen[r->id] = 1;
-	ns = now > g->due[r->id] ? now - g->due[r->id] : 0;
+	g->seen[id] = 1;
+	g->replies++;
+	if (!o->warm_set || id < o->warm)
+		return; /* warm-up: served, not recorded */
+	ns = since(now, g->due[id]);
 	hist_record(&o->all, ns);
 	hist_record(r->flags & WL_MARKED ? &o->marked : &o->unmarked, ns);
+	hist_record(&o->uncorr, since(now, g->sent_at[id]));
+	if (g->l->rate)
+		hist_record(&o->lag, since(g->sent_at[id], g->due[id]));
 	o->answered++;
 	o->last_ns = now;
 }
@@ -270,27 +288,60 @@ static int gen_recv(struct gen *g)
 	return 0;
 }
 
+/* Room for id i (a closed loop's warm-up has no known length). */
+static int gen_room(struct gen *g, uint64_t i)
+{
+	uint64_t cap = g->cap * 2;
+
+	if (i < g->cap)
+		return 0;
+	g->due = realloc(g->due, cap * sizeof(*g->due));
+	g->sent_at = realloc(g->sent_at, cap * sizeof(*g->sent_at));
+	g->seen = realloc(g->seen, cap);
+	if (!g->due || !g->sent_at || !g->seen)
+		return gen_fail(g, "out of memory for %llu requests",
+				(unsigned long long)cap);
+	memset(g->seen + g->cap, 0, cap - g->cap);
+	g->cap = cap;
+	return 0;
+}
+
+/* The first id due (sent) after the warm-up: published before its send. */
+static void gen_warm(struct gen *g, uint64_t i)
+{
+	struct wl_lat *o = g->out;
+
+	if (o->warm_set || g->due[i] < g->start + g->l->warmup_ns)
+		return;
+	o->first_ns = g->due[i];
+	o->warm = i;
+	__atomic_store_n(&o->warm_set, 1, __ATOMIC_RELEASE);
+}
+
 /* Build the next request when it is due; returns when to look again. */
-static uint64_t gen_next(struct gen *g, uint64_t start)
+static uint64_t gen_next(struct gen *g)
 {
 	const struct wl_load *l = g->l;
-	uint64_t i = g->out->sent, due, now;
+	struct wl_lat *o = g->out;
+	uint64_t i = o->sent, due, now;
 
-	if (g->tx_off < g->tx_len || i == l->n)
+	if (g->tx_off < g->tx_len || (o->warm_set && i - o->warm == l->n))
 		return UINT64_MAX;
-	if (!l->rate && g->out->answered < i)
-		return UINT64_MAX; /* closed loop: one outstanding */
-	due = l->rate ? start + (uint64_t)(i * 1e9 / l->rate) : 0;
+	if ((!l->rate || l->one_outstanding) && g->replies < i)
+		return UINT64_MAX; /* one outstanding */
+	due = l->rate ? g->start + (uint64_t)(i * 1e9 / l->rate) : 0;
 	now = wl_now();
 	if (l->rate && now < due)
 		return due;
+	if (gen_room(g, i))
+		return UINT64_MAX;
 	memset(g->tx, 0, l->req_len);
 	memcpy(g->tx, &i, sizeof(i));
 	if (l->fill)
 		l->fill(g->tx, i, l->arg);
-	g->due[i] = l->rate ? due : wl_now();
-	if (!i)
-		g->out->first_ns = g->due[i];
+	g->sent_at[i] = wl_now();
+	g->due[i] = l->rate ? due : g->sent_at[i];
+	gen_warm(g, i);
 	g->tx_off = 0;
 	g->tx_len = l->req_len;
 	g->out->sent++;
@@ -312,14 +363,17 @@ static int gen_send(struct gen *g)
 
 static int gen_loop(struct gen *g)
 {
-	uint64_t start = wl_now(), idle_since = start, progress = 0;
+	uint64_t idle_since = wl_now(), progress = 0;
 	const struct wl_load *l = g->l;
 
+	g->start = idle_since;
 	while (g->out->answered < l->n) {
-		uint64_t wake = gen_next(g, start), now = wl_now();
+		uint64_t wake = gen_next(g), now = wl_now();
 		struct pollfd p = { .fd = g->fd, .events = POLLIN };
 		struct timespec ts = { 0, 100000000 }; /* look at the clock */
 
+		if (g->out->failed)
+			return 1;
 		if (g->tx_off < g->tx_len) {
 			p.events |= POLLOUT;
 		} else if (wake != UINT64_MAX) {
@@ -335,9 +389,9 @@ static int gen_loop(struct gen *g)
 			return 1;
 		now = wl_now();
 		/* idle: requests are out and nothing moves */
-		if (g->out->answered + g->out->sent != progress ||
-		    g->out->answered == g->out->sent) {
-			progress = g->out->answered + g->out->sent;
+		if (g->replies + g->out->sent != progress ||
+		    g->replies == g->out->sent) {
+			progress = g->replies + g->out->sent;
 			idle_since = now;
 		} else if (now - idle_since > l->timeout_ms * 1000000ULL) {
 			return gen_fail(
@@ -359,10 +413,16 @@ static int gen_main(const struct wl_load *l, struct wl_lat *out)
 	if (g.fd < 0)
 		return gen_fail(&g, "connect to 127.0.0.1:%u: %s", l->port,
 				strerror(errno));
-	g.due = calloc(l->n, sizeof(*g.due));
-	g.seen = calloc(l->n, 1);
+	if (l->timer_slack_ns)
+		prctl(PR_SET_TIMERSLACK, l->timer_slack_ns, 0, 0, 0);
+	/* open loop: the warm-up's ids are known; closed: gen_room grows */
+	g.cap = l->n + 1 +
+		(l->rate ? (uint64_t)(l->warmup_ns / 1e9 * l->rate) : 0);
+	g.due = calloc(g.cap, sizeof(*g.due));
+	g.sent_at = calloc(g.cap, sizeof(*g.sent_at));
+	g.seen = calloc(g.cap, 1);
 	g.tx = malloc(l->req_len);
-	if (!g.due || !g.seen || !g.tx)
+	if (!g.due || !g.sent_at || !g.seen || !g.tx)
 		return gen_fail(&g, "out of memory for %llu requests",
 				(unsigned long long)l->n);
 	ret = gen_loop(&g);
@@ -412,6 +472,31 @@ int wl_load_close(pid_t gen, const struct wl_lat *out, char *why, int len)
 }
 
 /* ---- the record ---- */
+
+void wl_put_pcts_supported(struct kvset *s, const char *key,
+			   const struct hist *h, uint64_t div)
+{
+	static const struct {
+		const char *sfx;
+		double p;
+	} pct[] = {
+		{ "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.9 }
+	};
+	char k[40];
+	size_t i;
+
+	if (!h->n)
+		return;
+	for (i = 0; i < ARRAY_SIZE(pct); i++) {
+		/* fewer than ten samples at or above it: the maximum's noise */
+		if (h->n * (100 - pct[i].p) < 1000 - 1e-6)
+			continue;
+		snprintf(k, sizeof(k), "%s_%s", key, pct[i].sfx);
+		kv_set(s, k, hist_pct(h, pct[i].p) / div);
+	}
+	snprintf(k, sizeof(k), "%s_max", key);
+	kv_set(s, k, h->max / div);
+}
 
 void wl_put_pcts(struct kvset *s, const char *key, const struct hist *h,
 		 uint64_t div)

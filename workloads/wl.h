@@ -64,6 +64,19 @@ struct wl_load {
 	void *arg;
 	uint16_t port;
 	int timeout_ms; /* a silent server for this long is an error */
+	/*
+	 * wrk2's way (all three 0: as above).  one_outstanding: a request due
+	 * while another is out waits for its reply (wrk2's connection), so a
+	 * stalled server delays the sends; latency still runs from the due
+	 * time, and wl_lat.uncorr from the send (wrk2 -U).  warmup_ns:
+	 * requests due (closed loop: sent) in the first warmup_ns are served
+	 * but not recorded, and n more follow (wrk2 resets its statistics
+	 * after calibration).  timer_slack_ns: the generator's
+	 * PR_SET_TIMERSLACK (the default 50 us is late against a short
+	 * request).
+	 */
+	bool one_outstanding;
+	uint64_t warmup_ns, timer_slack_ns;
 };
 
 /* What the generator measured: in MAP_SHARED memory (wl_lat_alloc). */
@@ -73,6 +86,14 @@ struct wl_lat {
 	uint64_t first_ns, last_ns; /* first send, last reply */
 	int failed;
 	char why[160];
+	/* from the send (wrk2 -U), and send - due (open loop): recorded ones */
+	struct hist uncorr, lag;
+	/*
+	 * The first recorded id, published (warm_set) before it is sent: a
+	 * server that sees an id >= warm knows the warm-up is over.
+	 */
+	uint64_t warm;
+	int warm_set;
 };
 struct wl_lat *wl_lat_alloc(void);
 void wl_lat_free(struct wl_lat *l);
@@ -98,6 +119,13 @@ void wl_sleep_until(uint64_t t_ns);
 
 /* ---- the record ---- */
 
+/*
+ * The same, but a percentile only where n supports it: at least ten
+ * samples at or above it (p99 from 1000 samples, p99.9 from 10000); the
+ * maximum always.  Keys "<key>_p50", "_p90", "_p99", "_p999", "_max".
+ */
+void wl_put_pcts_supported(struct kvset *s, const char *key,
+			   const struct hist *h, uint64_t div);
 /* Extras and histograms as integer keys: "<key>_p50" ... "_max", in ns. */
 void wl_put_pcts(struct kvset *s, const char *key, const struct hist *h,
 		 uint64_t div);

@@ -1,43 +1,21 @@
 #!/usr/bin/env bash
-# Workloads forksrv and snapshot (issue 9): their quick variants on the
+# Workload snapshot (issue 9; forksrv: wl-forksrv.sh): its quick variant on the
 # running kernel, asserting invariants, never times.  Needs root.
 set -u
 . "$(dirname "$0")/../lib.sh"
 need_root
 
-wl=$(conf wl "scenarios = forksrv snapshot" "backings = base thp" "reps = 1" "warmup = 0" \
-	"forksrv.heap = 32M" "forksrv.requests = 200" "forksrv.fork_every = 4" \
-	"forksrv.touch_permille = 10" "forksrv.rate = 2000" \
+wl=$(conf wl "scenarios = snapshot" "backings = base thp" "reps = 1" "warmup = 0" \
 	"snapshot.keys = 16384" "snapshot.value = 1K" "snapshot.sets = 4000" "snapshot.rate = 20000")
 before=$(knobs_now)
-if run wl "$wl"; then ok "quick forksrv and snapshot, base and thp: run exits 0"; else
-	not_ok "quick forksrv and snapshot, base and thp: run exits 0" "$(tail -5 "$work/wl.out")"; fi
+if run wl "$wl"; then ok "quick snapshot, base and thp: run exits 0"; else
+	not_ok "quick snapshot, base and thp: run exits 0" "$(tail -5 "$work/wl.out")"; fi
 check "knobs are back after the workloads" eq "$(knobs_now)" "$before"
 
 skipped() { # skipped SCENARIO BACKING: a skip recorded for the pair
 	[ "$(rec wl "$1" "$2" counting .status)" = skip ] || return 1
 	skip "$1 $2" "$(rec wl "$1" "$2" counting .reason)"
 }
-
-# forksrv: 200 requests, a child for ids 0, 4, ..., 196; each writes 81 pages
-# (1% of 8192): in the counting pass the parent's 150 stripes meet the
-# lingering child, the children's 50 meet the parent: all 200 x 81 copied.
-forksrv() { # forksrv BACKING
-	local b=$1
-	skipped forksrv "$b" && return
-	check "forksrv $b: every request answered, timing and counting" \
-		eq "$(rec wl forksrv "$b" timing '.counts.extra.answered'),$(rec wl forksrv "$b" counting '.counts.extra.answered'),$(rec wl forksrv "$b" timing '.latency_ns.n')" "200,200,200"
-	check "forksrv $b: 50 forks, fork time reported" \
-		eq "$(rec wl forksrv "$b" timing '[.counts.extra.forks, (.counts.extra.fork_us_p50 | type)] | map(tostring) | join(",")')" "50,number"
-	check "forksrv $b: 16200 copies, all necessary, no missed or wrong COW" \
-		eq "$(rec wl forksrv "$b" counting '[.status, .counts.copies, .counts.classes.necessary_copy, .counts.classes.missed_cow, .counts.classes.wrong_cow, .counts.events.unexplained] | map(tostring) | join(" ")')" "ok 16200 16200 0 0 0"
-	[ "$b" = base ] && check "forksrv base: one fault per copy: parent 12150, children 4050" \
-		eq "$(rec wl forksrv base counting '[.counts.extra.parent_faults, .counts.extra.child_faults, .counts.faults] | map(tostring) | join(" ")')" "12150 4050 16200"
-	check "forksrv $b: the timing pass has latency percentiles and throughput" \
-		eq "$(rec wl forksrv "$b" timing '[(.counts.extra.req_per_s > 0), (.latency_ns.p999 >= .latency_ns.p50), (.counts.tlb_flush.skipped | type)] | map(tostring) | join(",")')" "true,true,string"
-}
-forksrv base
-forksrv thp
 
 # snapshot: the file equals the store at the fork; every page the parent
 # wrote during the snapshot was copied, and necessarily.
