@@ -61,11 +61,11 @@ check "rate 10^6/s: below_rate 1, the summary says it" \
 # wrk2's -U figure (from the send, one outstanding) sees one slow request
 stall=$(conf stall "scenarios = forksrv" "backings = base" "reps = 1" "warmup = 0")
 COWBENCH_TEST_FAULT=stall run stall "$stall"
-check "stall: corrected p90 >= 100 ms, uncorrected p90 below it, sends lagged" \
-	eq "$(rec stall forksrv base timing '[.status, .latency_ns.p90 >= 100000000, .counts.extra.uncorrected_ns_p90 < 100000000, .counts.extra.send_lag_ns_p90 >= 100000000] | map(tostring) | join(" ")')" \
+# (only what the stall guarantees: the corrected figure and the send lag
+# take it; the uncorrected one, from each send, lies below the corrected)
+check "stall: corrected p90 >= 100 ms and above the uncorrected p90, sends lagged" \
+	eq "$(rec stall forksrv base timing '[.status, .latency_ns.p90 >= 100000000, .counts.extra.uncorrected_ns_p90 < .latency_ns.p90, .counts.extra.send_lag_ns_p90 >= 100000000] | map(tostring) | join(" ")')" \
 	"ok true true true"
-check "no stall: corrected p90 below 100 ms" \
-	eq "$(rec wl forksrv base timing '.latency_ns.p90 < 100000000')" true
 
 # MAP_SHARED heap (test fault, a kernel that misses every COW): the heap
 # shows the children's writes (timing), the page views a missed COW
