@@ -111,6 +111,34 @@ COWBENCH_MEMAVAILABLE_MB=2 run memav "$(conf memav 'scenarios = reuse-after-exit
 check "a combination above MemAvailable is a skip naming both, the smaller one runs" \
 	eq "$(jq -r 'select(.pass=="counting") | "\(.params.pages) \(.status) \(.reason // "" | test("needs 4 MiB .*more than MemAvailable \\(2 MiB\\)"))"' "$work/memav/results.jsonl" | sort -n | tr '\n' ,)" \
 	"64 ok false,512 skip true,"
+# ---- a workload's built-in defaults are the quick variant make run uses
+# (configs/quick.conf), so `run -s W` and `--quick` run what make run does
+num() { # a config number or size, in bytes (k, M, G in either case)
+	local v=${1,,}
+	case $v in
+	*k) echo $((${v%k} << 10)) ;; *m) echo $((${v%m} << 20)) ;;
+	*g) echo $((${v%g} << 30)) ;; *) echo "$v" ;;
+	esac
+}
+defaults_differ() { # WORKLOAD: quick.conf's W.key values the defaults lack
+	local w=$1 key vals def v d hit
+	grep -E "^$w\.[a-z_]+ *=" configs/quick.conf | sed 's/ *= */ /' |
+		while read -r key vals; do
+			def=$("$CB" list | grep -E "^  $w " | grep -oE "[ ;]${key#"$w".}=[^ ]*" |
+				head -n1 | sed 's/^.[^=]*=//; s/\]$//')
+			for v in $vals; do
+				hit=
+				for d in ${def//,/ }; do
+					[ "$(num "$d")" = "$(num "$v")" ] && hit=1
+				done
+				[ -n "$hit" ] || echo "$key=$v (default ${def:-none})"
+			done
+		done
+}
+for w in forksrv snapshot thpdb stream dio; do
+	check "$w: its built-in defaults hold quick.conf's values" \
+		eq "$(defaults_differ "$w" | tr '\n' ' ')" ""
+done
 # every shipped config plans: each scenario runs on a backing it names
 # (the planner is all 'check -k' runs before it finds nothing to keep)
 for c in configs/*.conf; do
