@@ -182,6 +182,10 @@ struct wl_lat *wl_lat_alloc(void)
 	hist_init(&l->all);
 	hist_init(&l->marked);
 	hist_init(&l->unmarked);
+	hist_init(&l->sent_all);
+	hist_init(&l->sent_marked);
+	hist_init(&l->lag_all);
+	hist_init(&l->lag_marked);
 	return l;
 }
 
@@ -206,6 +210,7 @@ struct gen {
 	struct wl_lat *out;
 	int fd;
 	uint64_t *due; /* per id: when it was due (open) or sent (closed) */
+	uint64_t *built, *sent; /* per id: built, its first byte sent */
 	uint8_t *seen;
 	char *tx;
 	size_t tx_off, tx_len;
@@ -224,6 +229,22 @@ static int __printf(2, 3) gen_fail(struct gen *g, const char *fmt, ...)
 	return 1;
 }
 
+/* The uncorrected latency and the generator's lag of one reply. */
+static void gen_reply_sent(struct gen *g, const struct wl_reply *r,
+			   uint64_t now)
+{
+	uint64_t sent = g->sent[r->id], lag = g->built[r->id] - g->due[r->id];
+	uint64_t ns = now > sent ? now - sent : 0;
+	bool marked = r->flags & WL_MARKED;
+
+	hist_record(&g->out->sent_all, ns);
+	hist_record(&g->out->lag_all, lag);
+	if (marked) {
+		hist_record(&g->out->sent_marked, ns);
+		hist_record(&g->out->lag_marked, lag);
+	}
+}
+
 static void gen_reply(struct gen *g, const struct wl_reply *r, uint64_t now)
 {
 	struct wl_lat *o = g->out;
@@ -237,6 +258,7 @@ static void gen_reply(struct gen *g, const struct wl_reply *r, uint64_t now)
 	ns = now > g->due[r->id] ? now - g->due[r->id] : 0;
 	hist_record(&o->all, ns);
 	hist_record(r->flags & WL_MARKED ? &o->marked : &o->unmarked, ns);
+	gen_reply_sent(g, r, now);
 	o->answered++;
 	o->last_ns = now;
 }
@@ -289,6 +311,8 @@ static uint64_t gen_next(struct gen *g, uint64_t start)
 	if (l->fill)
 		l->fill(g->tx, i, l->arg);
 	g->due[i] = l->rate ? due : wl_now();
+	g->built[i] = l->rate ? now : g->due[i];
+	g->sent[i] = g->built[i];
 	if (!i)
 		g->out->first_ns = g->due[i];
 	g->tx_off = 0;
@@ -306,6 +330,8 @@ static int gen_send(struct gen *g)
 		return 0;
 	if (k < 0)
 		return gen_fail(g, "send: %s", strerror(errno));
+	if (!g->tx_off && k > 0)
+		g->sent[g->out->sent - 1] = wl_now();
 	g->tx_off += k;
 	return 0;
 }
@@ -361,8 +387,10 @@ static int gen_main(const struct wl_load *l, struct wl_lat *out)
 				strerror(errno));
 	g.due = calloc(l->n, sizeof(*g.due));
 	g.seen = calloc(l->n, 1);
+	g.built = calloc(l->n, sizeof(*g.built));
+	g.sent = calloc(l->n, sizeof(*g.sent));
 	g.tx = malloc(l->req_len);
-	if (!g.due || !g.seen || !g.tx)
+	if (!g.due || !g.seen || !g.built || !g.sent || !g.tx)
 		return gen_fail(&g, "out of memory for %llu requests",
 				(unsigned long long)l->n);
 	ret = gen_loop(&g);
