@@ -46,6 +46,8 @@ char *strtrim(char *s);
  *   small-ring  the fault sampler's ring is one page: samples are lost
  *   ring-error  pinned-fork's ring loses its target file: the pin holder
  *               cannot observe (an error, never a lost pin)
+ *   lose-write  snapshot's SETs during the save land outside the store:
+ *               the parent's writes are lost
  */
 bool test_fault(const char *name);
 /* An environment flag: set, and neither empty nor "0". */

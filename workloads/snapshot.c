@@ -9,16 +9,18 @@
  * on serving SETs, as BGSAVE does.
  *
  * Reported as Redis reports it: the fork() time (latest_fork_usec), the
- * child's Private_Dirty at the end of its work (Redis's "COW" figure),
+ * peak of the child's Private_Dirty sampled from /proc/self/smaps while
+ * it saves (rdb_last_cow_size), process-wide and for the store alone,
  * the snapshot duration, SET latency during and outside the snapshot;
  * and exactly, in the counting pass, every page of the store classified
  * from the parent's and the child's page tables at the fork and when the
  * child is done (the child waits, done, until the parent has looked).
  *
- * The oracle, every pass: the file holds exactly the store at the fork.
- * A value that differs and was SET during the snapshot is the parent's
- * write seen by the child: a missed COW.  Any other difference is an
- * error that says which key.
+ * The oracles, every pass: the file holds exactly the store at the fork
+ * (a value that differs and was SET during the snapshot is the parent's
+ * write seen by the child: a missed COW; any other difference is an
+ * error that says which key), and at the end the store holds every value
+ * the parent SET (one that does not is a lost write).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "../lib/clock.h"
@@ -40,7 +44,7 @@ static const struct param_spec params[] = {
 	  .type = CFG_INT,
 	  .min = 1,
 	  .max = 1LL << 28,
-	  .def = { 1 << 20 },
+	  .def = { 16384 },
 	  .ndef = 1,
 	  .desc = "keys in the store" },
 	{ .name = "value",
@@ -54,7 +58,7 @@ static const struct param_spec params[] = {
 	  .type = CFG_INT,
 	  .min = 4,
 	  .max = 100000000,
-	  .def = { 40000 },
+	  .def = { 4000 },
 	  .ndef = 1,
 	  .desc = "SETs per pass; the snapshot starts after a quarter of them" },
 	{ .name = "rate",
@@ -69,15 +73,22 @@ static const struct param_spec params[] = {
 #define MAGIC "CBSNAP01"
 #define HDR_LEN 24 /* magic, keys, value size */
 #define SET_HDR 24 /* id, key, seed; the value follows */
-#define IO_BUF (1 << 20)
+#define IO_BUF (1 << 20) /* the read-back's pieces */
+#define SAVE_KEYS 512 /* records per pwritev: 2 iovecs each, IOV_MAX 1024 */
 #define TIMEOUT_MS 20000
+/* Redis's pace: sample smaps every 1024 keys, at most 1% of the time */
+#define COW_EVERY 1024
+#define COW_DUTY 100
+#define TMPFS_MAGIC 0x01021994
+#define RAMFS_MAGIC 0x858458f6
 
 enum snap_state { SNAP_IDLE, SNAP_RUNNING, SNAP_DONE };
 
 /* What the child hands back (MAP_SHARED). */
 struct child_out {
-	int64_t private_dirty_kb;
-	uint64_t file_bytes;
+	/* peaks of the samples: every mapping, and the store's alone */
+	int64_t dirty_kb, store_kb;
+	uint64_t samples, file_bytes;
 	char why[200];
 };
 
@@ -86,8 +97,16 @@ struct snap {
 	struct record *r;
 	char *store;
 	uint64_t keys, vsize, sets, served, during;
-	uint64_t *seed, *seed0; /* each key's value now, and at the fork */
+	/*
+	 * Each key's value now, and at the fork: 0 until the parent's first
+	 * SET of the key after the fork saves the old seed (seeds are odd),
+	 * so that nothing is copied at the fork.  These, dirty and the page
+	 * view are MAP_SHARED: the parent writes them after the fork, and a
+	 * private page would be copied into the child's Private_Dirty.
+	 */
+	uint64_t *seed, *seed0;
 	uint8_t *dirty; /* per page: the parent wrote it during the snapshot */
+	char *scratch; /* test fault lose-write: where SETs land instead */
 	bool counting;
 	int conn, file, done[2], release[2];
 	enum snap_state state;
@@ -97,6 +116,7 @@ struct snap {
 	struct window w;
 	struct page_view *pv;
 	char *set_buf;
+	uint64_t lost, first_lost;
 };
 
 static size_t snap_pages(const struct kvset *p)
@@ -151,29 +171,94 @@ static void fill_set(void *req, uint64_t i, void *arg)
 
 /* ---- the child: serialise and fsync ---- */
 
+/*
+ * Private_Dirty summed over /proc/self/smaps, as Redis's child does, and
+ * over the mappings inside the store alone, in kB.  The line buffer is on
+ * the stack and stdio's own is one page: the harness adds little to it.
+ */
+static int smaps_dirty(const char *lo, const char *hi, int64_t *all,
+		       int64_t *store)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	unsigned long a, b;
+	bool in = false;
+	char line[512];
+	long long kb;
+
+	if (!f)
+		return -1;
+	*all = *store = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &a, &b) == 2) {
+			in = a >= (unsigned long)lo && b <= (unsigned long)hi;
+			continue;
+		}
+		if (sscanf(line, "Private_Dirty: %lld kB", &kb) != 1)
+			continue;
+		*all += kb;
+		if (in)
+			*store += kb;
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Redis's schedule: at the start, then every COW_EVERY keys once the
+ * time since the last sample is COW_DUTY times what that one cost, and at
+ * the end (force).  The figures are the peaks of the samples.
+ */
+static void cow_sample(struct snap *s, bool force)
+{
+	static uint64_t last, cost;
+	struct child_out *o = s->out;
+	uint64_t t0 = wl_now();
+	int64_t all, store;
+
+	if (!force && last && t0 - last <= cost * COW_DUTY)
+		return;
+	if (smaps_dirty(s->store, s->store + s->sc->len, &all, &store))
+		return;
+	last = wl_now();
+	cost = last - t0;
+	o->samples++;
+	if (all > o->dirty_kb)
+		o->dirty_kb = all;
+	if (store > o->store_kb)
+		o->store_kb = store;
+}
+
+/* Records k..k+n as key, value, straight from the store (no buffer). */
+static int save_some(struct snap *s, uint64_t k, uint64_t n, uint64_t *pos)
+{
+	struct iovec iov[2 * SAVE_KEYS];
+	uint64_t key[SAVE_KEYS], j, want = n * (8 + s->vsize);
+
+	for (j = 0; j < n; j++) {
+		key[j] = k + j;
+		iov[2 * j] = (struct iovec){ &key[j], 8 };
+		iov[2 * j + 1] = (struct iovec){ s->store + (k + j) * s->vsize,
+						 s->vsize };
+	}
+	if (pwritev(s->file, iov, 2 * n, *pos) != (ssize_t)want)
+		return -1;
+	*pos += want;
+	return 0;
+}
+
 static int save(struct snap *s, char *why, int len)
 {
-	char *buf = xmalloc(IO_BUF);
-	uint64_t k, off = HDR_LEN, pos = 0, rec = 8 + s->vsize;
-	uint64_t hdr[2] = { s->keys, s->vsize };
+	uint64_t hdr[3] = { 0, s->keys, s->vsize }, k, n, pos = HDR_LEN;
 
-	memcpy(buf, MAGIC, 8);
-	memcpy(buf + 8, hdr, sizeof(hdr));
-	for (k = 0; k <= s->keys; k++) {
-		if (k == s->keys || off + rec > IO_BUF) {
-			if (pwrite(s->file, buf, off, pos) != (ssize_t)off) {
-				snprintf(why, len, "write of the snapshot: %s",
-					 strerror(errno));
-				return -1;
-			}
-			pos += off;
-			off = 0;
-		}
-		if (k == s->keys)
-			break;
-		memcpy(buf + off, &k, 8);
-		memcpy(buf + off + 8, s->store + k * s->vsize, s->vsize);
-		off += rec;
+	memcpy(hdr, MAGIC, 8);
+	if (pwrite(s->file, hdr, HDR_LEN, 0) != HDR_LEN)
+		goto fail;
+	for (k = 0; k < s->keys; k += n) {
+		n = s->keys - k < SAVE_KEYS ? s->keys - k : SAVE_KEYS;
+		if (k % COW_EVERY < n)
+			cow_sample(s, false);
+		if (save_some(s, k, n, &pos))
+			goto fail;
 	}
 	s->out->file_bytes = pos;
 	if (fsync(s->file)) {
@@ -181,7 +266,12 @@ static int save(struct snap *s, char *why, int len)
 			 strerror(errno));
 		return -1;
 	}
+	cow_sample(s, true);
 	return 0;
+fail:
+	snprintf(why, len, "write of the snapshot: %s",
+		 errno ? strerror(errno) : "short");
+	return -1;
 }
 
 static int child_main(struct snap *s)
@@ -189,11 +279,10 @@ static int child_main(struct snap *s)
 	char c = 'k';
 
 	/* beside the load generator, not time-sharing with the server */
+	errno = 0;
 	if (topo_pin(s->sc->other_cpu) ||
 	    save(s, s->out->why, sizeof(s->out->why)))
 		c = 'e';
-	/* Redis's figure: the child's Private_Dirty once it is done */
-	s->out->private_dirty_kb = wl_rollup_kb(getpid(), "Private_Dirty");
 	if (write(s->done[1], &c, 1) != 1 || read(s->release[0], &c, 1) < 0)
 		return 1;
 	return 0;
@@ -205,7 +294,6 @@ static int start_snapshot(struct snap *s, char *why, int len)
 {
 	uint64_t t0;
 
-	memcpy(s->seed0, s->seed, s->keys * sizeof(*s->seed));
 	if (s->counting) {
 		window_open(&s->w, true, s->store, s->sc->pages);
 		window_arm(&s->w);
@@ -291,7 +379,10 @@ static int serve_set(struct snap *s, char *why, int len)
 			 (unsigned long long)key);
 		return -1;
 	}
-	memcpy(s->store + key * s->vsize, s->set_buf + SET_HDR, s->vsize);
+	if (s->state != SNAP_IDLE && !s->seed0[key])
+		s->seed0[key] = s->seed[key];
+	memcpy(during && s->scratch ? s->scratch : s->store + key * s->vsize,
+	       s->set_buf + SET_HDR, s->vsize);
 	s->seed[key] = h[2];
 	if (during) {
 		mark_dirty(s, key);
@@ -362,7 +453,7 @@ static int check_key(struct snap *s, uint64_t k, const char *rec, char *want,
 	uint64_t key;
 
 	memcpy(&key, rec, 8);
-	gen_value(want, s->vsize, s->seed0[k]);
+	gen_value(want, s->vsize, s->seed0[k] ? s->seed0[k] : s->seed[k]);
 	if (key == k && !memcmp(rec + 8, want, s->vsize))
 		return 0;
 	if (key == k && key_dirty(s, k)) {
@@ -408,7 +499,56 @@ static int verify_file(struct snap *s, uint64_t *missed, char *why, int len)
 	return ret;
 }
 
+/* Every value the parent SET is in the store: none was lost. */
+static void check_store(struct snap *s)
+{
+	char *want = xmalloc(s->vsize + 8);
+	uint64_t k;
+
+	for (k = 0; k < s->keys; k++) {
+		gen_value(want, s->vsize, s->seed[k]);
+		if (!memcmp(s->store + k * s->vsize, want, s->vsize))
+			continue;
+		if (!s->lost++)
+			s->first_lost = k;
+	}
+	free(want);
+}
+
 /* ---- the pass ---- */
+
+static void *shared_alloc(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void shared_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+/* fsync does nothing on tmpfs and ramfs: a save there never reaches a disk */
+static int check_fs(struct snap *s, char *why, int len)
+{
+	struct statfs fs;
+
+	if (fstatfs(s->file, &fs)) {
+		snprintf(why, len, "statfs %s: %s", s->sc->workdir,
+			 strerror(errno));
+		return -1;
+	}
+	if (fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC)
+		return 0;
+	snprintf(
+		why, len,
+		"run directory %s is on %s: fsync does nothing there, the save would reach no disk (Redis saves to a disk file)",
+		s->sc->workdir, fs.f_type == TMPFS_MAGIC ? "tmpfs" : "ramfs");
+	return 1;
+}
 
 static int open_file(struct snap *s, char *why, int len)
 {
@@ -429,12 +569,35 @@ static int open_file(struct snap *s, char *why, int len)
 	return 0;
 }
 
+static int alloc_arrays(struct snap *s, char *why, int len)
+{
+	size_t pages = s->sc->pages;
+
+	s->seed = shared_alloc(s->keys * sizeof(*s->seed));
+	s->seed0 = shared_alloc(s->keys * sizeof(*s->seed));
+	s->dirty = shared_alloc(pages);
+	s->pv = s->counting ? shared_alloc(pages * sizeof(*s->pv)) : NULL;
+	s->out = shared_alloc(sizeof(*s->out));
+	if (!s->seed || !s->seed0 || !s->dirty || !s->out ||
+	    (s->counting && !s->pv)) {
+		snprintf(why, len, "mmap of the arrays: %s", strerror(errno));
+		return -1;
+	}
+	if (test_fault("lose-write"))
+		s->scratch = xmalloc(s->vsize);
+	return 0;
+}
+
 static int setup(struct snap *s, struct sc *sc, char *why, int len)
 {
 	uint64_t k, used;
-	/* the test fault "shared" maps it MAP_SHARED: the child sees every SET */
-	int ret = sc->bk->ops->map(sc, why, len);
+	int ret = open_file(s, why, len);
 
+	if (!ret)
+		ret = check_fs(s, why, len);
+	/* the test fault "shared" maps it MAP_SHARED: the child sees every SET */
+	if (!ret)
+		ret = sc->bk->ops->map(sc, why, len);
 	if (ret)
 		return ret;
 	s->store = sc->buf;
@@ -442,9 +605,8 @@ static int setup(struct snap *s, struct sc *sc, char *why, int len)
 	s->vsize = kv_get(sc->params, "value", 8);
 	s->sets = kv_get(sc->params, "sets", 4);
 	s->counting = sc->pass == PASS_COUNTING;
-	s->seed = xmalloc(s->keys * sizeof(*s->seed));
-	s->seed0 = xmalloc(s->keys * sizeof(*s->seed));
-	s->dirty = xcalloc(sc->pages, 1);
+	if (alloc_arrays(s, why, len))
+		return -1;
 	s->set_buf = xmalloc(SET_HDR + s->vsize + 8);
 	for (k = 0; k < s->keys; k++) {
 		s->seed[k] = first_seed(k);
@@ -455,15 +617,11 @@ static int setup(struct snap *s, struct sc *sc, char *why, int len)
 	ret = sc->bk->ops->verify(sc, why, len);
 	if (ret)
 		return ret;
-	s->out = mmap(NULL, sizeof(*s->out), PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (s->out == MAP_FAILED || pipe(s->done) || pipe(s->release)) {
+	if (pipe(s->done) || pipe(s->release)) {
 		snprintf(why, len, "child hand-over: %s", strerror(errno));
 		return -1;
 	}
-	if (s->counting)
-		s->pv = xcalloc(sc->pages, sizeof(*s->pv));
-	return open_file(s, why, len);
+	return 0;
 }
 
 static int run(struct snap *s, struct wl_lat *l, pid_t *gen, char *why, int len)
@@ -476,9 +634,23 @@ static int run(struct snap *s, struct wl_lat *l, pid_t *gen, char *why, int len)
 				.arg = &g,
 				.timeout_ms = TIMEOUT_MS };
 
+	/*
+	 * The generator is a fork of the server: mapping the store, it would
+	 * make every first SET of a page a copy, and keep a page the parent
+	 * copied during the save shared, not in the child's Private_Dirty.
+	 */
+	if (madvise(s->store, s->sc->len, MADV_DONTFORK)) {
+		snprintf(why, len, "madvise(MADV_DONTFORK): %s",
+			 strerror(errno));
+		return -1;
+	}
 	s->conn = wl_load_open(&load, l, s->sc->other_cpu, gen, why, len);
 	if (s->conn < 0)
 		return -1;
+	if (madvise(s->store, s->sc->len, MADV_DOFORK)) {
+		snprintf(why, len, "madvise(MADV_DOFORK): %s", strerror(errno));
+		return -1;
+	}
 	return serve(s, why, len);
 }
 
@@ -489,13 +661,14 @@ static void put_counts(struct snap *s, uint64_t missed)
 
 	for (i = 0; i < s->sc->pages; i++)
 		written += s->dirty[i];
-	kv_set(x, "fork_us", s->fork_ns / 1000);
-	kv_set(x, "snapshot_us", s->snap_ns / 1000);
-	kv_set(x, "cow_private_dirty_kb", s->out->private_dirty_kb);
+	kv_set(x, "cow_private_dirty_kb", s->out->dirty_kb);
+	kv_set(x, "cow_store_private_dirty_kb", s->out->store_kb);
+	kv_set(x, "cow_samples", s->out->samples);
 	kv_set(x, "file_bytes", s->out->file_bytes);
 	kv_set(x, "sets_during_snapshot", s->during);
 	kv_set(x, "pages_written_snapshot", written);
 	kv_set(x, "file_missed_keys", missed);
+	kv_set(x, "store_lost_keys", s->lost);
 	if (!s->counting)
 		return;
 	for (i = 0; i < s->sc->pages; i++)
@@ -507,38 +680,76 @@ static void put_counts(struct snap *s, uint64_t missed)
 		       s->r->c.t.copies * (PAGE_SZ / 1024));
 }
 
+/*
+ * The generator shares a CPU with the save child (2 CPUs, 3 parties): a
+ * SET built late is charged to the server by the corrected figures.  When
+ * the lag's p99 during the save reaches a quarter of the SETs' p99 there,
+ * generator_lagged says so; the uncorrected figures stand beside them.
+ */
+#define LAG_SHARE 4
+
+static void put_lag(struct kvset *x, const struct wl_lat *l)
+{
+	wl_put_pcts(x, "set_snap_uncorrected_ns", &l->sent_marked, 1);
+	wl_put_pcts(x, "set_uncorrected_ns", &l->sent_all, 1);
+	wl_put_pcts(x, "gen_lag_snap_ns", &l->lag_marked, 1);
+	wl_put_pcts(x, "gen_lag_ns", &l->lag_all, 1);
+	if (!l->marked.n)
+		return;
+	kv_set(x, "generator_lagged",
+	       hist_pct(&l->lag_marked, 99) * LAG_SHARE >=
+		       hist_pct(&l->marked, 99));
+}
+
 static void put_timing(struct snap *s, const struct wl_lat *l)
 {
 	struct kvset *x = &s->r->c.extra;
 
+	/* timings from this pass only: the counting pass traces */
+	kv_set(x, "fork_us", s->fork_ns / 1000);
+	kv_set(x, "snapshot_us", s->snap_ns / 1000);
 	kv_set(x, "sets_per_s", wl_lat_rate(l));
 	wl_put_pcts(x, "set_snap_ns", &l->marked, 1);
 	wl_put_pcts(x, "set_idle_ns", &l->unmarked, 1);
+	put_lag(x, l);
 	s->r->lat = l->all;
 	s->r->has_lat = true;
 	s->r->window_ns = l->last_ns - l->first_ns;
 	wl_timing_counts(s->r);
 }
 
-/* The generator reaped, the file checked; a missed COW fails the pass. */
+/*
+ * The generator reaped, the file and the store checked: a missed COW
+ * fails the timing pass (the counting pass's classes fail it), a lost
+ * write either pass.
+ */
 static int conclude(struct snap *s, struct wl_lat *l, pid_t gen, char *why,
 		    int len)
 {
 	uint64_t missed = 0;
+	struct record *r = s->r;
 
 	if (wl_load_close(gen, l, why, len))
 		return -1;
 	if (verify_file(s, &missed, why, len))
 		return -1;
-	s->r->ops = s->sets;
+	check_store(s);
+	r->ops = s->sets;
 	if (!s->counting)
 		put_timing(s, l);
 	put_counts(s, missed);
-	wl_put_procs(&s->r->c.extra, gen);
-	if (missed && !s->counting) {
-		s->r->status = ST_FAIL;
+	wl_put_procs(&r->c.extra, gen);
+	if (s->lost) {
+		r->status = ST_FAIL;
 		snprintf(
-			s->r->reason, sizeof(s->r->reason),
+			r->reason, sizeof(r->reason),
+			"lost write: %llu key(s) of the store do not hold the parent's last SET (first: key %llu)",
+			(unsigned long long)s->lost,
+			(unsigned long long)s->first_lost);
+	} else if (missed && !s->counting) {
+		r->status = ST_FAIL;
+		snprintf(
+			r->reason, sizeof(r->reason),
 			"missed COW: %llu key(s) in the snapshot file show SETs made after the fork",
 			(unsigned long long)missed);
 	}
@@ -551,11 +762,13 @@ static void release_all(struct snap *s)
 		close(s->conn);
 	if (s->file >= 0)
 		close(s->file);
-	free(s->seed);
-	free(s->seed0);
-	free(s->dirty);
+	shared_free(s->seed, s->keys * sizeof(*s->seed));
+	shared_free(s->seed0, s->keys * sizeof(*s->seed));
+	shared_free(s->dirty, s->sc->pages);
+	shared_free(s->pv, s->sc->pages * sizeof(*s->pv));
+	shared_free(s->out, sizeof(*s->out));
 	free(s->set_buf);
-	free(s->pv);
+	free(s->scratch);
 }
 
 static int snap_drive(struct sc *sc, struct record *r, char *why, int len)

@@ -185,6 +185,10 @@ struct wl_lat *wl_lat_alloc(void)
 	hist_init(&l->unmarked);
 	hist_init(&l->uncorr);
 	hist_init(&l->lag);
+	hist_init(&l->sent_all);
+	hist_init(&l->sent_marked);
+	hist_init(&l->lag_all);
+	hist_init(&l->lag_marked);
 	return l;
 }
 
@@ -236,6 +240,29 @@ static uint64_t since(uint64_t now, uint64_t t)
 	return now > t ? now - t : 0;
 }
 
+/*
+ * The uncorrected latency (from the send, wrk2 -U) and the generator's lag
+ * (send - due; 0 in a closed loop) of one recorded reply: all of them, and
+ * the marked ones apart (snapshot: during the save).
+ */
+static void gen_reply_sent(struct gen *g, const struct wl_reply *r,
+			   uint64_t now)
+{
+	uint64_t ns = since(now, g->sent_at[r->id]);
+	uint64_t lag = since(g->sent_at[r->id], g->due[r->id]);
+	struct wl_lat *o = g->out;
+
+	hist_record(&o->uncorr, ns);
+	if (g->l->rate)
+		hist_record(&o->lag, lag);
+	hist_record(&o->sent_all, ns);
+	hist_record(&o->lag_all, lag);
+	if (r->flags & WL_MARKED) {
+		hist_record(&o->sent_marked, ns);
+		hist_record(&o->lag_marked, lag);
+	}
+}
+
 static void gen_reply(struct gen *g, const struct wl_reply *r, uint64_t now)
 {
 	struct wl_lat *o = g->out;
@@ -252,9 +279,7 @@ static void gen_reply(struct gen *g, const struct wl_reply *r, uint64_t now)
 	ns = since(now, g->due[id]);
 	hist_record(&o->all, ns);
 	hist_record(r->flags & WL_MARKED ? &o->marked : &o->unmarked, ns);
-	hist_record(&o->uncorr, since(now, g->sent_at[id]));
-	if (g->l->rate)
-		hist_record(&o->lag, since(g->sent_at[id], g->due[id]));
+	gen_reply_sent(g, r, now);
 	o->answered++;
 	o->last_ns = now;
 }
@@ -357,6 +382,8 @@ static int gen_send(struct gen *g)
 		return 0;
 	if (k < 0)
 		return gen_fail(g, "send: %s", strerror(errno));
+	if (!g->tx_off && k > 0)
+		g->sent_at[g->out->sent - 1] = wl_now();
 	g->tx_off += k;
 	return 0;
 }

@@ -94,6 +94,13 @@ struct wl_lat {
 	 */
 	uint64_t warm;
 	int warm_set;
+	/*
+	 * Beside the corrected figures: from when each request's first byte
+	 * went out (wrk2 -U), and how late the generator built it after it
+	 * was due (open loop; 0 in a closed loop).  A lag comparable to the
+	 * latency is the generator's delay, not the server's.
+	 */
+	struct hist sent_all, sent_marked, lag_all, lag_marked;
 };
 struct wl_lat *wl_lat_alloc(void);
 void wl_lat_free(struct wl_lat *l);
