@@ -938,7 +938,7 @@ static void run_jobs(struct mx *m, const char *only, bool rebuild)
 static void check_totals(const struct mx *m, const struct job *j, struct tap *t)
 {
 	char path[PATH_MAX], *text, *line, *save = NULL, *tot = NULL;
-	int plan = -1, lines = 0, f = 0, xp = 0, e = 0;
+	int plan = -1, lines = 0, f = 0, xp = 0, e = 0, vm = 0;
 
 	job_path(m, j, strcmp(j->kernel, "host") ? "check.ktap" : "stdout",
 		 path, sizeof(path));
@@ -952,6 +952,8 @@ static void check_totals(const struct mx *m, const struct job *j, struct tap *t)
 			lines++;
 		else if (!strncmp(line, "# Totals: ", 10))
 			tot = line + 10;
+		else
+			sscanf(line, "# vm events: %d checks' pagemap", &vm);
 	}
 	if (!tot || lines != plan)
 		tap(t, XR_FAIL, "%s: check cut short (%d of %d lines%s; %s)",
@@ -964,6 +966,11 @@ static void check_totals(const struct mx *m, const struct job *j, struct tap *t)
 	else
 		tap(t, f || xp || e ? XR_FAIL : XR_PASS, "%s: check %s", j->id,
 		    tot);
+	/* a policy kernel counts its decisions: some check must meet them */
+	if (takes_policies(m, j->kernel))
+		tap(t, vm > 0 ? XR_PASS : XR_FAIL,
+		    "%s: vm events cross-checked against pagemap in %d check(s) with a copy or reuse",
+		    j->id, vm);
 	free(text);
 }
 
@@ -1100,6 +1107,34 @@ static enum xresult env_matches(const struct mx *m, const struct job *j,
 								      XR_PASS;
 }
 
+/*
+ * The policy the kernel booted with, as it said on the console: the first
+ * "cow_policy: NAME" line (the boot parameter's, before any run-time
+ * switch prints its own).  A grep over the whole console would match the
+ * switch's line even if the boot had ignored cow_policy=.
+ */
+static void boot_policy(const struct mx *m, const struct job *j, struct tap *t)
+{
+	char path[PATH_MAX], said[32] = "";
+	char *text, *p;
+
+	if (!takes_policies(m, j->kernel))
+		return;
+	job_path(m, j, "console.log", path, sizeof(path));
+	text = slurp(path, NULL);
+	p = text ? strstr(text, "cow_policy: ") : NULL;
+	if (p)
+		snprintf(said, sizeof(said), "%.*s",
+			 (int)strcspn(p + 12, ": \r\n"), p + 12);
+	tap(t, strcmp(said, j->policy) ? XR_FAIL : XR_PASS,
+	    "%s: booted with cow_policy=%s (console, first 'cow_policy:' line: %s)",
+	    j->id, j->policy,
+	    *said ? said :
+	    text  ? "none" :
+		    "no console");
+	free(text);
+}
+
 static int report(const struct mx *m, const char *only)
 {
 	struct run *runs = xcalloc(m->n, sizeof(*runs));
@@ -1126,6 +1161,7 @@ static int report(const struct mx *m, const char *only)
 		}
 		tap(&t, env_matches(m, j, &runs[n], err, sizeof(err)),
 		    "%s: ran (%s, %s)", j->id, j->run, err);
+		boot_policy(m, j, &t);
 		of[n++] = j;
 	}
 	if (n && !only) {

@@ -276,14 +276,14 @@ e=$(( $(now) - t0 ))
 printf '%d.%d\n' $((e / 10)) $((e % 10)) > "$out/vm_seconds"
 
 if [ ! -f "$out/rc" ]; then
-	why=$(grep -m1 -E 'Kernel panic[^"]*|kernel BUG at.*|BUG: .*' "$out/console.log" ||
+	why=$(grep -m1 -E 'Kernel panic[^"]*|kernel BUG at.*|BUG: .*|Oops: .*' "$out/console.log" ||
 		true)
 	[ -n "$why" ] || why="guest stopped before the command finished ($(tail -1 "$out/console.log" | tr -d '\r'))"
 	keep_partial
 	fail "$why"
 fi
 rc=$(cat "$out/rc")
-if grep -q -E 'WARNING:|BUG:|Kernel panic' "$out/console.log"; then
+if grep -q -E 'WARNING:|BUG:|kernel BUG at|Oops:|Kernel panic' "$out/console.log"; then
 	echo "$prog: the console has kernel warnings: $out/console.log" >&2
 fi
 [ "$rc" = 0 ] || echo "command exited $rc" > "$out/reason"

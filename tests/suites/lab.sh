@@ -28,16 +28,26 @@ EOF
 # guest's hostname is the kernel's name, its tag the matrix's run_tag)
 cat > "$fake/vmrun.sh" <<EOF
 #!/bin/sh
-out= acc= last=
+out= acc= last= pol=
 while [ \$# -gt 0 ]; do
 	case \$1 in
 	--out) out=\$2; shift ;;
 	--accel) acc=\$2; shift ;;
+	--policy) pol=\$2; shift ;;
 	esac
 	last=\$1
 	shift
 done
 echo "\$acc" > "\$out/argv.accel"
+# the console: what the kernel said at boot (\$fake/boot, else the policy
+# asked for), then a run-time switch back to the policy asked for
+said=\$(cat "$fake/boot" 2>/dev/null || echo "\$pol")
+printf 'Command line: console=ttyS0 cow_policy=%s\\ncow_policy: %s\\ncow_policy: %s\\n' "\$pol" "\$said" "\$pol" > "\$out/console.log"
+# a check suite's KTAP, its vm events line from \$fake/vm (default 3)
+if [ "\$(cat "\$out/mode" 2>/dev/null)" = check ]; then
+	printf '1..1\\nok 1 cow-child base\\n# vm events: %s checks%s pagemap counts within the policy patch%ss cow_* events\\n# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0\\n' \
+		"\$(cat "$fake/vm" 2>/dev/null || echo 3)" "'" "'" > "\$out/check.ktap"
+fi
 id=\$(cat "$fake/ts")-\$last-\$(cat "\$out/run_tag")
 mkdir -p "\$out/stage"
 "$top/$MK" "\$out/stage/\$id" stock-6.12 6.12.0 2026-01-01T00:00:00Z 1 0 1 7 >/dev/null &&
@@ -128,6 +138,44 @@ m=$(conf tc "kernels = $kern" "policies = stock" "configs = guest-check" "accel 
 mx tc "$m" -o "$work/mtc"
 check "measure = counts (default) with accel = tcg: runs under tcg" \
 	eq "$(cat "$work/mtc/jobs/$kern+stock+guest-check/argv.accel")" tcg
+
+# ---- test-vm's checks that must be able to fail: the policy at boot (not
+# the run-time switch's line), a kernel BUG/Oops on a console, a check
+# job whose vm events met pagemap nowhere
+m=$(conf boot "kernels = $kern" "policies = mapcount" "configs = guest-check" "timeout = 60")
+echo 20260101-000020 > "$fake/ts"
+mx boot1 "$m" -o "$work/mb1"
+check "booted with the policy: the console's first cow_policy line names it" \
+	grep -q "^ok [0-9]* $kern+mapcount+guest-check: booted with cow_policy=mapcount (console, first 'cow_policy:' line: mapcount)" "$work/boot1.out"
+echo stock > "$fake/boot"
+echo 20260101-000021 > "$fake/ts"
+mx boot2 "$m" -o "$work/mb2"
+check "a boot that ignored cow_policy= is not ok, though the switch later printed the policy" \
+	eq "$rc:$(grep -c "^not ok [0-9]* $kern+mapcount+guest-check: booted with cow_policy=mapcount (console, first 'cow_policy:' line: stock)" "$work/boot2.out")" "1:1"
+rm -f "$fake/boot"
+cm=$(conf cvm "kernels = $kern" "policies = stock" "configs = check-guest" "timeout = 60")
+echo 20260101-000022 > "$fake/ts"
+COWBENCH_EXPECT_DIR=$work mx cvm1 "$cm" -o "$work/mcv1"
+check "a policy kernel's check job: vm events met pagemap in 3 checks, ok" \
+	grep -q "^ok [0-9]* $kern+stock+check-guest: vm events cross-checked against pagemap in 3 check(s)" "$work/cvm1.out"
+echo 0 > "$fake/vm"
+echo 20260101-000023 > "$fake/ts"
+COWBENCH_EXPECT_DIR=$work mx cvm2 "$cm" -o "$work/mcv2"
+check "a policy kernel's check job whose vm events met pagemap nowhere is not ok" \
+	eq "$rc:$(grep -c "^not ok [0-9]* $kern+stock+check-guest: vm events cross-checked against pagemap in 0 check(s)" "$work/cvm2.out")" "1:1"
+rm -f "$fake/vm"
+c=$work/cons
+mkdir -p "$c/jobs/clean" "$c/jobs/bugon" "$c/jobs/oops"
+printf 'cow_policy: stock\r\nreboot: Power down\r\n' > "$c/jobs/clean/console.log"
+printf '%s\r\n' '------------[ cut here ]------------' 'kernel BUG at mm/memory.c:3521!' > "$c/jobs/bugon/console.log"
+printf 'Oops: general protection fault, probably for non-canonical address 0xdead: 0000 [#1] SMP\r\n' > "$c/jobs/oops/console.log"
+scripts/test-vm.sh --consoles "$c" > "$work/cons.out" 2>&1
+check "test-vm consoles: a BUG_ON's 'kernel BUG at' is not ok" \
+	grep -q "^not ok [0-9]* bugon: console free of BUG/Oops/WARNING (kernel BUG at mm/memory.c:3521!)" "$work/cons.out"
+check "test-vm consoles: an 'Oops:' is not ok" \
+	grep -q "^not ok [0-9]* oops: console free of BUG/Oops/WARNING (Oops: " "$work/cons.out"
+check "test-vm consoles: a clean console is ok; exit 1 over the two" \
+	eq "$(grep -c '^ok [0-9]* clean: ' "$work/cons.out"):$(tail -1 "$work/cons.out")" "1:1 passed, 2 failed, 0 skipped"
 
 # ---- a guest that hangs: what it wrote to its disk is kept
 d=$work/disk
