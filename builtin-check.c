@@ -191,6 +191,9 @@ static bool vm_events_disagree(struct check *c, const struct combo *cb,
 	    cb->ops->map || kv_get(v, "numa_pte_updates", 0) > 0 ||
 	    kv_get(&r->c.extra, "uffd_wp_faults", 0) > 0)
 		return false;
+	/* nothing decided (no write fault): 0 <= events holds whatever they are */
+	if (!r->c.t.copies && !r->c.t.reuses)
+		return false;
 	c->vm_checked++;
 	if (r->c.t.copies <= (uint64_t)copy && r->c.t.reuses <= (uint64_t)reuse)
 		return false;

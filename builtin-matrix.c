@@ -43,6 +43,7 @@ struct job {
 	char id[200];
 	char image[512]; /* the guest's bzImage once built; "" for host */
 	char kcommit[256]; /* the tree it was built from, "" if not known */
+	char key[400]; /* kernel cache key and settings: the status's `key` */
 	enum job_state state;
 	char run[128], why[256];
 };
@@ -50,6 +51,7 @@ struct job {
 struct mx {
 	const char **choices[3]; /* of kernels, configs, debug-vm */
 	char file[256], dir[512], top[PATH_MAX], self[PATH_MAX];
+	char machine[65]; /* this machine's hostname: in every run id */
 	struct cfg cfg;
 	const struct cfg_val *kernels, *policies, *configs;
 	const struct cfg_val *debug_vm; /* kernels built with DEBUG_VM */
@@ -69,6 +71,7 @@ static const char *const policy_words[] = { "stock",	      "page_count",
 					    "always_copy",    NULL };
 static const char *const swap_words[] = { "none", "file", "zram", NULL };
 static const char *const accel_words[] = { "auto", "kvm", "tcg", NULL };
+static const char *const measure_words[] = { "counts", "timing", NULL };
 
 static volatile sig_atomic_t stop_sig;
 
@@ -83,7 +86,10 @@ static void on_signal(int sig)
 static void find_top(struct mx *m)
 {
 	char path[PATH_MAX + 32];
+	struct utsname u;
 
+	uname(&u);
+	snprintf(m->machine, sizeof(m->machine), "%s", u.nodename);
 	exe_top(m->self, sizeof(m->self), m->top, sizeof(m->top));
 	snprintf(path, sizeof(path), "%s/scripts/vmrun.sh", m->top);
 	if (access(path, X_OK))
@@ -166,6 +172,32 @@ static const char *word_or(const struct cfg *c, const char *key,
 	return v ? v->w[0] : def;
 }
 
+/*
+ * `measure = timing`: times under TCG are not evidence (software TLB and
+ * `rep movs`), so the guests must run under KVM: `accel = tcg` is bad
+ * input, `auto` becomes `kvm` (vmrun fails the job rather than falling
+ * back), and a machine without /dev/kvm is refused before anything runs.
+ * `counts` (the default) may use TCG: counts and verdicts are exact there.
+ */
+static void timing_needs_kvm(struct mx *m, const char *path)
+{
+	int k;
+
+	if (strcmp(word_or(&m->cfg, "measure", "counts"), "timing"))
+		return;
+	if (!strcmp(m->accel, "tcg"))
+		die(EXIT_USAGE,
+		    "matrix: %s: measure = timing refuses accel = tcg (TCG times are not evidence)",
+		    path);
+	m->accel = "kvm";
+	for (k = 0; k < m->kernels->n; k++)
+		if (strcmp(m->kernels->w[k], "host") &&
+		    access("/dev/kvm", R_OK | W_OK))
+			die(EXIT_USAGE,
+			    "matrix: %s: measure = timing needs KVM (/dev/kvm: %s)",
+			    path, strerror(errno));
+}
+
 static void parse_file(struct mx *m, const char *path)
 {
 	char kdir[PATH_MAX + 32], cdir[PATH_MAX + 16], err[512];
@@ -178,6 +210,7 @@ static void parse_file(struct mx *m, const char *path)
 		{ "mem", CFG_INT, 256, 1 << 20, 1, NULL },
 		{ "swap", CFG_WORD, 0, 0, 1, swap_words },
 		{ "accel", CFG_WORD, 0, 0, 1, accel_words },
+		{ "measure", CFG_WORD, 0, 0, 1, measure_words },
 	};
 
 	snprintf(kdir, sizeof(kdir), "%s/configs/kernels", m->top);
@@ -201,6 +234,7 @@ static void parse_file(struct mx *m, const char *path)
 	m->mem = int_or(&m->cfg, "mem", 2048);
 	m->swap = word_or(&m->cfg, "swap", "file");
 	m->accel = word_or(&m->cfg, "accel", "auto");
+	timing_needs_kvm(m, path);
 }
 
 static void add_job(struct mx *m, const char *k, const char *p, const char *c)
@@ -436,6 +470,109 @@ static void build_kernels(struct mx *m, bool rebuild)
 	}
 }
 
+/* ---- what a job's results depend on ---- */
+
+/*
+ * The run id's tag ($COWBENCH_RUN_TAG): with the time and the hostname it
+ * makes the id unique by construction.  A guest's hostname is its kernel's
+ * name, so its tag is the rest of the job id and this machine; the host's
+ * hostname is this machine, so its tag is the job id.
+ */
+static void job_tag(const struct mx *m, const struct job *j, char *buf, int len)
+{
+	if (!strcmp(j->kernel, "host"))
+		snprintf(buf, len, "%s", j->id);
+	else
+		snprintf(buf, len, "%s+%s@%s", j->policy, j->config,
+			 m->machine);
+}
+
+/* Every tag fits a run id (cowbench run takes up to 80 characters). */
+static void check_tags(const struct mx *m)
+{
+	char tag[512];
+	int i;
+
+	for (i = 0; i < m->n; i++) {
+		job_tag(m, &m->jobs[i], tag, sizeof(tag));
+		if (strlen(tag) > 80)
+			die(EXIT_USAGE,
+			    "matrix: job %s on %s: run id tag '%s' is over 80 characters",
+			    m->jobs[i].id, m->machine, tag);
+	}
+}
+
+/* The output of `kbuild.sh KERNEL [--debug-vm] --key`, or "unknown: ...". */
+static void kernel_key(const struct mx *m, const char *kernel, char *buf,
+		       int len)
+{
+	char kb[PATH_MAX], out[PATH_MAX + 64], err[PATH_MAX + 64];
+	char *argv[] = { kb, (char *)kernel, "--key", "--debug-vm", NULL };
+
+	script(m, "COWBENCH_KBUILD", "kbuild.sh", kb, sizeof(kb));
+	if (!debug_vm(m, kernel))
+		argv[3] = NULL;
+	snprintf(out, sizeof(out), "%s/jobs/kbuild-%s.key", m->dir, kernel);
+	snprintf(err, sizeof(err), "%s/jobs/kbuild-%s.keylog", m->dir, kernel);
+	if (spawn(argv, out, err, 600) || !*first_line(out, buf, len))
+		snprintf(buf, len, "unknown (%.200s)", err);
+}
+
+/*
+ * The job's key: its kernel (kbuild.sh's cache key, or the host's
+ * release and build), the VM settings and its config's text.  Kept in the
+ * job's status: an "ok" whose key changed is run again.
+ */
+static void job_key(const struct mx *m, struct job *j, const struct job *same)
+{
+	char kk[300], path[PATH_MAX + 32], *text;
+	size_t len = 0;
+	struct utsname u;
+	uint64_t h;
+
+	if (same) {
+		snprintf(kk, sizeof(kk), "%s", same->key + 7);
+		kk[strcspn(kk, " ")] = '\0';
+	} else if (!strcmp(j->kernel, "host")) {
+		uname(&u);
+		snprintf(kk, sizeof(kk), "host:%.60s", u.release);
+	} else {
+		kernel_key(m, j->kernel, kk, sizeof(kk));
+		kk[strcspn(kk, " ")] = '\0';
+	}
+	snprintf(path, sizeof(path), "%s/configs/%s.conf", m->top, j->config);
+	text = slurp(path, &len);
+	h = fnv1a(text ? text : "", text ? len : 0, FNV_SEED);
+	free(text);
+	if (!strcmp(j->kernel, "host"))
+		snprintf(j->key, sizeof(j->key), "kernel=%s config=%016llx", kk,
+			 (unsigned long long)h);
+	else
+		snprintf(
+			j->key, sizeof(j->key),
+			"kernel=%s debug_vm=%d mem=%d swap=%s accel=%s timeout=%d config=%016llx",
+			kk, debug_vm(m, j->kernel), m->mem, m->swap, m->accel,
+			m->timeout, (unsigned long long)h);
+}
+
+/* The key of every job to consider, each kernel's asked once. */
+static void job_keys(struct mx *m, const char *only)
+{
+	int i, k;
+
+	for (i = 0; i < m->n; i++) {
+		struct job *j = &m->jobs[i], *same = NULL;
+
+		if (only && strcmp(j->id, only))
+			continue;
+		for (k = 0; k < i && !same; k++)
+			if (*m->jobs[k].key &&
+			    !strcmp(m->jobs[k].kernel, j->kernel))
+				same = &m->jobs[k];
+		job_key(m, j, same);
+	}
+}
+
 /* ---- running ---- */
 
 static void job_path(const struct mx *m, const struct job *j, const char *file,
@@ -454,25 +591,49 @@ static void put_file(const char *path, const char *text)
 		die(1, "matrix: %s: %s", path, strerror(errno));
 }
 
+/* "ok RUN-ID" or "fail REASON", then "key KEY" (job_key) */
 static void write_status(const struct mx *m, const struct job *j)
 {
-	char path[PATH_MAX], line[512];
+	char path[PATH_MAX], line[1024];
 
 	job_path(m, j, "status", path, sizeof(path));
-	snprintf(line, sizeof(line), "%s %s\n",
+	snprintf(line, sizeof(line), "%s %s\nkey %s\n",
 		 j->state == JOB_OK ? "ok" : "fail",
-		 j->state == JOB_OK ? j->run : j->why);
+		 j->state == JOB_OK ? j->run : j->why, j->key);
 	put_file(path, line);
 }
 
-/* Done before (this folder, or merged from another machine)? */
+/* The status's key line, "" when none (a status of an older matrix). */
+static void status_key(const char *path, char *buf, int len)
+{
+	char text[1024], *k;
+
+	buf[0] = '\0';
+	if (read_text(path, text, sizeof(text)) < 0)
+		return;
+	k = strstr(text, "\nkey ");
+	if (k) {
+		snprintf(buf, len, "%s", k + 5);
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+}
+
+/*
+ * Done before (this folder, or merged from another machine)?  When the job
+ * has a key (it is to run here), an "ok" with another key is stale: its
+ * kernel, VM settings or config changed since, and it runs again.
+ */
 static bool job_done(const struct mx *m, struct job *j)
 {
-	char path[PATH_MAX], line[512];
+	char path[PATH_MAX], line[512], key[400];
 
 	job_path(m, j, "status", path, sizeof(path));
 	first_line(path, line, sizeof(line));
-	if (!strncmp(line, "ok ", 3)) {
+	status_key(path, key, sizeof(key));
+	if (!strncmp(line, "ok ", 3) && *j->key && strcmp(key, j->key)) {
+		printf("%s: stale, run again (key '%s', now '%s')\n", j->id,
+		       *key ? key : "none", j->key);
+	} else if (!strncmp(line, "ok ", 3)) {
 		snprintf(j->run, sizeof(j->run), "%.127s", line + 3);
 		snprintf(path, sizeof(path), "%s/%s/env.json", m->dir, j->run);
 		if (!access(path, R_OK))
@@ -534,6 +695,7 @@ static bool expect_path(const struct mx *m, const struct job *j, char *path,
 static int run_host(const struct mx *m, const struct job *j, const char *cfg)
 {
 	char out[PATH_MAX], err[PATH_MAX], run[PATH_MAX], exp[PATH_MAX + 64];
+	char tag[256];
 	char *argv[] = { (char *)m->self,
 			 "run",
 			 "-c",
@@ -548,6 +710,8 @@ static int run_host(const struct mx *m, const struct job *j, const char *cfg)
 	job_path(m, j, "stdout", out, sizeof(out));
 	job_path(m, j, "stderr", err, sizeof(err));
 	job_path(m, j, "run", run, sizeof(run));
+	job_tag(m, j, tag, sizeof(tag));
+	setenv("COWBENCH_RUN_TAG", tag, 1);
 	if (check_suite(j)) {
 		argv[1] = "check";
 		if (expect_path(m, j, exp, sizeof(exp))) {
@@ -556,6 +720,7 @@ static int run_host(const struct mx *m, const struct job *j, const char *cfg)
 		}
 	}
 	rc = spawn(argv, out, err, m->timeout);
+	unsetenv("COWBENCH_RUN_TAG");
 	/* a check that failed ran: its verdicts are the report's */
 	return check_suite(j) && rc == 1 ? 0 : rc;
 }
@@ -610,16 +775,27 @@ static void collect(const struct mx *m, struct job *j, int rc)
 		job_path(m, j, "reason", path, sizeof(path));
 		if (!*first_line(path, reason, sizeof(reason)))
 			snprintf(reason, sizeof(reason), "exit status %d", rc);
-		snprintf(j->why, sizeof(j->why), "%s; no results", reason);
+		job_path(m, j, "partial/run/results.jsonl", path, sizeof(path));
+		snprintf(j->why, sizeof(j->why), "%.180s; %s", reason,
+			 access(path, R_OK) ?
+				 "no results" :
+				 "partial results kept in partial/run");
 		return;
 	}
 	snprintf(j->run, sizeof(j->run), "%s",
 		 json_str(r.env, "run") ?: "unnamed");
 	run_free(&r);
 	snprintf(dst, sizeof(dst), "%s/%s", m->dir, j->run);
-	rm_rf(dst);
-	if (rename(src, dst))
-		die(1, "matrix: rename %s: %s", src, strerror(errno));
+	/* never over another run: ids are unique, a clash is kept as data */
+	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE)) {
+		j->state = JOB_FAIL;
+		snprintf(
+			j->why, sizeof(j->why),
+			"run id %.100s: %s in the matrix folder; this run kept in jobs/%.60s/run",
+			j->run, errno == EEXIST ? "exists" : strerror(errno),
+			j->id);
+		return;
+	}
 	job_path(m, j, "console.log", src, sizeof(src));
 	snprintf(path, sizeof(path), "%s/console.log", dst);
 	copy_file(src, path);
@@ -654,14 +830,16 @@ static void guest_check(const struct mx *m, const struct job *j,
  * env.json: the machine it runs on (its hostname is the kernel's name) and
  * the tree its kernel was built from.
  */
-static void guest_meta(const struct job *j, const char *dir)
+static void guest_meta(const struct mx *m, const struct job *j, const char *dir)
 {
-	char path[PATH_MAX + 16], line[300];
-	struct utsname u;
+	char path[PATH_MAX + 16], line[300], tag[256];
 
-	uname(&u);
 	snprintf(path, sizeof(path), "%s/machine", dir);
-	snprintf(line, sizeof(line), "%s\n", u.nodename);
+	snprintf(line, sizeof(line), "%s\n", m->machine);
+	put_file(path, line);
+	job_tag(m, j, tag, sizeof(tag));
+	snprintf(path, sizeof(path), "%s/run_tag", dir);
+	snprintf(line, sizeof(line), "%s\n", tag);
 	put_file(path, line);
 	if (!*j->kcommit)
 		return;
@@ -690,7 +868,7 @@ static void run_job(const struct mx *m, struct job *j)
 			die(1, "matrix: copy %s: %s", cfg, strerror(errno));
 		if (check_suite(j))
 			guest_check(m, j, dir);
-		guest_meta(j, dir);
+		guest_meta(m, j, dir);
 		rc = run_guest(m, j);
 		collect(m, j, rc);
 	}
@@ -709,6 +887,7 @@ static void run_jobs(struct mx *m, const char *only, bool rebuild)
 	int i, pending = 0, done = 0;
 	char el[32], eta[32];
 
+	job_keys(m, only);
 	for (i = 0; i < m->n; i++) {
 		struct job *j = &m->jobs[i];
 
@@ -759,7 +938,7 @@ static void run_jobs(struct mx *m, const char *only, bool rebuild)
 static void check_totals(const struct mx *m, const struct job *j, struct tap *t)
 {
 	char path[PATH_MAX], *text, *line, *save = NULL, *tot = NULL;
-	int plan = -1, lines = 0, f = 0, xp = 0, e = 0;
+	int plan = -1, lines = 0, f = 0, xp = 0, e = 0, vm = 0;
 
 	job_path(m, j, strcmp(j->kernel, "host") ? "check.ktap" : "stdout",
 		 path, sizeof(path));
@@ -773,6 +952,8 @@ static void check_totals(const struct mx *m, const struct job *j, struct tap *t)
 			lines++;
 		else if (!strncmp(line, "# Totals: ", 10))
 			tot = line + 10;
+		else
+			sscanf(line, "# vm events: %d checks' pagemap", &vm);
 	}
 	if (!tot || lines != plan)
 		tap(t, XR_FAIL, "%s: check cut short (%d of %d lines%s; %s)",
@@ -785,6 +966,11 @@ static void check_totals(const struct mx *m, const struct job *j, struct tap *t)
 	else
 		tap(t, f || xp || e ? XR_FAIL : XR_PASS, "%s: check %s", j->id,
 		    tot);
+	/* a policy kernel counts its decisions: some check must meet them */
+	if (takes_policies(m, j->kernel))
+		tap(t, vm > 0 ? XR_PASS : XR_FAIL,
+		    "%s: vm events cross-checked against pagemap in %d check(s) with a copy or reuse",
+		    j->id, vm);
 	free(text);
 }
 
@@ -921,6 +1107,34 @@ static enum xresult env_matches(const struct mx *m, const struct job *j,
 								      XR_PASS;
 }
 
+/*
+ * The policy the kernel booted with, as it said on the console: the first
+ * "cow_policy: NAME" line (the boot parameter's, before any run-time
+ * switch prints its own).  A grep over the whole console would match the
+ * switch's line even if the boot had ignored cow_policy=.
+ */
+static void boot_policy(const struct mx *m, const struct job *j, struct tap *t)
+{
+	char path[PATH_MAX], said[32] = "";
+	char *text, *p;
+
+	if (!takes_policies(m, j->kernel))
+		return;
+	job_path(m, j, "console.log", path, sizeof(path));
+	text = slurp(path, NULL);
+	p = text ? strstr(text, "cow_policy: ") : NULL;
+	if (p)
+		snprintf(said, sizeof(said), "%.*s",
+			 (int)strcspn(p + 12, ": \r\n"), p + 12);
+	tap(t, strcmp(said, j->policy) ? XR_FAIL : XR_PASS,
+	    "%s: booted with cow_policy=%s (console, first 'cow_policy:' line: %s)",
+	    j->id, j->policy,
+	    *said ? said :
+	    text  ? "none" :
+		    "no console");
+	free(text);
+}
+
 static int report(const struct mx *m, const char *only)
 {
 	struct run *runs = xcalloc(m->n, sizeof(*runs));
@@ -947,6 +1161,7 @@ static int report(const struct mx *m, const char *only)
 		}
 		tap(&t, env_matches(m, j, &runs[n], err, sizeof(err)),
 		    "%s: ran (%s, %s)", j->id, j->run, err);
+		boot_policy(m, j, &t);
 		of[n++] = j;
 	}
 	if (n && !only) {
@@ -1079,6 +1294,7 @@ int cmd_matrix(int argc, char **argv)
 	parse_file(&m, o.file);
 	set_dir(&m, &o);
 	expand(&m);
+	check_tags(&m);
 	for (i = 0; o.job && i < m.n && strcmp(m.jobs[i].id, o.job); i++)
 		;
 	if (o.job && i == m.n)

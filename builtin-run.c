@@ -353,15 +353,38 @@ static void take_over_state(void)
 		warnx("restored %d value(s) left by a killed run", n);
 }
 
+/*
+ * $COWBENCH_RUN_TAG, checked: what makes the id unique when time and host
+ * are not (the matrix's job id and machine: jobs of one guest kernel share
+ * its hostname and may start in the same second).
+ */
+static const char *run_tag(void)
+{
+	const char *tag = getenv("COWBENCH_RUN_TAG");
+
+	if (!tag || !*tag)
+		return NULL;
+	if (strlen(tag) > 80 ||
+	    strspn(tag, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			"0123456789._+@-") != strlen(tag))
+		die(EXIT_USAGE,
+		    "run: COWBENCH_RUN_TAG '%.100s': up to 80 of A-Z a-z 0-9 . _ + @ -",
+		    tag);
+	return tag;
+}
+
+/* time-host, then -TAG when $COWBENCH_RUN_TAG names one */
 static void make_run_id(char *buf, int len)
 {
+	const char *tag = run_tag();
 	char host[64] = "host";
 	time_t t = time(NULL);
 	char ts[32];
 
 	gethostname(host, sizeof(host) - 1);
 	strftime(ts, sizeof(ts), "%Y%m%d-%H%M%S", localtime(&t));
-	snprintf(buf, len, "%s-%s", ts, host);
+	snprintf(buf, len, "%s-%.40s%s%s", ts, host, tag ? "-" : "",
+		 tag ? tag : "");
 }
 
 /* ---- running ---- */

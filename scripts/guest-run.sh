@@ -10,7 +10,8 @@
 # O_TMPFILE, which 9p lacks) and is copied to /out/run at the end, also
 # when cowbench fails. NAME becomes the hostname, so that run ids and
 # compare columns tell the kernels apart (label@NAME); /out/machine and
-# /out/kernel_commit, when the matrix wrote them, go to env.json.  The
+# /out/kernel_commit, when the matrix wrote them, go to env.json, and
+# /out/run_tag (policy+config@machine) into the run id.  The
 # swapped-* backings set up their own swap device, so the matrix boots
 # with `swap = none`: any other swap would take their pages first.
 set -u
@@ -21,6 +22,11 @@ hostname "$1"
 if [ -s /out/machine ]; then
 	COWBENCH_MACHINE=$(cat /out/machine)
 	export COWBENCH_MACHINE
+fi
+# the run id's tag: with the time and the hostname, unique by construction
+if [ -s /out/run_tag ]; then
+	COWBENCH_RUN_TAG=$(cat /out/run_tag)
+	export COWBENCH_RUN_TAG
 fi
 if [ -s /out/kernel_commit ]; then
 	COWBENCH_KERNEL_COMMIT=$(cat /out/kernel_commit)

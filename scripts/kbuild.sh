@@ -1,5 +1,5 @@
 #!/bin/sh
-# kbuild.sh KERNEL-DEF [--debug-vm] [--rebuild] [--check]
+# kbuild.sh KERNEL-DEF [--debug-vm] [--rebuild] [--check | --key]
 #
 # Build a guest bzImage from a kernel definition (configs/kernels/*.conf)
 # and print the cache folder that holds it:
@@ -7,9 +7,12 @@
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/cowbench/kernels/<hash>/{bzImage,config,info}
 #
 # <hash> covers the source (Debian package + version, or git commit), every
-# patch's content, every config fragment's content, the debug flag and this
+# patch's content, every config fragment's content, the debug flag, the
+# compiler (`${CC:-gcc} --version`, and $CC itself) and $KCFLAGS, and this
 # script's recipe version, so an unchanged definition is never rebuilt and a
 # changed one always is. An entry is complete only once renamed into place.
+# A git `ref` that is a branch is fetched again on every call (a tag or a
+# commit is resolved in the clone, fetched only when missing there).
 #
 # Outside the checkout, beside the cache:
 #   cowbench/src/<package>_<version>/tree   pristine extracted source (once)
@@ -20,7 +23,10 @@
 #
 # KERNEL-DEF is a path or a name in configs/kernels (with or without .conf).
 # --check only validates the definition (keys, patches, fragments) and exits.
-# Progress goes to stderr, the cache path alone to stdout.
+# --key prints the cache key the build would have, and builds nothing
+# (`cowbench matrix` stores it in a job's status: a job whose kernel's key
+# changed is run again).
+# Progress goes to stderr, the cache path (or key) alone to stdout.
 set -eu
 
 RECIPE=kbuild-1		# bump when the way a kernel is built changes
@@ -31,15 +37,16 @@ kdir=$top/configs/kernels
 pdir=$top/configs/policies
 
 die() { echo "$prog: $*" >&2; exit 1; }
-usage() { echo "usage: $prog KERNEL-DEF [--debug-vm] [--rebuild] [--check]" >&2; exit 2; }
+usage() { echo "usage: $prog KERNEL-DEF [--debug-vm] [--rebuild] [--check | --key]" >&2; exit 2; }
 log() { echo "$prog: $*" >&2; }
 
-def= debug=0 rebuild=0 checkonly=0
+def= debug=0 rebuild=0 checkonly=0 keyonly=0
 for a in "$@"; do
 	case $a in
 	--debug-vm) debug=1 ;;
 	--rebuild) rebuild=1 ;;
 	--check) checkonly=1 ;;
+	--key) keyonly=1 ;;
 	-h|--help) usage ;;
 	-*) echo "$prog: unknown option $a" >&2; usage ;;
 	*) [ -z "$def" ] || { echo "$prog: one KERNEL-DEF only" >&2; usage; }
@@ -47,6 +54,7 @@ for a in "$@"; do
 	esac
 done
 [ -n "$def" ] || usage
+[ $checkonly = 0 ] || [ $keyonly = 0 ] || { echo "$prog: --check or --key, not both" >&2; exit 2; }
 if [ ! -f "$def" ]; then
 	for c in "$kdir/$def" "$kdir/$def.conf"; do
 		[ -f "$c" ] && { def=$c; break; }
@@ -94,22 +102,31 @@ for p in $patches; do
 done
 [ $checkonly = 0 ] || exit 0
 
+# ---- the compiler, part of the key: $CC (passed to make when set) or gcc
+cc=${CC:-gcc}
+ccver=$($cc --version 2>/dev/null | head -n 1)
+[ -n "$ccver" ] || { echo "$prog: compiler '$cc' does not run ($cc --version)" >&2; exit 2; }
+
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/cowbench
 mkdir -p "$cache/kernels" "$cache/src" "$cache/build" "$cache/git"
 
-# ---- one kernel build at a time on this machine
-exec 9>"$cache/kbuild.lock"
-flock 9
+# ---- one kernel build at a time on this machine (--key: a git clone's
+# fetch only)
+if [ $keyonly = 0 ] || [ "$source" = git ]; then
+	exec 9>"$cache/kbuild.lock"
+	flock 9
+fi
 
 # ---- build tools (installed only when missing; apt-get update only then).
 # The kernel source is never installed: scripts/srcpkg.sh fetches it.
 need=
+[ $keyonly = 1 ] ||
 for c in gcc:build-essential make:build-essential bc:bc bison:bison \
 	 flex:flex cpio:cpio xz:xz-utils perl:perl; do
 	command -v "${c%%:*}" >/dev/null 2>&1 || need="$need ${c#*:}"
 done
-[ -f /usr/include/libelf.h ] || need="$need libelf-dev"
-[ -f /usr/include/openssl/ssl.h ] || need="$need libssl-dev"
+[ $keyonly = 1 ] || [ -f /usr/include/libelf.h ] || need="$need libelf-dev"
+[ $keyonly = 1 ] || [ -f /usr/include/openssl/ssl.h ] || need="$need libssl-dev"
 [ "$source" = git ] && ! command -v git >/dev/null 2>&1 && need="$need git"
 if [ -n "$need" ]; then
 	[ "$(id -u)" = 0 ] || die "need root to install:$need"
@@ -131,6 +148,11 @@ else
 		git clone -q --bare "$url" "$gitdir.tmp.$$" >&2 ||
 			{ rm -rf "$gitdir.tmp.$$"; die "git clone $url failed"; }
 		mv "$gitdir.tmp.$$" "$gitdir"
+	elif git -C "$gitdir" show-ref -q --verify "refs/heads/$ref"; then
+		# a branch moves: never build the commit it had at the clone
+		log "fetching branch $ref"
+		git -C "$gitdir" fetch -q origin "+refs/heads/$ref:refs/heads/$ref" >&2 ||
+			die "cannot fetch branch $ref from $url"
 	fi
 	commit=$(git -C "$gitdir" rev-parse -q --verify "$ref^{commit}" 2>/dev/null) ||
 		{ git -C "$gitdir" fetch -q origin "$ref" >&2 &&
@@ -145,10 +167,13 @@ key=$({
 	echo "$RECIPE"
 	echo "$srcid"
 	echo "debug_vm=$debug"
+	echo "cc $cc: $ccver"
+	echo "kcflags ${KCFLAGS:-}"
 	for p in $plist; do echo "patch $(basename "$p")"; cat "$p"; done
 	for f in $frags; do echo "fragment $(basename "$f")"; cat "$f"; done
 } | sha256sum | cut -c1-16)
 dest=$cache/kernels/$key
+[ $keyonly = 0 ] || { echo "$key"; exit 0; }
 if [ -f "$dest/bzImage" ] && [ $rebuild = 0 ]; then
 	log "cached: $defname$([ $debug = 1 ] && echo ' (DEBUG_VM)')"
 	echo "$dest"
@@ -229,7 +254,7 @@ fi
 # ---- configure: tinyconfig + fragments, olddefconfig, verify
 out=$bdir/out$([ $debug = 1 ] && echo -debugvm || true)
 mkdir -p "$out"
-mk() { make -s -C "$wsrc" O="$out" "$@"; }
+mk() { make -s -C "$wsrc" O="$out" ${CC:+CC="$CC"} "$@"; }
 log "configuring ($(echo $frags | xargs -n1 basename | tr '\n' ' '))"
 mk tinyconfig >"$out/config.log" 2>&1 || die "make tinyconfig failed: $out/config.log"
 cat $frags >> "$out/.config"
@@ -270,6 +295,8 @@ cp "$out/.config" "$tmp/config"
 		"$(sha256sum < "$p" | cut -c1-16)"; done)"
 	echo "config = $(echo $frags | xargs -n1 basename | tr '\n' ' ')"
 	echo "debug_vm = $debug"
+	echo "compiler = $cc: $ccver"
+	echo "kcflags = ${KCFLAGS:-}"
 	echo "release = $release"
 	echo "build_seconds = $secs"
 	echo "jobs = $jobs"

@@ -9,6 +9,9 @@
 #   stdout       COMMAND's standard output   stderr    its standard error
 #   rc           COMMAND's exit status       reason    one line, on failure
 #   boot_seconds host start -> our init      vm_seconds host start -> exit
+#   partial/run  the run the guest had written to its disk when it hung
+#                or stopped early (scripts/guest-disk.sh; the disk image
+#                itself is kept as disk.img when that copy fails)
 #
 # Options:
 #   --timeout S      hard limit for the whole guest run (default 600)
@@ -35,6 +38,7 @@
 # not start; 2 for bad usage (before anything runs).
 set -eu
 prog=vmrun.sh
+here=$(cd "$(dirname "$0")" && pwd)
 
 usage() {
 	echo "usage: $prog --kernel BZIMAGE --policy P --out DIR [--timeout S] [--mem M]" >&2
@@ -102,7 +106,8 @@ file /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -f "$out/rc" "$out/reason" "$out/accel" "$out/stdout" "$out/stderr" \
-	"$out/console.log" "$out/boot_seconds" "$out/vm_seconds"
+	"$out/console.log" "$out/boot_seconds" "$out/vm_seconds" "$out/disk.img"
+rm -rf "$out/partial"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmrun.XXXXXX")
 qpid=
@@ -122,6 +127,14 @@ fail() {
 	echo "$*" > "$out/reason"
 	echo "$prog: $*" >&2
 	exit 1
+}
+# keep_partial: after a hang or an early stop, the guest's run off its disk
+# (records are fsynced one by one); the image itself when that fails
+keep_partial() {
+	[ -f "$tmp/disk.img" ] || return 0
+	"$here/guest-disk.sh" "$tmp/disk.img" "$out/partial" >&2 && return 0
+	rm -rf "$out/partial"
+	cp --sparse=always "$tmp/disk.img" "$out/disk.img" 2>/dev/null || true
 }
 
 # ---- initramfs: busybox, our init, the command and its libraries
@@ -252,6 +265,7 @@ while kill -0 "$qpid" 2>/dev/null; do
 		kill "$qpid" 2>/dev/null || true
 		wait "$qpid" 2>/dev/null || true
 		qpid=
+		keep_partial
 		fail "timeout: guest still running after $timeout s"
 	fi
 	sleep 0.5
@@ -262,13 +276,14 @@ e=$(( $(now) - t0 ))
 printf '%d.%d\n' $((e / 10)) $((e % 10)) > "$out/vm_seconds"
 
 if [ ! -f "$out/rc" ]; then
-	why=$(grep -m1 -E 'Kernel panic[^"]*|kernel BUG at.*|BUG: .*' "$out/console.log" ||
+	why=$(grep -m1 -E 'Kernel panic[^"]*|kernel BUG at.*|BUG: .*|Oops: .*' "$out/console.log" ||
 		true)
 	[ -n "$why" ] || why="guest stopped before the command finished ($(tail -1 "$out/console.log" | tr -d '\r'))"
+	keep_partial
 	fail "$why"
 fi
 rc=$(cat "$out/rc")
-if grep -q -E 'WARNING:|BUG:|Kernel panic' "$out/console.log"; then
+if grep -q -E 'WARNING:|BUG:|kernel BUG at|Oops:|Kernel panic' "$out/console.log"; then
 	echo "$prog: the console has kernel warnings: $out/console.log" >&2
 fi
 [ "$rc" = 0 ] || echo "command exited $rc" > "$out/reason"

@@ -66,13 +66,15 @@ check "--jobs-only: one runnable command per job" \
 # ---- the host job: cowbench run on the running kernel, merged by run id
 m=$(conf host "kernels = host" "configs = guest-check" "timeout = 300")
 mx host "$m" -o "$work/mh"
-status=$(cat "$work/mh/jobs/host+stock+guest-check/status" 2>/dev/null)
+status=$(head -n1 "$work/mh/jobs/host+stock+guest-check/status" 2>/dev/null)
 runid=${status#ok }
 check "host job: status ok with its run id" eq "${status%% *}" ok
 check "host job: the run folder is named by its run id" \
 	test -s "$work/mh/$runid/results.jsonl" -a -s "$work/mh/$runid/env.json"
 check "host job: the run's own id is that name" \
 	eq "$(jq -r .run "$work/mh/$runid/env.json" 2>/dev/null)" "$runid"
+check "host job: the run id ends in the job id (COWBENCH_RUN_TAG)" \
+	eq "${runid#*-*-"$(uname -n)"-}" "host+stock+guest-check"
 check "host job: progress names the job, elapsed and ETA" \
 	grep -q '^\[1/1\] host+stock+guest-check: running (elapsed 0:00, ETA unknown)' "$work/host.out"
 check "host job: compare table and report folder" \
@@ -91,7 +93,7 @@ printf '%s\n' "vmsplice hugetlb-* fail:missed_cow" "vmsplice-parent hugetlb-* fa
 mkdir -p "$work/cexp" && cp "$work/host-stock.exp" "$work/cexp/host-stock.check"
 m=$(conf chk "kernels = host" "configs = check-guest" "timeout = 300")
 COWBENCH_EXPECT_DIR=$work/cexp mx chk "$m" -o "$work/mc"
-status=$(cat "$work/mc/jobs/host+stock+check-guest/status" 2>/dev/null)
+status=$(head -n1 "$work/mc/jobs/host+stock+check-guest/status" 2>/dev/null)
 check "check job: status ok, its records merged by run id" \
 	test "${status%% *}" = ok -a -s "$work/mc/${status#ok }/results.jsonl"
 check "check job: one line of totals, no failure, error or XPASS" \
@@ -114,7 +116,7 @@ check "check job: a check that passes against an expected failure is an XPASS, n
 m=$(conf guest "kernels = $kern" "policies = mapcount" "configs = guest-check" "timeout = 10")
 COWBENCH_KBUILD=$fake/kbuild.sh COWBENCH_VMRUN=$fake/panic.sh mx panic "$m" -o "$work/mp"
 check "panic: recorded with the console's reason" \
-	eq "$(cat "$work/mp/jobs/$kern+mapcount+guest-check/status")" \
+	eq "$(head -n1 "$work/mp/jobs/$kern+mapcount+guest-check/status")" \
 	"fail Kernel panic - not syncing: stand-in; no results"
 check "panic: not ok line, exit 1" \
 	eq "$rc:$(grep -c "^not ok 1 $kern+mapcount+guest-check: ran (Kernel panic" "$work/panic.out")" "1:1"
@@ -126,7 +128,7 @@ t0=$(date +%s)
 COWBENCH_KBUILD=$fake/kbuild.sh COWBENCH_VMRUN=$fake/hang.sh mx hang "$m" -o "$work/mg"
 t1=$(date +%s)
 check "hang: killed at the limit and recorded (exit 1)" \
-	eq "$rc:$(cut -c1-4 "$work/mg/jobs/$kern+mapcount+guest-check/status")" "1:fail"
+	eq "$rc:$(head -n1 "$work/mg/jobs/$kern+mapcount+guest-check/status" | cut -c1-4)" "1:fail"
 check "hang: no process of the stand-in left" \
 	eq "$(pgrep -f "$fake/hang.sh" | wc -l)" 0
 echo "# the hang took $((t1 - t0)) s (timeout 10 s + 10 s margin)"
