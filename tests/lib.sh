@@ -26,6 +26,22 @@ run() { # run DIR ARGS...: a run into $work/DIR, output in $work/DIR.out
 	local d=$work/$1; shift
 	"$CB" run -o "$d" "$@" > "$d.out" 2>&1
 }
+status_or_skip() { # NAME DIR SCEN BK PASS: 0 if not a skip, else skip NAME with the reason
+	[ "$(rec "$2" "$3" "$4" "$5" .status)" = skip ] || return 0
+	skip "$1" "$(rec "$2" "$3" "$4" "$5" .reason)"
+	return 1
+}
+# run in a session of its own: afterwards, nothing of that session may live
+run_session() { # DIR ARGS...
+	local d=$1; shift
+	setsid -w "$CB" run -o "$work/$d" "$@" > "$work/$d.out" 2>&1 &
+	local pid=$!
+	wait $pid
+	local rc=$?
+	sleep 0.2
+	left=$(ps -e -o sid=,pid= | awk -v s=$pid '$1 == s {print $2}' | tr '\n' ' ')
+	return $rc
+}
 rec() { # rec DIR SCENARIO BACKING PASS JQ-EXPR: the value in rep 0's record
 	jq -r --arg s "$2" --arg b "$3" --arg p "$4" \
 		"select(.scenario==\$s and .backing==\$b and .pass==\$p and .rep==0) | $5" \

@@ -919,12 +919,6 @@ static size_t dio_pages(const struct kvset *p)
 	return (bytes + PMD_SZ - 1) / PMD_SZ * PMD_SZ / PAGE_SZ;
 }
 
-/* The file read back through the page cache at the end (planner). */
-static uint64_t dio_mem(const struct kvset *p)
-{
-	return (uint64_t)kv_get(p, "file", 0);
-}
-
 const struct scenario_ops wl_dio = {
 	.name = "dio",
 	.desc = "O_DIRECT reads and writes (io_uring fixed/plain, psync) while another thread forks; every block read, and the whole file at the end, checked",
@@ -934,6 +928,5 @@ const struct scenario_ops wl_dio = {
 	.nparams = ARRAY_SIZE(params),
 	.passes = (1u << PASS_TIMING) | (1u << PASS_COUNTING),
 	.region_pages = dio_pages,
-	.mem_bytes = dio_mem,
 	.drive = dio_drive,
 };

@@ -126,7 +126,7 @@ static size_t snap_pages(const struct kvset *p)
 	return (size_t)((bytes + PMD_SZ - 1) / PMD_SZ * (PMD_SZ / PAGE_SZ));
 }
 
-/* The save file, written through the page cache (planner). */
+/* The save file: dirty page cache until its fsync (planner). */
 static uint64_t snap_mem(const struct kvset *p)
 {
 	return (uint64_t)kv_get(p, "keys", 0) * kv_get(p, "value", 0);

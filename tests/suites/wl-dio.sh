@@ -14,17 +14,6 @@ recp() {
 		"select(.scenario==\"dio\" and .params.engine==\$e and .params.bs==\$bs and .backing==\$b and .pass==\$q) | $6" \
 		"$work/$1/results.jsonl" | head -n1
 }
-# run in a session of its own: afterwards, nothing of that session may live
-run_session() { # DIR ARGS...
-	local d=$1; shift
-	setsid -w "$CB" run -o "$work/$d" "$@" > "$work/$d.out" 2>&1 &
-	local pid=$!
-	wait $pid
-	local rc=$?
-	sleep 0.2
-	left=$(ps -e -o sid=,pid= | awk -v s=$pid '$1 == s {print $2}' | tr '\n' ' ')
-	return $rc
-}
 
 # ---- every engine, 2 KiB and 4 KiB blocks: what was written is read ----
 file=$((8 << 20)) ios=3000

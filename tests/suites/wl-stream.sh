@@ -13,17 +13,6 @@ recp() {
 		"select(.scenario==\$s and .params[\$p]==\$v and .backing==\$b and .pass==\$q) | $7" \
 		"$work/$1/results.jsonl" | head -n1
 }
-# run in a session of its own: afterwards, nothing of that session may live
-run_session() { # DIR ARGS...
-	local d=$1; shift
-	setsid -w "$CB" run -o "$work/$d" "$@" > "$work/$d.out" 2>&1 &
-	local pid=$!
-	wait $pid
-	local rc=$?
-	sleep 0.2
-	left=$(ps -e -o sid=,pid= | awk -v s=$pid '$1 == s {print $2}' | tr '\n' ' ')
-	return $rc
-}
 
 # ---- every action, base pages ----
 pages=1536 iters=3 timed=2 # 3 arrays x 2 MiB; STREAM leaves iteration 0 out

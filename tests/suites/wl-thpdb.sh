@@ -7,22 +7,6 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 need_root
 
-status_or_skip() { # NAME DIR SCEN BK PASS: 0 if not a skip, else skip NAME with the reason
-	[ "$(rec "$2" "$3" "$4" "$5" .status)" = skip ] || return 0
-	skip "$1" "$(rec "$2" "$3" "$4" "$5" .reason)"
-	return 1
-}
-# run in a session of its own: afterwards, nothing of that session may live
-run_session() { # DIR ARGS...
-	local d=$1; shift
-	setsid -w "$CB" run -o "$work/$d" "$@" > "$work/$d.out" 2>&1 &
-	local pid=$!
-	wait $pid
-	local rc=$?
-	sleep 0.2
-	left=$(ps -e -o sid=,pid= | awk -v s=$pid '$1 == s {print $2}' | tr '\n' ' ')
-	return $rc
-}
 cpus=$(nproc --all)
 # only the timing pass reports times: the counting pass runs with tracing on
 times='["during_p50_ns", "during_p99_ns", "outside_p50_ns", "outside_p99_ns", "during_max_ns", "outside_max_ns", "fork_us", "fork_us_max", "snapshot_us", "snapshot_us_max", "child_start_us", "snapshot_window_us"]'
