@@ -690,10 +690,10 @@ static void put_counts(struct snap *s, uint64_t missed)
 
 static void put_lag(struct kvset *x, const struct wl_lat *l)
 {
-	wl_put_pcts(x, "set_snap_uncorrected_ns", &l->sent_marked, 1);
-	wl_put_pcts(x, "set_uncorrected_ns", &l->sent_all, 1);
+	wl_put_pcts(x, "set_snap_uncorrected_ns", &l->uncorr_marked, 1);
+	wl_put_pcts(x, "set_uncorrected_ns", &l->uncorr, 1);
 	wl_put_pcts(x, "gen_lag_snap_ns", &l->lag_marked, 1);
-	wl_put_pcts(x, "gen_lag_ns", &l->lag_all, 1);
+	wl_put_pcts(x, "gen_lag_ns", &l->lag, 1);
 	if (!l->marked.n)
 		return;
 	kv_set(x, "generator_lagged",

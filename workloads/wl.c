@@ -185,9 +185,7 @@ struct wl_lat *wl_lat_alloc(void)
 	hist_init(&l->unmarked);
 	hist_init(&l->uncorr);
 	hist_init(&l->lag);
-	hist_init(&l->sent_all);
-	hist_init(&l->sent_marked);
-	hist_init(&l->lag_all);
+	hist_init(&l->uncorr_marked);
 	hist_init(&l->lag_marked);
 	return l;
 }
@@ -253,12 +251,9 @@ static void gen_reply_sent(struct gen *g, const struct wl_reply *r,
 	struct wl_lat *o = g->out;
 
 	hist_record(&o->uncorr, ns);
-	if (g->l->rate)
-		hist_record(&o->lag, lag);
-	hist_record(&o->sent_all, ns);
-	hist_record(&o->lag_all, lag);
+	hist_record(&o->lag, lag);
 	if (r->flags & WL_MARKED) {
-		hist_record(&o->sent_marked, ns);
+		hist_record(&o->uncorr_marked, ns);
 		hist_record(&o->lag_marked, lag);
 	}
 }

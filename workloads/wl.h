@@ -86,7 +86,7 @@ struct wl_lat {
 	uint64_t first_ns, last_ns; /* first send, last reply */
 	int failed;
 	char why[160];
-	/* from the send (wrk2 -U), and send - due (open loop): recorded ones */
+	/* from the send (wrk2 -U), and send - due: recorded ones */
 	struct hist uncorr, lag;
 	/*
 	 * The first recorded id, published (warm_set) before it is sent: a
@@ -95,12 +95,11 @@ struct wl_lat {
 	uint64_t warm;
 	int warm_set;
 	/*
-	 * Beside the corrected figures: from when each request's first byte
-	 * went out (wrk2 -U), and how late the generator built it after it
-	 * was due (open loop; 0 in a closed loop).  A lag comparable to the
-	 * latency is the generator's delay, not the server's.
+	 * uncorr and lag of the marked replies alone (snapshot: during the
+	 * save).  A lag comparable to the latency is the generator's delay,
+	 * not the server's.
 	 */
-	struct hist sent_all, sent_marked, lag_all, lag_marked;
+	struct hist uncorr_marked, lag_marked;
 };
 struct wl_lat *wl_lat_alloc(void);
 void wl_lat_free(struct wl_lat *l);
