@@ -697,13 +697,30 @@ static int other_snap(struct sc *sc, struct pass_shm *s, size_t field)
 	return 0;
 }
 
+/*
+ * The other party only holds its view.  khugepaged must not collapse the
+ * pages fork gave it (a pinned THP's copies) under the window: both PFNs
+ * would change, which the classifier rightly calls a migration, not a COW.
+ */
+static int hold_still(struct sc *sc, enum role r, char *why, int len)
+{
+	if (r != ROLE_OTHER || !(sc->bk->ops->kind & BK_ANON) ||
+	    !madvise(sc->buf, sc->len, MADV_NOHUGEPAGE))
+		return 0;
+	snprintf(why, len, "the other party's madvise(MADV_NOHUGEPAGE): %s",
+		 strerror(errno));
+	return -1;
+}
+
 /* The backing's hook after the share, then the scenario's, for a role. */
 static int share_hooks(struct sc *sc, struct pass_shm *s, enum role r)
 {
 	const struct backing_ops *bk = sc->bk->ops;
 	char why[200] = "";
-	int ret =
-		bk->after_share ? bk->after_share(sc, r, why, sizeof(why)) : 0;
+	int ret = hold_still(sc, r, why, sizeof(why));
+
+	if (!ret && bk->after_share)
+		ret = bk->after_share(sc, r, why, sizeof(why));
 
 	if (!ret && sc->ops->prepare)
 		ret = sc->ops->prepare(sc, r, why, sizeof(why));
