@@ -830,7 +830,7 @@ static int run_it(struct opts *o, const struct run_sink *sink)
 	if (o->label)
 		snprintf(R.env.label, sizeof(R.env.label), "%s", o->label);
 	env_run_start(&R.end);
-	R.sum = summary_new();
+	R.sum = summary_new(&cowbench_registry);
 	R.rec = xmalloc(sizeof(*R.rec));
 	mkdir_p("run", R.dir);
 	snprintf(path, sizeof(path), "%s/run.log", R.dir);

@@ -769,7 +769,9 @@ static void legend_verbose(FILE *out, const struct table *t)
 	if (len < (int)sizeof(text))
 		snprintf(text + len, sizeof(text) - len, "%s",
 			 "); n5: the runs a side a +5% change would need at "
-			 "that level, from the spread of the runs' figures");
+			 "that level, from the spread of the runs' figures; "
+			 "exact: no spread on either side, any change is "
+			 "certain");
 	wrap(out, "", text, 0);
 }
 
@@ -864,6 +866,8 @@ static void fmt_mdc(char *buf, int len, const struct cell *c)
 
 	if (c->cmp.test == TEST_NONE)
 		snprintf(buf, len, "%s", "");
+	else if (c->cmp.exact) /* no spread: every change is certain */
+		snprintf(buf, len, "exact");
 	else if (isnan(pct))
 		snprintf(buf, len, "n/a"); /* no relative change from 0 */
 	else if (isinf(pct) || pct >= 1000)
@@ -877,7 +881,7 @@ static void fmt_n5(char *buf, int len, const struct cell *c)
 {
 	double n5 = c->cmp.runs5;
 
-	if (isnan(n5))
+	if (isnan(n5) || c->cmp.exact)
 		snprintf(buf, len, "%s", "");
 	else if (n5 > 999)
 		snprintf(buf, len, "n5>999");

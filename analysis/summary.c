@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../lib/cfg.h"
+#include "../lib/scenario.h"
 #include "runs.h"
 #include "stats.h"
 #include "summary.h"
@@ -35,13 +36,17 @@ static double max(double a, double b)
 }
 
 struct summary {
+	const struct registry *reg; /* the parameters' types, or NULL */
 	int n;
 	struct row **rows;
 };
 
-struct summary *summary_new(void)
+struct summary *summary_new(const struct registry *reg)
 {
-	return xcalloc(1, sizeof(struct summary));
+	struct summary *s = xcalloc(1, sizeof(*s));
+
+	s->reg = reg;
+	return s;
 }
 
 void summary_free(struct summary *s)
@@ -54,20 +59,33 @@ void summary_free(struct summary *s)
 	free(s);
 }
 
-/* Sizes of 1 MiB and up in the config's units; the rest as they are. */
-static void params_shown(const struct kvset *p, char *buf, int len)
+/* Is key a byte size in the scenario's parameters (CFG_SIZE)? */
+static bool is_size(const struct scenario_ops *ops, const char *key)
 {
+	int i;
+
+	for (i = 0; ops && i < ops->nparams; i++)
+		if (!strcmp(ops->params[i].name, key))
+			return ops->params[i].type == CFG_SIZE;
+	return false;
+}
+
+/* Sizes in the config's units (32M, not 33554432); counts as they are. */
+static void params_shown(const struct summary *s, const struct record *r,
+			 char *buf, int len)
+{
+	const struct scenario_ops *ops =
+		s->reg ? scenario_find(s->reg, r->scenario) : NULL;
+	const struct kvset *p = &r->params;
 	int i, n = 0;
 	char v[32];
 
 	buf[0] = '\0';
 	for (i = 0; i < p->n && n < len; i++) {
-		int64_t x = p->kv[i].val;
-
-		if (x >= 1 << 20 && !(x & 1023))
-			fmt_size(v, sizeof(v), x);
+		if (is_size(ops, p->kv[i].key))
+			fmt_size(v, sizeof(v), p->kv[i].val);
 		else
-			snprintf(v, sizeof(v), "%lld", (long long)x);
+			snprintf(v, sizeof(v), "%lld", (long long)p->kv[i].val);
 		n += snprintf(buf + n, len - n, "%s%s=%s", i ? "," : "",
 			      p->kv[i].key, v);
 	}
@@ -91,7 +109,7 @@ static struct row *find_row(struct summary *s, const struct record *r)
 	snprintf(row->scenario, sizeof(row->scenario), "%s", r->scenario);
 	snprintf(row->backing, sizeof(row->backing), "%s", r->backing);
 	snprintf(row->params, sizeof(row->params), "%s", params);
-	params_shown(&r->params, row->shown, sizeof(row->shown));
+	params_shown(s, r, row->shown, sizeof(row->shown));
 	s->rows = xrealloc(s->rows, (s->n + 1) * sizeof(*s->rows));
 	s->rows[s->n++] = row;
 	return row;

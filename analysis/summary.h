@@ -12,8 +12,10 @@
  * Built from result records only, so it works on a resumed run too.
  */
 struct summary;
+struct registry;
 
-struct summary *summary_new(void);
+/* reg gives the parameters' types (sizes shown as 32M), or NULL. */
+struct summary *summary_new(const struct registry *reg);
 void summary_add(struct summary *s, const struct record *r);
 void summary_print(struct summary *s, FILE *out);
 void summary_free(struct summary *s);

@@ -176,7 +176,9 @@ check "one run a side: json says so (between_run_cv null, noise not known)" \
 	has "$("$CB" compare --json "$work/base" "$work/slow" | jq -c '[.[] | select(.run=="slow" and .metric=="t/op") | [.runs, .between_run_cv, .stat_unit, .between_run_noise_known]] | unique')" '^\[\[1,null,"repetitions",false\]\]~$'
 out=$("$CB" compare -v "$work/base" "$work/slow")
 check "mdc: under -v every compared row prints its smallest detectable change" \
-	test "$(grep -c '^  mdc, n5' <<< "$out")" = "$(grep -cE '^  mdc, n5 +([0-9.]+%|n/a)$' <<< "$out")" -a "$(grep -c '^  mdc, n5' <<< "$out")" -ge 10
+	test "$(grep -c '^  mdc, n5' <<< "$out")" = "$(grep -cE '^  mdc, n5 +([0-9.]+%|n/a|exact)$' <<< "$out")" -a "$(grep -c '^  mdc, n5' <<< "$out")" -ge 10
+check "mdc: a count with no spread on either side reads exact, without n5" \
+	has "$out" '~copies/op +1 ±0% +1 ±0% +\+0\.0%~  n +8 +8~  mdc, n5 +exact~'
 check "mdc: the group test's mdc is in json, above 0" \
 	has "$("$CB" compare --json "$work/ga" "$work/gb" | jq -r '[.[] | select(.run=="gb" and .metric=="t/op") | .mdc > 0] | all')" '^true~$'
 # a modest shift in one scenario: raw p < 0.05, not after BH over the rows

@@ -6,6 +6,7 @@
 #include "../../analysis/summary.h"
 
 #include "../../analysis/stats.h"
+#include "../../lib/scenario.h"
 #include "unit.h"
 
 #define NEAR(a, b, eps) (fabs((a) - (b)) <= (eps))
@@ -241,7 +242,7 @@ static void counting(struct record *r, int rep)
 /* The summary line of rows built by hand, as cowbench run prints it. */
 static char *summarise(struct record *r, int n)
 {
-	struct summary *s = summary_new();
+	struct summary *s = summary_new(NULL);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -300,7 +301,42 @@ static void summary_time_per_fault(void)
 	free(r);
 }
 
+/* A size parameter reads 2M; a count that is a multiple of 1 KiB stays one. */
+static void summary_sizes_by_type(void)
+{
+	static const struct param_spec prm[] = {
+		{ .name = "pinned", .type = CFG_SIZE },
+		{ .name = "requests", .type = CFG_INT },
+	};
+	static const struct scenario_ops ops = { .name = "sizes",
+						 .params = prm,
+						 .nparams = 2 };
+	static const struct scenario_ops *const list[] = { &ops };
+	static const struct registry reg = { .scenarios = list,
+					     .nr_scenarios = 1 };
+	struct summary *s = summary_new(&reg);
+	struct record *r = calloc(1, sizeof(*r));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	counting(r, 0);
+	snprintf(r->scenario, sizeof(r->scenario), "sizes");
+	kv_set(&r->params, "pinned", 2 << 20);
+	kv_set(&r->params, "requests", 1 << 20);
+	summary_add(s, r);
+	summary_print(s, f);
+	fclose(f);
+	summary_free(s);
+	CHECK(strstr(buf, "pinned=2M"));
+	CHECK(strstr(buf, "requests=1048576"));
+	free(buf);
+	free(r);
+}
+
 const struct unit_test stats_tests[] = {
+	{ "summary: size parameters as sizes, counts as numbers",
+	  summary_sizes_by_type },
 	{ "stats: Student's t and Welch against table values",
 	  student_and_welch },
 	{ "stats: Benjamini-Hochberg by hand", benjamini_hochberg },
