@@ -704,8 +704,9 @@ static int other_snap(struct sc *sc, struct pass_shm *s, size_t field)
  */
 static int hold_still(struct sc *sc, enum role r, char *why, int len)
 {
+	/* ENOMEM: a hole (MADV_DONTFORK'ed), the mapped rest is done */
 	if (r != ROLE_OTHER || !(sc->bk->ops->kind & BK_ANON) ||
-	    !madvise(sc->buf, sc->len, MADV_NOHUGEPAGE))
+	    !madvise(sc->buf, sc->len, MADV_NOHUGEPAGE) || errno == ENOMEM)
 		return 0;
 	snprintf(why, len, "the other party's madvise(MADV_NOHUGEPAGE): %s",
 		 strerror(errno));
