@@ -10,6 +10,7 @@
 #include "cfg.h"
 #include "expect.h"
 #include "scenario.h"
+#include "vmstat.h"
 
 /* The failing classes, in the order a verdict names them. */
 static const char *const fail_names[] = { "missed_cow", "wrong_cow",
@@ -19,10 +20,26 @@ static const char *const fail_names[] = { "missed_cow", "wrong_cow",
  * A count of a counting record by its results.jsonl name into *v (r may
  * be NULL: is it a name at all?).  False for an unknown name.
  */
+/*
+ * "vm.NAME": the window's /proc/vmstat delta, system-wide (exact in a
+ * guest where nothing else takes the event); -1 where the kernel lacks it.
+ */
+static bool vm_count(const struct record *r, const char *key, int64_t *v)
+{
+	if (strncmp(key, "vm.", 3) || !vmstat_known(key + 3))
+		return false;
+	if (r)
+		*v = kv_get(&r->c.vmstat, key + 3, -1);
+	return true;
+}
+
 static bool count_of(const struct record *r, const char *key, int64_t *v)
 {
 	const struct tally *t = r ? &r->c.t : NULL;
 	int i;
+
+	if (vm_count(r, key, v))
+		return true;
 
 	if (!strcmp(key, "faults"))
 		return r ? *v = r->c.faults, true : true;
@@ -150,7 +167,7 @@ static int parse_line(char *text, struct expect_line *l, char *why, int len)
 		    parse_int(eq + 1, &v) || v < 0)
 			return snprintf(
 				       why, len,
-				       "'%s' is not COUNT=N with a known count (faults, copies, reuses, undecided, a class or an event)",
+				       "'%s' is not COUNT=N with a known count (faults, copies, reuses, undecided, a class, an event or vm.EVENT)",
 				       w[i]),
 			       -1;
 		kv_set(&l->counts, w[i], v);

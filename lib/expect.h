@@ -17,7 +17,8 @@
  * VERDICT is ok, fail:CLASS[,CLASS] (missed_cow, wrong_cow, unexplained),
  * skip, or xfail (a known defect of ours: reported, not asserted).  COUNT
  * is faults, copies, reuses, a class or a page event, exact in every
- * counting record of the group.
+ * counting record of the group; or vm.EVENT, the window's /proc/vmstat
+ * delta (system-wide: for a guest, where nothing else moves it).
  */
 enum xverdict { XV_OK, XV_FAIL, XV_SKIP, XV_XFAIL };
 

@@ -54,6 +54,11 @@ static int key_index(const char *name, size_t len)
 	return -1;
 }
 
+bool vmstat_known(const char *name)
+{
+	return key_index(name, strlen(name)) >= 0;
+}
+
 static void read_vmstat(struct vmsnap *s)
 {
 	char *text = slurp("/proc/vmstat", NULL), *p;

@@ -19,6 +19,8 @@ struct vmsnap {
 };
 
 void vmsnap_take(struct vmsnap *s);
+/* Is name a /proc/vmstat event cowbench records (when the kernel has it)? */
+bool vmstat_known(const char *name);
 /*
  * vmstat deltas into out (keys this kernel has), plus "ctxt" and
  * "steal_ticks" from /proc/stat; TLB IPIs received (all CPUs).

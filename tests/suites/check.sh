@@ -117,6 +117,16 @@ printf 'cow-parent base fail:missed_cow\n' > "$work/xp.expect"
 "$CB" check -k 'cow-parent on base' --expect "$work/xp.expect" -o "$work/ckxp" > "$work/ckxp.ktap" 2> /dev/null; rc=$?
 check "an expected failure that passes: XPASS naming the line, exit 1" \
 	eq "$rc,$(grep -c '^ok 1 cow-parent on base # XPASS xp.expect:1 expects it to fail$' "$work/ckxp.ktap")" "1,1"
+# vm.EVENT counts: the window's vmstat delta; an event this kernel lacks
+# is -1, never 0 (the policy kernels' lines in configs/expect assert them)
+if grep -q '^cow_pte_copy ' /proc/vmstat; then
+	skip "expect: vm.cow_pte_copy on a kernel without the event" "this kernel counts cow_pte_copy"
+else
+	printf 'cow-parent base ok vm.cow_pte_copy=512\n' > "$work/vm.expect"
+	out=$("$CB" expect "$work/vm.expect" "$work/ckxp" 2>&1); rc=$?
+	check "expect: vm.cow_pte_copy where the kernel lacks the event is -1, a failure" \
+		eq "$rc,$(grep -c 'vm.cow_pte_copy=-1 (want 512)' <<< "$out")" "1,1"
+fi
 "$CB" check -k 'cow-parent on base' --repeat 2 -o "$work/ckrep" > "$work/ckrep.ktap" 2> /dev/null
 check "--repeat 2: each check twice, numbered" \
 	eq "$(grep -oE 'cow-parent on base \[[0-9]/2\]' "$work/ckrep.ktap" | tr '\n' ';')" "cow-parent on base [1/2];cow-parent on base [2/2];"
@@ -146,5 +156,6 @@ else
 	printf 'scenarios = cow-parent\nbackings = base\ncow_policy = always_copy\n' > "$work/pol.conf"
 	bad "cow_policy on a kernel without vm.cow_policy" "has no /proc/sys/vm/cow_policy" -c "$work/pol.conf"
 fi
+bad "an unknown vm.EVENT count" "badvm:1: 'vm.no_such_event' is not COUNT=N" --expect "$(printf 'cow-parent base ok vm.no_such_event=1\n' > "$work/badvm"; echo "$work/badvm")"
 bad "a bad expectation file" "badexp:1:" --expect "$(printf 'cow-parent base maybe\n' > "$work/badexp"; echo "$work/badexp")"
 finish
