@@ -293,6 +293,38 @@ static bool any_writes(struct plotter *p, const struct group *g)
 
 /* ---- grouped bars of a counting metric, per backing ---- */
 
+/*
+ * One group's medians, a run's missing where it measured nothing (never a
+ * 0 bar); a group no run measured is named in the log, not drawn (a row
+ * of nothing but '?' also clips gnuplot's tic labels).  0, or 1 if left out.
+ */
+static int bar_row(struct plotter *p, FILE *dat, const char *name,
+		   const struct group *g, const double *med, bool *has,
+		   double *top, int *label)
+{
+	int j, n;
+
+	for (j = 0; j < p->n && isnan(med[j]); j++)
+		;
+	if (j == p->n) {
+		fprintf(p->log, "plot: %s: %s %s: not measured in any run\n",
+			name, g->scenario, g->params);
+		return 1;
+	}
+	n = fprintf(dat, "\"%s %s\"", g->scenario, g->params);
+	*label = n > *label ? n : *label;
+	for (j = 0; j < p->n; j++) {
+		if (isnan(med[j]))
+			fprintf(dat, " ?");
+		else
+			fprintf(dat, " %g", med[j]);
+		has[j] |= !isnan(med[j]);
+		*top = med[j] > *top ? med[j] : *top;
+	}
+	fputc('\n', dat);
+	return 0;
+}
+
 static int bars(struct plotter *p, const struct group *g, int ng,
 		const char *backing, const char *metric, const char *what)
 {
@@ -301,7 +333,7 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 	char name[96], title[200], t[128];
 	int i, j, rows = 0, drawn = 0, label = 0;
 	bool *has = xcalloc(p->n, sizeof(*has));
-	double top = 0;
+	double top = 0, *med = xcalloc(p->n, sizeof(*med));
 	FILE *dat, *gp;
 
 	snprintf(name, sizeof(name), "bars-%s-%s", metric, backing);
@@ -312,25 +344,17 @@ static int bars(struct plotter *p, const struct group *g, int ng,
 	for (i = 0; i < ng; i++) {
 		if (strcmp(g[i].backing, backing) || !any_writes(p, &g[i]))
 			continue;
-		j = fprintf(dat, "\"%s %s\"", g[i].scenario, g[i].params);
-		label = j > label ? j : label;
 		for (j = 0; j < p->n; j++) {
 			int k = samples(&p->runs[j], &g[i], m, v, MAXS);
-			double med = k ? median_of(v, k) : NAN;
 
-			/* not measured: missing in the plot, never a 0 bar */
-			if (isnan(med))
-				fprintf(dat, " ?");
-			else
-				fprintf(dat, " %g", med);
-			has[j] |= !isnan(med);
-			top = med > top ? med : top;
+			med[j] = k ? median_of(v, k) : NAN;
 		}
-		fputc('\n', dat);
-		rows++;
+		if (!bar_row(p, dat, name, &g[i], med, has, &top, &label))
+			rows++;
 	}
 	fclose(dat);
 	free(v);
+	free(med);
 	for (j = 0; j < p->n && !has[j]; j++)
 		;
 	if (!rows || j == p->n) {
