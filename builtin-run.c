@@ -454,6 +454,9 @@ static void progress(struct runner *R, const struct combo *cb, int rep,
 /* env.json again, with what the whole run saw (its end marker). */
 static void mark_end(struct runner *R, int status)
 {
+	/* test fault: the environment changes under the run */
+	if (test_fault("env-drift"))
+		setenv("COWBENCH_MACHINE", "env-drift", 1);
 	env_run_end(&R->end, status);
 	R->ri.end = &R->end;
 	if (env_write_file(R->dir, &R->env, &R->topo, &R->ri))

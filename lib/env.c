@@ -526,6 +526,49 @@ static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
 		jw_str(w, "hw_counters", "available");
 }
 
+/*
+ * Keys whose value at the run's end differs from its start ("mm.thp_..."):
+ * something changed a knob under the run (this machine's agent toggles THP
+ * shrink_underused), which a reader must see beside the numbers.
+ */
+static void env_changed(struct jw *w, const char *start, const char *now)
+{
+	char err[80];
+	struct jval *a = json_parse(start, err, sizeof(err)),
+		    *b = json_parse(now, err, sizeof(err));
+	const struct jval *x, *y;
+	size_t i, k;
+
+	jw_open(w, "env_changed", '[');
+	for (i = 0; a && b && i < a->n; i++) {
+		x = &a->items[i];
+		y = json_get(b, a->keys[i]);
+		if (json_equal(x, y))
+			continue;
+		if (x->t != J_OBJ || !y || y->t != J_OBJ) {
+			jw_str(w, NULL, a->keys[i]);
+			continue;
+		}
+		for (k = 0; k < x->n; k++)
+			if (!json_equal(&x->items[k],
+					json_get(y, x->keys[k]))) {
+				char key[128];
+
+				snprintf(key, sizeof(key), "%s.%s", a->keys[i],
+					 x->keys[k]);
+				jw_str(w, NULL, key);
+			}
+	}
+	jw_close(w, ']');
+	json_free(a);
+	json_free(b);
+}
+
+/*
+ * The first write fixes the id and the fields it digests; a later one (the
+ * run's end) writes them again as they were, the records' id still env.json's,
+ * and names what changed since.
+ */
 void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 		    const struct run_info *ri)
 {
@@ -537,9 +580,12 @@ void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 	jw_open(&body, NULL, '{');
 	env_fields(&body, e, t);
 	jw_close(&body, '}');
-	snprintf(e->id, sizeof(e->id), "%016llx",
-		 (unsigned long long)fnv1a(body.buf, body.len, FNV_SEED));
-	jw_free(&body);
+	if (!e->fields) {
+		snprintf(e->id, sizeof(e->id), "%016llx",
+			 (unsigned long long)fnv1a(body.buf, body.len,
+						   FNV_SEED));
+		e->fields = xstrdup(body.buf);
+	}
 
 	jw_open(w, NULL, '{');
 	jw_str(w, "id", e->id);
@@ -554,15 +600,19 @@ void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 	}
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tm));
 	jw_str(w, "created", now);
-	env_fields(w, e, t);
+	/* the object's members, without its braces */
+	jw_members(w, e->fields + 1, strlen(e->fields) - 2);
 	/* Measured, so it varies from run to run: not part of the id. */
 	jw_open(w, "clock", '{');
 	jw_dbl(w, "ns_per_tick", cb_clock.ns_per_tick);
 	jw_dbl(w, "pair_ns", cb_clock.pair_ns);
 	jw_dbl(w, "pair_ns_p99", cb_clock.pair_ns_p99);
 	jw_close(w, '}');
-	if (ri && ri->end)
+	if (ri && ri->end) {
 		run_end(w, ri->end);
+		env_changed(w, e->fields, body.buf);
+	}
+	jw_free(&body);
 	jw_close(w, '}');
 }
 

@@ -20,6 +20,8 @@ struct env {
 	char thp[16];
 	char kcommit[256]; /* the kernel's source, "" when not known */
 	char kcommit_from[160]; /* where kcommit came from, or why unknown */
+	/* env.json's fields as the first write read them: the id's, kept */
+	char *fields;
 };
 
 void env_collect(struct env *e);

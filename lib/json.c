@@ -88,6 +88,14 @@ void jw_close(struct jw *w, char bracket)
 	w->depth--;
 }
 
+void jw_members(struct jw *w, const char *members, size_t len)
+{
+	if (!len)
+		return;
+	member(w, NULL);
+	put(w, members, len);
+}
+
 void jw_str(struct jw *w, const char *key, const char *val)
 {
 	member(w, key);

@@ -20,6 +20,8 @@ void jw_free(struct jw *w);
 /* key is NULL inside arrays and for the top level. */
 void jw_open(struct jw *w, const char *key, char bracket);
 void jw_close(struct jw *w, char bracket);
+/* Members already written ("k":v,...) into the open object, as they are. */
+void jw_members(struct jw *w, const char *members, size_t len);
 void jw_str(struct jw *w, const char *key, const char *val);
 void jw_u64(struct jw *w, const char *key, uint64_t val);
 void jw_i64(struct jw *w, const char *key, int64_t val);

@@ -44,6 +44,15 @@ check "env.json: page reporting, DAMON, the end-of-run marker" \
 	eq "$(jq -r '[(.page_reporting | type), (.damon.kdamond_threads | type), (.run_end.finished | type), (.run_end.steal_pct | type)] | join(",")' "$work/s1/env.json")" \
 	"$( [ -d /sys/module/page_reporting/parameters ] && echo object || echo null),number,string,number"
 
+# the environment changes under a run (this VM's agent toggles THP
+# shrink_underused): env.json keeps the start's id and fields, the records
+# still load, env_changed names what moved
+COWBENCH_TEST_FAULT=env-drift "$CB" run -o "$work/drift" "$small" > /dev/null 2>&1
+check "env changed under the run: the run loads, env_changed names it, the start's value kept" \
+	eq "$("$CB" compare "$work/drift" > /dev/null 2>&1; echo $?),$(jq -c '[.env_changed, .machine == "env-drift"]' "$work/drift/env.json")" '0,[["machine"],false]'
+check "env_changed: a run whose environment held names nothing it did not change" \
+	eq "$(jq -r '.env_changed | map(select(. == "machine")) | length' "$work/s1/env.json")" 0
+
 bad "--runs 0" "--runs: '0' is not a number" run -o "$work/never" --runs 0 "$small"
 bad "--label empty" "--label: 1 to 100 characters" run -o "$work/never" --label "" "$small"
 bad "--label with a newline" "control character" run -o "$work/never" --label "$(printf 'a\nb')" "$small"
