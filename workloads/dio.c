@@ -28,12 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,12 +42,6 @@
 #include "wl.h"
 #include "workloads.h"
 
-#define TMPFS_MAGIC 0x01021994
-#define RAMFS_MAGIC 0x858458f6
-#define V9FS_MAGIC 0x01021997
-#define OVERLAYFS_MAGIC 0x794c7630
-#define NFS_MAGIC 0x6969
-#define FUSE_MAGIC 0x65735546
 #define BTRFS_MAGIC 0x9123683e
 #define FILL_CHUNK (1 << 20)
 
@@ -149,7 +141,7 @@ struct dio {
 	pthread_t forker;
 	volatile int stop;
 	int fork_hz, fork_err;
-	struct hist fork_us;
+	struct wl_forks fork_t;
 	uint64_t *pfn_before, *pfn_after, *pfn_child; /* MAP_SHARED */
 	uint64_t forks, fork_copied;
 };
@@ -496,28 +488,31 @@ static uint64_t fork_copies(struct dio *d)
 	return n;
 }
 
+/* The child: counting, its own view of the buffers; then it exits. */
+static int fork_child(void *arg)
+{
+	struct dio *d = arg;
+
+	return d->sc->pass == PASS_COUNTING &&
+	       pagemap_snap(d->sc->buf, d->bufpages, d->pfn_child, NULL, 1);
+}
+
 static int fork_once(struct dio *d, bool counting)
 {
 	char *buf = d->sc->buf;
-	uint64_t t0;
+	char why[160];
 	pid_t pid;
-	int st;
 
 	if (counting && pagemap_snap(buf, d->bufpages, d->pfn_before, NULL, 1))
 		return -1;
-	t0 = clk_now();
-	pid = fork_tied();
-	if (pid == 0)
-		_exit(counting && pagemap_snap(buf, d->bufpages, d->pfn_child,
-					       NULL, 1) ?
-			      1 :
-			      0);
+	pid = wl_fork(&d->fork_t, -1, fork_child, d);
 	if (pid < 0)
 		return -1;
-	hist_record(&d->fork_us, (uint64_t)(clk_ns(clk_now() - t0) / 1000));
-	if (counting && pagemap_snap(buf, d->bufpages, d->pfn_after, NULL, 1))
+	if (counting && pagemap_snap(buf, d->bufpages, d->pfn_after, NULL, 1)) {
+		wl_kill(pid);
 		return -1;
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+	}
+	if (wl_reap(pid, "fork child", why, sizeof(why)))
 		return -1; /* the child could not read its pagemap */
 	d->forks++;
 	if (counting)
@@ -525,23 +520,27 @@ static int fork_once(struct dio *d, bool counting)
 	return 0;
 }
 
+static bool stopped(void *arg, uint64_t now)
+{
+	(void)now;
+	return ((struct dio *)arg)->stop;
+}
+
+/* A fork every 1/fork_hz s, asleep in between (no spinning on its CPU). */
 static void *forker(void *arg)
 {
 	struct dio *d = arg;
-	uint64_t period = 1000000000ULL / d->fork_hz;
+	struct wl_pace p = { .period_ns = 1e9 / d->fork_hz };
 	bool counting = d->sc->pass == PASS_COUNTING;
-	struct timespec next;
 	cpu_set_t set;
+	uint64_t i;
 
 	CPU_ZERO(&set);
 	CPU_SET(d->sc->other_cpu, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	while (!d->stop && !d->fork_err) {
-		next.tv_nsec += period;
-		next.tv_sec += next.tv_nsec / 1000000000;
-		next.tv_nsec %= 1000000000;
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+	wl_pace_start(&p, clk_now());
+	for (i = 1; !d->stop && !d->fork_err; i++) {
+		wl_pace_wait(&p, wl_pace_due(&p, i), stopped, d);
 		if (!d->stop && fork_once(d, counting))
 			d->fork_err = errno ? errno : EIO;
 	}
@@ -552,31 +551,21 @@ static void *forker(void *arg)
 
 static int check_fs(struct sc *sc, int fd, char *why, int len)
 {
-	static const struct {
-		long magic;
-		const char *name;
-	} refused[] = {
-		{ TMPFS_MAGIC, "tmpfs" }, { RAMFS_MAGIC, "ramfs" },
-		{ V9FS_MAGIC, "9p" },	  { OVERLAYFS_MAGIC, "overlayfs" },
-		{ NFS_MAGIC, "NFS" },	  { FUSE_MAGIC, "FUSE" },
-	};
+	const char *name = wl_fs_refused(fd, WL_FS_NODEV);
 	struct statfs fs;
 	struct stat st;
-	size_t i;
 
+	if (name) {
+		snprintf(
+			why, len,
+			"work dir %s is on %s: O_DIRECT pins nothing there, dio needs a block-device file system",
+			sc->workdir, name);
+		return 1;
+	}
 	if (fstatfs(fd, &fs) || fstat(fd, &st)) {
 		snprintf(why, len, "statfs %s: %s", sc->workdir,
 			 strerror(errno));
 		return -1;
-	}
-	for (i = 0; i < ARRAY_SIZE(refused); i++) {
-		if (fs.f_type != refused[i].magic)
-			continue;
-		snprintf(
-			why, len,
-			"work dir %s is on %s: O_DIRECT pins nothing there, dio needs a block-device file system",
-			sc->workdir, refused[i].name);
-		return 1;
 	}
 	if (!major(st.st_dev) && fs.f_type != BTRFS_MAGIC) {
 		snprintf(why, len,
@@ -659,13 +648,9 @@ static int fill_file(struct dio *d, char *why, int len)
 
 int dio_tmpfile(struct sc *sc, int *fdp, char *why, int len)
 {
-	*fdp = open(sc->workdir, O_TMPFILE | O_RDWR | O_DIRECT, 0600);
-	if (*fdp < 0) {
-		snprintf(why, len, "O_TMPFILE|O_DIRECT in %s: %s", sc->workdir,
-			 strerror(errno));
-		return errno == EINVAL || errno == EOPNOTSUPP ? 1 : -1;
-	}
-	return check_fs(sc, *fdp, why, len);
+	int ret = wl_tmpfile(sc->workdir, O_DIRECT, fdp, why, len);
+
+	return ret ? ret : check_fs(sc, *fdp, why, len);
 }
 
 /* kernel.io_uring_disabled = 2: no ring for anyone ($COWBENCH_IO_URING_DISABLED: tests). */
@@ -680,14 +665,6 @@ static int uring_allowed(char *why, int len)
 		return 0;
 	snprintf(why, len, "io_uring disabled (%s = 2)", path);
 	return 1;
-}
-
-static void *shared(size_t bytes)
-{
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
 }
 
 static void params_of(struct dio *d, struct sc *sc)
@@ -709,7 +686,7 @@ static void params_of(struct dio *d, struct sc *sc)
 	d->ghost_writes = test_fault("stale-write");
 	d->rng = 1;
 	d->fd = -1;
-	hist_init(&d->fork_us);
+	wl_forks_init(&d->fork_t);
 	for (i = 0; i < 2; i++) {
 		hist_init(&d->dir[i].slat);
 		hist_init(&d->dir[i].clat);
@@ -730,13 +707,13 @@ static int setup(struct dio *d, struct sc *sc, char *why, int len)
 	d->gen = xcalloc(d->nblocks, sizeof(*d->gen));
 	d->busy = xcalloc(d->nblocks, 1);
 	d->slots = xcalloc(d->qd, sizeof(*d->slots));
-	d->pfn_before = shared(3 * d->bufpages * 8);
+	d->pfn_before = wl_shared(3 * d->bufpages * 8);
 	if (!d->pfn_before)
 		return -1;
 	d->pfn_after = d->pfn_before + d->bufpages;
 	d->pfn_child = d->pfn_after + d->bufpages;
 	if ((d->ghost_reads || d->ghost_writes) &&
-	    !(d->ghost = shared(d->qd * d->bs)))
+	    !(d->ghost = wl_shared(d->qd * d->bs)))
 		return -1;
 	ret = sc->bk->ops->map(sc, why, len);
 	if (ret)
@@ -753,33 +730,6 @@ static int setup(struct dio *d, struct sc *sc, char *why, int len)
 
 /* ---- the pass ---- */
 
-/*
- * "<key>_ns_mean", each percentile that n supports (ten samples beyond
- * it: p99 from 1000, p99.9 from 10000) and "_max", as fio prints them.
- */
-static void put_lat(struct kvset *x, const char *key, const struct hist *h)
-{
-	static const struct {
-		const char *sfx;
-		double p;
-	} pct[] = { { "p50", 50 }, { "p99", 99 }, { "p999", 99.9 } };
-	char k[48];
-	size_t i;
-
-	if (!h->n)
-		return; /* nothing measured is absent, not 0 */
-	snprintf(k, sizeof(k), "%s_ns_mean", key);
-	kv_set(x, k, (int64_t)hist_mean(h));
-	for (i = 0; i < ARRAY_SIZE(pct); i++) {
-		if (h->n * (100 - pct[i].p) < 1000)
-			continue;
-		snprintf(k, sizeof(k), "%s_ns_%s", key, pct[i].sfx);
-		kv_set(x, k, (int64_t)hist_pct(h, pct[i].p));
-	}
-	snprintf(k, sizeof(k), "%s_ns_max", key);
-	kv_set(x, k, (int64_t)h->max);
-}
-
 /* fio's per-direction figures: IOPS, clat, lat (and slat, async only) */
 static void report_dir(struct dio *d, struct kvset *x, int dir, uint64_t ns)
 {
@@ -789,14 +739,14 @@ static void report_dir(struct dio *d, struct kvset *x, int dir, uint64_t ns)
 
 	snprintf(k, sizeof(k), "%s_iops", name);
 	kv_set(x, k, (int64_t)(l->clat.n * 1e9 / ns));
-	snprintf(k, sizeof(k), "%s_clat", name);
-	put_lat(x, k, &l->clat);
-	snprintf(k, sizeof(k), "%s_lat", name);
-	put_lat(x, k, &l->lat);
+	snprintf(k, sizeof(k), "%s_clat_ns", name);
+	wl_put_pcts(x, k, &l->clat, 1);
+	snprintf(k, sizeof(k), "%s_lat_ns", name);
+	wl_put_pcts(x, k, &l->lat, 1);
 	if (d->eng->sync)
 		return;
-	snprintf(k, sizeof(k), "%s_slat", name);
-	put_lat(x, k, &l->slat);
+	snprintf(k, sizeof(k), "%s_slat_ns", name);
+	wl_put_pcts(x, k, &l->slat, 1);
 }
 
 static void report_fail(struct dio *d, struct record *r)
@@ -830,11 +780,7 @@ static void report(struct dio *d, struct record *r, uint64_t ns)
 		kv_set(x, "buffer_pages", (int64_t)d->bufpages);
 	} else if (ns) {
 		/* times from the timing pass only: the counting pass traces */
-		if (d->forks) {
-			kv_set(x, "fork_us_p50",
-			       (int64_t)hist_pct(&d->fork_us, 50));
-			kv_set(x, "fork_us_max", (int64_t)d->fork_us.max);
-		}
+		wl_put_forks(x, &d->fork_t);
 		kv_set(x, "runtime_ms", (int64_t)(ns / 1000000));
 		kv_set(x, "iops", (int64_t)(r->ops * 1e9 / ns));
 		kv_set(x, "mb_per_s", (int64_t)(r->ops * d->bs * 1e3 / ns));
@@ -897,8 +843,7 @@ static int dio_drive(struct sc *sc, struct record *r, char *why, int len)
 		d->eng->exit(d);
 	if (d->fd >= 0)
 		close(d->fd);
-	if (d->ghost)
-		munmap(d->ghost, d->qd * d->bs);
+	wl_shared_free(d->ghost, d->qd * d->bs);
 	return ret;
 }
 

@@ -27,13 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../lib/clock.h"
 #include "../lib/window.h"
 #include "wl.h"
 #include "workloads.h"
@@ -105,8 +103,8 @@ struct fs {
 	uint64_t requests, every;
 	bool counting;
 	int conn;
-	struct hist fork_ns;
-	uint64_t forks;
+	struct wl_forks forks; /* the measured requests' */
+	uint64_t kid_id; /* the request the next child serves */
 	/* timing: the warm-up is over from request first on */
 	const struct wl_lat *l;
 	bool measuring;
@@ -119,7 +117,7 @@ struct fs {
 	int nkids;
 	/* counting: the child that lingers, and how it is released */
 	pid_t linger;
-	int done[2], release[2];
+	struct wl_hand hand;
 	struct kid_out *out; /* MAP_SHARED */
 	struct window w;
 	size_t w_here; /* in-place requests in the parent's window */
@@ -201,10 +199,12 @@ static int kid_count(struct fs *f, char *p, char *why, int len)
 	return 0;
 }
 
-static int kid_main(struct fs *f, uint64_t id)
+static int kid_main(void *arg)
 {
+	struct fs *f = arg;
 	struct kid_out *o = f->out;
-	char *p = stripe(f, id), c = 'k';
+	uint64_t id = f->kid_id;
+	char *p = stripe(f, id);
 
 	if (!f->counting) {
 		touch(p, f->touch, id);
@@ -213,15 +213,14 @@ static int kid_main(struct fs *f, uint64_t id)
 		kid_minflt(f);
 		return 0;
 	}
-	if (kid_count(f, p, o->why, sizeof(o->why))) {
+	if (kid_count(f, p, o->why, sizeof(o->why)))
 		o->failed = 1;
-		c = 'e';
-	}
 	if (reply(f, id, WL_MARKED))
 		return 1;
 	/* done, then linger until the parent's next fork releases us */
-	if (write(f->done[1], &c, 1) != 1 || read(f->release[0], &c, 1) < 0)
+	if (wl_hand_done(&f->hand, o->failed))
 		return 1;
+	wl_hand_hold(&f->hand);
 	kid_minflt(f);
 	return 0;
 }
@@ -251,27 +250,23 @@ static int reap_kids(struct fs *f, bool block, char *why, int len)
 
 static int release_linger(struct fs *f, char *why, int len)
 {
-	char c = 'k';
 	pid_t pid = f->linger;
 
 	if (!pid)
 		return 0;
 	f->linger = 0;
-	if (write(f->release[1], &c, 1) != 1) {
-		wl_kill(pid);
-		snprintf(why, len, "release of the child: %s", strerror(errno));
+	if (wl_hand_release(&f->hand, pid, why, len))
 		return -1;
-	}
 	return wl_reap(pid, "the served child", why, len);
 }
 
 /* Counting: the child has written and replied; take its counts. */
 static int kid_done(struct fs *f, pid_t pid, char *why, int len)
 {
-	char c = 0;
+	uint64_t failed = 1;
 
 	f->linger = pid;
-	if (read(f->done[0], &c, 1) != 1 || c != 'k') {
+	if (wl_hand_wait(&f->hand, &failed) || failed) {
 		snprintf(why, len, "the served child failed: %s",
 			 f->out->failed ? f->out->why : "no word from it");
 		return -1;
@@ -283,7 +278,6 @@ static int kid_done(struct fs *f, pid_t pid, char *why, int len)
 
 static int serve_fork(struct fs *f, uint64_t id, char *why, int len)
 {
-	uint64_t t0;
 	pid_t pid;
 
 	if (f->counting) {
@@ -294,16 +288,12 @@ static int serve_fork(struct fs *f, uint64_t id, char *why, int len)
 	} else if (f->nkids == MAX_KIDS && reap_kids(f, true, why, len)) {
 		return -1;
 	}
-	t0 = clk_now();
-	pid = fork_tied();
-	if (!pid)
-		_exit(kid_main(f, id));
-	hist_record(&f->fork_ns, (uint64_t)clk_ns(clk_now() - t0));
+	f->kid_id = id;
+	pid = wl_fork(&f->forks, -1, kid_main, f);
 	if (pid < 0) {
 		snprintf(why, len, "fork: %s", strerror(errno));
 		return -1;
 	}
-	f->forks++;
 	if (!f->counting) {
 		f->kids[f->nkids++] = pid;
 		return 0;
@@ -335,15 +325,6 @@ static int here_views(struct fs *f, char *p, bool after, char *why, int len)
 	return 0;
 }
 
-static void add_vmstat(struct record *dst, const struct record *src)
-{
-	int i;
-
-	for (i = 0; i < src->c.vmstat.n; i++)
-		kv_add(&dst->c.vmstat, src->c.vmstat.kv[i].key,
-		       src->c.vmstat.kv[i].val);
-}
-
 /*
  * Counting: the fault sampler holds two samples a page of the window, so
  * the parent starts a new window before it could fault every page again.
@@ -359,8 +340,7 @@ static void cycle_window(struct fs *f)
 	window_disarm(&f->w);
 	window_fill(&f->w, r, f->sc->bk->fault_pages, NULL, 0);
 	window_close(&f->w);
-	wl_counts_add(f->parent_sum, r);
-	add_vmstat(f->parent_sum, r);
+	wl_counts_add_window(f->parent_sum, r);
 	free(r);
 	window_open(&f->w, true, f->heap, f->sc->pages);
 	window_arm(&f->w);
@@ -424,8 +404,7 @@ static void measure_from(struct fs *f, uint64_t id)
 		return;
 	f->measuring = true;
 	f->first = id;
-	hist_init(&f->fork_ns);
-	f->forks = 0;
+	wl_forks_init(&f->forks);
 	getrusage(RUSAGE_SELF, &f->ru0);
 }
 
@@ -476,12 +455,9 @@ static int fs_setup(struct fs *f, struct sc *sc, char *why, int len)
 	f->every = kv_get(sc->params, "fork_every", 1);
 	f->counting = sc->pass == PASS_COUNTING;
 	f->linger = 0;
-	hist_init(&f->fork_ns);
-	f->kid_minflt =
-		mmap(NULL, sizeof(*f->kid_minflt), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (f->kid_minflt == MAP_FAILED) {
-		f->kid_minflt = NULL;
+	wl_forks_init(&f->forks);
+	f->kid_minflt = wl_shared(sizeof(*f->kid_minflt));
+	if (!f->kid_minflt) {
 		snprintf(why, len, "mmap: %s", strerror(errno));
 		return -1;
 	}
@@ -490,20 +466,21 @@ static int fs_setup(struct fs *f, struct sc *sc, char *why, int len)
 		memset(f->last_here, 0xff, f->nstripes * sizeof(*f->last_here));
 		return 0;
 	}
-	f->out = mmap(NULL, sizeof(*f->out), PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (f->out == MAP_FAILED || pipe(f->done) || pipe(f->release)) {
-		snprintf(why, len, "child hand-over: %s", strerror(errno));
+	f->out = wl_shared(sizeof(*f->out));
+	if (!f->out) {
+		snprintf(why, len, "mmap: %s", strerror(errno));
 		return -1;
 	}
+	if (wl_hand_open(&f->hand, why, len))
+		return -1;
 	f->since_fork = xcalloc(f->nstripes * f->touch + 1, 1);
 	f->pv = xcalloc(f->touch + 1, sizeof(*f->pv));
 	f->kids_sum = xmalloc(sizeof(*f->kids_sum));
 	record_init(f->kids_sum);
-	f->kids_sum->c.faults = f->kids_sum->c.faults_task = 0;
+	wl_counts_zero(f->kids_sum);
 	f->parent_sum = xmalloc(sizeof(*f->parent_sum));
 	record_init(f->parent_sum);
-	f->parent_sum->c.faults = f->parent_sum->c.faults_task = 0;
+	wl_counts_zero(f->parent_sum);
 	return 0;
 }
 
@@ -546,12 +523,12 @@ static void timing_extra(struct fs *f, const struct wl_lat *l)
 	if (rate)
 		kv_set(x, "below_rate", got * 100 < rate * BELOW_RATE_PCT);
 	kv_set(x, "warmup_requests", f->first);
-	wl_put_pcts_supported(x, "fork_us", &f->fork_ns, 1000);
-	wl_put_pcts_supported(x, "forked_ns", &l->marked, 1);
-	wl_put_pcts_supported(x, "inplace_ns", &l->unmarked, 1);
-	wl_put_pcts_supported(x, "uncorrected_ns", &l->uncorr, 1);
+	wl_put_forks(x, &f->forks);
+	wl_put_pcts(x, "forked_ns", &l->marked, 1);
+	wl_put_pcts(x, "inplace_ns", &l->unmarked, 1);
+	wl_put_pcts(x, "uncorrected_ns", &l->uncorr, 1);
 	if (rate)
-		wl_put_pcts_supported(x, "send_lag_ns", &l->lag, 1);
+		wl_put_pcts(x, "send_lag_ns", &l->lag, 1);
 	kv_set(x, "heap_pages_wrong", wrong);
 	f->r->lat = l->all;
 	f->r->has_lat = true;
@@ -571,7 +548,7 @@ static void fs_extra(struct fs *f, const struct wl_lat *l)
 	struct kvset *x = &f->r->c.extra;
 
 	kv_set(x, "answered", l->answered);
-	kv_set(x, "forks", f->forks);
+	kv_set(x, "forks", f->forks.ns.n);
 	kv_set(x, "touch_pages", f->touch);
 	/* minor faults of the whole tasks, over the measured requests */
 	kv_set(x, "parent_minflt", minflt(&f->ru0, &f->ru1));
@@ -580,8 +557,7 @@ static void fs_extra(struct fs *f, const struct wl_lat *l)
 		timing_extra(f, l);
 		return;
 	}
-	wl_counts_add(f->r, f->parent_sum);
-	add_vmstat(f->r, f->parent_sum);
+	wl_counts_add_window(f->r, f->parent_sum);
 	kv_set(x, "parent_faults", f->r->c.faults);
 	kv_set(x, "child_faults", f->kids_sum->c.faults);
 	wl_counts_add(f->r, f->kids_sum);
@@ -643,7 +619,9 @@ static int fs_finish(struct fs *f, struct wl_lat *l, pid_t gen, int ret,
 static int fs_drive(struct sc *sc, struct record *r, char *why, int len)
 {
 	struct wl_lat *l = wl_lat_alloc();
-	struct fs f = { .sc = sc, .r = r, .conn = -1 };
+	struct fs f = {
+		.sc = sc, .r = r, .conn = -1, .hand = { { -1, -1 }, { -1, -1 } }
+	};
 	pid_t gen = -1;
 	int ret;
 
@@ -664,8 +642,9 @@ static int fs_drive(struct sc *sc, struct record *r, char *why, int len)
 	if (f.conn >= 0)
 		close(f.conn);
 	wl_lat_free(l);
-	if (f.kid_minflt)
-		munmap(f.kid_minflt, sizeof(*f.kid_minflt));
+	wl_hand_close(&f.hand);
+	wl_shared_free(f.kid_minflt, sizeof(*f.kid_minflt));
+	wl_shared_free(f.out, sizeof(*f.out));
 	free(f.kids_sum);
 	free(f.parent_sum);
 	free(f.last_here);

@@ -23,14 +23,12 @@
  * the parent SET (one that does not is a lost write).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "../lib/clock.h"
@@ -79,8 +77,6 @@ static const struct param_spec params[] = {
 /* Redis's pace: sample smaps every 1024 keys, at most 1% of the time */
 #define COW_EVERY 1024
 #define COW_DUTY 100
-#define TMPFS_MAGIC 0x01021994
-#define RAMFS_MAGIC 0x858458f6
 
 enum snap_state { SNAP_IDLE, SNAP_RUNNING, SNAP_DONE };
 
@@ -108,10 +104,12 @@ struct snap {
 	uint8_t *dirty; /* per page: the parent wrote it during the snapshot */
 	char *scratch; /* test fault lose-write: where SETs land instead */
 	bool counting;
-	int conn, file, done[2], release[2];
+	int conn, file;
+	struct wl_hand hand;
 	enum snap_state state;
 	pid_t child;
-	uint64_t t_fork, fork_ns, snap_ns;
+	struct wl_forks forks; /* the one fork */
+	uint64_t snap_ns;
 	struct child_out *out;
 	struct window w;
 	struct page_view *pv;
@@ -274,17 +272,18 @@ fail:
 	return -1;
 }
 
-static int child_main(struct snap *s)
+static int child_main(void *arg)
 {
-	char c = 'k';
+	struct snap *s = arg;
+	bool failed;
 
 	/* beside the load generator, not time-sharing with the server */
 	errno = 0;
-	if (topo_pin(s->sc->other_cpu) ||
-	    save(s, s->out->why, sizeof(s->out->why)))
-		c = 'e';
-	if (write(s->done[1], &c, 1) != 1 || read(s->release[0], &c, 1) < 0)
+	failed = topo_pin(s->sc->other_cpu) ||
+		 save(s, s->out->why, sizeof(s->out->why));
+	if (wl_hand_done(&s->hand, failed))
 		return 1;
+	wl_hand_hold(&s->hand);
 	return 0;
 }
 
@@ -292,18 +291,11 @@ static int child_main(struct snap *s)
 
 static int start_snapshot(struct snap *s, char *why, int len)
 {
-	uint64_t t0;
-
 	if (s->counting) {
 		window_open(&s->w, true, s->store, s->sc->pages);
 		window_arm(&s->w);
 	}
-	t0 = clk_now();
-	s->child = fork_tied();
-	if (!s->child)
-		_exit(child_main(s));
-	s->fork_ns = (uint64_t)clk_ns(clk_now() - t0);
-	s->t_fork = t0;
+	s->child = wl_fork(&s->forks, -1, child_main, s);
 	if (s->child < 0) {
 		snprintf(why, len, "fork: %s", strerror(errno));
 		return -1;
@@ -323,14 +315,14 @@ static int start_snapshot(struct snap *s, char *why, int len)
 static int finish_snapshot(struct snap *s, char *why, int len)
 {
 	pid_t pid = s->child;
-	char c = 0;
+	uint64_t failed = 1;
 
-	if (read(s->done[0], &c, 1) != 1 || c != 'k') {
+	if (wl_hand_wait(&s->hand, &failed) || failed) {
 		snprintf(why, len, "the snapshot child failed: %s",
 			 s->out->why[0] ? s->out->why : "no word from it");
 		return -1;
 	}
-	s->snap_ns = (uint64_t)clk_ns(clk_now() - s->t_fork);
+	s->snap_ns = (uint64_t)clk_ns(clk_now() - s->forks.t_ret);
 	s->state = SNAP_DONE;
 	if (s->counting) {
 		window_disarm(&s->w);
@@ -344,12 +336,8 @@ static int finish_snapshot(struct snap *s, char *why, int len)
 		window_close(&s->w);
 	}
 	s->child = 0;
-	c = 'k';
-	if (write(s->release[1], &c, 1) != 1) {
-		wl_kill(pid);
-		snprintf(why, len, "release of the child: %s", strerror(errno));
+	if (wl_hand_release(&s->hand, pid, why, len))
 		return -1;
-	}
 	return wl_reap(pid, "the snapshot child", why, len);
 }
 
@@ -406,7 +394,7 @@ static int serve(struct snap *s, char *why, int len)
 		struct pollfd p[2] = {
 			{ .fd = s->served < s->sets ? s->conn : -1,
 			  .events = POLLIN },
-			{ .fd = s->state == SNAP_RUNNING ? s->done[0] : -1,
+			{ .fd = s->state == SNAP_RUNNING ? s->hand.done[0] : -1,
 			  .events = POLLIN },
 		};
 		int n = poll(p, 2, TIMEOUT_MS);
@@ -517,67 +505,41 @@ static void check_store(struct snap *s)
 
 /* ---- the pass ---- */
 
-static void *shared_alloc(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static void shared_free(void *p, size_t len)
-{
-	if (p)
-		munmap(p, len);
-}
-
 /* fsync does nothing on tmpfs and ramfs: a save there never reaches a disk */
 static int check_fs(struct snap *s, char *why, int len)
 {
-	struct statfs fs;
+	const char *fs = wl_fs_refused(s->file, WL_FS_RAM);
 
-	if (fstatfs(s->file, &fs)) {
+	if (!fs && !errno)
+		return 0;
+	if (!fs) {
 		snprintf(why, len, "statfs %s: %s", s->sc->workdir,
 			 strerror(errno));
 		return -1;
 	}
-	if (fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC)
-		return 0;
 	snprintf(
 		why, len,
 		"run directory %s is on %s: fsync does nothing there, the save would reach no disk (Redis saves to a disk file)",
-		s->sc->workdir, fs.f_type == TMPFS_MAGIC ? "tmpfs" : "ramfs");
+		s->sc->workdir, fs);
 	return 1;
 }
 
 static int open_file(struct snap *s, char *why, int len)
 {
-	char path[4200];
+	int ret = wl_tmpfile(s->sc->workdir, 0, &s->file, why, len);
 
-	s->file = open(s->sc->workdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (s->file >= 0)
-		return 0;
-	/* no O_TMPFILE here: a name, gone at once */
-	snprintf(path, sizeof(path), "%s/snapshot-XXXXXX", s->sc->workdir);
-	s->file = mkostemp(path, O_CLOEXEC);
-	if (s->file < 0) {
-		snprintf(why, len, "snapshot file in %s: %s", s->sc->workdir,
-			 strerror(errno));
-		return -1;
-	}
-	unlink(path);
-	return 0;
+	return ret ? ret : check_fs(s, why, len);
 }
 
 static int alloc_arrays(struct snap *s, char *why, int len)
 {
 	size_t pages = s->sc->pages;
 
-	s->seed = shared_alloc(s->keys * sizeof(*s->seed));
-	s->seed0 = shared_alloc(s->keys * sizeof(*s->seed));
-	s->dirty = shared_alloc(pages);
-	s->pv = s->counting ? shared_alloc(pages * sizeof(*s->pv)) : NULL;
-	s->out = shared_alloc(sizeof(*s->out));
+	s->seed = wl_shared(s->keys * sizeof(*s->seed));
+	s->seed0 = wl_shared(s->keys * sizeof(*s->seed));
+	s->dirty = wl_shared(pages);
+	s->pv = s->counting ? wl_shared(pages * sizeof(*s->pv)) : NULL;
+	s->out = wl_shared(sizeof(*s->out));
 	if (!s->seed || !s->seed0 || !s->dirty || !s->out ||
 	    (s->counting && !s->pv)) {
 		snprintf(why, len, "mmap of the arrays: %s", strerror(errno));
@@ -593,8 +555,6 @@ static int setup(struct snap *s, struct sc *sc, char *why, int len)
 	uint64_t k, used;
 	int ret = open_file(s, why, len);
 
-	if (!ret)
-		ret = check_fs(s, why, len);
 	/* the test fault "shared" maps it MAP_SHARED: the child sees every SET */
 	if (!ret)
 		ret = sc->bk->ops->map(sc, why, len);
@@ -617,11 +577,8 @@ static int setup(struct snap *s, struct sc *sc, char *why, int len)
 	ret = sc->bk->ops->verify(sc, why, len);
 	if (ret)
 		return ret;
-	if (pipe(s->done) || pipe(s->release)) {
-		snprintf(why, len, "child hand-over: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	wl_forks_init(&s->forks);
+	return wl_hand_open(&s->hand, why, len);
 }
 
 static int run(struct snap *s, struct wl_lat *l, pid_t *gen, char *why, int len)
@@ -706,7 +663,7 @@ static void put_timing(struct snap *s, const struct wl_lat *l)
 	struct kvset *x = &s->r->c.extra;
 
 	/* timings from this pass only: the counting pass traces */
-	kv_set(x, "fork_us", s->fork_ns / 1000);
+	wl_put_forks(x, &s->forks);
 	kv_set(x, "snapshot_us", s->snap_ns / 1000);
 	kv_set(x, "sets_per_s", wl_lat_rate(l));
 	wl_put_pcts(x, "set_snap_ns", &l->marked, 1);
@@ -762,19 +719,24 @@ static void release_all(struct snap *s)
 		close(s->conn);
 	if (s->file >= 0)
 		close(s->file);
-	shared_free(s->seed, s->keys * sizeof(*s->seed));
-	shared_free(s->seed0, s->keys * sizeof(*s->seed));
-	shared_free(s->dirty, s->sc->pages);
-	shared_free(s->pv, s->sc->pages * sizeof(*s->pv));
-	shared_free(s->out, sizeof(*s->out));
+	wl_shared_free(s->seed, s->keys * sizeof(*s->seed));
+	wl_shared_free(s->seed0, s->keys * sizeof(*s->seed));
+	wl_shared_free(s->dirty, s->sc->pages);
+	wl_shared_free(s->pv, s->sc->pages * sizeof(*s->pv));
+	wl_shared_free(s->out, sizeof(*s->out));
 	free(s->set_buf);
 	free(s->scratch);
+	wl_hand_close(&s->hand);
 }
 
 static int snap_drive(struct sc *sc, struct record *r, char *why, int len)
 {
 	struct wl_lat *l = wl_lat_alloc();
-	struct snap s = { .sc = sc, .r = r, .conn = -1, .file = -1 };
+	struct snap s = { .sc = sc,
+			  .r = r,
+			  .conn = -1,
+			  .file = -1,
+			  .hand = { { -1, -1 }, { -1, -1 } } };
 	pid_t gen = -1;
 	int ret;
 

@@ -30,13 +30,11 @@
  * around the kernels, every page classified; it publishes no time.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,11 +116,13 @@ static const char *const kernel_names[K_NR] = { "copy", "scale", "add",
 /* Arrays each kernel moves (STREAM counts bytes read plus written). */
 static const int kernel_arrays[K_NR] = { 2, 2, 3, 3 };
 
-/* fork+read's child: it waits on go, reads, answers on done. */
+/*
+ * fork+read's child: released, it reads and answers with the elements it
+ * saw changed; it exits when the parent closes its ends.
+ */
 struct reader {
 	pid_t pid;
-	int go, done; /* the parent's ends */
-	int child_go, child_done; /* the child's ends */
+	struct wl_hand hand;
 };
 
 struct stream {
@@ -421,17 +421,21 @@ static int mprotect_step(struct sc *sc, char *why, int len)
 	return -1;
 }
 
+static int exit_at_once(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
 static int fork_step(char *why, int len)
 {
-	pid_t pid = fork_tied();
+	pid_t pid = wl_spawn(-1, exit_at_once, NULL);
 
-	if (pid == 0)
-		_exit(0);
-	if (pid < 0 || waitpid(pid, NULL, 0) != pid) {
+	if (pid < 0) {
 		snprintf(why, len, "fork: %s", strerror(errno));
 		return -1;
 	}
-	return 0;
+	return wl_reap(pid, "the forked child", why, len);
 }
 
 /* ---- fork+read: a child that reads what the parent wrote after the fork ---- */
@@ -440,54 +444,35 @@ static int reader_main(void *arg)
 {
 	struct stream *st = arg;
 	struct reader *rd = &st->rd;
-	uint64_t bad[3], sum;
-	char c;
+	uint64_t bad[3];
 
-	close(rd->go);
-	close(rd->done);
-	if (read(rd->child_go, &c, 1) != 1)
+	wl_hand_child(&rd->hand);
+	if (wl_hand_hold(&rd->hand))
 		return 1;
 	/* the arrays as at the fork: the values after st->iter iterations */
 	wrong_values(st, st->iter, bad, st->pv);
-	sum = bad[0] + bad[1] + bad[2];
-	if (write(rd->child_done, &sum, sizeof(sum)) != sizeof(sum))
+	if (wl_hand_done(&rd->hand, bad[0] + bad[1] + bad[2]))
 		return 1;
 	/* stay mapped until the parent has read our page table */
-	while (read(rd->child_go, &c, 1) > 0)
+	while (!wl_hand_hold(&rd->hand))
 		;
 	return 0;
 }
 
 static void reader_close(struct reader *rd)
 {
-	int *fd[] = { &rd->go, &rd->done, &rd->child_go, &rd->child_done };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(fd); i++) {
-		if (*fd[i] >= 0)
-			close(*fd[i]);
-		*fd[i] = -1;
-	}
+	wl_hand_close(&rd->hand);
 }
 
 /* Fork the reader on the other CPU: it waits there until the kernels end. */
 static int reader_start(struct sc *sc, struct stream *st, char *why, int len)
 {
 	struct reader *rd = &st->rd;
-	int go[2], done[2];
 
-	if (pipe2(go, O_CLOEXEC) || pipe2(done, O_CLOEXEC)) {
-		snprintf(why, len, "pipe: %s", strerror(errno));
+	if (wl_hand_open(&rd->hand, why, len))
 		return -1;
-	}
-	*rd = (struct reader){ .go = go[1],
-			       .done = done[0],
-			       .child_go = go[0],
-			       .child_done = done[1] };
 	rd->pid = wl_spawn(sc->other_cpu, reader_main, st);
-	close(rd->child_go);
-	close(rd->child_done);
-	rd->child_go = rd->child_done = -1;
+	wl_hand_parent(&rd->hand);
 	if (rd->pid > 0)
 		return 0;
 	snprintf(why, len, "fork: %s", strerror(errno));
@@ -501,8 +486,9 @@ static int reader_read(struct stream *st, char *why, int len)
 	struct reader *rd = &st->rd;
 	uint64_t bad;
 
-	if (write(rd->go, "r", 1) == 1 &&
-	    read(rd->done, &bad, sizeof(bad)) == sizeof(bad)) {
+	if (wl_hand_release(&rd->hand, rd->pid, why, len))
+		return -1;
+	if (!wl_hand_wait(&rd->hand, &bad)) {
 		st->reader_wrong += bad;
 		return 0;
 	}
@@ -638,9 +624,7 @@ static int setup(struct sc *sc, struct stream *st, char *why, int len)
 	st->iters = (int)kv_get(sc->params, "iterations", 0);
 	st->n = sc->len / 3 / sizeof(double);
 	st->huge_min = -1;
-	st->rd = (struct reader){
-		.go = -1, .done = -1, .child_go = -1, .child_done = -1
-	};
+	st->rd = (struct reader){ .hand = { { -1, -1 }, { -1, -1 } } };
 	if (test_fault("lost-write"))
 		st->lost = xmalloc(2 * PAGE_SZ);
 	ret = bk->map(sc, why, len);
@@ -755,41 +739,6 @@ static int timing(struct sc *sc, struct stream *st, struct record *r, char *why,
 	return ret;
 }
 
-/* Add one iteration's counts into the pass's. */
-static void counts_add(struct record *r, const struct record *it, bool first)
-{
-	struct rec_counts *d = &r->c;
-	const struct rec_counts *s = &it->c;
-	int i;
-
-	if (first) {
-		struct tally t = d->t;
-		struct kvset x = d->extra;
-
-		*d = *s;
-		d->t = t;
-		d->extra = x;
-		r->screen = it->screen;
-		r->has_counts = it->has_counts;
-		return;
-	}
-	d->faults = d->faults < 0 || s->faults < 0 ? -1 : d->faults + s->faults;
-	d->faults_task += s->faults_task;
-	d->faults_min += s->faults_min;
-	d->faults_maj += s->faults_maj;
-	d->tlb_ipis_received += s->tlb_ipis_received;
-	for (i = 0; i < s->tlb_flush.v.n; i++)
-		kv_add(&d->tlb_flush.v, s->tlb_flush.v.kv[i].key,
-		       s->tlb_flush.v.kv[i].val);
-	for (i = 0; i < s->tlb_events.v.n; i++)
-		kv_add(&d->tlb_events.v, s->tlb_events.v.kv[i].key,
-		       s->tlb_events.v.kv[i].val);
-	for (i = 0; i < s->vmstat.n; i++)
-		kv_add(&d->vmstat, s->vmstat.kv[i].key, s->vmstat.kv[i].val);
-	for (i = 0; i < it->screen.n; i++)
-		kv_add(&r->screen, it->screen.kv[i].key, it->screen.kv[i].val);
-}
-
 /*
  * Before the kernels: every page written, exclusive unless KSM merged it
  * or the reader maps it (wl_classify decides that from its PTEs).
@@ -798,11 +747,8 @@ static int view_before(struct sc *sc, struct stream *st, char *why, int len)
 {
 	struct page_view *pv = st->pv;
 	size_t i;
-	int ret = pagemap_snap(sc->buf, sc->pages, &pv->w_before, &pv->w_flags,
-			       PV_STRIDE);
+	int ret = wl_snap_writer(sc->buf, sc->pages, pv, false, why, len);
 
-	if (!ret && pagemap_hidden(&pv->w_before, sc->pages, PV_STRIDE))
-		ret = -EPERM;
 	for (i = 0; !ret && i < sc->pages; i++) {
 		pv[i].written = 1;
 		pv[i].other_saw = 0;
@@ -821,8 +767,7 @@ static int view_after(struct sc *sc, struct stream *st, struct record *r,
 {
 	struct page_view *pv = st->pv;
 	size_t i;
-	int ret = pagemap_snap(sc->buf, sc->pages, &pv->w_after,
-			       &pv->w_flags_after, PV_STRIDE);
+	int ret = wl_snap_writer(sc->buf, sc->pages, pv, true, why, len);
 
 	if (!ret && st->rd.pid > 0)
 		ret = reader_read(st, why, len);
@@ -865,7 +810,7 @@ static int count_iteration(struct sc *sc, struct stream *st, struct record *r,
 	if (!ret)
 		ret = view_after(sc, st, r, why, len);
 	if (!ret)
-		counts_add(r, it, st->iter == 0);
+		wl_counts_add_window(r, it);
 	if (st->iter == 0) {
 		st->first = w.vb;
 		st->first_ns = w.sb.wall_ns;
@@ -882,18 +827,18 @@ static int counting(struct sc *sc, struct stream *st, struct record *r,
 	size_t bytes = sc->pages * sizeof(struct page_view);
 	int ret = 0;
 
-	st->pv = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (st->pv == MAP_FAILED) {
+	st->pv = wl_shared(bytes);
+	if (!st->pv) {
 		snprintf(why, len, "page views: %s", strerror(errno));
 		return -1;
 	}
+	wl_counts_zero(r);
 	for (st->iter = 0; !ret && st->iter < st->iters; st->iter++) {
 		ret = action(sc, st, why, len);
 		if (!ret)
 			ret = count_iteration(sc, st, r, why, len);
 	}
-	munmap(st->pv, bytes);
+	wl_shared_free(st->pv, bytes);
 	if (ret < 0 && !why[0])
 		snprintf(why, len, "pagemap/kpageflags: %s%s", strerror(-ret),
 			 ret == -EPERM ? " (PFNs need CAP_SYS_ADMIN)" : "");

@@ -33,9 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,15 +47,12 @@
 #define MAX_THREADS 64
 
 /*
- * Pacing: sleep only across a gap this long, waking this early and
- * spinning the rest.  A 1 ns-slack timer wake-up overshot its time by
- * 6-9 us (p50) and 41-62 us (p99) on the project's VM, so a shorter gap
- * is spun (at 100000 updates/s every gap is 10 us).  One nap is 1 ms at
- * most: a thread told to stop hears it within that.
+ * Pacing (wl_pace): sleep only across a gap this long, waking this early
+ * and spinning the rest, with 1 ns of timer slack: at 100000 updates/s
+ * every gap is 10 us, and is spun.
  */
 #define SLEEP_MIN_NS 300000
 #define WAKE_EARLY_NS 150000
-#define NAP_MAX_NS 1000000
 
 /* The defaults are configs/quick.conf's: a pass takes well under a second. */
 static const struct param_spec params[] = {
@@ -126,7 +120,8 @@ struct writer {
 	struct db *d;
 	pthread_t tid;
 	int k, cpu, ret;
-	uint64_t rng, ops, naps;
+	uint64_t rng, ops;
+	struct wl_pace pace;
 	atomic_int busy; /* inside an update: the gate waits for it */
 	struct hist lat, during, outside;
 	struct record *rec; /* counting pass: its own faults */
@@ -148,10 +143,15 @@ struct db {
 	bool child_shares_cpu; /* with an update thread: no CPU was left */
 	bool released; /* the child may exit: reap it when it has */
 	bool due_while_alive; /* a snapshot fell due while a child lived */
-	int release[2]; /* the parent lets the child exit */
+	/*
+	 * The parent lets the child exit; the child says it is done in
+	 * out->done, which the update loop polls without a system call.
+	 */
+	struct wl_hand hand;
 	uint64_t fork_seq, t_fork, late;
 	int64_t pss_before_kb, pss_growth_kb;
-	struct hist during, outside, walk_us, fork_us, start_us, window_us;
+	struct wl_forks forks;
+	struct hist during, outside, walk_us, start_us, window_us;
 	uint64_t snapshots, failed_newer, failed_torn, written_during;
 	char why[120]; /* what went wrong, beyond an errno */
 };
@@ -289,16 +289,16 @@ static bool update(struct db *d, struct writer *w)
  * of a checkpoint would.  It starts on the writer's CPU (fork's rule)
  * and moves before it reads anything.
  */
-static void __attribute__((noreturn)) walk(struct db *d)
+static int walk(void *arg)
 {
+	struct db *d = arg;
 	struct snap_out *o = d->out;
 	size_t i;
-	char c;
 
 	if (topo_pin(d->child_cpu)) {
 		o->cpu = -1;
 		o->done = 1;
-		_exit(3);
+		return 3;
 	}
 	o->start_ticks = clk_now();
 	if (d->pv)
@@ -330,9 +330,8 @@ static void __attribute__((noreturn)) walk(struct db *d)
 	}
 	o->done = 1;
 	/* stay mapped until released: the parent knows when we unmap */
-	if (read(d->release[0], &c, 1) < 0)
-		_exit(1);
-	_exit(0);
+	wl_hand_hold(&d->hand);
+	return 0;
 }
 
 /*
@@ -353,31 +352,26 @@ static void fork_cpus(struct db *d, bool forking)
 
 static int snapshot_start(struct db *d)
 {
-	uint64_t t0;
 	int err;
 
 	fork_cpus(d, true);
 	gate_close(d);
 	d->fork_seq = d->seq;
 	memset((void *)d->out, 0, sizeof(*d->out));
-	t0 = clk_now();
-	d->child = fork_tied();
-	if (d->child == 0)
-		walk(d);
+	d->child = wl_fork(&d->forks, -1, walk, d);
 	err = errno;
-	d->t_fork = clk_now();
+	d->t_fork = d->forks.t_ret;
 	atomic_store(&d->alive, d->child > 0);
 	gate_open(d);
 	fork_cpus(d, false);
-	if (d->child < 0)
-		return -err;
-	hist_record(&d->fork_us, (uint64_t)(clk_ns(d->t_fork - t0) / 1000));
-	return 0;
+	return d->child < 0 ? -err : 0;
 }
 
 /* A child that did not exit cleanly: why, into d->why. */
 static int child_failed(struct db *d, pid_t p, int st)
 {
+	if (d->why[0]) /* the release failed: said there */
+		return -EIO;
 	if (p < 0)
 		snprintf(d->why, sizeof(d->why), "waitpid (snapshot child): %s",
 			 strerror(errno));
@@ -449,8 +443,8 @@ static int snapshot_poll(struct db *d, bool wait, bool probe)
 	if (!d->released) {
 		if (d->pv)
 			gate_close(d);
-		if (write(d->release[1], "", 1) != 1)
-			kill(d->child, SIGKILL);
+		if (wl_hand_release(&d->hand, d->child, d->why, sizeof(d->why)))
+			return reaped(d, -1, 0); /* killed and reaped */
 		d->released = true;
 	}
 	p = waitpid(d->child, &st, wait || d->pv ? 0 : WNOHANG);
@@ -494,24 +488,10 @@ static int snapshot_step(struct db *d, uint64_t ns, uint64_t snap_ns,
 	return snapshot_poll(d, false, at >= ns);
 }
 
-/* Sleep about ns (a nap is NAP_MAX_NS at most). */
-static void nap(struct writer *w, double ns)
+/* The threads after the first stop waiting when told to. */
+static bool told_to_stop(void *arg, uint64_t now)
 {
-	struct timespec ts = { 0, ns < NAP_MAX_NS ? (long)ns : NAP_MAX_NS };
-
-	nanosleep(&ts, NULL);
-	w->naps++;
-}
-
-/* Until due (the threads after the first: or told to stop); the time. */
-static uint64_t pace(struct writer *w, uint64_t due, uint64_t ns)
-{
-	uint64_t now;
-
-	while ((now = clk_now()) < due && !(w->k && over(w, now, ns)))
-		if (clk_ns(due - now) > SLEEP_MIN_NS)
-			nap(w, clk_ns(due - now) - WAKE_EARLY_NS);
-	return now;
+	return over(arg, now, 0);
 }
 
 /*
@@ -521,17 +501,21 @@ static uint64_t pace(struct writer *w, uint64_t due, uint64_t ns)
 static int writer_loop(struct writer *w, uint64_t ns, uint64_t snap_ns)
 {
 	struct db *d = w->d;
-	uint64_t period = d->period_ns * d->nthr, due, now, n, next_snap = 0;
+	uint64_t due, now, n, next_snap = 0;
 	int ret = 0;
 	bool shared;
 
-	/* a timer wake-up as close to its time as the kernel gives */
-	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	w->pace.period_ns = (double)(d->period_ns * d->nthr);
+	w->pace.sleep_min_ns = SLEEP_MIN_NS;
+	w->pace.wake_early_ns = WAKE_EARLY_NS;
+	w->pace.timer_slack_ns = 1;
+	wl_pace_start(&w->pace, d->t0);
 	for (n = 0;; n++) {
-		due = d->t0 + (uint64_t)(n * period / cb_clock.ns_per_tick);
+		due = wl_pace_due(&w->pace, n);
 		if (!w->k)
 			ret = snapshot_step(d, ns, snap_ns, &next_snap);
-		now = pace(w, due, ns);
+		now = wl_pace_wait(&w->pace, due, w->k ? told_to_stop : NULL,
+				   w);
 		if (ret < 0 || over(w, now, ns))
 			break;
 		shared = update(d, w);
@@ -646,18 +630,18 @@ static void writers_counts(struct db *d, struct record *r)
 
 /* ---- the passes ---- */
 
-static int view_before(struct db *d)
+/* The writer's view before or after; -EIO with d->why if it failed. */
+static int view(struct db *d, bool after)
 {
 	struct sc *sc = d->sc;
 	size_t i;
-	int ret = pagemap_snap(sc->buf, sc->pages, &d->pv->w_before,
-			       &d->pv->w_flags, PV_STRIDE);
 
-	if (!ret && pagemap_hidden(&d->pv->w_before, sc->pages, PV_STRIDE))
-		ret = -EPERM;
-	for (i = 0; i < sc->pages; i++)
+	for (i = 0; !after && i < sc->pages; i++)
 		d->pv[i].expect = EXP_EXCLUSIVE;
-	return ret;
+	return wl_snap_writer(sc->buf, sc->pages, d->pv, after, d->why,
+			      sizeof(d->why)) ?
+		       -EIO :
+		       0;
 }
 
 static int counting(struct db *d, struct record *r, uint64_t ns)
@@ -667,23 +651,21 @@ static int counting(struct db *d, struct record *r, uint64_t ns)
 	size_t i;
 	int ret;
 
-	d->pv = mmap(NULL, sc->pages * sizeof(*d->pv), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (d->pv == MAP_FAILED)
+	d->pv = wl_shared(sc->pages * sizeof(*d->pv));
+	if (!d->pv)
 		return -errno;
 	/* the table's PSS before any snapshot, outside the window */
 	d->pss_before_kb = wl_rollup_kb(getpid(), "Pss");
 	/* each writer thread counts itself: writers_counts() adds them up */
 	window_open_thread(&w, true, sc->buf, sc->pages);
-	ret = view_before(d);
+	ret = view(d, false);
 	if (!ret) {
 		window_arm(&w);
 		ret = updates(d, r, ns, 0);
 		window_disarm(&w);
 	}
 	if (!ret)
-		ret = pagemap_snap(sc->buf, sc->pages, &d->pv->w_after,
-				   &d->pv->w_flags_after, PV_STRIDE);
+		ret = view(d, true);
 	window_fill(&w, r, sc->bk->fault_pages, &d->pv->faulted,
 		    sizeof(struct page_view));
 	window_close(&w);
@@ -711,35 +693,19 @@ static int timing(struct db *d, struct record *r, uint64_t ns, uint64_t snap)
 	return ret;
 }
 
-/* A percentile where n has a sample above it (p99: 100 samples or more). */
-static void put_pct(struct kvset *x, const char *key, const struct hist *h,
-		    double p)
-{
-	if (h->n && h->n * (100 - p) >= 100)
-		kv_set(x, key, (int64_t)hist_pct(h, p));
-}
-
 /* Latency and snapshot times: the timing pass only (counters are off). */
 static void report_times(struct db *d, struct record *r)
 {
 	struct kvset *x = &r->c.extra;
 
-	put_pct(x, "during_p50_ns", &d->during, 50);
-	put_pct(x, "during_p99_ns", &d->during, 99);
-	put_pct(x, "outside_p50_ns", &d->outside, 50);
-	put_pct(x, "outside_p99_ns", &d->outside, 99);
-	if (d->during.n)
-		kv_set(x, "during_max_ns", (int64_t)d->during.max);
-	if (d->outside.n)
-		kv_set(x, "outside_max_ns", (int64_t)d->outside.max);
+	wl_put_pcts(x, "during_ns", &d->during, 1);
+	wl_put_pcts(x, "outside_ns", &d->outside, 1);
 	if (!d->snapshots)
 		return;
-	kv_set(x, "fork_us", (int64_t)hist_pct(&d->fork_us, 50));
-	kv_set(x, "fork_us_max", (int64_t)d->fork_us.max);
-	kv_set(x, "snapshot_us", (int64_t)hist_pct(&d->walk_us, 50));
-	kv_set(x, "snapshot_us_max", (int64_t)d->walk_us.max);
-	kv_set(x, "child_start_us", (int64_t)hist_pct(&d->start_us, 50));
-	kv_set(x, "snapshot_window_us", (int64_t)hist_pct(&d->window_us, 50));
+	wl_put_forks(x, &d->forks);
+	wl_put_pcts(x, "snapshot_us", &d->walk_us, 1);
+	wl_put_pcts(x, "child_start_us", &d->start_us, 1);
+	wl_put_pcts(x, "snapshot_window_us", &d->window_us, 1);
 }
 
 /* Pages and bytes: the counting pass only. */
@@ -764,7 +730,7 @@ static void report(struct db *d, struct record *r)
 	int k;
 
 	for (k = 0; k < d->nthr; k++)
-		naps += d->w[k].naps;
+		naps += d->w[k].pace.naps;
 	kv_set(x, "snapshots", (int64_t)d->snapshots);
 	kv_set(x, "snapshots_late", (int64_t)d->late);
 	kv_set(x, "records", (int64_t)d->nkeys);
@@ -792,16 +758,13 @@ static int setup(struct db *d, struct sc *sc, char *why, int len)
 	hist_init(&d->during);
 	hist_init(&d->outside);
 	hist_init(&d->walk_us);
-	hist_init(&d->fork_us);
+	wl_forks_init(&d->forks);
 	hist_init(&d->start_us);
 	hist_init(&d->window_us);
-	if (pipe(d->release)) {
-		snprintf(why, len, "pipe: %s", strerror(errno));
+	if (wl_hand_open(&d->hand, why, len))
 		return -1;
-	}
-	d->out = mmap(NULL, sizeof(*d->out), PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (d->out == MAP_FAILED) {
+	d->out = wl_shared(sizeof(*d->out));
+	if (!d->out) {
 		snprintf(why, len, "mmap: %s", strerror(errno));
 		return -1;
 	}

@@ -14,25 +14,46 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/clock.h"
 #include "../lib/pagemap.h"
 #include "../lib/topo.h"
 #include "wl.h"
 
 /* ---- processes ---- */
 
-pid_t wl_spawn(int cpu, int (*fn)(void *arg), void *arg)
+void wl_forks_init(struct wl_forks *f)
 {
-	pid_t pid = fork_tied();
+	hist_init(&f->ns);
+	f->t_ret = 0;
+}
 
-	if (pid)
+pid_t wl_fork(struct wl_forks *f, int cpu, int (*fn)(void *arg), void *arg)
+{
+	uint64_t t0 = clk_now();
+	pid_t pid = fork_tied();
+	int err = errno;
+
+	if (pid > 0 && f) {
+		f->t_ret = clk_now();
+		hist_record(&f->ns, (uint64_t)clk_ns(f->t_ret - t0));
+	}
+	if (pid) {
+		errno = err;
 		return pid;
+	}
 	if (cpu >= 0 && topo_pin(cpu))
 		_exit(3);
 	_exit(fn(arg));
+}
+
+pid_t wl_spawn(int cpu, int (*fn)(void *arg), void *arg)
+{
+	return wl_fork(NULL, cpu, fn, arg);
 }
 
 void wl_kill(pid_t pid)
@@ -60,6 +81,177 @@ int wl_reap(pid_t pid, const char *who, char *why, int len)
 		snprintf(why, len, "%s exited with status %d", who,
 			 WEXITSTATUS(st));
 	return -1;
+}
+
+/* ---- the hand-over ---- */
+
+/* How xfer moves bytes: a socket's (no SIGPIPE) or a pipe's. */
+enum xfer_how { X_RECV, X_SEND, X_READ, X_WRITE };
+
+static ssize_t xfer_some(int fd, char *p, size_t n, enum xfer_how how)
+{
+	switch (how) {
+	case X_RECV:
+		return recv(fd, p, n, 0);
+	case X_SEND:
+		return send(fd, p, n, MSG_NOSIGNAL);
+	case X_READ:
+		return read(fd, p, n);
+	default:
+		return write(fd, p, n);
+	}
+}
+
+/* All n bytes one way; EOF counts as an error. */
+static int xfer(int fd, void *buf, size_t n, enum xfer_how how)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t k = xfer_some(fd, (char *)buf + done, n - done, how);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		done += k;
+	}
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int wl_hand_open(struct wl_hand *h, char *why, int len)
+{
+	if (!pipe2(h->done, O_CLOEXEC) && !pipe2(h->release, O_CLOEXEC))
+		return 0;
+	snprintf(why, len, "child hand-over: %s", strerror(errno));
+	return -1;
+}
+
+void wl_hand_close(struct wl_hand *h)
+{
+	close_fd(&h->done[0]);
+	close_fd(&h->done[1]);
+	close_fd(&h->release[0]);
+	close_fd(&h->release[1]);
+}
+
+void wl_hand_child(struct wl_hand *h)
+{
+	close_fd(&h->done[0]);
+	close_fd(&h->release[1]);
+}
+
+void wl_hand_parent(struct wl_hand *h)
+{
+	close_fd(&h->done[1]);
+	close_fd(&h->release[0]);
+}
+
+int wl_hand_done(struct wl_hand *h, uint64_t word)
+{
+	return xfer(h->done[1], &word, sizeof(word), X_WRITE);
+}
+
+int wl_hand_hold(struct wl_hand *h)
+{
+	char c;
+
+	return xfer(h->release[0], &c, 1, X_READ);
+}
+
+int wl_hand_wait(struct wl_hand *h, uint64_t *word)
+{
+	return xfer(h->done[0], word, sizeof(*word), X_READ);
+}
+
+int wl_hand_release(struct wl_hand *h, pid_t pid, char *why, int len)
+{
+	if (!xfer(h->release[1], (char[]){ 'r' }, 1, X_WRITE))
+		return 0;
+	snprintf(why, len, "release of the child: %s", strerror(errno));
+	wl_kill(pid);
+	return -1;
+}
+
+/* ---- shared memory and files ---- */
+
+void *wl_shared(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void wl_shared_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+int wl_tmpfile(const char *dir, int flags, int *fdp, char *why, int len)
+{
+	char path[4200];
+	int err;
+
+	flags |= O_RDWR | O_CLOEXEC;
+	*fdp = open(dir, O_TMPFILE | flags, 0600);
+	if (*fdp >= 0)
+		return 0;
+	if (errno == EOPNOTSUPP || errno == EISDIR) {
+		/* no O_TMPFILE here: a name, gone at once */
+		snprintf(path, sizeof(path), "%s/cowbench-XXXXXX", dir);
+		*fdp = mkostemp(path, flags & ~(O_RDWR));
+		if (*fdp >= 0) {
+			unlink(path);
+			return 0;
+		}
+	}
+	err = errno;
+	snprintf(why, len, "a file in %s%s: %s", dir,
+		 flags & O_DIRECT ? " (O_DIRECT)" : "", strerror(err));
+	/* the file system does not take the flags (O_DIRECT): a skip */
+	return err == EINVAL || err == EOPNOTSUPP ? 1 : -1;
+}
+
+#define TMPFS_MAGIC 0x01021994
+#define RAMFS_MAGIC 0x858458f6
+#define V9FS_MAGIC 0x01021997
+#define OVERLAYFS_MAGIC 0x794c7630
+#define NFS_MAGIC 0x6969
+#define FUSE_MAGIC 0x65735546
+
+const char *wl_fs_refused(int fd, unsigned int kinds)
+{
+	static const struct {
+		long magic;
+		const char *name;
+		unsigned int kind;
+	} fs[] = {
+		{ TMPFS_MAGIC, "tmpfs", WL_FS_RAM | WL_FS_NODEV },
+		{ RAMFS_MAGIC, "ramfs", WL_FS_RAM | WL_FS_NODEV },
+		{ V9FS_MAGIC, "9p", WL_FS_NODEV },
+		{ OVERLAYFS_MAGIC, "overlayfs", WL_FS_NODEV },
+		{ NFS_MAGIC, "NFS", WL_FS_NODEV },
+		{ FUSE_MAGIC, "FUSE", WL_FS_NODEV },
+	};
+	struct statfs st;
+	size_t i;
+
+	errno = 0;
+	if (fstatfs(fd, &st))
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(fs); i++)
+		if (st.f_type == fs[i].magic && (fs[i].kind & kinds))
+			return fs[i].name;
+	return NULL;
 }
 
 /* ---- loopback TCP ---- */
@@ -122,33 +314,14 @@ static int wl_connect(uint16_t port)
 	return fd;
 }
 
-/* All n bytes one way; EOF counts as an error. */
-static int xfer(int fd, void *buf, size_t n, bool out)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t k = out ? send(fd, (char *)buf + done, n - done,
-				       MSG_NOSIGNAL) :
-				  recv(fd, (char *)buf + done, n - done, 0);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		done += k;
-	}
-	return 0;
-}
-
 int wl_send_all(int fd, const void *buf, size_t n)
 {
-	return xfer(fd, (void *)buf, n, true);
+	return xfer(fd, (void *)buf, n, X_SEND);
 }
 
 int wl_recv_all(int fd, void *buf, size_t n)
 {
-	return xfer(fd, buf, n, false);
+	return xfer(fd, buf, n, X_RECV);
 }
 
 /* ---- pacing ---- */
@@ -171,14 +344,49 @@ void wl_sleep_until(uint64_t t_ns)
 		;
 }
 
+#define NAP_MAX_NS 1000000
+
+void wl_pace_start(struct wl_pace *p, uint64_t t0)
+{
+	p->t0 = t0;
+	if (p->timer_slack_ns)
+		prctl(PR_SET_TIMERSLACK, p->timer_slack_ns, 0, 0, 0);
+}
+
+uint64_t wl_pace_due(const struct wl_pace *p, uint64_t i)
+{
+	return p->t0 + (uint64_t)(i * p->period_ns / cb_clock.ns_per_tick);
+}
+
+static void nap(struct wl_pace *p, double ns)
+{
+	struct timespec ts = { 0, ns < NAP_MAX_NS ? (long)ns : NAP_MAX_NS };
+
+	nanosleep(&ts, NULL);
+	p->naps++;
+}
+
+uint64_t wl_pace_wait(struct wl_pace *p, uint64_t due,
+		      bool (*stop)(void *arg, uint64_t now), void *arg)
+{
+	uint64_t now;
+	double gap;
+
+	while ((now = clk_now()) < due && !(stop && stop(arg, now))) {
+		gap = clk_ns(due - now);
+		if (gap > p->sleep_min_ns)
+			nap(p, gap - p->wake_early_ns);
+	}
+	return now;
+}
+
 /* ---- the load generator ---- */
 
 struct wl_lat *wl_lat_alloc(void)
 {
-	struct wl_lat *l = mmap(NULL, sizeof(*l), PROT_READ | PROT_WRITE,
-				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct wl_lat *l = wl_shared(sizeof(*l));
 
-	if (l == MAP_FAILED)
+	if (!l)
 		return NULL;
 	hist_init(&l->all);
 	hist_init(&l->marked);
@@ -192,8 +400,7 @@ struct wl_lat *wl_lat_alloc(void)
 
 void wl_lat_free(struct wl_lat *l)
 {
-	if (l)
-		munmap(l, sizeof(*l));
+	wl_shared_free(l, sizeof(*l));
 }
 
 int64_t wl_lat_rate(const struct wl_lat *l)
@@ -452,16 +659,28 @@ static int gen_main(const struct wl_load *l, struct wl_lat *out)
 	return ret;
 }
 
+struct gen_start {
+	const struct wl_load *l;
+	struct wl_lat *out;
+	int cpu;
+};
+
+static int gen_start(void *arg)
+{
+	struct gen_start *a = arg;
+
+	if (a->cpu >= 0 && topo_pin(a->cpu))
+		return gen_fail(&(struct gen){ .out = a->out },
+				"cannot pin the load generator to CPU %d",
+				a->cpu);
+	return gen_main(a->l, a->out);
+}
+
 pid_t wl_load_start(const struct wl_load *l, struct wl_lat *out, int cpu)
 {
-	pid_t pid = fork_tied();
+	struct gen_start a = { l, out, cpu };
 
-	if (pid)
-		return pid;
-	if (cpu >= 0 && topo_pin(cpu))
-		_exit(gen_fail(&(struct gen){ .out = out },
-			       "cannot pin the load generator to CPU %d", cpu));
-	_exit(gen_main(l, out));
+	return wl_spawn(-1, gen_start, &a);
 }
 
 int wl_load_open(struct wl_load *l, struct wl_lat *out, int cpu, pid_t *gen,
@@ -495,8 +714,8 @@ int wl_load_close(pid_t gen, const struct wl_lat *out, char *why, int len)
 
 /* ---- the record ---- */
 
-void wl_put_pcts_supported(struct kvset *s, const char *key,
-			   const struct hist *h, uint64_t div)
+void wl_put_pcts(struct kvset *s, const char *key, const struct hist *h,
+		 uint64_t div)
 {
 	static const struct {
 		const char *sfx;
@@ -504,11 +723,13 @@ void wl_put_pcts_supported(struct kvset *s, const char *key,
 	} pct[] = {
 		{ "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.9 }
 	};
-	char k[40];
+	char k[48];
 	size_t i;
 
 	if (!h->n)
 		return;
+	snprintf(k, sizeof(k), "%s_mean", key);
+	kv_set(s, k, (int64_t)(hist_mean(h) / div));
 	for (i = 0; i < ARRAY_SIZE(pct); i++) {
 		/* fewer than ten samples at or above it: the maximum's noise */
 		if (h->n * (100 - pct[i].p) < 1000 - 1e-6)
@@ -520,24 +741,9 @@ void wl_put_pcts_supported(struct kvset *s, const char *key,
 	kv_set(s, k, h->max / div);
 }
 
-void wl_put_pcts(struct kvset *s, const char *key, const struct hist *h,
-		 uint64_t div)
+void wl_put_forks(struct kvset *s, const struct wl_forks *f)
 {
-	static const struct {
-		const char *sfx;
-		double p;
-	} pct[] = { { "p50", 50 }, { "p99", 99 }, { "p999", 99.9 } };
-	char k[40];
-	size_t i;
-
-	if (!h->n)
-		return; /* nothing measured is absent, not 0 */
-	for (i = 0; i < ARRAY_SIZE(pct); i++) {
-		snprintf(k, sizeof(k), "%s_%s", key, pct[i].sfx);
-		kv_set(s, k, hist_pct(h, pct[i].p) / div);
-	}
-	snprintf(k, sizeof(k), "%s_max", key);
-	kv_set(s, k, h->max / div);
+	wl_put_pcts(s, "fork_us", &f->ns, 1000);
 }
 
 void wl_timing_counts(struct record *r)
@@ -557,28 +763,46 @@ void wl_put_procs(struct kvset *s, pid_t gen)
 	kv_set(s, "generator_pid", gen);
 }
 
+/* A set into an empty one is taken whole, with what it skipped. */
 static void cs_add(struct countset *dst, const struct countset *src)
 {
 	int i;
 
+	if (!dst->v.n && !dst->skip[0] && !dst->nskip) {
+		*dst = *src;
+		return;
+	}
 	for (i = 0; !dst->skip[0] && i < src->v.n; i++)
 		kv_add(&dst->v, src->v.kv[i].key, src->v.kv[i].val);
 }
 
-void wl_counts_add(struct record *r, const struct record *add)
+static void kvs_add(struct kvset *dst, const struct kvset *src)
+{
+	int i;
+
+	for (i = 0; i < src->n; i++)
+		kv_add(dst, src->kv[i].key, src->kv[i].val);
+}
+
+/* a + b, unknown (-1) if either is */
+static int64_t sum_known(int64_t a, int64_t b)
+{
+	return a < 0 || b < 0 ? -1 : a + b;
+}
+
+static void counts_add(struct record *r, const struct record *add,
+		       const char *whose)
 {
 	const struct rec_counts *a = &add->c;
 	struct rec_counts *c = &r->c;
 	int i;
 
-	record_take_error(r, add, "a window of another task");
+	record_take_error(r, add, whose);
 	if (a->faults < 0 && c->faults >= 0)
 		snprintf(c->faults_skip, sizeof(c->faults_skip), "%s",
 			 a->faults_skip);
-	c->faults = c->faults < 0 || a->faults < 0 ? -1 : c->faults + a->faults;
-	c->faults_task = c->faults_task < 0 || a->faults_task < 0 ?
-				 -1 :
-				 c->faults_task + a->faults_task;
+	c->faults = sum_known(c->faults, a->faults);
+	c->faults_task = sum_known(c->faults_task, a->faults_task);
 	cs_add(&c->tlb_flush, &a->tlb_flush);
 	cs_add(&c->tlb_events, &a->tlb_events);
 	for (i = 0; i < NCLASS; i++)
@@ -588,6 +812,33 @@ void wl_counts_add(struct record *r, const struct record *add)
 	c->t.copies += a->t.copies;
 	c->t.reuses += a->t.reuses;
 	c->t.undecided += a->t.undecided;
+}
+
+void wl_counts_add(struct record *r, const struct record *add)
+{
+	counts_add(r, add, "a window of another task");
+}
+
+void wl_counts_add_window(struct record *r, const struct record *add)
+{
+	struct rec_counts *c = &r->c;
+
+	counts_add(r, add, "one of the pass's windows");
+	c->faults_min = sum_known(c->faults_min, add->c.faults_min);
+	c->faults_maj = sum_known(c->faults_maj, add->c.faults_maj);
+	c->tlb_ipis_received =
+		sum_known(c->tlb_ipis_received, add->c.tlb_ipis_received);
+	cs_add(&c->hw, &add->c.hw);
+	kvs_add(&c->vmstat, &add->c.vmstat);
+	kvs_add(&r->screen, &add->screen);
+	r->has_counts |= add->has_counts;
+}
+
+void wl_counts_zero(struct record *r)
+{
+	r->c.faults = r->c.faults_task = 0;
+	r->c.faults_min = r->c.faults_maj = 0;
+	r->c.tlb_ipis_received = 0;
 }
 
 /* ---- page views ---- */

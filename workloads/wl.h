@@ -21,16 +21,74 @@
 /* ---- processes ---- */
 
 /*
- * fork() a process of the pass: it stays in the pass's process group (the
- * supervisor kills the group on a timeout or SIGINT) and gets SIGKILL when
- * its parent dies.  Returns like fork(); the child has no pin of its own.
+ * The fork() calls of a pass, timed in the parent: what every driver
+ * reports as fork_us_* (wl_put_forks).  t_ret: clk_now() when the last
+ * one returned in the parent.
  */
-/* fork_tied, pin the child to cpu (-1: leave it) and _exit(fn(arg)). */
+struct wl_forks {
+	struct hist ns;
+	uint64_t t_ret;
+};
+void wl_forks_init(struct wl_forks *f);
+/*
+ * fork() a process of the pass (fork_tied: it stays in the pass's process
+ * group, which the supervisor kills on a timeout or SIGINT, and gets
+ * SIGKILL when its parent dies); the child pins itself to cpu (-1: leave
+ * it) and _exit(fn(arg)).  f: the call's duration goes there (NULL: not
+ * timed).  Returns like fork() in the parent.
+ */
+pid_t wl_fork(struct wl_forks *f, int cpu, int (*fn)(void *arg), void *arg);
+/* An untimed wl_fork. */
 pid_t wl_spawn(int cpu, int (*fn)(void *arg), void *arg);
 /* SIGKILL and reap; for every exit path (pid <= 0: nothing to do). */
 void wl_kill(pid_t pid);
 /* Reap; 0 if it exited with status 0, else -1 with the reason in why. */
 int wl_reap(pid_t pid, const char *who, char *why, int len);
+
+/*
+ * The hand-over between a parent and the child it forked: the child says
+ * it is done (a word: 0 for success, or what it counted) and waits until
+ * the parent has looked at it and releases it.  The parent keeps every
+ * end, so one pair of pipes serves child after child; wl_hand_child()
+ * (in the child) and wl_hand_parent() (after the fork) close the other
+ * side's ends where one child has the pipes to itself and a side's exit
+ * must read as EOF.
+ */
+struct wl_hand {
+	int done[2], release[2];
+};
+int wl_hand_open(struct wl_hand *h, char *why, int len);
+void wl_hand_close(struct wl_hand *h);
+void wl_hand_child(struct wl_hand *h);
+void wl_hand_parent(struct wl_hand *h);
+/* Child: tell the parent (0, or -1 if it is gone). */
+int wl_hand_done(struct wl_hand *h, uint64_t word);
+/* Child: wait for the release: 0, or -1 when the parent's end closed. */
+int wl_hand_hold(struct wl_hand *h);
+/* Parent: the child's word; -1 if it closed without one. */
+int wl_hand_wait(struct wl_hand *h, uint64_t *word);
+/* Parent: let it go on (-1 with why if the write fails: it is killed). */
+int wl_hand_release(struct wl_hand *h, pid_t pid, char *why, int len);
+
+/* ---- memory the processes of a pass share, and files ---- */
+
+/* MAP_SHARED anonymous memory, zeroed; NULL on failure (errno). */
+void *wl_shared(size_t len);
+void wl_shared_free(void *p, size_t len);
+/*
+ * An unnamed file in dir (O_TMPFILE, else a name unlinked at once), open
+ * with flags (O_DIRECT, ...) added to O_RDWR | O_CLOEXEC.  0; 1 (a skip)
+ * if the file system refuses the flags; -1; why says which.
+ */
+int wl_tmpfile(const char *dir, int flags, int *fdp, char *why, int len);
+/* File systems a driver may refuse (wl_fs_refused). */
+#define WL_FS_RAM 1u /* tmpfs, ramfs: fsync reaches no disk */
+#define WL_FS_NODEV 2u /* 9p, overlayfs, NFS, FUSE: not a block device */
+/*
+ * fd's file system if it is of one of the kinds: its name; NULL if not,
+ * or if fstatfs fails (errno set, else 0).
+ */
+const char *wl_fs_refused(int fd, unsigned int kinds);
 
 /* ---- loopback TCP, fixed-size messages ---- */
 
@@ -123,18 +181,45 @@ int64_t wl_lat_rate(const struct wl_lat *l);
 uint64_t wl_now(void);
 void wl_sleep_until(uint64_t t_ns);
 
+/*
+ * An open-loop schedule, in clk_now() ticks: event i is due at t0 + i *
+ * period_ns whatever the events before it did, so a late event is late
+ * from its due time and does not move the ones after it.  A waiter sleeps
+ * through a gap longer than sleep_min_ns, wakes wake_early_ns before the
+ * due time and spins the rest (a timer wake-up overshoots: 6-9 us p50,
+ * 41-62 us p99 with 1 ns of slack on the project's VM); one nap is 1 ms at
+ * most, so a stop request is heard within that.  (The load generator
+ * keeps the same schedule in its own poll loop: it waits on its socket.)
+ */
+struct wl_pace {
+	uint64_t t0;
+	double period_ns;
+	uint64_t sleep_min_ns, wake_early_ns;
+	uint64_t timer_slack_ns; /* the waiting thread's (0: leave it) */
+	uint64_t naps; /* sleeps taken */
+};
+/* Start the schedule now, in the thread that waits. */
+void wl_pace_start(struct wl_pace *p, uint64_t t0);
+uint64_t wl_pace_due(const struct wl_pace *p, uint64_t i);
+/*
+ * Until due, or until stop(arg, now) (NULL: never) says so; clk_now()
+ * then.  now - due is how late the event starts.
+ */
+uint64_t wl_pace_wait(struct wl_pace *p, uint64_t due,
+		      bool (*stop)(void *arg, uint64_t now), void *arg);
+
 /* ---- the record ---- */
 
 /*
- * The same, but a percentile only where n supports it: at least ten
- * samples at or above it (p99 from 1000 samples, p99.9 from 10000); the
- * maximum always.  Keys "<key>_p50", "_p90", "_p99", "_p999", "_max".
+ * A histogram as integer keys, values / div: "<key>_mean" and "<key>_max"
+ * always, "_p50", "_p90", "_p99", "_p999" only where n supports them (at
+ * least ten samples at or above: p50 from 20, p99 from 1000, p99.9 from
+ * 10000); nothing measured is absent, not 0.
  */
-void wl_put_pcts_supported(struct kvset *s, const char *key,
-			   const struct hist *h, uint64_t div);
-/* Extras and histograms as integer keys: "<key>_p50" ... "_max", in ns. */
 void wl_put_pcts(struct kvset *s, const char *key, const struct hist *h,
 		 uint64_t div);
+/* The forks' fork_us_* (wl_put_pcts, in us); none forked: absent. */
+void wl_put_forks(struct kvset *s, const struct wl_forks *f);
 /*
  * A timing pass reports extras but no counters: say so, so that no count
  * reads as a measured 0.
@@ -145,8 +230,20 @@ void wl_timing_counts(struct record *r);
  * check by pid that nothing outlived the pass.
  */
 void wl_put_procs(struct kvset *s, pid_t gen);
-/* Add a counting record of another process (a child) into r. */
+/*
+ * Add another task's counting record, taken over the same time (a child,
+ * another thread), into r: its faults, TLB flushes and page outcomes.
+ * System-wide figures (vmstat) are not added: r's window saw them.
+ */
 void wl_counts_add(struct record *r, const struct record *add);
+/*
+ * Add a record of the same task's earlier window (one after another):
+ * also the system-wide deltas (vmstat, TLB IPIs received) and the screen.
+ * r's counts start at 0 (wl_counts_zero).
+ */
+void wl_counts_add_window(struct record *r, const struct record *add);
+/* r's counts 0, not unknown (-1): the start of a sum. */
+void wl_counts_zero(struct record *r);
 
 /* ---- page views of two processes ---- */
 
