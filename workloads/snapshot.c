@@ -589,7 +589,9 @@ static int run(struct snap *s, struct wl_lat *l, pid_t *gen, char *why, int len)
 				.req_len = SET_HDR + s->vsize,
 				.fill = fill_set,
 				.arg = &g,
-				.timeout_ms = TIMEOUT_MS };
+				.timeout_ms = TIMEOUT_MS,
+				/* the default 50 us would land in the lag */
+				.timer_slack_ns = 1 };
 
 	/*
 	 * The generator is a fork of the server: mapping the store, it would

@@ -705,11 +705,20 @@ int wl_load_close(pid_t gen, const struct wl_lat *out, char *why, int len)
 {
 	char w[160];
 
-	if (!wl_reap(gen, "the load generator", w, sizeof(w)))
-		return 0;
-	snprintf(why, len, "%s: %s", w,
-		 out->failed ? out->why : "no reason given");
-	return -1;
+	if (wl_reap(gen, "the load generator", w, sizeof(w))) {
+		snprintf(why, len, "%s: %s", w,
+			 out->failed ? out->why : "no reason given");
+		return -1;
+	}
+	/* an id not asked for, or answered twice: the server is broken */
+	if (out->bad) {
+		snprintf(
+			why, len,
+			"the load generator: %llu replies with an unknown or repeated id",
+			(unsigned long long)out->bad);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- the record ---- */

@@ -170,7 +170,7 @@ pid_t wl_load_start(const struct wl_load *l, struct wl_lat *out, int cpu);
  */
 int wl_load_open(struct wl_load *l, struct wl_lat *out, int cpu, pid_t *gen,
 		 char *why, int len);
-/* Reap it; 0 if it got every reply, else -1 with its own reason. */
+/* Reap it; 0 if it got every reply and no other, else -1 with why. */
 int wl_load_close(pid_t gen, const struct wl_lat *out, char *why, int len);
 /* Replies per second over the generator's run (0 if unknown). */
 int64_t wl_lat_rate(const struct wl_lat *l);
