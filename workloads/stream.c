@@ -363,12 +363,17 @@ static void lost_write_undo(struct stream *st)
 	memcpy(st->b + st->n / 2, st->lost + PER_PAGE, PAGE_SZ);
 }
 
-/* PMD-mapped THP of the arrays, as the kernels are about to run on them. */
+/*
+ * PMD-mapped THP of the arrays, as the kernels are about to run on them;
+ * the range leaves out the first iteration, as the figures do.
+ */
 static void note_huge(struct sc *sc, struct stream *st)
 {
 	int64_t kb = smaps_anon_huge_kb(sc->buf);
 
 	st->huge_now = kb;
+	if (!timed(st))
+		return;
 	if (st->huge_min < 0 || kb < st->huge_min)
 		st->huge_min = kb;
 	if (kb > st->huge_max)
