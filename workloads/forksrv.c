@@ -520,8 +520,15 @@ static void timing_extra(struct fs *f, const struct wl_lat *l)
 	uint64_t wrong = heap_wrong(f);
 
 	kv_set(x, "req_per_s", got);
+	/*
+	 * Below the rate on average, or keeping up only after a backlog: half
+	 * the requests sent more than one period late is a queue, whatever
+	 * the throughput at the end says
+	 */
 	if (rate)
-		kv_set(x, "below_rate", got * 100 < rate * BELOW_RATE_PCT);
+		kv_set(x, "below_rate",
+		       got * 100 < rate * BELOW_RATE_PCT ||
+			       hist_pct(&l->lag, 50) * rate > 1000000000ULL);
 	kv_set(x, "warmup_requests", f->first);
 	wl_put_forks(x, &f->forks);
 	wl_put_pcts(x, "forked_ns", &l->marked, 1);
