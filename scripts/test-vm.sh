@@ -104,7 +104,10 @@ cb=${COWBENCH:-$top/build/cowbench}
 # (set -e must not end the script before they are printed)
 "$cb" matrix "$top/configs/matrix/test-vm.conf" -o "$out/matrix" \
 	> "$out/matrix.log" 2>&1 || true
-grep -v -E '^[0-9]+ passed, [0-9]+ failed' "$out/matrix.log" | sed 's/^ok [0-9]* /ok - /; s/^not ok [0-9]* /not ok - /'
+# the matrix's KTAP folded into ours: its lines unnumbered, without its
+# version line, plan and totals (the closing line is added up below)
+grep -v -E '^[0-9]+ passed, [0-9]+ failed|^KTAP version 1$|^1\.\.[0-9]+$|^# Totals: ' "$out/matrix.log" |
+	sed 's/^ok [0-9]* /ok - /; s/^not ok [0-9]* /not ok - /'
 line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$out/matrix.log" | tail -1)
 if [ -n "$line" ]; then
 	set -- $(echo "$line" | tr -dc '0-9 ')

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A matrix's report (mx-report.h): each job's run against what its job
+ * says (policy, accelerator, the policy at boot), the compare table, a
+ * report folder with the plots, the correctness verdicts, the checks whose
+ * verdict differs between policies and each job's expectations; KTAP.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/expect.h"
+#include "../lib/ktap.h"
+#include "../lib/matrix.h"
+#include "../lib/scenario.h"
+#include "../lib/util.h"
+#include "compare.h"
+#include "mx-report.h"
+#include "report.h"
+#include "runs.h"
+
+/*
+ * A check job's own verdict: the KTAP it printed (a guest's check.ktap,
+ * the host's stdout), judged there against the expectations with the
+ * accounting.  Cut short (no totals, fewer lines than its plan): not ok.
+ */
+static void check_totals(const struct mx *m, const struct mx_job *j,
+			 struct ktap *k)
+{
+	char path[PATH_MAX], *text, *line, *save = NULL, *tot = NULL;
+	int plan = -1, lines = 0, f = 0, xp = 0, e = 0, vm = 0;
+
+	mx_job_path(m, j, strcmp(j->kernel, "host") ? "check.ktap" : "stdout",
+		    path, sizeof(path));
+	text = slurp(path, NULL);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "1..", 3))
+			plan = atoi(line + 3);
+		else if (!strncmp(line, "ok ", 3) ||
+			 !strncmp(line, "not ok ", 7))
+			lines++;
+		else if (!strncmp(line, "# Totals: ", 10))
+			tot = line + 10;
+		else
+			sscanf(line, "# vm events: %d checks' pagemap", &vm);
+	}
+	if (!tot || lines != plan)
+		ktap_resultf(k, KT_FAIL,
+			     "%s: check cut short (%d of %d lines%s; %s)",
+			     j->id, lines, plan, tot ? "" : ", no totals",
+			     path);
+	else if (sscanf(tot,
+			"pass:%*d fail:%d xfail:%*d xpass:%d skip:%*d error:%d",
+			&f, &xp, &e) != 3)
+		ktap_resultf(k, KT_FAIL, "%s: check: unreadable totals '%s'",
+			     j->id, tot);
+	else
+		ktap_resultf(k, f || xp || e ? KT_FAIL : KT_PASS,
+			     "%s: check %s", j->id, tot);
+	/* a policy kernel counts its decisions: some check must meet them */
+	if (mx_takes_policies(m, j->kernel))
+		ktap_resultf(
+			k, vm > 0 ? KT_PASS : KT_FAIL,
+			"%s: vm events cross-checked against pagemap in %d check(s) with a copy or reuse",
+			j->id, vm);
+	free(text);
+}
+
+/* One job's verdicts against configs/expect/<kernel>-<policy>. */
+static void check_job(const struct mx *m, const struct mx_job *j,
+		      const struct run *r, struct ktap *k)
+{
+	char path[PATH_MAX + 64];
+	bool have = mx_expect_path(m, j, path, sizeof(path));
+
+	if (mx_check_suite(j))
+		return check_totals(m, j, k);
+	if (!have) {
+		printf("# %s: no expectations (%s)\n", j->id, path);
+		return;
+	}
+	expect_file(path, j->id, r->recs, r->nrec, k);
+}
+
+/* A check's verdict in a job: what the differences table shows. */
+static const char *verdict_word(const struct record *r)
+{
+	return r->status == ST_OK ? "ok" :
+	       record_failed(r)	  ? "FAIL" :
+				    rec_status_names[r->status];
+}
+
+/* The verdict of the named check in a run, or "-". */
+static const char *verdict_of(const struct registry *reg, const struct run *r,
+			      const char *name)
+{
+	char n[200];
+	int i;
+
+	for (i = 0; i < r->nrec; i++) {
+		if (record_is_verdict(&r->recs[i]))
+			continue;
+		check_name_of(scenario_find(reg, r->recs[i].scenario),
+			      r->recs[i].scenario, &r->recs[i].params,
+			      r->recs[i].backing, n, sizeof(n));
+		if (!strcmp(n, name))
+			return verdict_word(&r->recs[i]);
+	}
+	return "-";
+}
+
+/* The check jobs of one kernel and one suite: its policies. */
+static bool same_kernel_check(const struct mx_job *a, const struct mx_job *b)
+{
+	return mx_check_suite(a) && mx_check_suite(b) &&
+	       !strcmp(a->kernel, b->kernel) && !strcmp(a->config, b->config);
+}
+
+/*
+ * Every check whose verdict differs between the check jobs of one kernel
+ * (its policies): the seed claims read straight from it.  Said once, by
+ * the first job that has it.
+ */
+static void check_differences(const struct registry *reg,
+			      const struct mx_job **of, const struct run *runs,
+			      int n)
+{
+	char name[200];
+	int a, b, i, shown = 0;
+
+	for (a = 0; a < n; a++) {
+		for (i = 0; mx_check_suite(of[a]) && i < runs[a].nrec; i++) {
+			const struct record *r = &runs[a].recs[i];
+			bool differs = false, said = false;
+
+			if (record_is_verdict(r))
+				continue;
+			check_name_of(scenario_find(reg, r->scenario),
+				      r->scenario, &r->params, r->backing, name,
+				      sizeof(name));
+			for (b = 0; b < n; b++) {
+				const char *v = verdict_of(reg, &runs[b], name);
+
+				if (b == a || !same_kernel_check(of[a], of[b]))
+					continue;
+				said |= b < a && strcmp(v, "-");
+				differs |= !!strcmp(v, verdict_word(r));
+			}
+			if (!differs || said)
+				continue;
+			if (!shown++)
+				printf("\nchecks whose verdict differs between policies\n");
+			printf("  %s:", name);
+			for (b = 0; b < n; b++)
+				if (b == a || same_kernel_check(of[a], of[b]))
+					printf(" %s=%s", of[b]->policy,
+					       verdict_of(reg, &runs[b], name));
+			printf("\n");
+		}
+	}
+}
+
+/* Missed and wrong COWs of a run, over its counting records. */
+static void verdict_row(const struct mx_job *j, const struct run *r)
+{
+	uint64_t miss = 0, wrong = 0;
+	int i, bad = 0;
+
+	for (i = 0; i < r->nrec; i++) {
+		if (record_is_verdict(&r->recs[i]))
+			continue;
+		miss += r->recs[i].c.t.classes[CLS_MISSED];
+		wrong += r->recs[i].c.t.classes[CLS_WRONG];
+		bad += record_failed(&r->recs[i]);
+	}
+	printf("  %-46s %-5s %10llu %10llu %6d\n", j->id,
+	       json_str(r->env, "accelerator") ?: "?", (unsigned long long)miss,
+	       (unsigned long long)wrong, bad);
+}
+
+/*
+ * A guest's env.json names the policy in force (the boot's, or the
+ * config's cow_policy, which the run switched to) and the accelerator.
+ */
+static enum ktap_result env_matches(const struct mx *m, const struct mx_job *j,
+				    const struct run *r, char *msg, int len)
+{
+	char path[PATH_MAX], accel[32], policy[24];
+
+	if (!strcmp(j->kernel, "host"))
+		return snprintf(msg, len, "%s, %s", r->label, r->accel),
+		       KT_PASS;
+	mx_job_path(m, j, "accel", path, sizeof(path));
+	mx_first_line(path, accel, sizeof(accel));
+	snprintf(msg, len, "cow_policy %s, accelerator %s (vmrun: %s)",
+		 r->policy, r->accel, *accel ? accel : "?");
+	mx_config_policy(m, j, policy, sizeof(policy));
+	return strcmp(r->policy, policy) || strcmp(r->accel, accel) ? KT_FAIL :
+								      KT_PASS;
+}
+
+/*
+ * The policy the kernel booted with, as it said on the console: the first
+ * "cow_policy: NAME" line (the boot parameter's, before any run-time
+ * switch prints its own).  A grep over the whole console would match the
+ * switch's line even if the boot had ignored cow_policy=.
+ */
+static void boot_policy(const struct mx *m, const struct mx_job *j,
+			struct ktap *k)
+{
+	char path[PATH_MAX], said[32] = "";
+	char *text, *p;
+
+	if (!mx_takes_policies(m, j->kernel))
+		return;
+	mx_job_path(m, j, "console.log", path, sizeof(path));
+	text = slurp(path, NULL);
+	p = text ? strstr(text, "cow_policy: ") : NULL;
+	if (p)
+		snprintf(said, sizeof(said), "%.*s",
+			 (int)strcspn(p + 12, ": \r\n"), p + 12);
+	ktap_resultf(
+		k, strcmp(said, j->policy) ? KT_FAIL : KT_PASS,
+		"%s: booted with cow_policy=%s (console, first 'cow_policy:' line: %s)",
+		j->id, j->policy,
+		*said ? said :
+		text  ? "none" :
+			"no console");
+	free(text);
+}
+
+/*
+ * Each job's run loaded into runs (the loaded ones' jobs into of): a line
+ * says it ran as its job says; their number.
+ */
+static int load_runs(const struct mx *m, const char *only, struct run *runs,
+		     const struct mx_job **of, struct ktap *k)
+{
+	char path[PATH_MAX + 160], err[800];
+	int i, n = 0;
+
+	for (i = 0; i < m->n; i++) {
+		const struct mx_job *j = &m->jobs[i];
+
+		if (only && strcmp(j->id, only))
+			continue;
+		if (j->state != MX_OK) {
+			ktap_resultf(k, KT_FAIL, "%s: ran (%s)", j->id,
+				     *j->why ? j->why : "not run");
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", m->dir, j->run);
+		if (run_load(path, &runs[n], err, sizeof(err))) {
+			ktap_resultf(k, KT_FAIL, "%s: ran (%s)", j->id, err);
+			continue;
+		}
+		ktap_resultf(k, env_matches(m, j, &runs[n], err, sizeof(err)),
+			     "%s: ran (%s, %s)", j->id, j->run, err);
+		boot_policy(m, j, k);
+		of[n++] = j;
+	}
+	return n;
+}
+
+/* The compare table and the report folder of all the runs. */
+static void table_and_plots(const struct mx *m, struct run *runs, int n,
+			    struct ktap *k)
+{
+	struct column *cols = xcalloc(n, sizeof(*cols));
+	char path[PATH_MAX + 16], err[800];
+	int i;
+
+	for (i = 0; i < n; i++)
+		cols[i] = column_of(&runs[i]);
+	printf("\n");
+	compare_print(stdout, cols, n, FMT_TEXT);
+	snprintf(path, sizeof(path), "%s/report", m->dir);
+	if (report_write(cols, n, path, stdout, err, sizeof(err)))
+		ktap_resultf(k, KT_FAIL, "report: %s", err);
+	else
+		ktap_resultf(k, KT_PASS, "report: %s", path);
+	free(cols);
+}
+
+int mx_report(const struct mx *m, const char *only)
+{
+	struct run *runs = xcalloc(m->n, sizeof(*runs));
+	const struct mx_job **of = xcalloc(m->n, sizeof(*of));
+	struct ktap k;
+	int i, n;
+
+	printf("\n");
+	ktap_begin(&k, stdout, -1);
+	n = load_runs(m, only, runs, of, &k);
+	if (n && !only)
+		table_and_plots(m, runs, n, &k);
+	if (n) {
+		printf("\ncorrectness verdicts (counting records)\n  %-46s %-5s %10s %10s %6s\n",
+		       "job", "accel", "missed_cow", "wrong_cow", "failed");
+		for (i = 0; i < n; i++)
+			verdict_row(of[i], &runs[i]);
+		printf("\n");
+	}
+	check_differences(m->reg, of, runs, n);
+	for (i = 0; i < n; i++) {
+		check_job(m, of[i], &runs[i], &k);
+		run_free(&runs[i]);
+	}
+	free(runs);
+	free(of);
+	ktap_end(&k);
+	ktap_summary(&k);
+	return ktap_exit(&k);
+}
+
+int mx_run_id(const char *dir, char *id, int len, char *err, int errlen)
+{
+	struct run r;
+
+	if (run_load(dir, &r, err, errlen))
+		return -1;
+	snprintf(id, len, "%s", json_str(r.env, "run") ?: "unnamed");
+	run_free(&r);
+	return 0;
+}

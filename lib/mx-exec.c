@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Running a matrix's jobs (matrix.h): missing kernels are built
+ * (scripts/kbuild.sh, cached), each job runs `cowbench run` or `check` in
+ * a guest (scripts/vmrun.sh + guest-run.sh) or, for `host`, on the running
+ * kernel; every job has a hard time limit and a job that panics, hangs or
+ * fails is a recorded failure.  Its run lands in the matrix folder by run
+ * id.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "env.h"
+#include "matrix.h"
+#include "util.h"
+
+static volatile sig_atomic_t stop_sig;
+
+static void on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+void mx_catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* ---- files and processes ---- */
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(path);
+}
+
+static void rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	size_t len = 0;
+	char *text = slurp(from, &len);
+	FILE *f;
+	int ret;
+
+	if (!text)
+		return -1;
+	f = fopen(to, "w");
+	ret = f && fwrite(text, 1, len, f) == len ? 0 : -1;
+	if (f && fclose(f))
+		ret = -1;
+	free(text);
+	return ret;
+}
+
+static void redirect(int fd, const char *path)
+{
+	int f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (f < 0 || dup2(f, fd) < 0)
+		_exit(127);
+	close(f);
+}
+
+/*
+ * Run argv in its own process group, stdout and stderr into files, at
+ * most limit_s seconds (0: no limit).  Its exit status; -1 when it was
+ * killed at the limit or died of a signal.  SIGINT/SIGTERM to us ends it
+ * (its traps stop the guest) and then us.
+ */
+int mx_spawn(char *const argv[], const char *out, const char *err, int limit_s)
+{
+	struct timespec tick = { 0, 200 * 1000 * 1000 };
+	time_t t0 = time(NULL);
+	int st, killed = 0;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die(1, "matrix: fork: %s", strerror(errno));
+	if (!pid) {
+		setpgid(0, 0);
+		redirect(1, out);
+		redirect(2, err);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (stop_sig ||
+		    (limit_s && time(NULL) - t0 >= limit_s && killed < 2)) {
+			kill(-pid, killed++ ? SIGKILL : SIGTERM);
+			limit_s = stop_sig ? limit_s : limit_s + 10;
+		}
+		nanosleep(&tick, NULL);
+	}
+	if (stop_sig)
+		die(128 + stop_sig, "matrix: stopped by signal %d", stop_sig);
+	return WIFEXITED(st) && !killed ? WEXITSTATUS(st) : -1;
+}
+
+/* The first line of a file, trimmed, into buf; "" when none. */
+char *mx_first_line(const char *path, char *buf, int len)
+{
+	buf[0] = '\0';
+	if (read_text(path, buf, len) < 0)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return strtrim(buf);
+}
+
+/* PATH gets TEXT (created or replaced); dies on failure. */
+void mx_put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		die(1, "matrix: %s: %s", path, strerror(errno));
+}
+
+/* The tree kbuild.sh built into cache folder dir (its info file), or "". */
+static void kbuild_commit(const char *dir, char *buf, int len)
+{
+	char path[PATH_MAX];
+	char *info;
+
+	snprintf(path, sizeof(path), "%s/info", dir);
+	info = slurp(path, NULL);
+	if (!info || !env_kbuild_commit(info, buf, len))
+		buf[0] = '\0';
+	free(info);
+}
+
+static void build_kernel(const struct mx *m, const char *kernel, bool rebuild)
+{
+	bool dbg = mx_debug_vm(m, kernel);
+	char kb[PATH_MAX], out[PATH_MAX + 64], err[PATH_MAX + 64], img[512];
+	char *argv[] = { kb, (char *)kernel, "--debug-vm", "--rebuild", NULL };
+	char commit[256];
+	time_t t0 = time(NULL);
+	int i, rc;
+
+	mx_script(m, "COWBENCH_KBUILD", "kbuild.sh", kb, sizeof(kb));
+	if (!dbg) {
+		argv[2] = rebuild ? "--rebuild" : NULL;
+		argv[3] = NULL;
+	} else if (!rebuild) {
+		argv[3] = NULL;
+	}
+	snprintf(out, sizeof(out), "%s/jobs/kbuild-%s.out", m->dir, kernel);
+	snprintf(err, sizeof(err), "%s/jobs/kbuild-%s.log", m->dir, kernel);
+	printf("kernel %s%s: building or from the cache (log: %s)\n", kernel,
+	       dbg ? " (DEBUG_VM)" : "", err);
+	fflush(stdout);
+	rc = mx_spawn(argv, out, err, 0);
+	mx_first_line(out, img, sizeof(img) - 16);
+	kbuild_commit(img, commit, sizeof(commit));
+	strncat(img, "/bzImage", sizeof(img) - strlen(img) - 1);
+	if (rc || access(img, R_OK))
+		printf("kernel %s: build failed (%s)\n", kernel, err);
+	else
+		printf("kernel %s: %s (%ld s)\n", kernel, img,
+		       (long)(time(NULL) - t0));
+	for (i = 0; i < m->n; i++) {
+		struct mx_job *j = &m->jobs[i];
+
+		if (strcmp(j->kernel, kernel))
+			continue;
+		if (rc || access(img, R_OK))
+			snprintf(j->why, sizeof(j->why),
+				 "kernel build failed: %.200s", err);
+		else
+			snprintf(j->image, sizeof(j->image), "%s", img);
+		snprintf(j->kcommit, sizeof(j->kcommit), "%s", commit);
+	}
+}
+
+/* Build every guest kernel that a job to run needs, once each. */
+static void build_kernels(struct mx *m, bool rebuild)
+{
+	int i, k;
+
+	for (i = 0; i < m->n; i++) {
+		const char *kn = m->jobs[i].kernel;
+
+		if (m->jobs[i].state != MX_PENDING || !strcmp(kn, "host"))
+			continue;
+		for (k = 0; k < i; k++)
+			if (!strcmp(m->jobs[k].kernel, kn) &&
+			    m->jobs[k].state == MX_PENDING)
+				break;
+		if (k == i)
+			build_kernel(m, kn, rebuild);
+	}
+}
+
+static int run_host(const struct mx *m, const struct mx_job *j, const char *cfg)
+{
+	char out[PATH_MAX], err[PATH_MAX], run[PATH_MAX], exp[PATH_MAX + 64];
+	char tag[256];
+	char *argv[] = { (char *)m->self,
+			 "run",
+			 "-c",
+			 (char *)cfg,
+			 "-o",
+			 run,
+			 NULL,
+			 NULL,
+			 NULL };
+	int rc;
+
+	mx_job_path(m, j, "stdout", out, sizeof(out));
+	mx_job_path(m, j, "stderr", err, sizeof(err));
+	mx_job_path(m, j, "run", run, sizeof(run));
+	mx_job_tag(m, j, tag, sizeof(tag));
+	setenv("COWBENCH_RUN_TAG", tag, 1);
+	if (mx_check_suite(j)) {
+		argv[1] = "check";
+		if (mx_expect_path(m, j, exp, sizeof(exp))) {
+			argv[6] = "--expect";
+			argv[7] = exp;
+		}
+	}
+	rc = mx_spawn(argv, out, err, m->timeout);
+	unsetenv("COWBENCH_RUN_TAG");
+	/* a check that failed ran: its verdicts are the report's */
+	return mx_check_suite(j) && rc == 1 ? 0 : rc;
+}
+
+static int run_guest(const struct mx *m, const struct mx_job *j)
+{
+	char vm[PATH_MAX], guest[PATH_MAX + 32], dir[PATH_MAX];
+	char out[PATH_MAX], err[PATH_MAX], tmo[16], mem[16];
+	char *argv[] = { vm,
+			 "--kernel",
+			 (char *)j->image,
+			 "--policy",
+			 (char *)j->policy,
+			 "--out",
+			 dir,
+			 "--timeout",
+			 tmo,
+			 "--mem",
+			 mem,
+			 "--swap",
+			 (char *)m->swap,
+			 "--accel",
+			 (char *)m->accel,
+			 "--file",
+			 (char *)m->self,
+			 "--",
+			 guest,
+			 (char *)j->kernel,
+			 NULL };
+
+	mx_script(m, "COWBENCH_VMRUN", "vmrun.sh", vm, sizeof(vm));
+	snprintf(guest, sizeof(guest), "%s/scripts/guest-run.sh", m->top);
+	mx_job_path(m, j, "", dir, sizeof(dir));
+	mx_job_path(m, j, "vmrun.out", out, sizeof(out));
+	mx_job_path(m, j, "vmrun.log", err, sizeof(err));
+	snprintf(tmo, sizeof(tmo), "%d", m->timeout);
+	snprintf(mem, sizeof(mem), "%d", m->mem);
+	/* vmrun's own limit ends the guest; ours only backs it up */
+	return mx_spawn(argv, out, err, m->timeout + 10);
+}
+
+/* Move the job's run folder into the matrix folder under its run id. */
+static void collect(const struct mx *m, struct mx_job *j, int rc)
+{
+	char src[PATH_MAX], dst[PATH_MAX + 160], path[PATH_MAX + 200];
+	char reason[240], err[512];
+
+	mx_job_path(m, j, "run", src, sizeof(src));
+	if (m->run_id(src, j->run, sizeof(j->run), err, sizeof(err))) {
+		j->state = MX_FAIL;
+		mx_job_path(m, j, "reason", path, sizeof(path));
+		if (!*mx_first_line(path, reason, sizeof(reason)))
+			snprintf(reason, sizeof(reason), "exit status %d", rc);
+		mx_job_path(m, j, "partial/run/results.jsonl", path,
+			    sizeof(path));
+		snprintf(j->why, sizeof(j->why), "%.180s; %s", reason,
+			 access(path, R_OK) ?
+				 "no results" :
+				 "partial results kept in partial/run");
+		return;
+	}
+	snprintf(dst, sizeof(dst), "%s/%s", m->dir, j->run);
+	/* never over another run: ids are unique, a clash is kept as data */
+	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE)) {
+		j->state = MX_FAIL;
+		snprintf(
+			j->why, sizeof(j->why),
+			"run id %.100s: %s in the matrix folder; this run kept in jobs/%.60s/run",
+			j->run, errno == EEXIST ? "exists" : strerror(errno),
+			j->id);
+		return;
+	}
+	mx_job_path(m, j, "console.log", src, sizeof(src));
+	snprintf(path, sizeof(path), "%s/console.log", dst);
+	copy_file(src, path);
+	snprintf(path, sizeof(path), "%s/job", dst);
+	snprintf(
+		err, sizeof(err),
+		"job = %.199s\nkernel = %.60s\npolicy = %.20s\nconfig = %.60s\nimage = %.120s\n",
+		j->id, j->kernel, j->policy, j->config,
+		*j->image ? j->image : "host");
+	mx_put_file(path, err);
+	j->state = rc ? MX_FAIL : MX_OK;
+	if (rc)
+		snprintf(j->why, sizeof(j->why),
+			 "exit status %d (results kept in %.200s)", rc, dst);
+}
+
+/* What guest-run.sh needs for a check: the mode, the expectations. */
+static void guest_check(const struct mx *m, const struct mx_job *j,
+			const char *dir)
+{
+	char path[PATH_MAX + 16], exp[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/mode", dir);
+	mx_put_file(path, "check\n");
+	snprintf(path, sizeof(path), "%s/guest.expect", dir);
+	if (mx_expect_path(m, j, exp, sizeof(exp)) && copy_file(exp, path))
+		die(1, "matrix: copy %s: %s", exp, strerror(errno));
+}
+
+/*
+ * What a guest cannot know itself, for guest-run.sh to pass on to the run's
+ * env.json: the machine it runs on (its hostname is the kernel's name) and
+ * the tree its kernel was built from.
+ */
+static void guest_meta(const struct mx *m, const struct mx_job *j,
+		       const char *dir)
+{
+	char path[PATH_MAX + 16], line[300], tag[256];
+
+	snprintf(path, sizeof(path), "%s/machine", dir);
+	snprintf(line, sizeof(line), "%s\n", m->machine);
+	mx_put_file(path, line);
+	mx_job_tag(m, j, tag, sizeof(tag));
+	snprintf(path, sizeof(path), "%s/run_tag", dir);
+	snprintf(line, sizeof(line), "%s\n", tag);
+	mx_put_file(path, line);
+	if (!*j->kcommit)
+		return;
+	snprintf(path, sizeof(path), "%s/kernel_commit", dir);
+	snprintf(line, sizeof(line), "%s\n", j->kcommit);
+	mx_put_file(path, line);
+}
+
+static void run_job(const struct mx *m, struct mx_job *j)
+{
+	char dir[PATH_MAX], cfg[PATH_MAX + 32], path[PATH_MAX + 16];
+	int rc;
+
+	mx_job_path(m, j, "", dir, sizeof(dir));
+	rm_rf(dir);
+	mkdir_p("matrix", dir);
+	snprintf(cfg, sizeof(cfg), "%s/configs/%s.conf", m->top, j->config);
+	if (*j->why) {
+		j->state = MX_FAIL;
+	} else if (!strcmp(j->kernel, "host")) {
+		rc = run_host(m, j, cfg);
+		collect(m, j, rc);
+	} else {
+		snprintf(path, sizeof(path), "%s/guest.conf", dir);
+		if (copy_file(cfg, path))
+			die(1, "matrix: copy %s: %s", cfg, strerror(errno));
+		if (mx_check_suite(j))
+			guest_check(m, j, dir);
+		guest_meta(m, j, dir);
+		rc = run_guest(m, j);
+		collect(m, j, rc);
+	}
+	mx_write_status(m, j);
+}
+
+static void fmt_secs(char *buf, int len, long s)
+{
+	snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
+}
+
+/* Run the jobs not done yet, one by one, with progress. */
+void mx_run_jobs(struct mx *m, const char *only, bool rebuild)
+{
+	time_t t0 = time(NULL), tj;
+	int i, pending = 0, done = 0;
+	char el[32], eta[32];
+
+	mx_job_keys(m, only);
+	for (i = 0; i < m->n; i++) {
+		struct mx_job *j = &m->jobs[i];
+
+		if (only && strcmp(j->id, only))
+			j->state = MX_OTHER;
+		else if (!mx_job_done(m, j)) {
+			j->state = MX_PENDING;
+			j->why[0] = '\0';
+			pending++;
+		}
+	}
+	build_kernels(m, rebuild);
+	for (i = 0; i < m->n; i++) {
+		struct mx_job *j = &m->jobs[i];
+
+		if (j->state == MX_OTHER)
+			continue;
+		if (j->state != MX_PENDING) {
+			printf("[%d/%d] %s: done before (%s)\n", i + 1, m->n,
+			       j->id, j->state == MX_OK ? j->run : j->why);
+			continue;
+		}
+		fmt_secs(el, sizeof(el), time(NULL) - t0);
+		if (done)
+			fmt_secs(eta, sizeof(eta),
+				 (time(NULL) - t0) * (pending - done) / done);
+		printf("[%d/%d] %s: running (elapsed %s, ETA %s)\n", i + 1,
+		       m->n, j->id, el, done ? eta : "unknown");
+		fflush(stdout);
+		tj = time(NULL);
+		run_job(m, j);
+		done++;
+		printf("[%d/%d] %s: %s %s (%ld s)\n", i + 1, m->n, j->id,
+		       j->state == MX_OK ? "ok" : "FAILED",
+		       j->state == MX_OK ? j->run : j->why,
+		       (long)(time(NULL) - tj));
+		fflush(stdout);
+	}
+}
