@@ -20,19 +20,26 @@
 #include "report.h"
 #include "runs.h"
 
+/* One run of a job in the report: "JOB", or "JOB run R/K" (`runs = K`). */
+struct mx_run {
+	const struct mx_job *j;
+	int r;
+	char name[240];
+};
+
 /*
  * A check job's own verdict: the KTAP it printed (a guest's check.ktap,
  * the host's stdout), judged there against the expectations with the
  * accounting.  Cut short (no totals, fewer lines than its plan): not ok.
  */
-static void check_totals(const struct mx *m, const struct mx_job *j,
+static void check_totals(const struct mx *m, const struct mx_run *at,
 			 struct ktap *k)
 {
 	char path[PATH_MAX], *text, *line, *save = NULL, *tot = NULL;
 	int plan = -1, lines = 0, f = 0, xp = 0, e = 0, vm = 0;
+	const struct mx_job *j = at->j;
 
-	mx_job_path(m, j, strcmp(j->kernel, "host") ? "check.ktap" : "stdout",
-		    path, sizeof(path));
+	mx_ktap_path(m, j, at->r, path, sizeof(path));
 	text = slurp(path, NULL);
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -49,39 +56,39 @@ static void check_totals(const struct mx *m, const struct mx_job *j,
 	if (!tot || lines != plan)
 		ktap_resultf(k, KT_FAIL,
 			     "%s: check cut short (%d of %d lines%s; %s)",
-			     j->id, lines, plan, tot ? "" : ", no totals",
+			     at->name, lines, plan, tot ? "" : ", no totals",
 			     path);
 	else if (sscanf(tot,
 			"pass:%*d fail:%d xfail:%*d xpass:%d skip:%*d error:%d",
 			&f, &xp, &e) != 3)
 		ktap_resultf(k, KT_FAIL, "%s: check: unreadable totals '%s'",
-			     j->id, tot);
+			     at->name, tot);
 	else
 		ktap_resultf(k, f || xp || e ? KT_FAIL : KT_PASS,
-			     "%s: check %s", j->id, tot);
+			     "%s: check %s", at->name, tot);
 	/* a policy kernel counts its decisions: some check must meet them */
 	if (mx_takes_policies(m, j->kernel))
 		ktap_resultf(
 			k, vm > 0 ? KT_PASS : KT_FAIL,
 			"%s: vm events cross-checked against pagemap in %d check(s) with a copy or reuse",
-			j->id, vm);
+			at->name, vm);
 	free(text);
 }
 
-/* One job's verdicts against configs/expect/<kernel>-<policy>. */
-static void check_job(const struct mx *m, const struct mx_job *j,
+/* One run's verdicts against configs/expect/<kernel>-<policy>. */
+static void check_job(const struct mx *m, const struct mx_run *at,
 		      const struct run *r, struct ktap *k)
 {
 	char path[PATH_MAX + 64];
-	bool have = mx_expect_path(m, j, path, sizeof(path));
+	bool have = mx_expect_path(m, at->j, path, sizeof(path));
 
-	if (mx_check_suite(j))
-		return check_totals(m, j, k);
+	if (mx_check_suite(at->j))
+		return check_totals(m, at, k);
 	if (!have) {
-		printf("# %s: no expectations (%s)\n", j->id, path);
+		ktap_diag(k, "%s: no expectations (%s)", at->name, path);
 		return;
 	}
-	expect_file(path, j->id, r->recs, r->nrec, k);
+	expect_file(path, at->name, r->recs, r->nrec, k);
 }
 
 /* A check's verdict in a job: what the differences table shows. */
@@ -124,14 +131,14 @@ static bool same_kernel_check(const struct mx_job *a, const struct mx_job *b)
  * the first job that has it.
  */
 static void check_differences(const struct registry *reg,
-			      const struct mx_job **of, const struct run *runs,
+			      const struct mx_run *at, const struct run *runs,
 			      int n)
 {
 	char name[200];
 	int a, b, i, shown = 0;
 
 	for (a = 0; a < n; a++) {
-		for (i = 0; mx_check_suite(of[a]) && i < runs[a].nrec; i++) {
+		for (i = 0; mx_check_suite(at[a].j) && i < runs[a].nrec; i++) {
 			const struct record *r = &runs[a].recs[i];
 			bool differs = false, said = false;
 
@@ -143,7 +150,8 @@ static void check_differences(const struct registry *reg,
 			for (b = 0; b < n; b++) {
 				const char *v = verdict_of(reg, &runs[b], name);
 
-				if (b == a || !same_kernel_check(of[a], of[b]))
+				if (b == a ||
+				    !same_kernel_check(at[a].j, at[b].j))
 					continue;
 				said |= b < a && strcmp(v, "-");
 				differs |= !!strcmp(v, verdict_word(r));
@@ -154,8 +162,9 @@ static void check_differences(const struct registry *reg,
 				printf("\nchecks whose verdict differs between policies\n");
 			printf("  %s:", name);
 			for (b = 0; b < n; b++)
-				if (b == a || same_kernel_check(of[a], of[b]))
-					printf(" %s=%s", of[b]->policy,
+				if (b == a ||
+				    same_kernel_check(at[a].j, at[b].j))
+					printf(" %s=%s", at[b].j->policy,
 					       verdict_of(reg, &runs[b], name));
 			printf("\n");
 		}
@@ -163,7 +172,7 @@ static void check_differences(const struct registry *reg,
 }
 
 /* Missed and wrong COWs of a run, over its counting records. */
-static void verdict_row(const struct mx_job *j, const struct run *r)
+static void verdict_row(const struct mx_run *at, const struct run *r)
 {
 	uint64_t miss = 0, wrong = 0;
 	int i, bad = 0;
@@ -175,7 +184,7 @@ static void verdict_row(const struct mx_job *j, const struct run *r)
 		wrong += r->recs[i].c.t.classes[CLS_WRONG];
 		bad += record_failed(&r->recs[i]);
 	}
-	printf("  %-46s %-5s %10llu %10llu %6d\n", j->id,
+	printf("  %-46s %-5s %10llu %10llu %6d\n", at->name,
 	       json_str(r->env, "accelerator") ?: "?", (unsigned long long)miss,
 	       (unsigned long long)wrong, bad);
 }
@@ -207,15 +216,21 @@ static enum ktap_result env_matches(const struct mx *m, const struct mx_job *j,
  * switch prints its own).  A grep over the whole console would match the
  * switch's line even if the boot had ignored cow_policy=.
  */
-static void boot_policy(const struct mx *m, const struct mx_job *j,
+static void boot_policy(const struct mx *m, const struct mx_run *at,
 			struct ktap *k)
 {
-	char path[PATH_MAX], said[32] = "";
+	char path[PATH_MAX + MX_ID + 16], said[32] = "";
+	const struct mx_job *j = at->j;
 	char *text, *p;
 
 	if (!mx_takes_policies(m, j->kernel))
 		return;
-	mx_job_path(m, j, "console.log", path, sizeof(path));
+	/* one boot per run: each run folder keeps its console */
+	if (j->nrun > 1)
+		snprintf(path, sizeof(path), "%s/%s/console.log", m->dir,
+			 j->run[at->r]);
+	else
+		mx_job_path(m, j, "console.log", path, sizeof(path));
 	text = slurp(path, NULL);
 	p = text ? strstr(text, "cow_policy: ") : NULL;
 	if (p)
@@ -224,22 +239,36 @@ static void boot_policy(const struct mx *m, const struct mx_job *j,
 	ktap_resultf(
 		k, strcmp(said, j->policy) ? KT_FAIL : KT_PASS,
 		"%s: booted with cow_policy=%s (console, first 'cow_policy:' line: %s)",
-		j->id, j->policy,
+		at->name, j->policy,
 		*said ? said :
 		text  ? "none" :
 			"no console");
 	free(text);
 }
 
-/*
- * Each job's run loaded into runs (the loaded ones' jobs into of): a line
- * says it ran as its job says; their number.
- */
-static int load_runs(const struct mx *m, const char *only, struct run *runs,
-		     const struct mx_job **of, struct ktap *k)
+/* Run r of job j: loaded into *run, a line that it ran as its job says. */
+static bool load_run(const struct mx *m, const struct mx_run *at,
+		     struct run *run, struct ktap *k)
 {
-	char path[PATH_MAX + 160], err[800];
-	int i, n = 0;
+	char path[PATH_MAX + MX_ID + 16], err[800];
+	const struct mx_job *j = at->j;
+
+	snprintf(path, sizeof(path), "%s/%s", m->dir, j->run[at->r]);
+	if (run_load(path, run, err, sizeof(err))) {
+		ktap_resultf(k, KT_FAIL, "%s: ran (%s)", at->name, err);
+		return false;
+	}
+	ktap_resultf(k, env_matches(m, j, run, err, sizeof(err)),
+		     "%s: ran (%s, %s)", at->name, j->run[at->r], err);
+	boot_policy(m, at, k);
+	return true;
+}
+
+/* Every run of the jobs (only: that one's) into runs and at; how many. */
+static int load_runs(const struct mx *m, const char *only, struct run *runs,
+		     struct mx_run *at, struct ktap *k)
+{
+	int i, r, n = 0;
 
 	for (i = 0; i < m->n; i++) {
 		const struct mx_job *j = &m->jobs[i];
@@ -251,65 +280,88 @@ static int load_runs(const struct mx *m, const char *only, struct run *runs,
 				     *j->why ? j->why : "not run");
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/%s", m->dir, j->run);
-		if (run_load(path, &runs[n], err, sizeof(err))) {
-			ktap_resultf(k, KT_FAIL, "%s: ran (%s)", j->id, err);
-			continue;
+		for (r = 0; r < j->done; r++) {
+			at[n] = (struct mx_run){ .j = j, .r = r };
+			snprintf(at[n].name, sizeof(at[n].name), "%s", j->id);
+			if (j->nrun > 1)
+				snprintf(at[n].name + strlen(j->id),
+					 sizeof(at[n].name) - strlen(j->id),
+					 " run %d/%d", r + 1, j->nrun);
+			n += load_run(m, &at[n], &runs[n], k);
 		}
-		ktap_resultf(k, env_matches(m, j, &runs[n], err, sizeof(err)),
-			     "%s: ran (%s, %s)", j->id, j->run, err);
-		boot_policy(m, j, k);
-		of[n++] = j;
 	}
 	return n;
 }
 
-/* The compare table and the report folder of all the runs. */
-static void table_and_plots(const struct mx *m, struct run *runs, int n,
-			    struct ktap *k)
+/*
+ * The compare table and the report folder of all the runs: a job's runs
+ * are one column (`runs = K`: the statistical unit when K >= 2).
+ */
+static void table_and_plots(const struct mx *m, struct run *runs,
+			    const struct mx_run *at, int n, struct ktap *k)
 {
 	struct column *cols = xcalloc(n, sizeof(*cols));
 	char path[PATH_MAX + 16], err[800];
-	int i;
+	int i, c = 0;
 
-	for (i = 0; i < n; i++)
-		cols[i] = column_of(&runs[i]);
+	for (i = 0; i < n; i++) {
+		if (i && at[i].j == at[i - 1].j) {
+			cols[c - 1].n++;
+			continue;
+		}
+		cols[c] = column_of(&runs[i]);
+		if (at[i].j->nrun > 1)
+			snprintf(cols[c].name, sizeof(cols[c].name), "%.120s",
+				 at[i].j->id);
+		c++;
+	}
 	printf("\n");
-	compare_print(stdout, cols, n, FMT_TEXT);
+	compare_print(stdout, cols, c, FMT_TEXT);
 	snprintf(path, sizeof(path), "%s/report", m->dir);
-	if (report_write(cols, n, path, stdout, err, sizeof(err)))
+	if (report_write(cols, c, path, stdout, err, sizeof(err)))
 		ktap_resultf(k, KT_FAIL, "report: %s", err);
 	else
 		ktap_resultf(k, KT_PASS, "report: %s", path);
 	free(cols);
 }
 
+/* Missed and wrong COWs of each run. */
+static void verdict_table(const struct run *runs, const struct mx_run *at,
+			  int n)
+{
+	int i;
+
+	printf("\ncorrectness verdicts (counting records)\n  %-46s %-5s %10s %10s %6s\n",
+	       "job", "accel", "missed_cow", "wrong_cow", "failed");
+	for (i = 0; i < n; i++)
+		verdict_row(&at[i], &runs[i]);
+	printf("\n");
+}
+
 int mx_report(const struct mx *m, const char *only)
 {
-	struct run *runs = xcalloc(m->n, sizeof(*runs));
-	const struct mx_job **of = xcalloc(m->n, sizeof(*of));
+	struct run *runs = xcalloc(m->n * m->runs, sizeof(*runs));
+	struct mx_run *at = xcalloc(m->n * m->runs, sizeof(*at));
 	struct ktap k;
 	int i, n;
 
 	printf("\n");
 	ktap_begin(&k, stdout, -1);
-	n = load_runs(m, only, runs, of, &k);
+	if (m->runs > 1)
+		ktap_diag(&k, "runs = %d: each job runs its config %d times",
+			  m->runs, m->runs);
+	n = load_runs(m, only, runs, at, &k);
 	if (n && !only)
-		table_and_plots(m, runs, n, &k);
-	if (n) {
-		printf("\ncorrectness verdicts (counting records)\n  %-46s %-5s %10s %10s %6s\n",
-		       "job", "accel", "missed_cow", "wrong_cow", "failed");
-		for (i = 0; i < n; i++)
-			verdict_row(of[i], &runs[i]);
-		printf("\n");
-	}
-	check_differences(m->reg, of, runs, n);
+		table_and_plots(m, runs, at, n, &k);
+	if (n)
+		verdict_table(runs, at, n);
+	check_differences(m->reg, at, runs, n);
 	for (i = 0; i < n; i++) {
-		check_job(m, of[i], &runs[i], &k);
+		check_job(m, &at[i], &runs[i], &k);
 		run_free(&runs[i]);
 	}
 	free(runs);
-	free(of);
+	free(at);
 	ktap_end(&k);
 	ktap_summary(&k);
 	return ktap_exit(&k);

@@ -158,6 +158,7 @@ void mx_parse_file(struct mx *m, const char *path)
 		{ "swap", CFG_WORD, 0, 0, 1, swap_words },
 		{ "accel", CFG_WORD, 0, 0, 1, accel_words },
 		{ "measure", CFG_WORD, 0, 0, 1, measure_words },
+		{ "runs", CFG_INT, 1, MX_RUNS_MAX, 1, NULL },
 	};
 
 	snprintf(kdir, sizeof(kdir), "%s/configs/kernels", m->top);
@@ -181,6 +182,7 @@ void mx_parse_file(struct mx *m, const char *path)
 	m->mem = int_or(&m->cfg, "mem", 2048);
 	m->swap = word_or(&m->cfg, "swap", "file");
 	m->accel = word_or(&m->cfg, "accel", "auto");
+	m->runs = int_or(&m->cfg, "runs", 1);
 	timing_needs_kvm(m, path);
 }
 
@@ -199,6 +201,8 @@ static void add_job(struct mx *m, const char *k, const char *p, const char *c)
 	j->kernel = k;
 	j->policy = p;
 	j->config = c;
+	j->nrun = m->runs;
+	j->run = xcalloc(j->nrun, sizeof(*j->run));
 	snprintf(j->id, sizeof(j->id), "%s+%s+%s", k, p, c);
 }
 
@@ -257,32 +261,40 @@ bool mx_debug_vm(const struct mx *m, const char *kernel)
 /* ---- what a job's results depend on ---- */
 
 /*
- * The run id's tag ($COWBENCH_RUN_TAG): with the time and the hostname it
+ * Run r's id tag ($COWBENCH_RUN_TAG): with the time and the hostname it
  * makes the id unique by construction.  A guest's hostname is its kernel's
  * name, so its tag is the rest of the job id and this machine; the host's
- * hostname is this machine, so its tag is the job id.
+ * hostname is this machine, so its tag is the job id.  Runs of a job that
+ * makes several (`runs = K`) may start in one second: each is .rN.
  */
-void mx_job_tag(const struct mx *m, const struct mx_job *j, char *buf, int len)
+void mx_job_tag(const struct mx *m, const struct mx_job *j, int r, char *buf,
+		int len)
 {
+	char nth[16] = "";
+
+	if (j->nrun > 1)
+		snprintf(nth, sizeof(nth), ".r%d", r + 1);
 	if (!strcmp(j->kernel, "host"))
-		snprintf(buf, len, "%s", j->id);
+		snprintf(buf, len, "%s%s", j->id, nth);
 	else
-		snprintf(buf, len, "%s+%s@%s", j->policy, j->config,
+		snprintf(buf, len, "%s+%s%s@%s", j->policy, j->config, nth,
 			 m->machine);
 }
 
 /* Every tag fits a run id (cowbench run takes up to 80 characters). */
 void mx_check_tags(const struct mx *m)
 {
+	const struct mx_job *j;
 	char tag[512];
 	int i;
 
 	for (i = 0; i < m->n; i++) {
-		mx_job_tag(m, &m->jobs[i], tag, sizeof(tag));
+		j = &m->jobs[i];
+		mx_job_tag(m, j, j->nrun - 1, tag, sizeof(tag));
 		if (strlen(tag) > 80)
 			die(EXIT_USAGE,
 			    "matrix: job %s on %s: run id tag '%s' is over 80 characters",
-			    m->jobs[i].id, m->machine, tag);
+			    j->id, m->machine, tag);
 	}
 }
 
@@ -304,13 +316,14 @@ static void kernel_key(const struct mx *m, const char *kernel, char *buf,
 
 /*
  * The job's key: its kernel (kbuild.sh's cache key, or the host's
- * release and build), the VM settings and its config's text.  Kept in the
+ * release and build), the VM settings, its runs (when more than one) and
+ * its config's text.  Kept in the
  * job's status: an "ok" whose key changed is run again.
  */
 static void job_key(const struct mx *m, struct mx_job *j,
 		    const struct mx_job *same)
 {
-	char kk[300], path[PATH_MAX + 32], *text;
+	char kk[300], path[PATH_MAX + 32], runs[24] = "", *text;
 	size_t len = 0;
 	struct utsname u;
 	uint64_t h;
@@ -329,15 +342,17 @@ static void job_key(const struct mx *m, struct mx_job *j,
 	text = slurp(path, &len);
 	h = fnv1a(text ? text : "", text ? len : 0, FNV_SEED);
 	free(text);
+	if (j->nrun > 1)
+		snprintf(runs, sizeof(runs), " runs=%d", j->nrun);
 	if (!strcmp(j->kernel, "host"))
-		snprintf(j->key, sizeof(j->key), "kernel=%s config=%016llx", kk,
-			 (unsigned long long)h);
+		snprintf(j->key, sizeof(j->key), "kernel=%s%s config=%016llx",
+			 kk, runs, (unsigned long long)h);
 	else
 		snprintf(
 			j->key, sizeof(j->key),
-			"kernel=%s debug_vm=%d mem=%d swap=%s accel=%s timeout=%d config=%016llx",
+			"kernel=%s debug_vm=%d mem=%d swap=%s accel=%s timeout=%d%s config=%016llx",
 			kk, mx_debug_vm(m, j->kernel), m->mem, m->swap,
-			m->accel, m->timeout, (unsigned long long)h);
+			m->accel, m->timeout, runs, (unsigned long long)h);
 }
 
 /* The key of every job to consider, each kernel's asked once. */
@@ -367,58 +382,102 @@ void mx_job_path(const struct mx *m, const struct mx_job *j, const char *file,
 		 file);
 }
 
-/* "ok RUN-ID" or "fail REASON", then "key KEY" (job_key) */
+/*
+ * "ok RUN-ID" or "fail REASON", a "run RUN-ID" line for each further run
+ * (`runs = K`), then "key KEY" (job_key).
+ */
 void mx_write_status(const struct mx *m, const struct mx_job *j)
 {
-	char path[PATH_MAX], line[1024];
+	char path[PATH_MAX];
+	FILE *f;
+	int r;
 
 	mx_job_path(m, j, "status", path, sizeof(path));
-	snprintf(line, sizeof(line), "%s %s\nkey %s\n",
-		 j->state == MX_OK ? "ok" : "fail",
-		 j->state == MX_OK ? j->run : j->why, j->key);
-	mx_put_file(path, line);
+	f = fopen(path, "w");
+	if (!f)
+		die(1, "matrix: %s: %s", path, strerror(errno));
+	fprintf(f, "%s %s\n", j->state == MX_OK ? "ok" : "fail",
+		j->state == MX_OK ? j->run[0] : j->why);
+	for (r = 1; j->state == MX_OK && r < j->done; r++)
+		fprintf(f, "run %s\n", j->run[r]);
+	fprintf(f, "key %s\n", j->key);
+	if (fclose(f))
+		die(1, "matrix: %s: %s", path, strerror(errno));
 }
 
 /* The status's key line, "" when none (a status of an older matrix). */
-static void status_key(const char *path, char *buf, int len)
+static void status_key(const char *text, char *buf, int len)
 {
-	char text[1024], *k;
+	const char *k = strstr(text, "\nkey ");
 
 	buf[0] = '\0';
-	if (read_text(path, text, sizeof(text)) < 0)
-		return;
-	k = strstr(text, "\nkey ");
 	if (k) {
 		snprintf(buf, len, "%s", k + 5);
 		buf[strcspn(buf, "\n")] = '\0';
 	}
 }
 
+/* The runs an "ok" status lists, each with its env.json: into run[]. */
+static bool status_runs(const struct mx *m, struct mx_job *j, char *text)
+{
+	char *line, *save = NULL, path[PATH_MAX + MX_ID + 16];
+
+	j->done = 0;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, j->done ? "run " : "ok ", j->done ? 4 : 3))
+			continue;
+		if (j->done == j->nrun)
+			return false;
+		snprintf(j->run[j->done], MX_ID, "%.127s",
+			 line + (j->done ? 4 : 3));
+		snprintf(path, sizeof(path), "%s/%s/env.json", m->dir,
+			 j->run[j->done++]);
+		if (access(path, R_OK))
+			return false;
+	}
+	return j->done == j->nrun;
+}
+
 /*
  * Done before (this folder, or merged from another machine)?  When the job
  * has a key (it is to run here), an "ok" with another key is stale: its
- * kernel, VM settings or config changed since, and it runs again.
+ * kernel, VM settings, runs or config changed since, and it runs again.
  */
 bool mx_job_done(const struct mx *m, struct mx_job *j)
 {
-	char path[PATH_MAX], line[512], key[400];
+	char path[PATH_MAX], line[512], key[400], *text;
+	bool done = false;
 
 	mx_job_path(m, j, "status", path, sizeof(path));
 	mx_first_line(path, line, sizeof(line));
-	status_key(path, key, sizeof(key));
+	text = slurp(path, NULL);
+	status_key(text ? text : "", key, sizeof(key));
 	if (!strncmp(line, "ok ", 3) && *j->key && strcmp(key, j->key)) {
 		printf("%s: stale, run again (key '%s', now '%s')\n", j->id,
 		       *key ? key : "none", j->key);
-	} else if (!strncmp(line, "ok ", 3)) {
-		snprintf(j->run, sizeof(j->run), "%.127s", line + 3);
-		snprintf(path, sizeof(path), "%s/%s/env.json", m->dir, j->run);
-		if (!access(path, R_OK))
-			return j->state = MX_OK, true;
+	} else if (!strncmp(line, "ok ", 3) && status_runs(m, j, text)) {
+		j->state = MX_OK;
+		done = true;
 	} else if (!strncmp(line, "fail ", 5)) {
 		snprintf(j->why, sizeof(j->why), "%.255s", line + 5);
 		j->state = MX_FAIL;
 	}
-	return false;
+	free(text);
+	return done;
+}
+
+void mx_ktap_path(const struct mx *m, const struct mx_job *j, int r, char *buf,
+		  int len)
+{
+	char file[32];
+
+	snprintf(file, sizeof(file), "%s",
+		 strcmp(j->kernel, "host") ? "check.ktap" : "stdout");
+	if (j->nrun > 1)
+		snprintf(file + strlen(file), sizeof(file) - strlen(file),
+			 ".r%d", r + 1);
+	mx_job_path(m, j, file, buf, len);
 }
 
 /* A job whose config is a check suite (configs/check*.conf) runs check. */

@@ -15,6 +15,9 @@
  * reads runs, which is analysis' business).
  */
 
+#define MX_ID 128 /* a run id */
+#define MX_RUNS_MAX 100 /* `runs = K`: a timing matrix needs a few */
+
 /* pending: to run now; other: not the --job asked for */
 enum mx_state { MX_PENDING, MX_OK, MX_FAIL, MX_OTHER };
 
@@ -25,7 +28,10 @@ struct mx_job {
 	char kcommit[256]; /* the tree it was built from, "" if not known */
 	char key[400]; /* kernel cache key and settings: the status's `key` */
 	enum mx_state state;
-	char run[128], why[256];
+	char why[256];
+	int nrun; /* the runs it makes (`runs = K`) */
+	int done; /* of which in the matrix folder, their ids in run[] */
+	char (*run)[MX_ID];
 };
 
 struct registry;
@@ -36,7 +42,7 @@ struct mx {
 	struct cfg cfg;
 	const struct cfg_val *kernels, *policies, *configs;
 	const struct cfg_val *debug_vm; /* kernels built with DEBUG_VM */
-	int timeout, mem;
+	int timeout, mem, runs;
 	const char *swap, *accel;
 	struct mx_job *jobs;
 	int n;
@@ -84,8 +90,12 @@ bool mx_expect_path(const struct mx *m, const struct mx_job *j, char *path,
 /* DIR/jobs/ID/FILE ("" for the job's folder). */
 void mx_job_path(const struct mx *m, const struct mx_job *j, const char *file,
 		 char *buf, int len);
-/* The run id's tag ($COWBENCH_RUN_TAG). */
-void mx_job_tag(const struct mx *m, const struct mx_job *j, char *buf, int len);
+/* Run r's id tag ($COWBENCH_RUN_TAG). */
+void mx_job_tag(const struct mx *m, const struct mx_job *j, int r, char *buf,
+		int len);
+/* Where a check job's run r left its KTAP (stdout, a guest's check.ktap). */
+void mx_ktap_path(const struct mx *m, const struct mx_job *j, int r, char *buf,
+		  int len);
 /* A script of the checkout, or the test's stand-in from the environment. */
 void mx_script(const struct mx *m, const char *env, const char *name, char *buf,
 	       int len);

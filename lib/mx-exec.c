@@ -210,7 +210,8 @@ static void build_kernels(struct mx *m, bool rebuild)
 	}
 }
 
-static int run_host(const struct mx *m, const struct mx_job *j, const char *cfg)
+static int run_host(const struct mx *m, const struct mx_job *j, int r,
+		    const char *cfg)
 {
 	char out[PATH_MAX], err[PATH_MAX], run[PATH_MAX], exp[PATH_MAX + 64];
 	char tag[256];
@@ -228,7 +229,7 @@ static int run_host(const struct mx *m, const struct mx_job *j, const char *cfg)
 	mx_job_path(m, j, "stdout", out, sizeof(out));
 	mx_job_path(m, j, "stderr", err, sizeof(err));
 	mx_job_path(m, j, "run", run, sizeof(run));
-	mx_job_tag(m, j, tag, sizeof(tag));
+	mx_job_tag(m, j, r, tag, sizeof(tag));
 	setenv("COWBENCH_RUN_TAG", tag, 1);
 	if (mx_check_suite(j)) {
 		argv[1] = "check";
@@ -280,14 +281,14 @@ static int run_guest(const struct mx *m, const struct mx_job *j)
 	return mx_spawn(argv, out, err, m->timeout + 10);
 }
 
-/* Move the job's run folder into the matrix folder under its run id. */
-static void collect(const struct mx *m, struct mx_job *j, int rc)
+/* Move run r's folder into the matrix folder under its run id. */
+static void collect(const struct mx *m, struct mx_job *j, int r, int rc)
 {
 	char src[PATH_MAX], dst[PATH_MAX + 160], path[PATH_MAX + 200];
 	char reason[240], err[512];
 
 	mx_job_path(m, j, "run", src, sizeof(src));
-	if (m->run_id(src, j->run, sizeof(j->run), err, sizeof(err))) {
+	if (m->run_id(src, j->run[r], MX_ID, err, sizeof(err))) {
 		j->state = MX_FAIL;
 		mx_job_path(m, j, "reason", path, sizeof(path));
 		if (!*mx_first_line(path, reason, sizeof(reason)))
@@ -300,14 +301,14 @@ static void collect(const struct mx *m, struct mx_job *j, int rc)
 				 "partial results kept in partial/run");
 		return;
 	}
-	snprintf(dst, sizeof(dst), "%s/%s", m->dir, j->run);
+	snprintf(dst, sizeof(dst), "%s/%s", m->dir, j->run[r]);
 	/* never over another run: ids are unique, a clash is kept as data */
 	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE)) {
 		j->state = MX_FAIL;
 		snprintf(
 			j->why, sizeof(j->why),
 			"run id %.100s: %s in the matrix folder; this run kept in jobs/%.60s/run",
-			j->run, errno == EEXIST ? "exists" : strerror(errno),
+			j->run[r], errno == EEXIST ? "exists" : strerror(errno),
 			j->id);
 		return;
 	}
@@ -321,6 +322,7 @@ static void collect(const struct mx *m, struct mx_job *j, int rc)
 		j->id, j->kernel, j->policy, j->config,
 		*j->image ? j->image : "host");
 	mx_put_file(path, err);
+	j->done = r + 1;
 	j->state = rc ? MX_FAIL : MX_OK;
 	if (rc)
 		snprintf(j->why, sizeof(j->why),
@@ -348,14 +350,10 @@ static void guest_check(const struct mx *m, const struct mx_job *j,
 static void guest_meta(const struct mx *m, const struct mx_job *j,
 		       const char *dir)
 {
-	char path[PATH_MAX + 16], line[300], tag[256];
+	char path[PATH_MAX + 16], line[300];
 
 	snprintf(path, sizeof(path), "%s/machine", dir);
 	snprintf(line, sizeof(line), "%s\n", m->machine);
-	mx_put_file(path, line);
-	mx_job_tag(m, j, tag, sizeof(tag));
-	snprintf(path, sizeof(path), "%s/run_tag", dir);
-	snprintf(line, sizeof(line), "%s\n", tag);
 	mx_put_file(path, line);
 	if (!*j->kcommit)
 		return;
@@ -364,31 +362,95 @@ static void guest_meta(const struct mx *m, const struct mx_job *j,
 	mx_put_file(path, line);
 }
 
+/* The guest's run id tag for run r (guest-run.sh reads /out/run_tag). */
+static void guest_tag(const struct mx *m, const struct mx_job *j, int r,
+		      const char *dir)
+{
+	char path[PATH_MAX + 16], tag[256];
+
+	mx_job_tag(m, j, r, tag, sizeof(tag) - 1);
+	strcat(tag, "\n");
+	snprintf(path, sizeof(path), "%s/run_tag", dir);
+	mx_put_file(path, tag);
+}
+
+/* A check job making several runs: run r's KTAP under a name of its own. */
+static void keep_ktap(const struct mx *m, const struct mx_job *j, int r)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	if (j->nrun == 1 || !mx_check_suite(j))
+		return;
+	mx_job_path(m, j, strcmp(j->kernel, "host") ? "check.ktap" : "stdout",
+		    from, sizeof(from));
+	mx_ktap_path(m, j, r, to, sizeof(to));
+	rename(from, to);
+}
+
+/* Run r of the job (the host's, or one guest boot), collected. */
+static void run_once(const struct mx *m, struct mx_job *j, int r,
+		     const char *cfg, const char *dir)
+{
+	char why[sizeof(j->why)];
+	int rc;
+
+	if (!strcmp(j->kernel, "host")) {
+		rc = run_host(m, j, r, cfg);
+	} else {
+		guest_tag(m, j, r, dir);
+		rc = run_guest(m, j);
+	}
+	keep_ktap(m, j, r);
+	collect(m, j, r, rc);
+	if (j->state == MX_FAIL && j->nrun > 1) {
+		snprintf(why, sizeof(why), "run %d/%d: %.200s", r + 1, j->nrun,
+			 j->why);
+		memcpy(j->why, why, sizeof(why));
+	}
+}
+
+/* What a guest boot needs in the job's folder (the 9p share). */
+static void guest_files(const struct mx *m, const struct mx_job *j,
+			const char *cfg, const char *dir)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/guest.conf", dir);
+	if (copy_file(cfg, path))
+		die(1, "matrix: copy %s: %s", cfg, strerror(errno));
+	if (mx_check_suite(j))
+		guest_check(m, j, dir);
+	guest_meta(m, j, dir);
+}
+
+/* The job's runs, one after the other; the first failure ends it. */
 static void run_job(const struct mx *m, struct mx_job *j)
 {
-	char dir[PATH_MAX], cfg[PATH_MAX + 32], path[PATH_MAX + 16];
-	int rc;
+	char dir[PATH_MAX], cfg[PATH_MAX + 32];
+	int r;
 
 	mx_job_path(m, j, "", dir, sizeof(dir));
 	rm_rf(dir);
 	mkdir_p("matrix", dir);
 	snprintf(cfg, sizeof(cfg), "%s/configs/%s.conf", m->top, j->config);
-	if (*j->why) {
+	j->done = 0;
+	if (*j->why)
 		j->state = MX_FAIL;
-	} else if (!strcmp(j->kernel, "host")) {
-		rc = run_host(m, j, cfg);
-		collect(m, j, rc);
-	} else {
-		snprintf(path, sizeof(path), "%s/guest.conf", dir);
-		if (copy_file(cfg, path))
-			die(1, "matrix: copy %s: %s", cfg, strerror(errno));
-		if (mx_check_suite(j))
-			guest_check(m, j, dir);
-		guest_meta(m, j, dir);
-		rc = run_guest(m, j);
-		collect(m, j, rc);
-	}
+	else if (strcmp(j->kernel, "host"))
+		guest_files(m, j, cfg, dir);
+	for (r = 0; !*j->why && r < j->nrun && (!r || j->state == MX_OK); r++)
+		run_once(m, j, r, cfg, dir);
 	mx_write_status(m, j);
+}
+
+/* The job's run id, or its first and last and how many. */
+static const char *runs_said(const struct mx_job *j, char *buf, int len)
+{
+	if (j->done == 1)
+		return j->run[0];
+	snprintf(buf, len, "%d runs: %s .. %s", j->done, j->run[0],
+		 j->run[j->done - 1]);
+	return buf;
 }
 
 static void fmt_secs(char *buf, int len, long s)
@@ -401,7 +463,7 @@ void mx_run_jobs(struct mx *m, const char *only, bool rebuild)
 {
 	time_t t0 = time(NULL), tj;
 	int i, pending = 0, done = 0;
-	char el[32], eta[32];
+	char el[32], eta[32], said[2 * MX_ID + 32];
 
 	mx_job_keys(m, only);
 	for (i = 0; i < m->n; i++) {
@@ -423,7 +485,10 @@ void mx_run_jobs(struct mx *m, const char *only, bool rebuild)
 			continue;
 		if (j->state != MX_PENDING) {
 			printf("[%d/%d] %s: done before (%s)\n", i + 1, m->n,
-			       j->id, j->state == MX_OK ? j->run : j->why);
+			       j->id,
+			       j->state == MX_OK ?
+				       runs_said(j, said, sizeof(said)) :
+				       j->why);
 			continue;
 		}
 		fmt_secs(el, sizeof(el), time(NULL) - t0);
@@ -438,7 +503,8 @@ void mx_run_jobs(struct mx *m, const char *only, bool rebuild)
 		done++;
 		printf("[%d/%d] %s: %s %s (%ld s)\n", i + 1, m->n, j->id,
 		       j->state == MX_OK ? "ok" : "FAILED",
-		       j->state == MX_OK ? j->run : j->why,
+		       j->state == MX_OK ? runs_said(j, said, sizeof(said)) :
+					   j->why,
 		       (long)(time(NULL) - tj));
 		fflush(stdout);
 	}

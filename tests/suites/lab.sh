@@ -50,7 +50,7 @@ if [ "\$(cat "\$out/mode" 2>/dev/null)" = check ]; then
 fi
 id=\$(cat "$fake/ts")-\$last-\$(cat "\$out/run_tag")
 mkdir -p "\$out/stage"
-"$top/$MK" "\$out/stage/\$id" stock-6.12 6.12.0 2026-01-01T00:00:00Z 1 0 1 7 >/dev/null &&
+"$top/$MK" "\$out/stage/\$id" stock-6.12 6.12.0 2026-01-01T00:00:00Z 1 0 1 7 0 tcg >/dev/null &&
 	mv "\$out/stage/\$id" "\$out/run"
 echo tcg > "\$out/accel"
 EOF
@@ -176,6 +176,45 @@ check "test-vm consoles: an 'Oops:' is not ok" \
 	grep -q "^not ok [0-9]* oops: console free of BUG/Oops/WARNING (Oops: " "$work/cons.out"
 check "test-vm consoles: a clean console is ok; exit 1 over the two" \
 	eq "$(grep -c '^ok [0-9]* clean: ' "$work/cons.out"):$(tail -1 "$work/cons.out")" "1:1 passed, 2 failed, 0 skipped"
+
+# ---- runs = K: each job runs its config K times, K run folders, each
+# checked against the expectations; bad K is one line, exit 2
+for k in 0 -1 three 101; do
+	m=$(conf badk "kernels = $kern" "policies = stock" "configs = guest-check" "runs = $k")
+	mx badk "$m" -o "$work/mbk"
+	check "runs = $k: exit 2, one line naming the file, nothing made" \
+		eq "$rc:$(wc -l < "$work/badk.out"):$(grep -c "^cowbench: matrix: $m:" "$work/badk.out"):$([ -e "$work/mbk" ] && echo made)" "2:1:1:"
+done
+m=$(conf rk "kernels = $kern" "policies = stock" "configs = guest-check" "timeout = 60" "runs = 3")
+mkdir -p "$work/rkexp"
+printf '%s\n' "cow-child base ok" > "$work/rkexp/$kern-stock"
+echo 20260101-000030 > "$fake/ts"
+COWBENCH_EXPECT_DIR=$work/rkexp mx rk1 "$m" -o "$work/mrk"
+j=$kern+stock+guest-check jre=${kern//./\\.}\\+stock\\+guest-check
+ids=$(sed -n 's/^ok //p; s/^run //p' "$work/mrk/jobs/$j/status" | tr '\n' ' ')
+check "runs = 3: the status lists 3 runs, ids .r1 .r2 .r3 (one second, unique)" \
+	eq "$ids" "$(for r in 1 2 3; do printf '20260101-000030-%s-stock+guest-check.r%d@%s ' "$kern" "$r" "$me"; done)"
+check "runs = 3: 3 run folders with results, each its own id" \
+	eq "$(for i in $ids; do jq -r .run "$work/mrk/$i/env.json"; done | sort -u | wc -l):$(ls "$work"/mrk/*/results.jsonl | wc -l)" "3:3"
+check "runs = 3: the report says K" grep -qx '# runs = 3: each job runs its config 3 times' "$work/rk1.out"
+check "runs = 3: one 'ran' line per run, named run R/3" \
+	eq "$(grep -cE "^ok [0-9]+ $jre run [123]/3: ran \(20260101-000030-" "$work/rk1.out")" 3
+check "runs = 3: every run checked against the expectations" \
+	eq "$(grep -cE "^ok [0-9]+ $jre run [123]/3: cow-child base: ok" "$work/rk1.out")" 3
+check "runs = 3: the key says runs=3; exit 0" \
+	eq "$rc:$(sed -n 's/^key //p' "$work/mrk/jobs/$j/status" | grep -o ' runs=3 ')" "0: runs=3 "
+COWBENCH_EXPECT_DIR=$work/rkexp mx rk2 "$m" -o "$work/mrk"
+check "runs = 3: done before, all 3 runs kept" \
+	grep -q "^\[1/1\] $j: done before (3 runs: 20260101-000030-.*\.r1@$me \.\. .*\.r3@$me)" "$work/rk2.out"
+sed -i 's/^runs = 3/runs = 2/' "$m"
+echo 20260101-000031 > "$fake/ts"
+COWBENCH_EXPECT_DIR=$work/rkexp mx rk3 "$m" -o "$work/mrk"
+check "runs = 2 after 3: stale, run again, 2 runs" \
+	eq "$(grep -c "stale, run again" "$work/rk3.out"):$(grep -c '^run ' "$work/mrk/jobs/$j/status")" "1:1"
+rm -f "$work/mrk/20260101-000031-$kern-stock+guest-check.r2@$me/env.json"
+COWBENCH_EXPECT_DIR=$work/rkexp mx rk4 "$m" -o "$work/mrk" --report
+check "runs = 2: a run folder gone is a job not run (--report, exit 1)" \
+	eq "$rc:$(grep -c "^not ok [0-9]* $j: ran (not run)" "$work/rk4.out")" "1:1"
 
 # ---- a guest that hangs: what it wrote to its disk is kept
 d=$work/disk
