@@ -80,7 +80,7 @@ static void check_job(const struct mx *m, const struct mx_run *at,
 		      const struct run *r, struct ktap *k)
 {
 	char path[PATH_MAX + 64];
-	bool have = mx_expect_path(m, at->j, path, sizeof(path));
+	bool have = mx_expect_path(m, at->j, at->r, path, sizeof(path));
 
 	if (mx_check_suite(at->j))
 		return check_totals(m, at, k);
@@ -190,22 +190,40 @@ static void verdict_row(const struct mx_run *at, const struct run *r)
 }
 
 /*
+ * The host's run: its label and accelerator; an interleave's, the policy
+ * in force (env.json's, read back from vm.cow_policy after the switch,
+ * before the run) must be its slot's.
+ */
+static enum ktap_result host_matches(const struct mx_run *at,
+				     const struct run *r, char *msg, int len)
+{
+	const char *want = at->j->slot ? at->j->slot[at->r] : NULL;
+
+	if (!want)
+		return snprintf(msg, len, "%s, %s", r->label, r->accel),
+		       KT_PASS;
+	snprintf(msg, len, "%s, %s, cow_policy %s", r->label, r->accel,
+		 r->policy);
+	return strcmp(r->policy, want) ? KT_FAIL : KT_PASS;
+}
+
+/*
  * A guest's env.json names the policy in force (the boot's, or the
  * config's cow_policy, which the run switched to) and the accelerator.
  */
-static enum ktap_result env_matches(const struct mx *m, const struct mx_job *j,
+static enum ktap_result env_matches(const struct mx *m, const struct mx_run *at,
 				    const struct run *r, char *msg, int len)
 {
 	char path[PATH_MAX], accel[32], policy[24];
+	const struct mx_job *j = at->j;
 
 	if (!strcmp(j->kernel, "host"))
-		return snprintf(msg, len, "%s, %s", r->label, r->accel),
-		       KT_PASS;
+		return host_matches(at, r, msg, len);
 	mx_job_path(m, j, "accel", path, sizeof(path));
 	mx_first_line(path, accel, sizeof(accel));
 	snprintf(msg, len, "cow_policy %s, accelerator %s (vmrun: %s)",
 		 r->policy, r->accel, *accel ? accel : "?");
-	mx_config_policy(m, j, policy, sizeof(policy));
+	mx_config_policy(m, j, at->r, policy, sizeof(policy));
 	return strcmp(r->policy, policy) || strcmp(r->accel, accel) ? KT_FAIL :
 								      KT_PASS;
 }
@@ -237,9 +255,9 @@ static void boot_policy(const struct mx *m, const struct mx_run *at,
 		snprintf(said, sizeof(said), "%.*s",
 			 (int)strcspn(p + 12, ": \r\n"), p + 12);
 	ktap_resultf(
-		k, strcmp(said, j->policy) ? KT_FAIL : KT_PASS,
+		k, strcmp(said, mx_boot_policy(j)) ? KT_FAIL : KT_PASS,
 		"%s: booted with cow_policy=%s (console, first 'cow_policy:' line: %s)",
-		at->name, j->policy,
+		at->name, mx_boot_policy(j),
 		*said ? said :
 		text  ? "none" :
 			"no console");
@@ -258,63 +276,130 @@ static bool load_run(const struct mx *m, const struct mx_run *at,
 		ktap_resultf(k, KT_FAIL, "%s: ran (%s)", at->name, err);
 		return false;
 	}
-	ktap_resultf(k, env_matches(m, j, run, err, sizeof(err)),
+	ktap_resultf(k, env_matches(m, at, run, err, sizeof(err)),
 		     "%s: ran (%s, %s)", at->name, j->run[at->r], err);
-	boot_policy(m, at, k);
+	/* an interleave's runs share one boot */
+	if (!j->slot || !at->r)
+		boot_policy(m, at, k);
 	return true;
+}
+
+/*
+ * An interleave job's runs ran in the seeded order: each under its slot's
+ * policy (env.json, read back from vm.cow_policy) and started no earlier
+ * than the one before it.
+ */
+static void interleave_order(const struct mx_run *at, const struct run *runs,
+			     int n, struct ktap *k)
+{
+	char order[1024] = "";
+	bool in_order = n == at->j->nrun;
+	int r, len = 0;
+
+	for (r = 0; r < n; r++) {
+		in_order &= !strcmp(runs[r].policy, at->j->slot[r]) &&
+			    (!r ||
+			     strcmp(runs[r - 1].created, runs[r].created) <= 0);
+		if (len < (int)sizeof(order))
+			len += snprintf(order + len, sizeof(order) - len,
+					"%s%s", r ? " " : "", runs[r].policy);
+	}
+	ktap_resultf(k, in_order ? KT_PASS : KT_FAIL,
+		     "%s: %d of %d runs in the order of seed %u (%s)",
+		     at->j->id, n, at->j->nrun, at->j->seed, order);
+}
+
+/* "JOB", "JOB run R/K" (`runs = K`), "JOB run R/N (POLICY)" (interleave) */
+static void run_name(const struct mx_job *j, int r, char *buf, int len)
+{
+	int n = snprintf(buf, len, "%s", j->id);
+
+	if (j->nrun > 1)
+		n += snprintf(buf + n, len - n, " run %d/%d", r + 1, j->nrun);
+	if (j->slot)
+		snprintf(buf + n, len - n, " (%s)", j->slot[r]);
 }
 
 /* Every run of the jobs (only: that one's) into runs and at; how many. */
 static int load_runs(const struct mx *m, const char *only, struct run *runs,
 		     struct mx_run *at, struct ktap *k)
 {
-	int i, r, n = 0;
+	int i, r, first, n = 0;
 
 	for (i = 0; i < m->n; i++) {
 		const struct mx_job *j = &m->jobs[i];
 
 		if (only && strcmp(j->id, only))
 			continue;
+		if (j->state == MX_SKIP) {
+			ktap_result(k, KT_SKIP, j->id, j->why);
+			continue;
+		}
 		if (j->state != MX_OK) {
 			ktap_resultf(k, KT_FAIL, "%s: ran (%s)", j->id,
 				     *j->why ? j->why : "not run");
 			continue;
 		}
-		for (r = 0; r < j->done; r++) {
+		for (r = 0, first = n; r < j->done; r++) {
 			at[n] = (struct mx_run){ .j = j, .r = r };
-			snprintf(at[n].name, sizeof(at[n].name), "%s", j->id);
-			if (j->nrun > 1)
-				snprintf(at[n].name + strlen(j->id),
-					 sizeof(at[n].name) - strlen(j->id),
-					 " run %d/%d", r + 1, j->nrun);
+			run_name(j, r, at[n].name, sizeof(at[n].name));
 			n += load_run(m, &at[n], &runs[n], k);
 		}
+		if (j->slot)
+			interleave_order(&at[first], &runs[first], n - first,
+					 k);
 	}
 	return n;
 }
 
+/* Runs a and b are one column: one job's, an interleave's of one policy. */
+static bool same_column(const struct mx_run *a, const struct mx_run *b)
+{
+	return a->j == b->j &&
+	       (!a->j->slot || !strcmp(a->j->slot[a->r], b->j->slot[b->r]));
+}
+
 /*
- * The compare table and the report folder of all the runs: a job's runs
- * are one column (`runs = K`: the statistical unit when K >= 2).
+ * The runs as columns (into ord, shallow copies of runs, a column's runs
+ * side by side): a job's runs are one (`runs = K`: the statistical unit
+ * when K >= 2), an interleave's one per policy.  Their number.
  */
-static void table_and_plots(const struct mx *m, struct run *runs,
+static int columns_of(const struct run *runs, const struct mx_run *at, int n,
+		      struct run *ord, struct column *cols)
+{
+	bool *put = xcalloc(n, sizeof(*put));
+	int a, b, c = 0, o = 0;
+
+	for (a = 0; a < n; a++) {
+		if (put[a])
+			continue;
+		cols[c] = (struct column){ .runs = &ord[o] };
+		for (b = a; b < n; b++)
+			if (!put[b] && same_column(&at[a], &at[b])) {
+				ord[o++] = runs[b];
+				put[b] = true;
+				cols[c].n++;
+			}
+		snprintf(cols[c].name, sizeof(cols[c].name), "%.120s",
+			 cols[c].n > 1 ? at[a].j->id : runs[a].name);
+		if (at[a].j->slot)
+			snprintf(cols[c].name, sizeof(cols[c].name), "%.80s-%s",
+				 at[a].j->id, at[a].j->slot[at[a].r]);
+		c++;
+	}
+	free(put);
+	return c;
+}
+
+/* The compare table and the report folder of all the runs. */
+static void table_and_plots(const struct mx *m, const struct run *runs,
 			    const struct mx_run *at, int n, struct ktap *k)
 {
 	struct column *cols = xcalloc(n, sizeof(*cols));
+	struct run *ord = xcalloc(n, sizeof(*ord));
 	char path[PATH_MAX + 16], err[800];
-	int i, c = 0;
+	int c = columns_of(runs, at, n, ord, cols);
 
-	for (i = 0; i < n; i++) {
-		if (i && at[i].j == at[i - 1].j) {
-			cols[c - 1].n++;
-			continue;
-		}
-		cols[c] = column_of(&runs[i]);
-		if (at[i].j->nrun > 1)
-			snprintf(cols[c].name, sizeof(cols[c].name), "%.120s",
-				 at[i].j->id);
-		c++;
-	}
 	printf("\n");
 	compare_print(stdout, cols, c, FMT_TEXT);
 	snprintf(path, sizeof(path), "%s/report", m->dir);
@@ -322,6 +407,7 @@ static void table_and_plots(const struct mx *m, struct run *runs,
 		ktap_resultf(k, KT_FAIL, "report: %s", err);
 	else
 		ktap_resultf(k, KT_PASS, "report: %s", path);
+	free(ord);
 	free(cols);
 }
 
@@ -340,16 +426,26 @@ static void verdict_table(const struct run *runs, const struct mx_run *at,
 
 int mx_report(const struct mx *m, const char *only)
 {
-	struct run *runs = xcalloc(m->n * m->runs, sizeof(*runs));
-	struct mx_run *at = xcalloc(m->n * m->runs, sizeof(*at));
+	struct run *runs;
+	struct mx_run *at;
 	struct ktap k;
-	int i, n;
+	int i, n = 0;
+
+	for (i = 0; i < m->n; i++)
+		n += m->jobs[i].nrun;
+	runs = xcalloc(n, sizeof(*runs));
+	at = xcalloc(n, sizeof(*at));
 
 	printf("\n");
 	ktap_begin(&k, stdout, -1);
 	if (m->runs > 1)
 		ktap_diag(&k, "runs = %d: each job runs its config %d times",
 			  m->runs, m->runs);
+	if (m->interleave)
+		ktap_diag(
+			&k,
+			"interleave: each job runs %d per policy in one boot, vm.cow_policy switched between the runs in a seeded random order",
+			m->runs);
 	n = load_runs(m, only, runs, at, &k);
 	if (n && !only)
 		table_and_plots(m, runs, at, n, &k);

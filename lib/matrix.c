@@ -26,6 +26,7 @@ static const char *const swap_words[] = { "none", "file", "zram", NULL };
 static const char *const accel_words[] = { "auto", "kvm", "tcg", NULL };
 
 static const char *const measure_words[] = { "counts", "timing", NULL };
+static const char *const yes_no[] = { "no", "yes", NULL };
 
 /* ---- the checkout, its kernels and configs ---- */
 
@@ -145,6 +146,60 @@ static void timing_needs_kvm(struct mx *m, const char *path)
 			    path, strerror(errno));
 }
 
+/* The cow_policy a config sets into buf (left alone when none); sets one? */
+static bool config_sets_policy(const struct mx *m, const char *config,
+			       char *buf, int len)
+{
+	char path[PATH_MAX + 32], *text, *line, *save = NULL, word[24];
+	bool sets = false;
+
+	snprintf(path, sizeof(path), "%s/configs/%s.conf", m->top, config);
+	text = slurp(path, NULL);
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, " cow_policy = %23s", word) == 1) {
+			snprintf(buf, len, "%s", word);
+			sets = true;
+		}
+	free(text);
+	return sets;
+}
+
+/*
+ * `interleave = yes` switches vm.cow_policy between the runs of one boot:
+ * two policies or more, `cowbench run` configs that leave cow_policy to
+ * the matrix.  `seed` is the interleave's.
+ */
+static void interleave_fits(const struct mx *m, const char *path)
+{
+	char word[24];
+	int c;
+
+	if (!m->interleave) {
+		if (m->seed >= 0)
+			die(EXIT_USAGE,
+			    "matrix: %s: seed orders an interleave (interleave = yes)",
+			    path);
+		return;
+	}
+	if (!m->policies || m->policies->n < 2)
+		die(EXIT_USAGE,
+		    "matrix: %s: interleave = yes needs two policies or more",
+		    path);
+	for (c = 0; c < m->configs->n; c++) {
+		const char *cn = m->configs->w[c];
+
+		if (!strncmp(cn, "check", 5))
+			die(EXIT_USAGE,
+			    "matrix: %s: interleave runs `cowbench run` configs; %s is a check suite",
+			    path, cn);
+		if (config_sets_policy(m, cn, word, sizeof(word)))
+			die(EXIT_USAGE,
+			    "matrix: %s: interleave sets cow_policy per run; configs/%s.conf sets cow_policy = %s",
+			    path, cn, word);
+	}
+}
+
 void mx_parse_file(struct mx *m, const char *path)
 {
 	char kdir[PATH_MAX + 32], cdir[PATH_MAX + 16], err[512];
@@ -159,7 +214,10 @@ void mx_parse_file(struct mx *m, const char *path)
 		{ "accel", CFG_WORD, 0, 0, 1, accel_words },
 		{ "measure", CFG_WORD, 0, 0, 1, measure_words },
 		{ "runs", CFG_INT, 1, MX_RUNS_MAX, 1, NULL },
+		{ "interleave", CFG_WORD, 0, 0, 1, yes_no },
+		{ "seed", CFG_INT, 0, UINT32_MAX, 1, NULL },
 	};
+	const struct cfg_val *seed;
 
 	snprintf(kdir, sizeof(kdir), "%s/configs/kernels", m->top);
 	snprintf(cdir, sizeof(cdir), "%s/configs", m->top);
@@ -183,7 +241,11 @@ void mx_parse_file(struct mx *m, const char *path)
 	m->swap = word_or(&m->cfg, "swap", "file");
 	m->accel = word_or(&m->cfg, "accel", "auto");
 	m->runs = int_or(&m->cfg, "runs", 1);
+	m->interleave = !strcmp(word_or(&m->cfg, "interleave", "no"), "yes");
+	seed = cfg_find(&m->cfg, "seed");
+	m->seed = seed ? seed->v[0] : -1;
 	timing_needs_kvm(m, path);
+	interleave_fits(m, path);
 }
 
 static void add_job(struct mx *m, const char *k, const char *p, const char *c)
@@ -202,11 +264,18 @@ static void add_job(struct mx *m, const char *k, const char *p, const char *c)
 	j->policy = p;
 	j->config = c;
 	j->nrun = m->runs;
+	if (m->interleave) {
+		j->nrun *= m->policies->n;
+		j->slot = xcalloc(j->nrun, sizeof(*j->slot));
+	}
 	j->run = xcalloc(j->nrun, sizeof(*j->run));
 	snprintf(j->id, sizeof(j->id), "%s+%s+%s", k, p, c);
 }
 
-/* kernels x policies x configs; a kernel without the patch: stock only. */
+/*
+ * kernels x policies x configs; a kernel without the patch: stock only.
+ * Interleaved, the policies are runs of one job per kernel and config.
+ */
 void mx_expand(struct mx *m)
 {
 	int k, p, c;
@@ -215,7 +284,11 @@ void mx_expand(struct mx *m)
 		const char *kn = m->kernels->w[k];
 		bool all = mx_takes_policies(m, kn);
 
-		for (p = 0; p < (all && m->policies ? m->policies->n : 1); p++)
+		for (c = 0; m->interleave && c < m->configs->n; c++)
+			add_job(m, kn, "interleave", m->configs->w[c]);
+		for (p = 0; !m->interleave &&
+			    p < (all && m->policies ? m->policies->n : 1);
+		     p++)
 			for (c = 0; c < m->configs->n; c++)
 				add_job(m, kn,
 					all && m->policies ? m->policies->w[p] :
@@ -223,7 +296,6 @@ void mx_expand(struct mx *m)
 					m->configs->w[c]);
 	}
 }
-
 /* Every guest config is a valid run matrix (the planner dies with 2). */
 void mx_validate_configs(const struct mx *m)
 {
@@ -383,8 +455,9 @@ void mx_job_path(const struct mx *m, const struct mx_job *j, const char *file,
 }
 
 /*
- * "ok RUN-ID" or "fail REASON", a "run RUN-ID" line for each further run
- * (`runs = K`), then "key KEY" (job_key).
+ * "ok RUN-ID", "fail REASON" or "skip REASON", a "run RUN-ID" line for
+ * each further run (`runs = K`), an interleave's "seed S", then "key KEY"
+ * (job_key).
  */
 void mx_write_status(const struct mx *m, const struct mx_job *j)
 {
@@ -396,10 +469,15 @@ void mx_write_status(const struct mx *m, const struct mx_job *j)
 	f = fopen(path, "w");
 	if (!f)
 		die(1, "matrix: %s: %s", path, strerror(errno));
-	fprintf(f, "%s %s\n", j->state == MX_OK ? "ok" : "fail",
+	fprintf(f, "%s %s\n",
+		j->state == MX_OK   ? "ok" :
+		j->state == MX_SKIP ? "skip" :
+				      "fail",
 		j->state == MX_OK ? j->run[0] : j->why);
 	for (r = 1; j->state == MX_OK && r < j->done; r++)
 		fprintf(f, "run %s\n", j->run[r]);
+	if (j->slot)
+		fprintf(f, "seed %u\n", j->seed);
 	fprintf(f, "key %s\n", j->key);
 	if (fclose(f))
 		die(1, "matrix: %s: %s", path, strerror(errno));
@@ -415,6 +493,19 @@ static void status_key(const char *text, char *buf, int len)
 		snprintf(buf, len, "%s", k + 5);
 		buf[strcspn(buf, "\n")] = '\0';
 	}
+}
+
+/* An interleave's seed, and from it its order; false when none. */
+static bool status_seed(const struct mx *m, struct mx_job *j, const char *text)
+{
+	const char *p = strstr(text, "\nseed ");
+
+	if (!j->slot)
+		return true;
+	if (!p || sscanf(p + 6, "%u", &j->seed) != 1)
+		return false;
+	mx_interleave(m, j);
+	return true;
 }
 
 /* The runs an "ok" status lists, each with its env.json: into run[]. */
@@ -456,12 +547,13 @@ bool mx_job_done(const struct mx *m, struct mx_job *j)
 	if (!strncmp(line, "ok ", 3) && *j->key && strcmp(key, j->key)) {
 		printf("%s: stale, run again (key '%s', now '%s')\n", j->id,
 		       *key ? key : "none", j->key);
-	} else if (!strncmp(line, "ok ", 3) && status_runs(m, j, text)) {
+	} else if (!strncmp(line, "ok ", 3) && status_seed(m, j, text) &&
+		   status_runs(m, j, text)) {
 		j->state = MX_OK;
 		done = true;
-	} else if (!strncmp(line, "fail ", 5)) {
+	} else if (!strncmp(line, "fail ", 5) || !strncmp(line, "skip ", 5)) {
 		snprintf(j->why, sizeof(j->why), "%.255s", line + 5);
-		j->state = MX_FAIL;
+		j->state = *line == 's' ? MX_SKIP : MX_FAIL;
 	}
 	free(text);
 	return done;
@@ -491,33 +583,44 @@ bool mx_check_suite(const struct mx_job *j)
  * The key alone is read: the guest config names the guest's backings,
  * which this host need not have (validate_configs planned it already).
  */
-void mx_config_policy(const struct mx *m, const struct mx_job *j, char *buf,
-		      int len)
+void mx_config_policy(const struct mx *m, const struct mx_job *j, int r,
+		      char *buf, int len)
 {
-	char path[PATH_MAX + 32], *text, *line, *save = NULL, word[24];
+	snprintf(buf, len, "%s", j->slot ? j->slot[r] : j->policy);
+	if (!j->slot)
+		config_sets_policy(m, j->config, buf, len);
+}
 
-	snprintf(buf, len, "%s", j->policy);
-	snprintf(path, sizeof(path), "%s/configs/%s.conf", m->top, j->config);
-	text = slurp(path, NULL);
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (sscanf(line, " cow_policy = %23s", word) == 1)
-			snprintf(buf, len, "%s", word);
-	free(text);
+const char *mx_boot_policy(const struct mx_job *j)
+{
+	return j->slot ? "stock" : j->policy;
+}
+
+void mx_interleave(const struct mx *m, struct mx_job *j)
+{
+	int *v = xcalloc(j->nrun, sizeof(*v));
+	int r;
+
+	for (r = 0; r < j->nrun; r++)
+		v[r] = r / m->runs;
+	shuffle_ints(v, j->nrun, j->seed);
+	for (r = 0; r < j->nrun; r++)
+		j->slot[r] = m->policies->w[v[r]];
+	free(v);
 }
 
 /*
  * configs/expect/<kernel>-<policy> (or $COWBENCH_EXPECT_DIR's); a check
  * suite's expected failures are <kernel>-<policy>.check.  Exists?
  */
-bool mx_expect_path(const struct mx *m, const struct mx_job *j, char *path,
-		    int len)
+bool mx_expect_path(const struct mx *m, const struct mx_job *j, int r,
+		    char *path, int len)
 {
 	const char *dir = getenv("COWBENCH_EXPECT_DIR");
 	const char *sfx = mx_check_suite(j) ? ".check" : "";
 	char policy[24];
 
-	mx_config_policy(m, j, policy, sizeof(policy));
+	mx_config_policy(m, j, r, policy, sizeof(policy));
 	if (dir && *dir)
 		snprintf(path, len, "%.3000s/%s-%s%s", dir, j->kernel, policy,
 			 sfx);

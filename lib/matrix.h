@@ -18,8 +18,12 @@
 #define MX_ID 128 /* a run id */
 #define MX_RUNS_MAX 100 /* `runs = K`: a timing matrix needs a few */
 
-/* pending: to run now; other: not the --job asked for */
-enum mx_state { MX_PENDING, MX_OK, MX_FAIL, MX_OTHER };
+/*
+ * pending: to run now; other: not the --job asked for; skip: cannot run
+ * here, with the reason (an interleave job on a kernel without
+ * vm.cow_policy)
+ */
+enum mx_state { MX_PENDING, MX_OK, MX_FAIL, MX_OTHER, MX_SKIP };
 
 struct mx_job {
 	const char *kernel, *policy, *config;
@@ -32,6 +36,12 @@ struct mx_job {
 	int nrun; /* the runs it makes (`runs = K`) */
 	int done; /* of which in the matrix folder, their ids in run[] */
 	char (*run)[MX_ID];
+	/*
+	 * An interleave job (`interleave = yes`): K runs of each policy in
+	 * one boot, slot[r] run r's policy, the order shuffled from seed.
+	 */
+	const char **slot;
+	unsigned int seed;
 };
 
 struct registry;
@@ -44,6 +54,8 @@ struct mx {
 	const struct cfg_val *debug_vm; /* kernels built with DEBUG_VM */
 	int timeout, mem, runs;
 	const char *swap, *accel;
+	bool interleave;
+	int64_t seed; /* `seed = N`, or -1: one from the clock, recorded */
 	struct mx_job *jobs;
 	int n;
 	const struct registry *reg; /* the scenarios the configs name */
@@ -81,12 +93,19 @@ bool mx_takes_policies(const struct mx *m, const char *kernel);
 bool mx_debug_vm(const struct mx *m, const char *kernel);
 /* A job whose config is a check suite (configs/check*.conf) runs check. */
 bool mx_check_suite(const struct mx_job *j);
-/* The policy the job runs under: the config's cow_policy, else the boot's. */
-void mx_config_policy(const struct mx *m, const struct mx_job *j, char *buf,
-		      int len);
-/* The job's expectation file (configs/expect/...): exists? */
-bool mx_expect_path(const struct mx *m, const struct mx_job *j, char *path,
-		    int len);
+/*
+ * The policy run r runs under: its slot's (interleave), the config's
+ * cow_policy, else the boot's.
+ */
+void mx_config_policy(const struct mx *m, const struct mx_job *j, int r,
+		      char *buf, int len);
+/* The policy a job's guest boots with (an interleave job's: stock). */
+const char *mx_boot_policy(const struct mx_job *j);
+/* Run r's expectation file (configs/expect/...): exists? */
+bool mx_expect_path(const struct mx *m, const struct mx_job *j, int r,
+		    char *path, int len);
+/* An interleave job's order: K slots per policy, shuffled from j->seed. */
+void mx_interleave(const struct mx *m, struct mx_job *j);
 /* DIR/jobs/ID/FILE ("" for the job's folder). */
 void mx_job_path(const struct mx *m, const struct mx_job *j, const char *file,
 		 char *buf, int len);

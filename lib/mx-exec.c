@@ -233,7 +233,7 @@ static int run_host(const struct mx *m, const struct mx_job *j, int r,
 	setenv("COWBENCH_RUN_TAG", tag, 1);
 	if (mx_check_suite(j)) {
 		argv[1] = "check";
-		if (mx_expect_path(m, j, exp, sizeof(exp))) {
+		if (mx_expect_path(m, j, r, exp, sizeof(exp))) {
 			argv[6] = "--expect";
 			argv[7] = exp;
 		}
@@ -252,7 +252,7 @@ static int run_guest(const struct mx *m, const struct mx_job *j)
 			 "--kernel",
 			 (char *)j->image,
 			 "--policy",
-			 (char *)j->policy,
+			 (char *)mx_boot_policy(j),
 			 "--out",
 			 dir,
 			 "--timeout",
@@ -281,13 +281,38 @@ static int run_guest(const struct mx *m, const struct mx_job *j)
 	return mx_spawn(argv, out, err, m->timeout + 10);
 }
 
-/* Move run r's folder into the matrix folder under its run id. */
-static void collect(const struct mx *m, struct mx_job *j, int r, int rc)
+/*
+ * The run folder's `job`: what made it; an interleave's run names the
+ * policy it ran under, its slot and the order's seed.
+ */
+static void job_file(const struct mx_job *j, int r, const char *dst)
+{
+	char path[PATH_MAX + 200], text[1024];
+	int n;
+
+	snprintf(path, sizeof(path), "%s/job", dst);
+	n = snprintf(
+		text, sizeof(text),
+		"job = %.199s\nkernel = %.60s\npolicy = %.20s\nconfig = %.60s\nimage = %.120s\n",
+		j->id, j->kernel, j->slot ? j->slot[r] : j->policy, j->config,
+		*j->image ? j->image : "host");
+	if (j->slot)
+		snprintf(text + n, sizeof(text) - n,
+			 "slot = %d/%d\nseed = %u\n", r + 1, j->nrun, j->seed);
+	mx_put_file(path, text);
+}
+
+/*
+ * Move run r's folder (from, in the job's folder) into the matrix folder
+ * under its run id.
+ */
+static void collect(const struct mx *m, struct mx_job *j, int r, int rc,
+		    const char *from)
 {
 	char src[PATH_MAX], dst[PATH_MAX + 160], path[PATH_MAX + 200];
 	char reason[240], err[512];
 
-	mx_job_path(m, j, "run", src, sizeof(src));
+	mx_job_path(m, j, from, src, sizeof(src));
 	if (m->run_id(src, j->run[r], MX_ID, err, sizeof(err))) {
 		j->state = MX_FAIL;
 		mx_job_path(m, j, "reason", path, sizeof(path));
@@ -307,21 +332,15 @@ static void collect(const struct mx *m, struct mx_job *j, int r, int rc)
 		j->state = MX_FAIL;
 		snprintf(
 			j->why, sizeof(j->why),
-			"run id %.100s: %s in the matrix folder; this run kept in jobs/%.60s/run",
+			"run id %.100s: %s in the matrix folder; this run kept in jobs/%.60s/%s",
 			j->run[r], errno == EEXIST ? "exists" : strerror(errno),
-			j->id);
+			j->id, from);
 		return;
 	}
 	mx_job_path(m, j, "console.log", src, sizeof(src));
 	snprintf(path, sizeof(path), "%s/console.log", dst);
 	copy_file(src, path);
-	snprintf(path, sizeof(path), "%s/job", dst);
-	snprintf(
-		err, sizeof(err),
-		"job = %.199s\nkernel = %.60s\npolicy = %.20s\nconfig = %.60s\nimage = %.120s\n",
-		j->id, j->kernel, j->policy, j->config,
-		*j->image ? j->image : "host");
-	mx_put_file(path, err);
+	job_file(j, r, dst);
 	j->done = r + 1;
 	j->state = rc ? MX_FAIL : MX_OK;
 	if (rc)
@@ -338,7 +357,7 @@ static void guest_check(const struct mx *m, const struct mx_job *j,
 	snprintf(path, sizeof(path), "%s/mode", dir);
 	mx_put_file(path, "check\n");
 	snprintf(path, sizeof(path), "%s/guest.expect", dir);
-	if (mx_expect_path(m, j, exp, sizeof(exp)) && copy_file(exp, path))
+	if (mx_expect_path(m, j, 0, exp, sizeof(exp)) && copy_file(exp, path))
 		die(1, "matrix: copy %s: %s", exp, strerror(errno));
 }
 
@@ -387,11 +406,31 @@ static void keep_ktap(const struct mx *m, const struct mx_job *j, int r)
 	rename(from, to);
 }
 
+/* A job of several runs fails at one: which. */
+static void note_run(struct mx_job *j, int r)
+{
+	char why[sizeof(j->why)];
+
+	if (j->state != MX_FAIL || j->nrun == 1)
+		return;
+	snprintf(why, sizeof(why), "run %d/%d: %.200s", r + 1, j->nrun, j->why);
+	memcpy(j->why, why, sizeof(why));
+}
+
+/* jobs/ID/policy-P.conf */
+static void policy_conf(const struct mx *m, const struct mx_job *j,
+			const char *policy, char *buf, int len)
+{
+	char file[64];
+
+	snprintf(file, sizeof(file), "policy-%s.conf", policy);
+	mx_job_path(m, j, file, buf, len);
+}
+
 /* Run r of the job (the host's, or one guest boot), collected. */
 static void run_once(const struct mx *m, struct mx_job *j, int r,
 		     const char *cfg, const char *dir)
 {
-	char why[sizeof(j->why)];
 	int rc;
 
 	if (!strcmp(j->kernel, "host")) {
@@ -401,12 +440,8 @@ static void run_once(const struct mx *m, struct mx_job *j, int r,
 		rc = run_guest(m, j);
 	}
 	keep_ktap(m, j, r);
-	collect(m, j, r, rc);
-	if (j->state == MX_FAIL && j->nrun > 1) {
-		snprintf(why, sizeof(why), "run %d/%d: %.200s", r + 1, j->nrun,
-			 j->why);
-		memcpy(j->why, why, sizeof(why));
-	}
+	collect(m, j, r, rc, "run");
+	note_run(j, r);
 }
 
 /* What a guest boot needs in the job's folder (the 9p share). */
@@ -423,6 +458,124 @@ static void guest_files(const struct mx *m, const struct mx_job *j,
 	guest_meta(m, j, dir);
 }
 
+/* ---- interleave: the policies switched between the runs of one boot */
+
+/* jobs/ID/policy-P.conf: the job's config with cow_policy = P. */
+static void policy_confs(const struct mx *m, const struct mx_job *j,
+			 const char *cfg)
+{
+	char path[PATH_MAX], *text;
+	FILE *f;
+	int p;
+
+	text = slurp(cfg, NULL);
+	if (!text)
+		die(1, "matrix: %s: %s", cfg, strerror(errno));
+	for (p = 0; p < m->policies->n; p++) {
+		policy_conf(m, j, m->policies->w[p], path, sizeof(path));
+		f = fopen(path, "w");
+		if (!f ||
+		    fprintf(f,
+			    "%s\n# this run's policy (interleave)\n"
+			    "cow_policy = %s\n",
+			    text, m->policies->w[p]) < 0 ||
+		    fclose(f))
+			die(1, "matrix: %s: %s", path, strerror(errno));
+	}
+	free(text);
+}
+
+/*
+ * jobs/ID/order, for guest-run.sh: one line per run, "POLICY TAG", in the
+ * shuffled order; the seed in jobs/ID/seed.
+ */
+static void order_file(const struct mx *m, const struct mx_job *j)
+{
+	char path[PATH_MAX], tag[256];
+	FILE *f;
+	int r;
+
+	mx_job_path(m, j, "seed", path, sizeof(path));
+	snprintf(tag, sizeof(tag), "%u\n", j->seed);
+	mx_put_file(path, tag);
+	mx_job_path(m, j, "order", path, sizeof(path));
+	f = fopen(path, "w");
+	for (r = 0; f && r < j->nrun; r++) {
+		mx_job_tag(m, j, r, tag, sizeof(tag));
+		fprintf(f, "%s %s\n", j->slot[r], tag);
+	}
+	if (!f || fclose(f))
+		die(1, "matrix: %s: %s", path, strerror(errno));
+}
+
+/* The host's runs, each under its slot's policy; the first failure ends it. */
+static void interleave_host(const struct mx *m, struct mx_job *j)
+{
+	char cfg[PATH_MAX];
+	int r, rc;
+
+	for (r = 0; r < j->nrun && (!r || j->state == MX_OK); r++) {
+		policy_conf(m, j, j->slot[r], cfg, sizeof(cfg));
+		rc = run_host(m, j, r, cfg);
+		collect(m, j, r, rc, "run");
+		note_run(j, r);
+	}
+}
+
+/*
+ * One boot runs them all (guest-run.sh reads the order); runs/N is run N,
+ * runs/N.rc its exit status, `skip` the guest's reason not to.
+ */
+static void interleave_guest(const struct mx *m, struct mx_job *j,
+			     const char *dir)
+{
+	char path[PATH_MAX], from[32], rc_s[16];
+	int r, rc, vm;
+
+	order_file(m, j);
+	guest_meta(m, j, dir);
+	vm = run_guest(m, j);
+	mx_job_path(m, j, "skip", path, sizeof(path));
+	if (*mx_first_line(path, j->why, sizeof(j->why))) {
+		j->state = MX_SKIP;
+		return;
+	}
+	for (r = 0; r < j->nrun && (!r || j->state == MX_OK); r++) {
+		snprintf(from, sizeof(from), "runs/%d.rc", r + 1);
+		mx_job_path(m, j, from, path, sizeof(path));
+		rc = *mx_first_line(path, rc_s, sizeof(rc_s)) ? atoi(rc_s) :
+		     vm					      ? vm :
+								-1;
+		snprintf(from, sizeof(from), "runs/%d", r + 1);
+		collect(m, j, r, rc, from);
+		note_run(j, r);
+	}
+}
+
+/*
+ * An interleave job: its order from the seed (the file's, else the
+ * clock's: recorded), then its runs; a kernel without vm.cow_policy is a
+ * skip with the reason.
+ */
+static void run_interleave(const struct mx *m, struct mx_job *j,
+			   const char *cfg, const char *dir)
+{
+	j->seed = m->seed >= 0 ? (unsigned int)m->seed :
+				 (unsigned int)(time(NULL) ^ getpid());
+	mx_interleave(m, j);
+	policy_confs(m, j, cfg);
+	if (strcmp(j->kernel, "host")) {
+		interleave_guest(m, j, dir);
+	} else if (access(COW_POLICY_SYSCTL, F_OK)) {
+		j->state = MX_SKIP;
+		snprintf(j->why, sizeof(j->why),
+			 "no %s: not a kernel with the cow-policy patch",
+			 COW_POLICY_SYSCTL);
+	} else {
+		interleave_host(m, j);
+	}
+}
+
 /* The job's runs, one after the other; the first failure ends it. */
 static void run_job(const struct mx *m, struct mx_job *j)
 {
@@ -436,9 +589,13 @@ static void run_job(const struct mx *m, struct mx_job *j)
 	j->done = 0;
 	if (*j->why)
 		j->state = MX_FAIL;
+	else if (j->slot)
+		run_interleave(m, j, cfg, dir);
 	else if (strcmp(j->kernel, "host"))
 		guest_files(m, j, cfg, dir);
-	for (r = 0; !*j->why && r < j->nrun && (!r || j->state == MX_OK); r++)
+	for (r = 0;
+	     !j->slot && !*j->why && r < j->nrun && (!r || j->state == MX_OK);
+	     r++)
 		run_once(m, j, r, cfg, dir);
 	mx_write_status(m, j);
 }
@@ -502,7 +659,9 @@ void mx_run_jobs(struct mx *m, const char *only, bool rebuild)
 		run_job(m, j);
 		done++;
 		printf("[%d/%d] %s: %s %s (%ld s)\n", i + 1, m->n, j->id,
-		       j->state == MX_OK ? "ok" : "FAILED",
+		       j->state == MX_OK   ? "ok" :
+		       j->state == MX_SKIP ? "skip" :
+					     "FAILED",
 		       j->state == MX_OK ? runs_said(j, said, sizeof(said)) :
 					   j->why,
 		       (long)(time(NULL) - tj));
