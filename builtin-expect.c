@@ -15,15 +15,15 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cowbench expect FILE RUN_DIR...\n\n"
 		"Check the counting records of the runs (together) against FILE\n"
-		"(configs/expect/, format in lib/expect.h): one TAP line per\n"
-		"expectation, then \"N passed, N failed, N skipped\".  Exit 0, 1 if\n"
+		"(configs/expect/, format in lib/expect.h): KTAP, one line per\n"
+		"expectation, the plan and totals, then \"N passed, N failed, N skipped\".  Exit 0, 1 if\n"
 		"one failed, 2 on bad input (an unreadable file or run).\n");
 }
 
 int cmd_expect(int argc, char **argv)
 {
 	struct record *recs = NULL;
-	struct tap t = { 0 };
+	struct ktap k;
 	struct expect_list *e;
 	int i, n = 0;
 	char err[800];
@@ -45,9 +45,11 @@ int cmd_expect(int argc, char **argv)
 		n += r.nrec;
 		run_free(&r);
 	}
+	ktap_begin(&k, stdout, -1);
 	expect_file(argv[1], argc > 3 ? "runs" : basename(argv[2]), recs, n,
-		    &t);
+		    &k);
 	free(recs);
-	printf("%d passed, %d failed, %d skipped\n", t.pass, t.fail, t.skip);
-	return t.fail ? 1 : 0;
+	ktap_end(&k);
+	ktap_summary(&k);
+	return ktap_exit(&k);
 }

@@ -679,18 +679,13 @@ static void run_matrix(struct runner *R)
 /* As planned, or a Fisher-Yates shuffle from the seed (--shuffle). */
 static void set_order(struct runner *R, const struct opts *o)
 {
-	unsigned int s = o->seed;
-	int i, j, t;
+	int i;
 
 	R->order = xcalloc(R->plan.n ? R->plan.n : 1, sizeof(*R->order));
 	for (i = 0; i < R->plan.n; i++)
 		R->order[i] = i;
-	for (i = R->plan.n - 1; o->shuffle && i > 0; i--) {
-		j = rand_r(&s) % (i + 1);
-		t = R->order[i];
-		R->order[i] = R->order[j];
-		R->order[j] = t;
-	}
+	if (o->shuffle)
+		shuffle_ints(R->order, R->plan.n, o->seed);
 }
 
 static void setup_dir(struct runner *R, const struct opts *o)

@@ -2,7 +2,6 @@
 /* Expected verdicts and counts per scenario and backing (expect.h). */
 #include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,8 +315,9 @@ static bool record_matches(const struct expect_line *l, const struct record *r,
 	return counts_match(l, r, msg, len) && match;
 }
 
-enum xresult expect_check(const struct expect_line *l,
-			  const struct record *recs, int n, char *msg, int len)
+enum ktap_result expect_check(const struct expect_line *l,
+			      const struct record *recs, int n, char *msg,
+			      int len)
 {
 	char one[300], last[300] = "";
 	const struct record *r;
@@ -328,12 +328,12 @@ enum xresult expect_check(const struct expect_line *l,
 	if ((r = blocker(l, recs, n, ST_ERROR)))
 		return snprintf(msg, len, "%s: %s", rec_status_names[r->status],
 				r->reason),
-		       XR_FAIL;
+		       KT_FAIL;
 	/* a family's member that cannot run here leaves the others to say */
 	if ((r = blocker(l, recs, n, ST_SKIP)) &&
 	    (!strchr(l->backing, '*') || !ran_any(l, recs, n))) {
 		snprintf(msg, len, "skip: %s", r->reason);
-		return l->verdict == XV_SKIP ? XR_PASS : XR_SKIP;
+		return l->verdict == XV_SKIP ? KT_PASS : KT_SKIP;
 	}
 	for (i = 0; i < n; i++) {
 		r = &recs[i];
@@ -350,53 +350,38 @@ enum xresult expect_check(const struct expect_line *l,
 	if (!seen && strchr(l->backing, '*'))
 		return snprintf(msg, len, "no backing %s in the run",
 				l->backing),
-		       XR_SKIP;
+		       KT_SKIP;
 	if (!seen)
 		return snprintf(
 			       msg, len,
 			       "no counting record (scenario, backing or params not in the run)"),
-		       XR_FAIL;
+		       KT_FAIL;
 	if (l->verdict == XV_XFAIL)
-		return XR_SKIP;
+		return KT_SKIP;
 	if (l->verdict == XV_SKIP)
 		return strncat(msg, " (want skip)", len - strlen(msg) - 1),
-		       XR_FAIL;
-	return match ? XR_PASS : XR_FAIL;
-}
-
-void tap(struct tap *t, enum xresult r, const char *fmt, ...)
-{
-	va_list ap;
-
-	t->n++;
-	t->pass += r == XR_PASS;
-	t->fail += r == XR_FAIL;
-	t->skip += r == XR_SKIP;
-	printf("%sok %d ", r == XR_FAIL ? "not " : "", t->n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("%s\n", r == XR_SKIP ? " # SKIP" : "");
+		       KT_FAIL;
+	return match ? KT_PASS : KT_FAIL;
 }
 
 void expect_file(const char *path, const char *prefix,
-		 const struct record *recs, int n, struct tap *t)
+		 const struct record *recs, int n, struct ktap *k)
 {
 	struct expect_list *e = xmalloc(sizeof(*e));
 	char err[512], msg[600];
 	int i;
 
 	if (expect_parse(path, e, err, sizeof(err))) {
-		tap(t, XR_FAIL, "%s: %s", prefix, err);
+		ktap_resultf(k, KT_FAIL, "%s: %s", prefix, err);
 		free(e);
 		return;
 	}
 	for (i = 0; i < e->n; i++) {
-		enum xresult res =
+		enum ktap_result res =
 			expect_check(&e->l[i], recs, n, msg, sizeof(msg));
 
-		tap(t, res, "%s: %s %s: %s", prefix, e->l[i].spec,
-		    e->l[i].backing, msg);
+		ktap_resultf(k, res, "%s: %s %s: %s", prefix, e->l[i].spec,
+			     e->l[i].backing, msg);
 	}
 	free(e);
 }

@@ -45,10 +45,14 @@ struct expect_list {
 int expect_parse(const char *path, struct expect_list *e, char *err,
 		 int errlen);
 
-enum xresult { XR_PASS, XR_FAIL, XR_SKIP };
-/* Check one line against a run's records; what was seen goes to msg. */
-enum xresult expect_check(const struct expect_line *l,
-			  const struct record *recs, int n, char *msg, int len);
+/*
+ * Check one line against a run's records; what was seen goes to msg.
+ * KT_PASS, KT_FAIL, or KT_SKIP (an xfail line: reported, not asserted;
+ * a backing family the run does not have).
+ */
+enum ktap_result expect_check(const struct expect_line *l,
+			      const struct record *recs, int n, char *msg,
+			      int len);
 
 /* The first line about this record (scenario, backing, params), or NULL. */
 const struct expect_line *expect_find(const struct expect_list *e,
@@ -76,18 +80,12 @@ void check_name_of(const struct scenario_ops *ops, const char *scenario,
 		   const struct kvset *params, const char *backing, char *buf,
 		   int len);
 
-/* TAP lines numbered across a command's checks; the tally for its summary. */
-struct tap {
-	int n, pass, fail, skip;
-};
-void tap(struct tap *t, enum xresult r, const char *fmt, ...) __printf(3, 4);
-
 /*
- * Every line of an expectation file against records, one TAP line each
+ * Every line of an expectation file against records, one KTAP line each
  * named "prefix: spec backing: what was seen"; a file that does not parse
  * is one failed line.
  */
 void expect_file(const char *path, const char *prefix,
-		 const struct record *recs, int n, struct tap *t);
+		 const struct record *recs, int n, struct ktap *k);
 
 #endif

@@ -23,19 +23,35 @@ enum ktap_result {
 
 struct ktap {
 	FILE *f;
-	int n;
+	int n, plan;
 	int count[KT_NR];
 };
 
+/*
+ * The version line and the plan; a plan < 0 is not known yet (a report
+ * whose lines depend on what it reads): ktap_end() prints it after the
+ * last line, as TAP allows.
+ */
 void ktap_begin(struct ktap *k, FILE *f, int plan);
 /* The plan will not be met: "Bail out! why". */
 void ktap_bail(struct ktap *k, const char *why);
 /* One test; why (may be NULL) follows the directive or a diagnostic. */
 void ktap_result(struct ktap *k, enum ktap_result r, const char *name,
 		 const char *why);
+/* One test whose name says it all (no reason), named by a format. */
+void __printf(3, 4)
+	ktap_resultf(struct ktap *k, enum ktap_result r, const char *fmt, ...);
 void __printf(2, 3) ktap_diag(struct ktap *k, const char *fmt, ...);
 /* "# Totals: pass:P fail:F xfail:X xpass:Y skip:S error:E" */
 void ktap_totals(struct ktap *k);
+/* A plan not given at the start, then the totals. */
+void ktap_end(struct ktap *k);
+/*
+ * "P passed, F failed, S skipped", the closing line the test runners add
+ * up (tests/run, scripts/test-vm.sh): an XFAIL passed, an XPASS or an
+ * error failed.
+ */
+void ktap_summary(const struct ktap *k);
 /* 0, or 1 when a test failed, erred or passed against its expectation. */
 int ktap_exit(const struct ktap *k);
 

@@ -188,6 +188,18 @@ uint64_t mem_total(void)
 	return kb < 0 ? 0 : (uint64_t)kb * 1024;
 }
 
+void shuffle_ints(int *v, int n, unsigned int seed)
+{
+	int i, j, t;
+
+	for (i = n - 1; i > 0; i--) {
+		j = rand_r(&seed) % (i + 1);
+		t = v[i];
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
 uint64_t fnv1a(const void *p, size_t n, uint64_t h)
 {
 	const unsigned char *c = p;

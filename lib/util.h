@@ -67,6 +67,13 @@ double median_sort(double *v, size_t n);
 uint64_t fnv1a(const void *p, size_t n, uint64_t h);
 #define FNV_SEED 0xcbf29ce484222325ULL
 
+/*
+ * A Fisher-Yates shuffle of v[0..n) from seed (rand_r: the same order for
+ * the same seed on every machine with glibc): run --shuffle's combination
+ * order, a matrix's interleaved policies.
+ */
+void shuffle_ints(int *v, int n, unsigned int seed);
+
 /* A small ordered set of named counts (vmstat deltas, params, extras). */
 #define KV_MAX 48
 struct kv {

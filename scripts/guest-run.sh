@@ -3,6 +3,7 @@
 #
 # /out/mode "check": the job's config is a check suite (configs/check*.conf),
 # run by `cowbench check` against /out/guest.expect when there is one.
+# /out/order: an interleave job (below).
 #
 # Runs inside the VM that scripts/vmrun.sh boots (as its COMMAND, with
 # /cmd/cowbench copied in by --file). The 9p share /out holds the job's
@@ -36,6 +37,29 @@ mkdir -p /run/cowbench
 # the swapped-file backing's swapfile: on the ext4 disk, not the initramfs
 [ -z "${COWBENCH_DISK:-}" ] || export COWBENCH_SWAPDIR=$COWBENCH_DISK
 dir=${COWBENCH_DISK:-/tmp}/run
+# an interleave job: /out/order holds one line per run, "POLICY TAG", in
+# the matrix's seeded order; each run switches vm.cow_policy to POLICY
+# through its config (/out/policy-POLICY.conf) and goes to /out/runs/N,
+# its exit status to /out/runs/N.rc; the first failure ends the boot.  A
+# kernel without the sysctl is a skip with the reason, never a run.
+if [ -s /out/order ]; then
+	if [ ! -e /proc/sys/vm/cow_policy ]; then
+		echo "no /proc/sys/vm/cow_policy: not a kernel with the cow-policy patch" > /out/skip
+		exit 0
+	fi
+	mkdir -p /out/runs
+	n=0
+	while read -r pol tag; do
+		n=$((n + 1))
+		echo "guest-run: run $n: vm.cow_policy $(cat /proc/sys/vm/cow_policy) before, $pol asked"
+		COWBENCH_RUN_TAG=$tag /cmd/cowbench run -c "/out/policy-$pol.conf" -o "$dir-$n" < /dev/null
+		rc=$?
+		cp -r "$dir-$n" "/out/runs/$n.tmp" && mv "/out/runs/$n.tmp" "/out/runs/$n"
+		echo $rc > "/out/runs/$n.rc"
+		[ $rc = 0 ] || exit $rc
+	done < /out/order
+	exit 0
+fi
 if [ "$(cat /out/mode 2>/dev/null)" = check ]; then
 	# a check suite: KTAP to /out/check.ktap; a failed check is a
 	# verdict for the matrix's report, not a failed job (exit 1)

@@ -15,6 +15,12 @@
 #                  always_copy at run time (the knobs put the boot's back):
 #                  the fixed-buffer checks fail as under an always_copy boot
 #
+# then configs/matrix/test-vm-ab.conf: one boot (stock) interleaves
+# guest-check runs under stock and mapcount, two each, in the order of
+# seed 1; every run's env.json names its slot's policy (read back from
+# vm.cow_policy after the switch), the runs are in the seed's order, and
+# each run passes its policy's expectation file.
+#
 # The history the checks read (seed claims C1, C3, C4):
 #
 #   check (check-guest)            stock   mapcount   page_count(_v59)  always_copy
@@ -100,17 +106,37 @@ fi
 
 # ---- cowbench in the guests, checked against configs/expect
 cb=${COWBENCH:-$top/build/cowbench}
-# a failing job makes the matrix exit 1: its lines are reported below
-# (set -e must not end the script before they are printed)
-"$cb" matrix "$top/configs/matrix/test-vm.conf" -o "$out/matrix" \
-	> "$out/matrix.log" 2>&1 || true
-grep -v -E '^[0-9]+ passed, [0-9]+ failed' "$out/matrix.log" | sed 's/^ok [0-9]* /ok - /; s/^not ok [0-9]* /not ok - /'
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$out/matrix.log" | tail -1)
-if [ -n "$line" ]; then
-	set -- $(echo "$line" | tr -dc '0-9 ')
-	PASS=$((PASS + $1)) FAIL=$((FAIL + $2)) SKIP=$((SKIP + $3))
+# matrix NAME: cowbench matrix configs/matrix/NAME.conf into $out/NAME; its
+# KTAP folded into ours: its lines unnumbered, without its version line,
+# plan and totals, its closing line added up; then its consoles.  A
+# failing job makes the matrix exit 1: its lines are reported (set -e must
+# not end the script before they are printed).
+matrix() {
+	name=$1
+	"$cb" matrix "$top/configs/matrix/$name.conf" -o "$out/$name" \
+		> "$out/$name.log" 2>&1 || true
+	grep -v -E '^[0-9]+ passed, [0-9]+ failed|^KTAP version 1$|^1\.\.[0-9]+$|^# Totals: ' "$out/$name.log" |
+		sed 's/^ok [0-9]* /ok - /; s/^not ok [0-9]* /not ok - /'
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$out/$name.log" | tail -1)
+	if [ -n "$line" ]; then
+		set -- $(echo "$line" | tr -dc '0-9 ')
+		PASS=$((PASS + $1)) FAIL=$((FAIL + $2)) SKIP=$((SKIP + $3))
+	else
+		notok "cowbench matrix $name printed no result line ($out/$name.log)"
+	fi
+	consoles "$out/$name"
+}
+matrix test-vm
+# the A/B interleave: one boot, vm.cow_policy switched between the runs in
+# the seed's order; the matrix checks each run's policy (env.json, read
+# back from the sysctl), the order and each policy's expectations
+matrix test-vm-ab
+j=debian-6.12-policy+interleave+guest-check
+st=$out/test-vm-ab/jobs/$j/status
+if [ "$(grep -c '^ok \|^run ' "$st" 2>/dev/null)" = 4 ] &&
+	[ "$(sed -n 's/^seed //p' "$st")" = 1 ]; then
+	ok "$j: 4 runs in one boot, seed 1 recorded"
 else
-	notok "cowbench matrix printed no result line ($out/matrix.log)"
+	notok "$j: 4 runs in one boot, seed 1 recorded ($(head -n1 "$st" 2>/dev/null || echo "no status"))"
 fi
-consoles "$out/matrix"
 finish

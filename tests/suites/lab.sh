@@ -48,9 +48,27 @@ if [ "\$(cat "\$out/mode" 2>/dev/null)" = check ]; then
 	printf '1..1\\nok 1 cow-child base\\n# vm events: %s checks%s pagemap counts within the policy patch%ss cow_* events\\n# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0\\n' \
 		"\$(cat "$fake/vm" 2>/dev/null || echo 3)" "'" "'" > "\$out/check.ktap"
 fi
+# an interleave: one run per line of the order, under its policy (the
+# second run under \$fake/liar's policy when there is one), or a kernel
+# without vm.cow_policy (\$fake/nosysctl)
+if [ -s "\$out/order" ]; then
+	[ ! -e "$fake/nosysctl" ] || { echo "no /proc/sys/vm/cow_policy: stand-in" > "\$out/skip"; exit 0; }
+	mkdir -p "\$out/runs"
+	n=0
+	while read -r p tag; do
+		n=\$((n + 1))
+		[ \$n != 2 ] || [ ! -s "$fake/liar" ] || p=\$(cat "$fake/liar")
+		mkdir -p "\$out/runs/stage"
+		"$top/$MK" "\$out/runs/stage/\$(cat "$fake/ts")-\$last-\$tag" \$p-6.12 6.12.0 2026-01-01T00:00:0\${n}Z 1 0 1 7 0 tcg >/dev/null &&
+			mv "\$out/runs/stage/\$(cat "$fake/ts")-\$last-\$tag" "\$out/runs/\$n"
+		echo 0 > "\$out/runs/\$n.rc"
+	done < "\$out/order"
+	echo tcg > "\$out/accel"
+	exit 0
+fi
 id=\$(cat "$fake/ts")-\$last-\$(cat "\$out/run_tag")
 mkdir -p "\$out/stage"
-"$top/$MK" "\$out/stage/\$id" stock-6.12 6.12.0 2026-01-01T00:00:00Z 1 0 1 7 >/dev/null &&
+"$top/$MK" "\$out/stage/\$id" stock-6.12 6.12.0 2026-01-01T00:00:00Z 1 0 1 7 0 tcg >/dev/null &&
 	mv "\$out/stage/\$id" "\$out/run"
 echo tcg > "\$out/accel"
 EOF
@@ -176,6 +194,110 @@ check "test-vm consoles: an 'Oops:' is not ok" \
 	grep -q "^not ok [0-9]* oops: console free of BUG/Oops/WARNING (Oops: " "$work/cons.out"
 check "test-vm consoles: a clean console is ok; exit 1 over the two" \
 	eq "$(grep -c '^ok [0-9]* clean: ' "$work/cons.out"):$(tail -1 "$work/cons.out")" "1:1 passed, 2 failed, 0 skipped"
+
+# ---- runs = K: each job runs its config K times, K run folders, each
+# checked against the expectations; bad K is one line, exit 2
+for k in 0 -1 three 101; do
+	m=$(conf badk "kernels = $kern" "policies = stock" "configs = guest-check" "runs = $k")
+	mx badk "$m" -o "$work/mbk"
+	check "runs = $k: exit 2, one line naming the file, nothing made" \
+		eq "$rc:$(wc -l < "$work/badk.out"):$(grep -c "^cowbench: matrix: $m:" "$work/badk.out"):$([ -e "$work/mbk" ] && echo made)" "2:1:1:"
+done
+m=$(conf rk "kernels = $kern" "policies = stock" "configs = guest-check" "timeout = 60" "runs = 3")
+mkdir -p "$work/rkexp"
+printf '%s\n' "cow-child base ok" > "$work/rkexp/$kern-stock"
+echo 20260101-000030 > "$fake/ts"
+COWBENCH_EXPECT_DIR=$work/rkexp mx rk1 "$m" -o "$work/mrk"
+j=$kern+stock+guest-check jre=${kern//./\\.}\\+stock\\+guest-check
+ids=$(sed -n 's/^ok //p; s/^run //p' "$work/mrk/jobs/$j/status" | tr '\n' ' ')
+check "runs = 3: the status lists 3 runs, ids .r1 .r2 .r3 (one second, unique)" \
+	eq "$ids" "$(for r in 1 2 3; do printf '20260101-000030-%s-stock+guest-check.r%d@%s ' "$kern" "$r" "$me"; done)"
+check "runs = 3: 3 run folders with results, each its own id" \
+	eq "$(for i in $ids; do jq -r .run "$work/mrk/$i/env.json"; done | sort -u | wc -l):$(ls "$work"/mrk/*/results.jsonl | wc -l)" "3:3"
+check "runs = 3: the report says K" grep -qx '# runs = 3: each job runs its config 3 times' "$work/rk1.out"
+check "runs = 3: one 'ran' line per run, named run R/3" \
+	eq "$(grep -cE "^ok [0-9]+ $jre run [123]/3: ran \(20260101-000030-" "$work/rk1.out")" 3
+check "runs = 3: every run checked against the expectations" \
+	eq "$(grep -cE "^ok [0-9]+ $jre run [123]/3: cow-child base: ok" "$work/rk1.out")" 3
+check "runs = 3: the key says runs=3; exit 0" \
+	eq "$rc:$(sed -n 's/^key //p' "$work/mrk/jobs/$j/status" | grep -o ' runs=3 ')" "0: runs=3 "
+COWBENCH_EXPECT_DIR=$work/rkexp mx rk2 "$m" -o "$work/mrk"
+check "runs = 3: done before, all 3 runs kept" \
+	grep -q "^\[1/1\] $j: done before (3 runs: 20260101-000030-.*\.r1@$me \.\. .*\.r3@$me)" "$work/rk2.out"
+sed -i 's/^runs = 3/runs = 2/' "$m"
+echo 20260101-000031 > "$fake/ts"
+COWBENCH_EXPECT_DIR=$work/rkexp mx rk3 "$m" -o "$work/mrk"
+check "runs = 2 after 3: stale, run again, 2 runs" \
+	eq "$(grep -c "stale, run again" "$work/rk3.out"):$(grep -c '^run ' "$work/mrk/jobs/$j/status")" "1:1"
+rm -f "$work/mrk/20260101-000031-$kern-stock+guest-check.r2@$me/env.json"
+COWBENCH_EXPECT_DIR=$work/rkexp mx rk4 "$m" -o "$work/mrk" --report
+check "runs = 2: a run folder gone is a job not run (--report, exit 1)" \
+	eq "$rc:$(grep -c "^not ok [0-9]* $j: ran (not run)" "$work/rk4.out")" "1:1"
+
+# ---- interleave = yes: the policies switched between the runs of one
+# boot, in the order of the seed; every run's record names its policy
+badi() { # badi WHAT LINES...: a bad interleave matrix, one line naming WHAT, exit 2
+	local what=$1; shift
+	m=$(conf badi "kernels = $kern" "$@")
+	mx badi "$m" -o "$work/mbi"
+	check "interleave, bad input ($*): exit 2, one line, nothing made" \
+		eq "$rc:$(wc -l < "$work/badi.out"):$(grep -c "^cowbench: matrix: $m.*$what" "$work/badi.out"):$([ -e "$work/mbi" ] && echo made)" "2:1:1:"
+}
+badi "needs two policies or more" "policies = stock" "configs = guest-check" "interleave = yes"
+badi "check-guest is a check suite" "policies = stock mapcount" "configs = check-guest" "interleave = yes"
+badi "seed orders an interleave" "policies = stock mapcount" "configs = guest-check" "seed = 4"
+badi "" "policies = stock mapcount" "configs = guest-check" "interleave = yes" "seed = -1"
+badi "" "policies = stock mapcount" "configs = guest-check" "interleave = maybe"
+mx abv configs/matrix/test-vm-ab.conf --jobs-only -o "$work/mabv"
+check "test-vm-ab.conf (make test-vm's interleave): valid, one job" \
+	eq "$rc:$(awk '{ print $NF }' "$work/abv.out")" "0:$kern+interleave+guest-check"
+m=$(conf ab "kernels = $kern host" "policies = stock mapcount" "configs = guest-check" "timeout = 60" \
+	"runs = 2" "interleave = yes" "seed = 4")
+mx abj "$m" --jobs-only -o "$work/mab"
+check "interleave: one job per kernel and config" \
+	eq "$(awk '{ print $NF }' "$work/abj.out" | tr '\n' ' ')" "$kern+interleave+guest-check host+interleave+guest-check "
+mkdir -p "$work/abexp"
+printf '%s\n' "cow-child base ok" > "$work/abexp/$kern-stock"
+printf '%s\n' "cow-child base ok" "reuse-after-exit base ok" > "$work/abexp/$kern-mapcount"
+echo 20260101-000040 > "$fake/ts"
+j=$kern+interleave+guest-check jre=${kern//./\\.}\\+interleave\\+guest-check
+COWBENCH_EXPECT_DIR=$work/abexp mx ab1 "$m" -o "$work/mab" --job "$j"
+check "interleave: seed 4's order, 2 runs of each policy (jobs/ID/order)" \
+	eq "$(awk '{ print $1 }' "$work/mab/jobs/$j/order" | tr '\n' ' ')" "mapcount stock stock mapcount "
+check "interleave: ok, 4 runs and the seed in the status" \
+	eq "$rc:$(grep -c '^ok \|^run ' "$work/mab/jobs/$j/status"):$(sed -n 's/^seed //p' "$work/mab/jobs/$j/status")" "0:4:4"
+pols() { for i in $(sed -n 's/^ok //p; s/^run //p' "$work/$1/jobs/$j/status"); do jq -r "$2" "$work/$1/$i/env.json"; done | tr '\n' ' '; }
+check "interleave: each run's env.json names the policy of its slot, in order" \
+	eq "$(pols mab .cow_policy)" "mapcount stock stock mapcount "
+check "interleave: each run's job file names its policy, slot and seed" \
+	eq "$(for i in $(sed -n 's/^ok //p; s/^run //p' "$work/mab/jobs/$j/status"); do sed -n 's/^policy = //p; s/^slot = //p; s/^seed = //p' "$work/mab/$i/job" | tr '\n' ,; done)" \
+	"mapcount,1/4,4,stock,2/4,4,stock,3/4,4,mapcount,4/4,4,"
+check "interleave: the report checks the seeded order" \
+	grep -qx "ok [0-9]* $j: 4 of 4 runs in the order of seed 4 (mapcount stock stock mapcount)" "$work/ab1.out"
+check "interleave: one boot, with stock; one ran line per run naming its policy" \
+	eq "$(grep -c "^ok [0-9]* $j run 1/4 (mapcount): booted with cow_policy=stock" "$work/ab1.out"):$(grep -cE "^ok [0-9]+ $jre run [1-4]/4 \((stock|mapcount)\): ran \(" "$work/ab1.out")" "1:4"
+check "interleave: each policy's runs pass its expectation file (1 line stock, 2 mapcount)" \
+	eq "$(grep -cE "^ok [0-9]+ $jre run [23]/4 \(stock\): cow-child base: ok" "$work/ab1.out"):$(grep -cE "^ok [0-9]+ $jre run [14]/4 \(mapcount\): (cow-child|reuse-after-exit) base: ok" "$work/ab1.out")" "2:4"
+echo mapcount > "$fake/liar"
+echo 20260101-000042 > "$fake/ts"
+COWBENCH_EXPECT_DIR=$work/abexp mx ab3 "$m" -o "$work/mab3" --job "$j"
+check "interleave: run 2 said mapcount where its slot is stock: not ok, naming both; the order not ok; exit 1" \
+	eq "$rc:$(grep -c "^not ok [0-9]* $j run 2/4 (stock): ran (.*cow_policy mapcount" "$work/ab3.out"):$(grep -c "^not ok [0-9]* $j: 4 of 4 runs in the order of seed 4 (mapcount mapcount stock mapcount)" "$work/ab3.out")" \
+	"1:1:1"
+rm -f "$fake/liar"
+: > "$fake/nosysctl"
+COWBENCH_EXPECT_DIR=$work/abexp mx ab4 "$m" -o "$work/mab4" --job "$j"
+check "interleave on a kernel without vm.cow_policy: a skip with the reason, no run (exit 0)" \
+	eq "$rc:$(grep -c "^ok [0-9]* $j # SKIP no /proc/sys/vm/cow_policy: stand-in" "$work/ab4.out"):$(head -n1 "$work/mab4/jobs/$j/status")" \
+	"0:1:skip no /proc/sys/vm/cow_policy: stand-in"
+rm -f "$fake/nosysctl"
+if [ -e /proc/sys/vm/cow_policy ]; then
+	skip "interleave on the host without vm.cow_policy" "this kernel has vm.cow_policy"
+else
+	mx ab5 "$m" -o "$work/mab5" --job host+interleave+guest-check
+	check "interleave on the host without vm.cow_policy: a skip with the reason (exit 0)" \
+		eq "$rc:$(grep -c "^ok [0-9]* host+interleave+guest-check # SKIP no /proc/sys/vm/cow_policy: not a kernel with the cow-policy patch" "$work/ab5.out")" "0:1"
+fi
 
 # ---- a guest that hangs: what it wrote to its disk is kept
 d=$work/disk

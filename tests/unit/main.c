@@ -19,6 +19,7 @@ static const struct suite {
 	{ stats_tests, &nr_stats_tests },
 	{ ktap_tests, &nr_ktap_tests },
 	{ env_tests, &nr_env_tests },
+	{ util_tests, &nr_util_tests },
 };
 
 int main(void)

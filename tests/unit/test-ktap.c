@@ -112,7 +112,46 @@ static void bail_out_line(void)
 	free(out);
 }
 
+/*
+ * A report whose lines depend on what it reads (matrix, expect): the plan
+ * after the last line, the totals, and the closing line the runners add
+ * up, with an XFAIL a pass and an XPASS or an error a failure.
+ */
+static void plan_at_the_end_and_summary(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ktap k;
+
+	ktap_begin(&k, f, -1);
+	ktap_resultf(&k, KT_PASS, "job %d: ran (%s)", 1, "r1");
+	ktap_resultf(&k, KT_FAIL, "job %d: %s", 2, "copies=512 (want 511)");
+	ktap_resultf(&k, KT_SKIP, "job %d: xfail", 3);
+	ktap_result(&k, KT_XFAIL, "x", "known");
+	ktap_result(&k, KT_XPASS, "y", "expected to fail");
+	ktap_result(&k, KT_ERROR, "z", "died");
+	ktap_end(&k);
+	ktap_summary(&k);
+	fclose(f);
+	CHECK(!strncmp(buf,
+		       "KTAP version 1\n"
+		       "ok 1 job 1: ran (r1)\n"
+		       "not ok 2 job 2: copies=512 (want 511)\n"
+		       "ok 3 job 3: xfail # SKIP\n",
+		       strlen("KTAP version 1\nok 1 job 1: ran (r1)\n"
+			      "not ok 2 job 2: copies=512 (want 511)\n"
+			      "ok 3 job 3: xfail # SKIP\n")));
+	CHECK(strstr(buf, "\n1..6\n# Totals: pass:1 fail:1 xfail:1 xpass:1 "
+			  "skip:1 error:1\n2 passed, 3 failed, 1 skipped\n") !=
+	      NULL);
+	CHECK_EQ(ktap_exit(&k), 1);
+	free(buf);
+}
+
 const struct unit_test ktap_tests[] = {
+	{ "ktap: a plan at the end, the runners' closing line",
+	  plan_at_the_end_and_summary },
 	{ "ktap: Bail out! when the plan cannot be met", bail_out_line },
 	{ "ktap: an empty reason leaves the directive bare",
 	  empty_reason_bare_directive },

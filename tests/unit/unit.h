@@ -32,9 +32,9 @@ extern int unit_failed;
 
 extern const struct unit_test hist_tests[], cfg_tests[], result_tests[],
 	classify_tests[], json_tests[], stats_tests[], ktap_tests[],
-	env_tests[];
+	env_tests[], util_tests[];
 extern const int nr_hist_tests, nr_cfg_tests, nr_result_tests,
 	nr_classify_tests, nr_json_tests, nr_stats_tests, nr_ktap_tests,
-	nr_env_tests;
+	nr_env_tests, nr_util_tests;
 
 #endif
