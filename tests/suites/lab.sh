@@ -149,9 +149,14 @@ check "measure = timing with accel = tcg: exit 2, one line, nothing made" \
 	"2:cowbench: matrix: $m: measure = timing refuses accel = tcg (TCG times are not evidence):"
 m=$(conf ta "kernels = $kern" "policies = stock" "configs = guest-check" "measure = timing" "timeout = 60")
 echo 20260101-000010 > "$fake/ts"
-mx ta "$m" -o "$work/mt"
+# a stand-in /dev/kvm, then none: both sides on a machine with or without one
+touch "$fake/kvm"
+COWBENCH_KVM_DEV=$fake/kvm mx ta "$m" -o "$work/mt"
 check "measure = timing, accel = auto: vmrun is told kvm (no fallback to TCG)" \
 	eq "$(cat "$work/mt/jobs/$kern+stock+guest-check/argv.accel")" kvm
+COWBENCH_KVM_DEV=$fake/no-kvm mx tk "$m" -o "$work/mtk"
+check "measure = timing without KVM: exit 2, one line naming it, nothing made" \
+	eq "$rc:$(wc -l < "$work/tk.out"):$(grep -c "measure = timing needs KVM ($fake/no-kvm: No such file or directory)" "$work/tk.out"):$([ -e "$work/mtk" ] && echo made)" "2:1:1:"
 m=$(conf tc "kernels = $kern" "policies = stock" "configs = guest-check" "accel = tcg" "timeout = 60")
 mx tc "$m" -o "$work/mtc"
 check "measure = counts (default) with accel = tcg: runs under tcg" \
