@@ -140,6 +140,7 @@ static void timing_needs_kvm(struct mx *m, const char *path)
 		    "matrix: %s: measure = timing refuses accel = tcg (TCG times are not evidence)",
 		    path);
 	m->accel = "kvm";
+	m->timing = true;
 	for (k = 0; k < m->kernels->n; k++)
 		if (strcmp(m->kernels->w[k], "host") &&
 		    access(kvm, R_OK | W_OK))
@@ -320,7 +321,10 @@ void mx_validate_configs(const struct mx *m)
 
 /* ---- the kernels ---- */
 
-/* debug-vm names the kernel, or `all`, or is absent (all) */
+/*
+ * debug-vm names the kernel, or `all`, or is absent: all for a counting
+ * matrix, none for a timing one (DEBUG_VM's checks are on every fault)
+ */
 bool mx_debug_vm(const struct mx *m, const char *kernel)
 {
 	int i;
@@ -329,7 +333,7 @@ bool mx_debug_vm(const struct mx *m, const char *kernel)
 		if (!strcmp(m->debug_vm->w[i], kernel) ||
 		    !strcmp(m->debug_vm->w[i], "all"))
 			return true;
-	return !m->debug_vm;
+	return !m->debug_vm && !m->timing;
 }
 
 /* ---- what a job's results depend on ---- */
@@ -388,16 +392,29 @@ static void kernel_key(const struct mx *m, const char *kernel, char *buf,
 		snprintf(buf, len, "unknown (%.200s)", err);
 }
 
+/* An interleave's policies, and its seed when the file sets one. */
+static void interleave_key(const struct mx *m, char *buf, int len)
+{
+	int i, n = strlen(buf);
+
+	n += snprintf(buf + n, len - n, " policies=");
+	for (i = 0; i < m->policies->n && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? "," : "",
+			      m->policies->w[i]);
+	if (m->seed >= 0 && n < len)
+		snprintf(buf + n, len - n, " seed=%lld", (long long)m->seed);
+}
+
 /*
  * The job's key: its kernel (kbuild.sh's cache key, or the host's
- * release and build), the VM settings, its runs (when more than one) and
- * its config's text.  Kept in the
+ * release and build), the VM settings, its runs (when more than one), an
+ * interleave's policies and seed, and its config's text.  Kept in the
  * job's status: an "ok" whose key changed is run again.
  */
 static void job_key(const struct mx *m, struct mx_job *j,
 		    const struct mx_job *same)
 {
-	char kk[300], path[PATH_MAX + 32], runs[24] = "", *text;
+	char kk[300], path[PATH_MAX + 32], runs[160] = "", *text;
 	size_t len = 0;
 	struct utsname u;
 	uint64_t h;
@@ -406,8 +423,13 @@ static void job_key(const struct mx *m, struct mx_job *j,
 		snprintf(kk, sizeof(kk), "%s", same->key + 7);
 		kk[strcspn(kk, " ")] = '\0';
 	} else if (!strcmp(j->kernel, "host")) {
+		/* a lab kernel rebuilt under one release differs in its build */
 		uname(&u);
-		snprintf(kk, sizeof(kk), "host:%.60s", u.release);
+		snprintf(
+			kk, sizeof(kk), "host:%.60s#%08llx", u.release,
+			(unsigned long long)(fnv1a(u.version, strlen(u.version),
+						   FNV_SEED) &
+					     0xffffffff));
 	} else {
 		kernel_key(m, j->kernel, kk, sizeof(kk));
 		kk[strcspn(kk, " ")] = '\0';
@@ -418,6 +440,8 @@ static void job_key(const struct mx *m, struct mx_job *j,
 	free(text);
 	if (j->nrun > 1)
 		snprintf(runs, sizeof(runs), " runs=%d", j->nrun);
+	if (j->slot)
+		interleave_key(m, runs, sizeof(runs));
 	if (!strcmp(j->kernel, "host"))
 		snprintf(j->key, sizeof(j->key), "kernel=%s%s config=%016llx",
 			 kk, runs, (unsigned long long)h);

@@ -55,6 +55,7 @@ struct mx {
 	int timeout, mem, runs;
 	const char *swap, *accel;
 	bool interleave;
+	bool timing; /* measure = timing */
 	int64_t seed; /* `seed = N`, or -1: one from the clock, recorded */
 	struct mx_job *jobs;
 	int n;

@@ -155,6 +155,8 @@ COWBENCH_KVM_DEV=$fake/kvm mx ta "$m" -o "$work/mt"
 check "measure = timing, accel = auto: vmrun is told kvm (no fallback to TCG)" \
 	eq "$(cat "$work/mt/jobs/$kern+stock+guest-check/argv.accel")" kvm
 COWBENCH_KVM_DEV=$fake/no-kvm mx tk "$m" -o "$work/mtk"
+check "measure = timing, no debug-vm key: the guest kernel without DEBUG_VM" \
+	grep -q '^key .* debug_vm=0 ' "$work/mt/jobs/$kern+stock+guest-check/status"
 check "measure = timing without KVM: exit 2, one line naming it, nothing made" \
 	eq "$rc:$(wc -l < "$work/tk.out"):$(grep -c "measure = timing needs KVM ($fake/no-kvm: No such file or directory)" "$work/tk.out"):$([ -e "$work/mtk" ] && echo made)" "2:1:1:"
 m=$(conf tc "kernels = $kern" "policies = stock" "configs = guest-check" "accel = tcg" "timeout = 60")
@@ -283,6 +285,14 @@ check "interleave: one boot, with stock; one ran line per run naming its policy"
 	eq "$(grep -c "^ok [0-9]* $j run 1/4 (mapcount): booted with cow_policy=stock" "$work/ab1.out"):$(grep -cE "^ok [0-9]+ $jre run [1-4]/4 \((stock|mapcount)\): ran \(" "$work/ab1.out")" "1:4"
 check "interleave: each policy's runs pass its expectation file (1 line stock, 2 mapcount)" \
 	eq "$(grep -cE "^ok [0-9]+ $jre run [23]/4 \(stock\): cow-child base: ok" "$work/ab1.out"):$(grep -cE "^ok [0-9]+ $jre run [14]/4 \(mapcount\): (cow-child|reuse-after-exit) base: ok" "$work/ab1.out")" "2:4"
+check "interleave: the job's key holds its policies and its seed" \
+	grep -q '^key .* runs=4 policies=stock,mapcount seed=4 config=' "$work/mab/jobs/$j/status"
+m2=$(conf ab2 "kernels = $kern host" "policies = stock page_count" "configs = guest-check" "timeout = 60" \
+	"runs = 2" "interleave = yes" "seed = 4")
+echo 20260101-000041 > "$fake/ts"
+COWBENCH_EXPECT_DIR=$work/abexp mx ab2 "$m2" -o "$work/mab" --job "$j"
+check "interleave: other policies, same folder: stale, run again (not relabelled)" \
+	eq "$(grep -cE "^$jre: stale, run again \(key .*policies=stock,mapcount seed=4 .*policies=stock,page_count seed=4 " "$work/ab2.out"):$(grep -cE "^ok [0-9]+ $jre run [1-4]/4 \(page_count\): ran " "$work/ab2.out")" "1:2"
 echo mapcount > "$fake/liar"
 echo 20260101-000042 > "$fake/ts"
 COWBENCH_EXPECT_DIR=$work/abexp mx ab3 "$m" -o "$work/mab3" --job "$j"
