@@ -52,9 +52,12 @@ if [ -s /out/order ]; then
 	while read -r pol tag; do
 		n=$((n + 1))
 		echo "guest-run: run $n: vm.cow_policy $(cat /proc/sys/vm/cow_policy) before, $pol asked"
-		COWBENCH_RUN_TAG=$tag /cmd/cowbench run -c "/out/policy-$pol.conf" -o "$dir-$n" < /dev/null
+		# in $dir, the disk's /run, as every job's: a hang keeps the
+		# run in progress (scripts/guest-disk.sh copies /run out)
+		rm -rf "$dir"
+		COWBENCH_RUN_TAG=$tag /cmd/cowbench run -c "/out/policy-$pol.conf" -o "$dir" < /dev/null
 		rc=$?
-		cp -r "$dir-$n" "/out/runs/$n.tmp" && mv "/out/runs/$n.tmp" "/out/runs/$n"
+		cp -r "$dir" "/out/runs/$n.tmp" && mv "/out/runs/$n.tmp" "/out/runs/$n"
 		echo $rc > "/out/runs/$n.rc"
 		[ $rc = 0 ] || exit $rc
 	done < /out/order
