@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "builtin.h"
@@ -30,5 +31,6 @@ int cmd_env(int argc, char **argv)
 	env_write_json(&w, &e, &t, NULL);
 	printf("%s\n", w.buf);
 	jw_free(&w);
+	free(e.fields);
 	return 0;
 }
