@@ -528,8 +528,9 @@ static void env_fields(struct jw *w, const struct env *e, const struct topo *t)
 
 /*
  * Keys whose value at the run's end differs from its start ("mm.thp_..."):
- * something changed a knob under the run (this machine's agent toggles THP
- * shrink_underused), which a reader must see beside the numbers.
+ * something changed a knob under the run (another cowbench process, a
+ * test suite beside a matrix job, set THP shrink_underused), which a
+ * reader must see beside the numbers.
  */
 static void env_changed(struct jw *w, const char *start, const char *now)
 {

@@ -44,7 +44,7 @@ check "env.json: page reporting, DAMON, the end-of-run marker" \
 	eq "$(jq -r '[(.page_reporting | type), (.damon.kdamond_threads | type), (.run_end.finished | type), (.run_end.steal_pct | type)] | join(",")' "$work/s1/env.json")" \
 	"$( [ -d /sys/module/page_reporting/parameters ] && echo object || echo null),number,string,number"
 
-# the environment changes under a run (this VM's agent toggles THP
+# the environment changes under a run (another cowbench sets THP
 # shrink_underused): env.json keeps the start's id and fields, the records
 # still load, env_changed names what moved
 COWBENCH_TEST_FAULT=env-drift "$CB" run -o "$work/drift" "$small" > /dev/null 2>&1
