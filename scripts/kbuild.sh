@@ -182,8 +182,8 @@ fi
 
 # ---- pristine tree, extracted once (a Debian source: scripts/srcpkg.sh)
 if [ "$source" = debian ]; then
-	"$here/srcpkg.sh" "$package" "$version" >/dev/null ||
-		die "cannot fetch $package $version"
+	# srcpkg.sh says why on its own line
+	"$here/srcpkg.sh" "$package" "$version" >/dev/null || exit 1
 elif [ ! -f "$srcdir/.complete" ]; then
 	rm -rf "$srcdir"
 	mkdir -p "$srcdir.tmp.$$/tree"

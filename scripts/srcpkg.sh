@@ -37,18 +37,27 @@ candidate() {
 	apt-cache policy "$1" 2>/dev/null |
 		sed -n 's/^  Candidate: //p' | grep -v '(none)' || true
 }
-if ! lists_know "$pkg" "$ver"; then
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/cowbench
+paths() {
+	id=${pkg}_$(printf '%s' "$ver" | tr '~:/' '_._')
+	debdir=$cache/debs/$id
+	srcdir=$cache/src/$id
+}
+# a version fetched before needs no apt, even one the archive dropped since
+cached=0
+if [ -n "$ver" ]; then
+	paths
+	[ ! -f "$debdir/.complete" ] || cached=1
+	[ $want != tree ] || [ ! -f "$srcdir/.complete" ] || { echo "$srcdir/tree"; exit 0; }
+fi
+if [ $cached = 0 ] && ! lists_know "$pkg" "$ver"; then
 	[ "$(id -u)" = 0 ] || die "apt does not know $pkg${ver:+=$ver}; run apt-get update as root"
 	log "apt-get update (no $pkg${ver:+=$ver} in the lists)"
 	apt-get update -q >&2 || die "apt-get update failed"
-	lists_know "$pkg" "$ver" || die "no $pkg${ver:+ version $ver} in Debian's archive"
+	lists_know "$pkg" "$ver" ||
+		die "no $pkg${ver:+ version $ver} in Debian's archive (its newest: $(candidate "$pkg" | grep . || echo none))"
 fi
-[ -n "$ver" ] || ver=$(candidate "$pkg")
-
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/cowbench
-id=${pkg}_$(printf '%s' "$ver" | tr '~:/' '_._')
-debdir=$cache/debs/$id
-srcdir=$cache/src/$id
+[ -n "$ver" ] || { ver=$(candidate "$pkg"); paths; }
 mkdir -p "$cache/debs" "$cache/src"
 
 if [ ! -f "$debdir/.complete" ]; then

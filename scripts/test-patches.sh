@@ -11,7 +11,9 @@
 #     vm_event_item.h and vmstat.c;
 #   - every configs/kernels/*.conf parses and names existing patches and
 #     fragments (kbuild.sh --check);
-#   - kbuild.sh, vmrun.sh and test-vm.sh reject bad input with status 2.
+#   - kbuild.sh, vmrun.sh and test-vm.sh reject bad input with status 2;
+#   - srcpkg.sh uses a cached version without apt, and names the newest
+#     version when asked for one the archive does not have.
 #
 # Output: `ok N name` / `not ok N name`, then `N passed, N failed, 0 skipped`.
 set -eu
@@ -102,6 +104,30 @@ bad2 "vmrun.sh: bad --swap is exit 2" "$here/vmrun.sh" --kernel "$tmp/k" \
 bad2 "test-vm.sh: unknown policy is exit 2" "$here/test-vm.sh" --policies frob
 [ ! -e "$tmp/o" ] && ok "vmrun.sh: bad input touches nothing" ||
 	notok "vmrun.sh: bad input touches nothing ($tmp/o exists)"
+
+# srcpkg.sh: a version in the cache needs no apt (the archive drops old
+# ones); one that is in neither is one line naming the newest there is.
+# A stand-in apt: it knows only 6.1.999-1 and updates nothing.
+mkdir -p "$tmp/bin" "$tmp/xdg/cowbench/src/linux-source-6.1_6.1.1-1/tree"
+touch "$tmp/xdg/cowbench/src/linux-source-6.1_6.1.1-1/.complete"
+printf '#!/bin/sh
+case "$1" in policy) echo "  Candidate: 6.1.999-1" ;; *) exit 100 ;; esac
+' > "$tmp/bin/apt-cache"
+printf '#!/bin/sh
+[ "$1" = update ] || [ "$2" = update ] || exit 1
+' > "$tmp/bin/apt-get"
+chmod +x "$tmp/bin/apt-cache" "$tmp/bin/apt-get"
+out=$(PATH=$tmp/bin:$PATH XDG_CACHE_HOME=$tmp/xdg "$here/srcpkg.sh" linux-source-6.1 6.1.1-1 2>&1) &&
+	[ "$out" = "$tmp/xdg/cowbench/src/linux-source-6.1_6.1.1-1/tree" ] &&
+	ok "srcpkg.sh: a cached version is used without apt" ||
+	{ notok "srcpkg.sh: a cached version is used without apt"; echo "# $out"; }
+set +e
+out=$(PATH=$tmp/bin:$PATH XDG_CACHE_HOME=$tmp/xdg "$here/srcpkg.sh" linux-source-6.1 6.1.2-1 2>&1); rc=$?
+set -e
+[ $rc = 1 ] && [ "$(printf '%s\n' "$out" | grep -vc 'apt-get update')" = 1 ] &&
+	printf '%s\n' "$out" | grep -q "no linux-source-6.1 version 6.1.2-1 in Debian's archive (its newest: 6.1.999-1)$" &&
+	ok "srcpkg.sh: a version nobody has: one line naming the newest, exit 1" ||
+	{ notok "srcpkg.sh: a version nobody has: one line naming the newest, exit 1 (exit $rc)"; printf '%s\n' "$out" | sed 's/^/# /'; }
 
 echo "$PASS passed, $FAIL failed, 0 skipped"
 [ "$FAIL" = 0 ]
