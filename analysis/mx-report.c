@@ -234,22 +234,66 @@ static enum ktap_result env_matches(const struct mx *m, const struct mx_run *at,
  * switch prints its own).  A grep over the whole console would match the
  * switch's line even if the boot had ignored cow_policy=.
  */
-static void boot_policy(const struct mx *m, const struct mx_run *at,
-			struct ktap *k)
+/* The console of run r's boot: each run folder keeps its own. */
+static char *console_of(const struct mx *m, const struct mx_run *at)
 {
-	char path[PATH_MAX + MX_ID + 16], said[32] = "";
+	char path[PATH_MAX + MX_ID + 16];
 	const struct mx_job *j = at->j;
-	char *text, *p;
 
-	if (!mx_takes_policies(m, j->kernel))
-		return;
-	/* one boot per run: each run folder keeps its console */
 	if (j->nrun > 1)
 		snprintf(path, sizeof(path), "%s/%s/console.log", m->dir,
 			 j->run[at->r]);
 	else
 		mx_job_path(m, j, "console.log", path, sizeof(path));
-	text = slurp(path, NULL);
+	return slurp(path, NULL);
+}
+
+/*
+ * A guest's console: what the kernel reported on itself (DEBUG_VM's
+ * VM_BUG_ON, a WARN, an oops) fails the boot's runs, whatever they said.
+ */
+static void console_clean(const struct mx *m, const struct mx_run *at,
+			  struct ktap *k)
+{
+	static const char *const bad[] = { "BUG:",
+					   "kernel BUG at",
+					   "Oops:",
+					   "WARNING:",
+					   "Kernel panic",
+					   "bad page",
+					   "general protection fault" };
+	char *text = console_of(m, at), *hit = NULL;
+	size_t i;
+
+	if (!*at->j->image) {
+		free(text);
+		return;
+	}
+	for (i = 0; text && !hit && i < ARRAY_SIZE(bad); i++)
+		hit = strstr(text, bad[i]);
+	if (hit) {
+		while (hit > text && hit[-1] != '\n')
+			hit--;
+		hit[strcspn(hit, "\r\n")] = '\0';
+	}
+	ktap_resultf(k, hit || !text ? KT_FAIL : KT_PASS,
+		     "%s: console free of BUG/Oops/WARNING (%.160s)", at->name,
+		     hit  ? hit :
+		     text ? "clean" :
+			    "no console");
+	free(text);
+}
+
+static void boot_policy(const struct mx *m, const struct mx_run *at,
+			struct ktap *k)
+{
+	char said[32] = "";
+	const struct mx_job *j = at->j;
+	char *text, *p;
+
+	if (!mx_takes_policies(m, j->kernel))
+		return;
+	text = console_of(m, at);
 	p = text ? strstr(text, "cow_policy: ") : NULL;
 	if (p)
 		snprintf(said, sizeof(said), "%.*s",
@@ -279,8 +323,10 @@ static bool load_run(const struct mx *m, const struct mx_run *at,
 	ktap_resultf(k, env_matches(m, at, run, err, sizeof(err)),
 		     "%s: ran (%s, %s)", at->name, j->run[at->r], err);
 	/* an interleave's runs share one boot */
-	if (!j->slot || !at->r)
+	if (!j->slot || !at->r) {
 		boot_policy(m, at, k);
+		console_clean(m, at, k);
+	}
 	return true;
 }
 

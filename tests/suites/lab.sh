@@ -43,6 +43,8 @@ echo "\$acc" > "\$out/argv.accel"
 # asked for), then a run-time switch back to the policy asked for
 said=\$(cat "$fake/boot" 2>/dev/null || echo "\$pol")
 printf 'Command line: console=ttyS0 cow_policy=%s\\ncow_policy: %s\\ncow_policy: %s\\n' "\$pol" "\$said" "\$pol" > "\$out/console.log"
+# what else the kernel said (\$fake/oops: a WARN, an oops)
+cat "$fake/oops" >> "\$out/console.log" 2>/dev/null
 # a check suite's KTAP, its vm events line from \$fake/vm (default 3)
 if [ "\$(cat "\$out/mode" 2>/dev/null)" = check ]; then
 	printf '1..1\\nok 1 cow-child base\\n# vm events: %s checks%s pagemap counts within the policy patch%ss cow_* events\\n# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0\\n' \
@@ -177,7 +179,15 @@ echo 20260101-000021 > "$fake/ts"
 mx boot2 "$m" -o "$work/mb2"
 check "a boot that ignored cow_policy= is not ok, though the switch later printed the policy" \
 	eq "$rc:$(grep -c "^not ok [0-9]* $kern+mapcount+guest-check: booted with cow_policy=mapcount (console, first 'cow_policy:' line: stock)" "$work/boot2.out")" "1:1"
+check "the report: a guest's clean console is ok" \
+	grep -q "^ok [0-9]* $kern+mapcount+guest-check: console free of BUG/Oops/WARNING (clean)" "$work/boot1.out"
 rm -f "$fake/boot"
+printf 'WARNING: CPU: 1 PID: 77 at mm/memory.c:3521 wp_page_reuse+0x5/0x50\n' > "$fake/oops"
+echo 20260101-000023 > "$fake/ts"
+mx boot3 "$m" -o "$work/mb3"
+check "the report: a WARN on a guest's console is not ok, naming it; exit 1" \
+	eq "$rc:$(grep -c "^not ok [0-9]* $kern+mapcount+guest-check: console free of BUG/Oops/WARNING (WARNING: CPU: 1 PID: 77 at mm/memory.c:3521 wp_page_reuse+0x5/0x50)" "$work/boot3.out")" "1:1"
+rm -f "$fake/oops"
 cm=$(conf cvm "kernels = $kern" "policies = stock" "configs = check-guest" "timeout = 60")
 echo 20260101-000022 > "$fake/ts"
 COWBENCH_EXPECT_DIR=$work mx cvm1 "$cm" -o "$work/mcv1"
