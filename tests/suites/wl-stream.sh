@@ -70,13 +70,26 @@ if [ "$(recp stt stream action 0 thp counting .status)" = skip ]; then
 else
 	check "stream none on THP: the kernels ran on PMD-mapped THP only (6 MiB)" \
 		eq "$(recp stt stream action 0 thp timing '[.status, .counts.extra.anon_huge_kb_min, .counts.extra.anon_huge_kb_max] | map(tostring) | join(",")')" "ok,6144,6144"
+	# the precondition: nothing moved or dropped the pages under a window
+	# (once 1536 of 4608 were neither copied nor reused, make test of
+	# 2026-12-03 18:08: khugepaged collapsing an earlier iteration's copies
+	# is the likely mover)
+	moved() { recp stt stream action $1 thp counting '.counts.events | ((.collapse // 0) + (.migrated // 0) + (.reclaimed // 0) + (.populate // 0))'; }
 	for a in 1 7; do
+		if [ "$(moved $a)" != 0 ]; then
+			skip "stream ${names[$a]} on THP: every page reused or copied" "$(moved $a) pages collapsed or migrated under the windows"
+			continue
+		fi
 		check "stream ${names[$a]} on THP: every page reused or copied, no missed/wrong COW" \
 			eq "$(recp stt stream action $a thp counting '.counts | [.classes.reuse + .classes.necessary_copy + .classes.unnecessary_copy + .events.no_fault, .classes.missed_cow, .classes.wrong_cow] | map(tostring) | join(",")')" \
 			"$((pages * iters)),0,0"
 	done
-	check "stream fork+read on THP: every page copied, necessary" \
-		eq "$(recp stt stream action 7 thp counting '[.status, .counts.classes.necessary_copy] | map(tostring) | join(",")')" "ok,$((pages * iters))"
+	if [ "$(moved 7)" != 0 ]; then
+		skip "stream fork+read on THP: every page copied, necessary" "$(moved 7) pages collapsed or migrated under the windows"
+	else
+		check "stream fork+read on THP: every page copied, necessary" \
+			eq "$(recp stt stream action 7 thp counting '[.status, .counts.classes.necessary_copy] | map(tostring) | join(",")')" "ok,$((pages * iters))"
+	fi
 fi
 
 # ---- the oracles, broken on purpose: each must FAIL ----
