@@ -206,7 +206,7 @@ int wl_tmpfile(const char *dir, int flags, int *fdp, char *why, int len)
 	if (*fdp >= 0)
 		return 0;
 	if (errno == EOPNOTSUPP || errno == EISDIR) {
-		/* no O_TMPFILE here: a name, gone at once */
+		/* no O_TMPFILE here: a name (mkostemp fills the Xs), gone at once */
 		snprintf(path, sizeof(path), "%s/cowbench-XXXXXX", dir);
 		*fdp = mkostemp(path, flags & ~(O_RDWR));
 		if (*fdp >= 0) {
