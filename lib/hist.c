@@ -73,6 +73,16 @@ void hist_merge(struct hist *dst, const struct hist *src)
 		dst->max = src->max;
 }
 
+const struct hist_pct_key hist_pct_keys[HIST_NR_PCT] = { { "p50", 50 },
+							 { "p90", 90 },
+							 { "p99", 99 },
+							 { "p999", 99.9 } };
+
+bool hist_pct_supported(const struct hist *h, double p)
+{
+	return h->n * (100 - p) >= 1000 - 1e-6;
+}
+
 uint64_t hist_pct(const struct hist *h, double p)
 {
 	uint64_t rank, seen = 0, lo, hi, v;

@@ -2,6 +2,7 @@
 #ifndef COWBENCH_HIST_H
 #define COWBENCH_HIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -29,6 +30,17 @@ static inline void hist_record(struct hist *h, uint64_t v)
 void hist_merge(struct hist *dst, const struct hist *src);
 /* Value at percentile p (0..100]: the ceil(p*n/100)-th smallest. */
 uint64_t hist_pct(const struct hist *h, double p);
+/*
+ * Whether n supports percentile p: ten samples at least lie at or above
+ * it (p99 from 1000); below that it is the maximum's noise.
+ */
+bool hist_pct_supported(const struct hist *h, double p);
+/* The percentiles a record lists, and their key suffixes ("p999"). */
+#define HIST_NR_PCT 4
+extern const struct hist_pct_key {
+	const char *key;
+	double p;
+} hist_pct_keys[HIST_NR_PCT];
 double hist_mean(const struct hist *h);
 /* Bucket index and the [lo, hi] range a bucket stands for. */
 int hist_index(uint64_t v);

@@ -38,17 +38,19 @@ static void kv_json(struct jw *w, const char *key, const struct kvset *s)
 	jw_close(w, '}');
 }
 
+/* A percentile only where n supports it; the histogram holds the rest. */
 static void latency_json(struct jw *w, const struct record *r)
 {
+	const struct hist_pct_key *pct = hist_pct_keys;
 	char *h = hist_serialise(&r->lat);
+	int i;
 
 	jw_open(w, "latency_ns", '{');
 	jw_u64(w, "n", r->lat.n);
 	jw_u64(w, "mean", (uint64_t)(hist_mean(&r->lat) + 0.5));
-	jw_u64(w, "p50", hist_pct(&r->lat, 50));
-	jw_u64(w, "p90", hist_pct(&r->lat, 90));
-	jw_u64(w, "p99", hist_pct(&r->lat, 99));
-	jw_u64(w, "p999", hist_pct(&r->lat, 99.9));
+	for (i = 0; i < HIST_NR_PCT; i++)
+		if (hist_pct_supported(&r->lat, pct[i].p))
+			jw_u64(w, pct[i].key, hist_pct(&r->lat, pct[i].p));
 	jw_u64(w, "max", r->lat.max);
 	jw_str(w, "hist", h);
 	jw_close(w, '}');

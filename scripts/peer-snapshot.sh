@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The snapshot driver's peer: Redis 7 under the same load (KEYS keys of
 # VALUE bytes, SETS SETs at RATE per second, a BGSAVE after a quarter of
-# them, the server on CPU 0, the load and the save child on CPU 1 as
-# cowbench places them).  Prints Redis's own figures (rdb_last_cow_size,
+# them, the server on CPU 1, the load and the save child on CPU 0, where
+# cowbench puts its writer and its other party on 2 CPUs: env.json's
+# writer_cpu and other_cpu).  Prints Redis's own figures (rdb_last_cow_size,
 # latest_fork_usec) and the SET latency during the save measured as the
 # driver measures it (scripts/peer-snapshot-client.c).
 #
@@ -26,12 +27,12 @@ dir=$(mktemp -d "$top/results/peer-snapshot.XXXXXX")
 port=$((20000 + $$ % 20000))
 trap 'redis-cli -p $port shutdown nosave > /dev/null 2>&1; rm -rf "$dir"' EXIT
 cc -O2 -Wall -o "$dir/client" "$top/scripts/peer-snapshot-client.c" || exit 1
-taskset -c 0 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-	--rdbcompression no --rdbchecksum yes --dir "$dir" --bgsave_cpulist 1 \
+taskset -c 1 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+	--rdbcompression no --rdbchecksum yes --dir "$dir" --bgsave_cpulist 0 \
 	--enable-debug-command yes --daemonize no --logfile "$dir/redis.log" &
 for _ in $(seq 50); do redis-cli -p "$port" ping > /dev/null 2>&1 && break; sleep 0.1; done
 redis-server --version
 redis-cli -p "$port" debug populate "$keys" key "$value" > /dev/null
 echo "keys=$(redis-cli -p "$port" dbsize) value=$value sets=$sets rate=$rate used_memory_rss=$(redis-cli -p "$port" info memory | sed -n 's/^used_memory_rss:\([0-9]*\).*/\1/p')"
-taskset -c 1 "$dir/client" "$port" "$keys" "$value" "$sets" "$rate"
+taskset -c 0 "$dir/client" "$port" "$keys" "$value" "$sets" "$rate"
 grep -E "Fork CoW|Background saving terminated|DB saved" "$dir/redis.log" | sed 's/^[^*]*\* /# log: /'

@@ -13,7 +13,9 @@
  * another part of it: the race a COW of a pinned page loses.
  *
  * Latency is fio's, per direction: clat from the submission's return to
- * the reap, lat from the I/O's start (its buffer filled) to the reap.
+ * the reap, lat from the I/O's start (its buffer filled) to the reap.  As
+ * fio does, every completion of one reap shares the reap's timestamp,
+ * taken before any of them is verified.
  *
  * The buffers are the first qd * bs bytes of the backing's region.  The
  * counting pass has each child read its own pagemap: a buffer page whose
@@ -146,14 +148,15 @@ struct dio {
 	uint64_t forks, fork_copied;
 };
 
-/* fio's ioengine_ops, reduced: submit one, reap one. */
+/* fio's ioengine_ops, reduced: submit one, reap what is done. */
 struct dio_engine {
 	const char *name;
 	bool fixed; /* registered buffers: slot i is buffer i */
 	bool sync; /* submit does the I/O: issued when it is called */
 	int (*init)(struct dio *d, char *why, int len);
 	int (*submit)(struct dio *d, int slot); /* 0 or -errno */
-	int (*reap)(struct dio *d, int *slot); /* 0 or -errno */
+	/* at least one: the slots done (up to qd), or -errno */
+	int (*reap)(struct dio *d, int *slots);
 	void (*exit)(struct dio *d);
 };
 
@@ -269,9 +272,10 @@ static int uring_submit(struct dio *d, int i)
 	return ret == 1 ? 0 : ret < 0 ? ret : -EIO;
 }
 
-static int uring_reap(struct dio *d, int *i)
+static int uring_reap(struct dio *d, int *slots)
 {
-	struct io_uring_cqe *cqe;
+	struct io_uring_cqe *cqe, *cqes[d->qd];
+	unsigned int n, k;
 	int ret;
 
 	do
@@ -279,10 +283,13 @@ static int uring_reap(struct dio *d, int *i)
 	while (ret == -EINTR);
 	if (ret)
 		return ret;
-	*i = (int)io_uring_cqe_get_data64(cqe);
-	d->slots[*i].res = cqe->res;
-	io_uring_cqe_seen(&d->ring, cqe);
-	return 0;
+	n = io_uring_peek_batch_cqe(&d->ring, cqes, d->qd);
+	for (k = 0; k < n; k++) {
+		slots[k] = (int)io_uring_cqe_get_data64(cqes[k]);
+		d->slots[slots[k]].res = cqes[k]->res;
+	}
+	io_uring_cq_advance(&d->ring, n);
+	return (int)n;
 }
 
 static void uring_exit(struct dio *d)
@@ -311,12 +318,15 @@ static int psync_submit(struct dio *d, int i)
 	return 0;
 }
 
-static int psync_reap(struct dio *d, int *i)
+static int psync_reap(struct dio *d, int *slots)
 {
-	if (!d->nready)
+	int n = d->nready;
+
+	if (!n)
 		return -EIO;
-	*i = d->ready[--d->nready];
-	return 0;
+	memcpy(slots, d->ready, n * sizeof(*slots));
+	d->nready = 0;
+	return n;
 }
 
 static void psync_exit(struct dio *d)
@@ -381,10 +391,10 @@ static void record_lat(struct dio *d, struct slot *s, uint64_t now,
 	hist_record(&r->lat, lat);
 }
 
-static int complete(struct dio *d, int i, struct record *r)
+static int complete(struct dio *d, int i, uint64_t now, struct record *r)
 {
 	struct slot *s = &d->slots[i];
-	uint64_t now = clk_now(), bad;
+	uint64_t bad;
 
 	if (s->res != (int)d->bs)
 		return s->res < 0 ? s->res : -EIO;
@@ -409,23 +419,30 @@ static bool more(struct dio *d, uint64_t issued)
 	return d->deadline ? clk_now() < d->deadline : issued < d->ios;
 }
 
-/* The I/Os done, or -1 with why. */
+/*
+ * The I/Os done, or -1 with why.  Each reap's completions are verified,
+ * then their slots start new I/Os, as fio's loop does.
+ */
 static int64_t io_loop(struct dio *d, char *why, int len, struct record *r)
 {
-	uint64_t issued = 0, done = 0;
-	int ret = 0, i;
+	uint64_t issued = 0, done = 0, now;
+	int ret = 0, i, k, n, slots[d->qd];
 
-	for (i = 0; !ret && (size_t)i < d->qd && more(d, issued); i++, issued++)
-		ret = start(d, i);
+	for (i = 0; (size_t)i < d->qd && more(d, issued); i++, issued++)
+		if ((ret = start(d, i)))
+			break;
 	while (!ret && done < issued) {
-		ret = d->eng->reap(d, &i);
-		if (!ret)
-			ret = complete(d, i, r);
-		done++;
-		if (!ret && more(d, issued)) {
-			ret = start(d, i);
-			issued++;
+		n = d->eng->reap(d, slots);
+		if (n < 0) {
+			snprintf(why, len, "%s reap: %s", d->eng->name,
+				 strerror(-n));
+			return -1;
 		}
+		now = clk_now();
+		for (k = 0; !ret && k < n; k++, done++)
+			ret = complete(d, i = slots[k], now, r);
+		for (k = 0; !ret && k < n && more(d, issued); k++, issued++)
+			ret = start(d, i = slots[k]);
 	}
 	if (!ret)
 		return (int64_t)done;
@@ -787,7 +804,10 @@ static void report(struct dio *d, struct record *r, uint64_t ns)
 		report_dir(d, x, DIR_READ, ns);
 		report_dir(d, x, DIR_WRITE, ns);
 	}
-	r->has_counts = true;
+	if (d->sc->pass == PASS_COUNTING)
+		r->has_counts = true;
+	else
+		wl_timing_counts(r);
 	r->window_ns = (double)ns;
 	report_fail(d, r);
 }

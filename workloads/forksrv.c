@@ -24,6 +24,7 @@
  * are not published: counters and tracing are on.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,6 +551,18 @@ static void timing_extra(struct fs *f, const struct wl_lat *l)
 		(unsigned long long)wrong);
 }
 
+/*
+ * A child inherits the server's affinity: with the server pinned to one
+ * CPU its children run there too, and a child's work delays the server's
+ * next request, as on a one-core server.
+ */
+static int shares_cpu(void)
+{
+	cpu_set_t set;
+
+	return !sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) == 1;
+}
+
 static void fs_extra(struct fs *f, const struct wl_lat *l)
 {
 	struct kvset *x = &f->r->c.extra;
@@ -557,6 +570,7 @@ static void fs_extra(struct fs *f, const struct wl_lat *l)
 	kv_set(x, "answered", l->answered);
 	kv_set(x, "forks", f->forks.ns.n);
 	kv_set(x, "touch_pages", f->touch);
+	kv_set(x, "children_share_cpu", shares_cpu());
 	/* minor faults of the whole tasks, over the measured requests */
 	kv_set(x, "parent_minflt", minflt(&f->ru0, &f->ru1));
 	kv_set(x, "child_minflt", *f->kid_minflt);

@@ -150,6 +150,17 @@ static size_t stream_pages(const struct kvset *p)
 	return 3 * (size_t)(kv_get(p, "array", 0) / PAGE_SZ);
 }
 
+/*
+ * The swap actions page the arrays out to a zram device the pass sets up:
+ * distinct doubles compress little, so zram holds about the arrays again.
+ */
+static uint64_t stream_mem(const struct kvset *p)
+{
+	return actions[kv_get(p, "action", 0)].steps & ACT_SWAP ?
+		       stream_pages(p) * PAGE_SZ :
+		       0;
+}
+
 /* A distinct value in [1, 2) for every element: no two pages are equal. */
 static double unique(size_t j)
 {
@@ -738,7 +749,7 @@ static int timing(struct sc *sc, struct stream *st, struct record *r, char *why,
 	if (ret < 0 && !why[0])
 		snprintf(why, len, "pagemap: %s", strerror(-ret));
 	r->has_lat = !ret;
-	r->has_counts = true; /* for the extras: rates and copies */
+	wl_timing_counts(r); /* the extras: rates and copies */
 	r->window_ns = (double)st->kernel_ns;
 	timing_extra(st, r);
 	return ret;
@@ -924,5 +935,6 @@ const struct scenario_ops wl_stream = {
 	.nparams = ARRAY_SIZE(params),
 	.passes = (1u << PASS_TIMING) | (1u << PASS_COUNTING),
 	.region_pages = stream_pages,
+	.mem_bytes = stream_mem,
 	.drive = stream_drive,
 };

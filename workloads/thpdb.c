@@ -703,7 +703,7 @@ static void report_times(struct db *d, struct record *r)
 	if (!d->snapshots)
 		return;
 	wl_put_forks(x, &d->forks);
-	wl_put_pcts(x, "snapshot_us", &d->walk_us, 1);
+	wl_put_pcts(x, "walk_us", &d->walk_us, 1);
 	wl_put_pcts(x, "child_start_us", &d->start_us, 1);
 	wl_put_pcts(x, "snapshot_window_us", &d->window_us, 1);
 }

@@ -726,24 +726,18 @@ int wl_load_close(pid_t gen, const struct wl_lat *out, char *why, int len)
 void wl_put_pcts(struct kvset *s, const char *key, const struct hist *h,
 		 uint64_t div)
 {
-	static const struct {
-		const char *sfx;
-		double p;
-	} pct[] = {
-		{ "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.9 }
-	};
+	const struct hist_pct_key *pct = hist_pct_keys;
 	char k[48];
-	size_t i;
+	int i;
 
 	if (!h->n)
 		return;
 	snprintf(k, sizeof(k), "%s_mean", key);
 	kv_set(s, k, (int64_t)(hist_mean(h) / div));
-	for (i = 0; i < ARRAY_SIZE(pct); i++) {
-		/* fewer than ten samples at or above it: the maximum's noise */
-		if (h->n * (100 - pct[i].p) < 1000 - 1e-6)
+	for (i = 0; i < HIST_NR_PCT; i++) {
+		if (!hist_pct_supported(h, pct[i].p))
 			continue;
-		snprintf(k, sizeof(k), "%s_%s", key, pct[i].sfx);
+		snprintf(k, sizeof(k), "%s_%s", key, pct[i].key);
 		kv_set(s, k, hist_pct(h, pct[i].p) / div);
 	}
 	snprintf(k, sizeof(k), "%s_max", key);

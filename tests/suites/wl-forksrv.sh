@@ -32,6 +32,9 @@ forksrv() { # forksrv BACKING
 		eq "$(rec wl forksrv "$b" counting '[.status, .counts.copies, .counts.classes.necessary_copy, .counts.classes.missed_cow, .counts.classes.wrong_cow, .counts.events.unexplained] | map(tostring) | join(" ")')" "ok 81000 81000 0 0 0"
 	check "forksrv $b: the timing pass's heap holds the parent's writes alone" \
 		eq "$(rec wl forksrv "$b" timing '[.status, .counts.extra.heap_pages_wrong] | map(tostring) | join(" ")')" "ok 0"
+	# the writer is pinned to one CPU and its children inherit the mask
+	check "forksrv $b: the record says the children share the server's CPU" \
+		eq "$(rec wl forksrv "$b" timing '.counts.extra.children_share_cpu'),$(rec wl forksrv "$b" counting '.counts.extra.children_share_cpu')" "1,1"
 	# n = 1000: p50, p90, p99 (ten samples at or above), never p99.9
 	check "forksrv $b: percentiles only where n supports them (p99 yes, p99.9 no)" \
 		eq "$(rec wl forksrv "$b" timing '.counts.extra | [has("uncorrected_ns_p99"), has("uncorrected_ns_p999"), has("send_lag_ns_p99"), has("fork_us_p90"), has("fork_us_p99"), has("forked_ns_max")] | map(tostring) | join(" ")')" \

@@ -9,7 +9,7 @@ need_root
 
 cpus=$(nproc --all)
 # only the timing pass reports times: the counting pass runs with tracing on
-times='["during_ns_mean", "during_ns_p50", "during_ns_p99", "during_ns_max", "outside_ns_mean", "outside_ns_p50", "outside_ns_p99", "outside_ns_max", "fork_us_mean", "fork_us_max", "snapshot_us_mean", "snapshot_us_max", "child_start_us_mean", "child_start_us_max", "snapshot_window_us_mean", "snapshot_window_us_max"]'
+times='["during_ns_mean", "during_ns_p50", "during_ns_p99", "during_ns_max", "outside_ns_mean", "outside_ns_p50", "outside_ns_p99", "outside_ns_max", "fork_us_mean", "fork_us_max", "walk_us_mean", "walk_us_max", "child_start_us_mean", "child_start_us_max", "snapshot_window_us_mean", "snapshot_window_us_max"]'
 
 # ---- snapshots see the fork instant; writes during them are copied ----
 thpdb_checks() { # DIR THREADS: the same invariants whatever the threads
@@ -35,7 +35,7 @@ thpdb_checks() { # DIR THREADS: the same invariants whatever the threads
 				eq "$(rec "$d" thpdb $b timing '.counts.extra.child_shares_cpu')" "$shares"
 		fi
 		check "thpdb $b threads=$t: times in the timing pass only, counters off there" \
-			eq "$(rec "$d" thpdb $b timing "[(.counts.extra | has(\"during_ns_p50\") and has(\"fork_us_max\") and has(\"snapshot_us_max\")), (.counts.faults_skipped | test(\"counters are off\"))] | map(tostring) | join(\",\")"),$(rec "$d" thpdb $b counting "[.counts.extra | has($times[])] | any")" \
+			eq "$(rec "$d" thpdb $b timing "[(.counts.extra | has(\"during_ns_p50\") and has(\"fork_us_max\") and has(\"walk_us_max\")), (.counts.faults_skipped | test(\"counters are off\"))] | map(tostring) | join(\",\")"),$(rec "$d" thpdb $b counting "[.counts.extra | has($times[])] | any")" \
 			"true,true,false"
 		if [ "$(rec "$d" thpdb $b counting '.counts.extra.pages_written_during')" = 0 ]; then
 			skip "thpdb $b threads=$t: every page written during the snapshot copied" \
