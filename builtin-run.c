@@ -656,7 +656,7 @@ static void run_combo(struct runner *R, const struct combo *cb)
 	R->warm_pages = WARM_ALL;
 	R->said[0] = 0;
 	R->skipped_reps = 0;
-	for (rep = -R->set.warmup; rep < R->set.reps; rep++)
+	for (rep = -cb->warmup; rep < cb->reps; rep++)
 		run_rep(R, cb, rep, skip, sizeof(skip));
 	knobs_restore_since(mark);
 	flush_held(R);
@@ -671,7 +671,8 @@ static void run_matrix(struct runner *R)
 	for (i = 0; i < R->plan.n; i++)
 		for (p = 0; p < PASS_NR; p++)
 			if (passes_of(R, R->plan.combos[i].ops) & (1u << p))
-				R->total += R->set.reps + R->set.warmup;
+				R->total += R->plan.combos[i].reps +
+					    R->plan.combos[i].warmup;
 	for (i = 0; i < R->plan.n; i++)
 		run_combo(R, &R->plan.combos[R->order[i]]);
 }
@@ -716,6 +717,17 @@ static void setup_dir(struct runner *R, const struct opts *o)
 		die(EXIT_USAGE, "run: --resume: %s: %s", path, strerror(errno));
 }
 
+/* Combinations whose scenario sets its own repetitions (".reps"). */
+static int own_reps(const struct runner *R)
+{
+	int i, n = 0;
+
+	for (i = 0; i < R->plan.n; i++)
+		n += R->plan.combos[i].reps != R->set.reps ||
+		     R->plan.combos[i].warmup != R->set.warmup;
+	return n;
+}
+
 static void header(struct runner *R, FILE *f)
 {
 	fprintf(f, "cowbench run %s: %s, %s, accelerator %s, THP %s\n",
@@ -726,8 +738,9 @@ static void header(struct runner *R, FILE *f)
 		cb_clock.source, cb_clock.pair_ns, cb_clock.pair_ns_p99,
 		R->topo.writer_cpu, R->topo.other_cpu);
 	fprintf(f,
-		"%d combination(s) x (%d rep(s) + %d warm-up) x up to 3 passes, results in %s/\n",
-		R->plan.n, R->set.reps, R->set.warmup, R->dir);
+		"%d combination(s) x (%d rep(s) + %d warm-up%s) x up to 3 passes, results in %s/\n",
+		R->plan.n, R->set.reps, R->set.warmup,
+		own_reps(R) ? "; some scenarios their own" : "", R->dir);
 }
 
 static const char legend[] =
@@ -779,7 +792,7 @@ static int records_planned(const struct runner *R)
 	for (i = 0; i < R->plan.n; i++)
 		for (p = 0; p < PASS_NR; p++)
 			if (passes_of(R, R->plan.combos[i].ops) & (1u << p))
-				n += R->set.reps;
+				n += R->plan.combos[i].reps;
 	return n;
 }
 

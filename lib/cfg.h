@@ -34,7 +34,7 @@ struct cfg_val {
 	const char *w[CFG_MAXV]; /* WORD values point into key->choices */
 };
 
-#define CFG_MAXKEYS 64
+#define CFG_MAXKEYS 128
 struct cfg {
 	char file[256];
 	int n;

@@ -84,6 +84,11 @@ static void build_schema(struct schema *s)
 		/* a scenario's own backings: a sweep need not cross them all */
 		snprintf(name, sizeof(name), "%s.backings", scenarios[i]->name);
 		add_key(s, name, CFG_WORD, 0, 0, CFG_MAXV, s->bk_words);
+		/* and its own repetitions: a long workload needs fewer */
+		snprintf(name, sizeof(name), "%s.reps", scenarios[i]->name);
+		add_key(s, name, CFG_INT, 1, 1000, 1, NULL);
+		snprintf(name, sizeof(name), "%s.warmup", scenarios[i]->name);
+		add_key(s, name, CFG_INT, 0, 100, 1, NULL);
 		for (j = 0; j < scenarios[i]->nparams; j++) {
 			const struct param_spec *p = &scenarios[i]->params[j];
 
@@ -299,6 +304,25 @@ static void check_names(const struct schema *s, const struct plan_sel *sel)
 	}
 }
 
+/*
+ * "<scenario>.reps" (or ".warmup") over the run's; --reps and --quick
+ * over both.
+ */
+static int scen_setting(const struct expand *x, const char *scen,
+			const char *what, int run)
+{
+	const struct cfg_val *v;
+	char key[96];
+
+	if (!strcmp(what, "reps") && x->sel->reps > 0)
+		return run;
+	if (x->sel->quick)
+		return run;
+	snprintf(key, sizeof(key), "%s.%s", scen, what);
+	v = cfg_find(x->c, key);
+	return v ? (int)v->v[0] : run;
+}
+
 static void build_matrix(struct expand *x, const struct schema *s)
 {
 	const struct scenario_ops *const *scenarios = s->reg->scenarios;
@@ -317,8 +341,15 @@ static void build_matrix(struct expand *x, const struct schema *s)
 		nb = select_list(x->c, cfg_find(x->c, key) ? key : "backings",
 				 x->sel->bk, x->sel->nbk, sel_b);
 		for (found = 0, j = 0; j < s->ninst; j++) {
-			struct combo cb = { .ops = scenarios[i],
-					    .bk = s->inst[j] };
+			struct combo cb = {
+				.ops = scenarios[i],
+				.bk = s->inst[j],
+				.reps = scen_setting(x, scenarios[i]->name,
+						     "reps", x->p->set.reps),
+				.warmup = scen_setting(x, scenarios[i]->name,
+						       "warmup",
+						       x->p->set.warmup),
+			};
 
 			int how = selected(&s->inst[j], sel_b, nb);
 

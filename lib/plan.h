@@ -17,6 +17,7 @@ struct combo {
 	const struct scenario_ops *ops;
 	struct backing bk;
 	struct kvset params;
+	int reps, warmup; /* the settings', or "<scenario>.reps" / ".warmup" */
 	char skip[160]; /* planned, but cannot run here: why */
 };
 

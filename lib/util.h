@@ -75,7 +75,7 @@ uint64_t fnv1a(const void *p, size_t n, uint64_t h);
 void shuffle_ints(int *v, int n, unsigned int seed);
 
 /* A small ordered set of named counts (vmstat deltas, params, extras). */
-#define KV_MAX 48
+#define KV_MAX 80
 struct kv {
 	char key[40];
 	int64_t val;

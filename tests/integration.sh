@@ -122,7 +122,9 @@ num() { # a config number or size, in bytes (k, M, G in either case)
 }
 defaults_differ() { # WORKLOAD: quick.conf's W.key values the defaults lack
 	local w=$1 key vals def v d hit
-	grep -E "^$w\.[a-z_]+ *=" configs/quick.conf | sed 's/ *= */ /' |
+	# (its own reps, warm-up and backings are the run's, not parameters)
+	grep -E "^$w\.[a-z_]+ *=" configs/quick.conf | grep -v -E "^$w\.(reps|warmup|backings) " |
+		sed 's/ *= */ /' |
 		while read -r key vals; do
 			def=$("$CB" list | grep -E "^  $w " | grep -oE "[ ;]${key#"$w".}=[^ ]*" |
 				head -n1 | sed 's/^.[^=]*=//; s/\]$//')

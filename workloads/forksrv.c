@@ -70,7 +70,7 @@ static const struct param_spec params[] = {
 	  .type = CFG_INT,
 	  .min = 0,
 	  .max = 10000000,
-	  .def = { 700 },
+	  .def = { 300 },
 	  .ndef = 1,
 	  .desc = "requests per second, open loop; 0: closed loop" },
 	{ .name = "warmup_ms",
@@ -85,7 +85,7 @@ static const struct param_spec params[] = {
 #define REQ_LEN 64 /* a small request: its id and padding */
 #define MAX_KIDS 64 /* live children in the timing pass, as MaxClients */
 #define GEN_TIMEOUT_MS 20000
-#define STALL_MS 300 /* COWBENCH_TEST_FAULT=stall: one request waits so long */
+#define STALL_MS 600 /* COWBENCH_TEST_FAULT=stall: one request waits so long */
 #define SLACK_NS 1 /* the generator's timer slack */
 #define BELOW_RATE_PCT 95 /* a throughput below this share of the rate */
 

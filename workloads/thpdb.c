@@ -27,6 +27,7 @@
  * that its walk does not time-share with an update thread.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -121,6 +122,7 @@ struct writer {
 	pthread_t tid;
 	int k, cpu, ret;
 	uint64_t rng, ops;
+	uint64_t n, n_end; /* the next update; those due within the time */
 	struct wl_pace pace;
 	atomic_int busy; /* inside an update: the gate waits for it */
 	struct hist lat, during, outside;
@@ -132,7 +134,7 @@ struct db {
 	struct sc *sc;
 	size_t rsize, nslots, nkeys;
 	_Atomic uint64_t seq;
-	uint64_t period_ns, t0;
+	uint64_t period_ns, t0, run_ns; /* run_ns: updates due until then */
 	int nthr;
 	struct writer *w;
 	atomic_int gate, alive, ready, go, stop;
@@ -453,14 +455,20 @@ static int snapshot_poll(struct db *d, bool wait, bool probe)
 
 /* ---- the update loop ---- */
 
-/* The first thread: time is up and no child lives; the others: it said so. */
-static bool over(struct writer *w, uint64_t now, uint64_t ns)
+/*
+ * Every update due within the time is done, however late: a stall's
+ * backlog is counted, never dropped at the end.  Then the first thread
+ * stops once no child lives; the others when it says so.
+ */
+static bool over(struct writer *w)
 {
 	struct db *d = w->d;
 
+	if (w->n < w->n_end)
+		return false;
 	if (w->k)
 		return atomic_load_explicit(&d->stop, memory_order_acquire);
-	return clk_ns(now - d->t0) >= ns && d->child <= 0;
+	return d->child <= 0;
 }
 
 /*
@@ -491,7 +499,8 @@ static int snapshot_step(struct db *d, uint64_t ns, uint64_t snap_ns,
 /* The threads after the first stop waiting when told to. */
 static bool told_to_stop(void *arg, uint64_t now)
 {
-	return over(arg, now, 0);
+	(void)now;
+	return over(arg);
 }
 
 /*
@@ -510,13 +519,16 @@ static int writer_loop(struct writer *w, uint64_t ns, uint64_t snap_ns)
 	w->pace.wake_early_ns = WAKE_EARLY_NS;
 	w->pace.timer_slack_ns = 1;
 	wl_pace_start(&w->pace, d->t0);
+	w->n_end = (uint64_t)ceil((double)ns / w->pace.period_ns);
 	for (n = 0;; n++) {
 		due = wl_pace_due(&w->pace, n);
+		w->n = n;
 		if (!w->k)
 			ret = snapshot_step(d, ns, snap_ns, &next_snap);
-		now = wl_pace_wait(&w->pace, due, w->k ? told_to_stop : NULL,
-				   w);
-		if (ret < 0 || over(w, now, ns))
+		if (ret < 0 || over(w))
+			break;
+		wl_pace_wait(&w->pace, due, w->k ? told_to_stop : NULL, w);
+		if (w->k && over(w))
 			break;
 		shared = update(d, w);
 		now = (uint64_t)clk_ns(clk_now() - due);
@@ -544,7 +556,7 @@ static void *writer_main(void *arg)
 	while (!atomic_load(&d->go))
 		;
 	if (!w->ret)
-		writer_loop(w, 0, 0);
+		writer_loop(w, d->run_ns, 0);
 	if (d->pv) {
 		window_disarm(&win);
 		window_fill(&win, w->rec, sc->bk->fault_pages, w->faulted, 1);
@@ -601,6 +613,7 @@ static int updates(struct db *d, struct record *r, uint64_t ns,
 	int started = writers_start(d), ret = 0, err;
 
 	d->t0 = clk_now();
+	d->run_ns = ns;
 	atomic_store(&d->go, 1);
 	if (started == d->nthr)
 		ret = writer_loop(&d->w[0], ns, snap_ns);

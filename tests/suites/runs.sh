@@ -53,6 +53,14 @@ check "env changed under the run: the run loads, env_changed names it, the start
 check "env_changed: a run whose environment held names nothing it did not change" \
 	eq "$(jq -r '.env_changed | map(select(. == "machine")) | length' "$work/s1/env.json")" 0
 
+# a scenario's own repetitions: cow-child 3 + 1 warm-up, the rest the run's
+own=$(conf own "pages = 64" "reps = 2" "warmup = 0" "backings = base" \
+	"scenarios = cow-child first-touch" "cow-child.reps = 3" "cow-child.warmup = 1")
+run own "$own"
+check "<scenario>.reps: its combinations run its repetitions, the others the run's; --reps overrides both" \
+	eq "$(jq -r 'select(.pass=="counting") | .scenario' "$work/own/results.jsonl" | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}'),$(grep -c 'some scenarios their own' "$work/own.out"),$("$CB" run --reps 1 -o "$work/own1" "$own" > /dev/null 2>&1; jq -r 'select(.pass=="counting") | .scenario' "$work/own1/results.jsonl" | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')" \
+	"cow-child:3 first-touch:2 ,1,cow-child:1 first-touch:1 "
+bad "<scenario>.reps 0" "cow-child.reps" run -o "$work/never" "$(conf own0 "scenarios = cow-child" "backings = base" "cow-child.reps = 0")"
 bad "--runs 0" "--runs: '0' is not a number" run -o "$work/never" --runs 0 "$small"
 bad "--label empty" "--label: 1 to 100 characters" run -o "$work/never" --label "" "$small"
 bad "--label with a newline" "control character" run -o "$work/never" --label "$(printf 'a\nb')" "$small"

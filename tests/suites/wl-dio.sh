@@ -61,6 +61,17 @@ check "dio runtime=1: I/O until the runtime is over, ops = reads + writes, every
 	eq "$(recp rt 2 2048 base timing '[.status, .ops == .counts.extra.reads + .counts.extra.writes, .counts.extra.runtime_ms >= 1000, .counts.extra.readback_blocks, .counts.extra.readback_bad_blocks] | map(tostring) | join(",")')" \
 	"ok,true,true,2048,0"
 
+# ---- every percentile of both directions in one record ----
+# 24000 I/Os, half writes: each direction passes 10000, so p99.9 of clat,
+# lat and slat for reads and writes, beside the rest (once too many keys for
+# a record: the pass died at full size)
+pc=$(conf pc "scenarios = dio" "backings = base" "reps = 1" "warmup = 0" \
+	"dio.file = 16M" "dio.bs = 4k" "dio.ios = 24000" "dio.fork_hz = 100" "dio.engine = 1")
+run pc "$pc"
+check "dio 24000 I/Os: p99.9 of clat, lat and slat for both directions in one timing record" \
+	eq "$(recp pc 1 4096 base timing '[.status, (.counts.extra | [has("read_clat_ns_p999"), has("write_clat_ns_p999"), has("read_lat_ns_p999"), has("write_slat_ns_p999"), has("fork_us_max")] | all)] | map(tostring) | join(",")')" \
+	"ok,true"
+
 # ---- the oracle seen to fail: writes that go astray ----
 # stale-write: each write goes out from a page the process does not map,
 # holding what the slot held before (what a pin left behind by a COW

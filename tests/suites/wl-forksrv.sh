@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 need_root
 
-# the built-in defaults: 32 MiB heap, 1000 requests at 700/s after a 1 s
+# the built-in defaults: 32 MiB heap, 1000 requests at 300/s after a 1 s
 # warm-up, a child per 4th, 81 pages (1% of 8192) each
 wl=$(conf wl "scenarios = forksrv" "backings = base thp" "reps = 1" "warmup = 0")
 before=$(knobs_now)
@@ -25,9 +25,9 @@ skipped() { # skipped DIR BACKING: a skip recorded for the pair
 forksrv() { # forksrv BACKING
 	local b=$1
 	skipped wl "$b" && return
-	check "forksrv $b: 1000 recorded after 700 warm-up requests (1 s at 700/s); counting: 1000, no warm-up" \
+	check "forksrv $b: 1000 recorded after 300 warm-up requests (1 s at 300/s); counting: 1000, no warm-up" \
 		eq "$(rec wl forksrv "$b" timing '[.counts.extra.answered, .latency_ns.n, .counts.extra.warmup_requests, .counts.extra.forks] | map(tostring) | join(" ")'),$(rec wl forksrv "$b" counting '[.counts.extra.answered, .counts.extra.forks] | map(tostring) | join(" ")')" \
-		"1000 1000 700 250,1000 250"
+		"1000 1000 300 250,1000 250"
 	check "forksrv $b: 81000 copies, all necessary, no missed or wrong COW" \
 		eq "$(rec wl forksrv "$b" counting '[.status, .counts.copies, .counts.classes.necessary_copy, .counts.classes.missed_cow, .counts.classes.wrong_cow, .counts.events.unexplained] | map(tostring) | join(" ")')" "ok 81000 81000 0 0 0"
 	check "forksrv $b: the timing pass's heap holds the parent's writes alone" \
@@ -41,8 +41,8 @@ forksrv() { # forksrv BACKING
 		"true false true true false true"
 	check "forksrv $b: the counting pass publishes no time (tracing is on)" \
 		eq "$(rec wl forksrv "$b" counting '[.counts.extra | keys[] | select(test("_us|_ns|per_s"))] | length')" 0
-	check "forksrv $b: below_rate says whether req/s < 95% of 700 or the median send lag > 1/700 s" \
-		eq "$(rec wl forksrv "$b" timing '.counts.extra | (.below_rate == (if .req_per_s * 100 < 700 * 95 or .send_lag_ns_p50 * 700 > 1000000000 then 1 else 0 end))')" true
+	check "forksrv $b: below_rate says whether req/s < 95% of 300 or the median send lag > 1/300 s" \
+		eq "$(rec wl forksrv "$b" timing '.counts.extra | (.below_rate == (if .req_per_s * 100 < 300 * 95 or .send_lag_ns_p50 * 300 > 1000000000 then 1 else 0 end))')" true
 }
 forksrv base
 forksrv thp
@@ -59,15 +59,16 @@ run over "$over"
 check "rate 10^6/s: below_rate 1, the summary says it" \
 	eq "$(rec over forksrv base timing '.counts.extra.below_rate'),$(grep -c 'below the rate' "$work/over.out")" "1,1"
 
-# a server that stops 300 ms mid-run (test fault): the ~210 requests due
-# meanwhile wait, so >= 105 of 1000 have >= 150 ms from their due time;
+# a server that stops 600 ms mid-run (test fault): the ~180 requests due
+# meanwhile wait, so >= 150 of 1000 (those due in its first 500 ms) have
+# >= 100 ms from their due time;
 # wrk2's -U figure (from the send, one outstanding) sees one slow request
 stall=$(conf stall "scenarios = forksrv" "backings = base" "reps = 1" "warmup = 0")
 COWBENCH_TEST_FAULT=stall run stall "$stall"
 # (only what the stall guarantees: the corrected figure and the send lag
 # take it; the uncorrected one, from each send, lies below the corrected)
 check "stall: below_rate as its rule says (req/s, or a median send lag over a period)" \
-	eq "$(rec stall forksrv base timing '.counts.extra | (.below_rate == (if .req_per_s * 100 < 700 * 95 or .send_lag_ns_p50 * 700 > 1000000000 then 1 else 0 end))')" true
+	eq "$(rec stall forksrv base timing '.counts.extra | (.below_rate == (if .req_per_s * 100 < 300 * 95 or .send_lag_ns_p50 * 300 > 1000000000 then 1 else 0 end))')" true
 check "stall: corrected p90 >= 100 ms and above the uncorrected p90, sends lagged" \
 	eq "$(rec stall forksrv base timing '[.status, .latency_ns.p90 >= 100000000, .counts.extra.uncorrected_ns_p90 < .latency_ns.p90, .counts.extra.send_lag_ns_p90 >= 100000000] | map(tostring) | join(" ")')" \
 	"ok true true true"
