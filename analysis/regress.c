@@ -86,22 +86,13 @@ static int unreadable(const char *dir, FILE *out, struct crash *c)
 }
 
 /* What orders and pairs runs must be there: never a "?" sorted newest. */
-static int indexable(const struct run *r, const char *dir, char *err,
-		     int errlen)
+static int indexable(const struct run *r, char *err, int errlen)
 {
 	static const char *const keys[] = { "kernel", "created", "hostname",
 					    "cow_policy", "matrix.digest" };
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(keys); i++)
-		if (!json_str(r->env, keys[i]) || !*json_str(r->env, keys[i])) {
-			snprintf(
-				err, errlen,
-				"%s/env.json:1: no \"%s\" (regress orders and pairs runs by it)",
-				dir, keys[i]);
-			return -1;
-		}
-	return 0;
+	return run_require(r, keys, ARRAY_SIZE(keys),
+			   "regress orders and pairs runs by it", err, errlen);
 }
 
 /* The runs of a history folder, and the ones that ended unread. */
@@ -140,7 +131,7 @@ static int load_one(struct history *h, const char *path, FILE *log, char *err,
 		return -1;
 	}
 	h->n++;
-	return indexable(r, path, err, errlen);
+	return indexable(r, err, errlen);
 }
 
 static bool has_env(const char *dir)
@@ -727,7 +718,8 @@ int regress(const char *history, const char *run, double threshold, FILE *out,
 	if (load_history(history, &h, out, err, errlen))
 		return -1;
 	write_index(history, h.runs, h.n);
-	if (run && run_load(run, &asked, err, errlen)) {
+	if (run && (run_load(run, &asked, err, errlen) ||
+		    indexable(&asked, err, errlen))) {
 		run_free(&asked);
 		history_free(&h);
 		return -1;

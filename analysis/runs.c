@@ -320,6 +320,23 @@ int run_load(const char *dir, struct run *r, char *err, int errlen)
 	return 0;
 }
 
+int run_require(const struct run *r, const char *const *keys, int n,
+		const char *why, char *err, int errlen)
+{
+	const char *v;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		v = json_str(r->env, keys[i]);
+		if (!v || !*v) {
+			snprintf(err, errlen, "%s/env.json:1: no \"%s\" (%s)",
+				 r->dir, keys[i], why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void run_free(struct run *r)
 {
 	json_free(r->env);

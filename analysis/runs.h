@@ -26,6 +26,13 @@ struct run {
 /* 0, or -1 with "file[:line]: what" in err. */
 int run_load(const char *dir, struct run *r, char *err, int errlen);
 void run_free(struct run *r);
+/*
+ * What orders runs must be in env.json, never a "?" sorted as the newest:
+ * 0, or -1 with "DIR/env.json:1: no "KEY" (why)" for the first key absent
+ * or empty.
+ */
+int run_require(const struct run *r, const char *const *keys, int n,
+		const char *why, char *err, int errlen);
 /* Load every argument, or die with exit status 2 naming file and line. */
 struct run *runs_load_or_die(char **dirs, int n);
 /* "stock-6.18", or "stock-6.18@host" when hosts differ among runs. */

@@ -396,6 +396,15 @@ check "regress: a run that ended with exit status 130 is a failure" \
 	has "$rc|$out" '^1\|.*~regress: new ended with exit status 130: failure~'
 check "regress: a counting pass that erred is a failure, naming it" \
 	has "$out" '~cow-child base pages=512: counting pass error in stock-6.18 \(the pass crashed\): failure~'
+# timing passes that timed out, the counting pass ok: no t/op, and a failure
+mkdir -p "$work/h7t"
+mk h7t/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 32
+mk h7t/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 33
+jq -c 'if .scenario == "cow-child" and .pass == "timing" then .status = "timeout" | .reason = "no progress for 60 s" else . end' \
+	"$work/h7t/new/results.jsonl" > "$work/h7t/r" && mv "$work/h7t/r" "$work/h7t/new/results.jsonl"
+out=$("$CB" regress --history "$work/h7t"); rc=$?
+check "regress: the newest run's timing passes timed out: exit 1 naming the pass" \
+	has "$rc|$out" '^1\|.*~cow-child base pages=512: timing pass timeout in stock-6\.18 \(no progress for 60 s\): failure~regress: 1 regression~$'
 mk h8/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 34 3
 mk h8/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 35 500
 out=$("$CB" regress --history "$work/h8"); rc=$?
@@ -412,6 +421,15 @@ jq -c 'del(.kernel)' "$work/h9/old/env.json" > "$work/h9/e" && mv "$work/h9/e" "
 out=$("$CB" regress --history "$work/h9" 2>&1); rc=$?
 check "regress: a run whose env.json has no kernel: exit 2 naming the file" \
 	has "$rc|$out" '^2\|cowbench: .*/h9/old/env\.json:1: no "kernel" \(regress orders and pairs runs by it\)~$'
+out=$("$CB" regress --history "$work/h2" "$work/h9/old" 2>&1); rc=$?
+check "regress RUN: a RUN whose env.json has no kernel: the same exit 2" \
+	has "$rc|$out" '^2\|cowbench: .*/h9/old/env\.json:1: no "kernel" \(regress orders and pairs runs by it\)~$'
+out=$("$CB" plot "$work/h9/old" "$work/h9/new" -o "$work/h9plot" 2>&1); rc=$?
+check "plot: a run with no kernel would sort as the newest release: exit 2 naming the file" \
+	has "$rc|$out|$([ -e "$work/h9plot" ] && echo written)" '^2\|cowbench: .*/h9/old/env\.json:1: no "kernel" \(the trend orders runs by it\)\|~$'
+out=$("$CB" report "$work/h9/new" "$work/h9/old" -o "$work/h9rep" 2>&1); rc=$?
+check "report: the same, before anything is written" \
+	has "$rc|$out|$([ -e "$work/h9rep" ] && echo written)" '^2\|cowbench: .*/h9/old/env\.json:1: no "kernel" \(the trend orders runs by it\)\|~$'
 mk h10/rc stock 6.18.0-rc3-lab 2026-11-01T00:00:00Z 1.0 0.01 3 38
 mk h10/final stock 6.18.0-lab 2026-10-01T00:00:00Z 1.0 0.01 3 39
 mk h10/y stock 6.19.0-lab 2026-11-05T00:00:00Z 1.0 0.01 3 40
