@@ -599,6 +599,37 @@ regress_check "regress: the newest run without run_end is in progress: skipped, 
 mk hp2/c stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 3 1432
 regress_check "regress: a run without run_end that a later run outlived was killed: failure" hp2 \
 	'^1\|regress: .*/hp2/b: killed \(no run_end'
+# env.json names its writer (pid, boot id, start time): a newest run
+# without run_end is in progress while that process runs, else killed
+boot=$(cat /proc/sys/kernel/random/boot_id)
+me="$$ $(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f20) $boot"
+( exit 0 ) & dead=$!; wait $dead
+mkdir -p "$work/hw"
+mk hw/a stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 1460
+hwb() { # hwb "PID START BOOT_ID": hw/b anew, no run_end, that writer
+	rm -rf "$work/hw/b"
+	MKRUN_RUNNING=1 MKRUN_WRITER=$1 mk hw/b stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 1461
+}
+hwb "$me"
+regress_check "regress: the newest run without run_end whose writer runs: in progress, exit 0" hw \
+	"^0\|regress: skipping .*/hw/b: in progress \(no run_end, its writer, pid $$, is running\)~"
+hwb "$dead 100 $boot"
+regress_check "regress: the newest run's writer is gone (SIGKILL, OOM): killed, exit 1 naming it" hw \
+	"^1\|regress: .*/hw/b: killed \(no run_end, its writer, pid $dead, is gone\): failure~"
+hwb "$$ 1 $boot"
+regress_check "regress: the writer's pid now runs another process: killed" hw \
+	"^1\|regress: .*/hw/b: killed \(no run_end, pid $$ is another process now\): failure~"
+hwb "${me% *} 00000000-0000-0000-0000-000000000000"
+regress_check "regress: the writer was of another boot: killed" hw \
+	'^1\|regress: .*/hw/b: killed \(no run_end, written in another boot\): failure~'
+head -c -20 "$work/hw/b/results.jsonl" > "$work/hw/r" && mv "$work/hw/r" "$work/hw/b/results.jsonl"
+regress_check "regress: killed with a torn last record: a crash, exit 1" hw \
+	'^1\|regress: .*/hw/b: the newest run was killed \(no run_end, written in another boot\), with a torn last record: failure~'
+hwb "$me"
+head -c -20 "$work/hw/b/results.jsonl" > "$work/hw/r" && mv "$work/hw/r" "$work/hw/b/results.jsonl"
+regress_check "regress: a torn record while the writer runs: in progress, exit 0" hw \
+	"^0\|regress: skipping .*/hw/b: in progress \(its last record is incomplete; its writer, pid $$, is running\)~"
+
 # a metric the old release had and the new one lost (its passes skipped)
 mkdir -p "$work/hm"
 mkrel hm 6.17.0 10 1.0 1440 3
