@@ -576,6 +576,22 @@ static void warn_group_kernels(FILE *out, const struct column *cols, int n)
 	}
 }
 
+/* A run that did not end: its numbers may be partial, or still coming. */
+static void note_unended(FILE *out, const struct column *cols, int n)
+{
+	char line[300], life[160];
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++) {
+			if (!run_unended(&cols[i].runs[j], life, sizeof(life)))
+				continue;
+			snprintf(line, sizeof(line), "%c %s %s", 'A' + i,
+				 cols[i].runs[j].name, life);
+			wrap(out, "note: ", line, 6);
+		}
+}
+
 static bool verbose;
 
 void compare_set_verbose(bool v)
@@ -721,6 +737,7 @@ void compare_header(FILE *out, const struct column *cols, int n)
 	warn_differ(out, cols, n, "matrix digest",
 		    offsetof(struct run, matrix));
 	warn_clock(out, cols, n);
+	note_unended(out, cols, n);
 	if (inject != 1)
 		fprintf(out,
 			"warning: every timing but A's scaled by %+.1f%%: a power test,\n"

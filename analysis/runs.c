@@ -367,6 +367,23 @@ enum run_life run_life(const struct jval *env, char *why, int len)
 	return RUN_KILLED;
 }
 
+bool run_unended(const struct run *r, char *buf, int len)
+{
+	static const char *const what[] = { [RUN_LIVE] = "in progress",
+					    [RUN_KILLED] = "killed",
+					    [RUN_UNKNOWN] =
+						    "in progress or killed" };
+	enum run_life life;
+	char why[80];
+
+	life = run_life(r->env, why, sizeof(why));
+	if (life == RUN_ENDED)
+		return false;
+	snprintf(buf, len, "has no run_end: %s%s%s%s", what[life],
+		 *why ? " (" : "", why, *why ? ")" : "");
+	return true;
+}
+
 void run_free(struct run *r)
 {
 	json_free(r->env);

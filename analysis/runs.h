@@ -34,6 +34,9 @@ void run_free(struct run *r);
  */
 enum run_life { RUN_ENDED, RUN_LIVE, RUN_KILLED, RUN_UNKNOWN };
 enum run_life run_life(const struct jval *env, char *why, int len);
+/* "has no run_end: killed (its writer, pid 42, is gone)" into buf; false
+ * when the run ended (its numbers are whole). */
+bool run_unended(const struct run *r, char *buf, int len);
 /*
  * What orders runs must be in env.json, never a "?" sorted as the newest:
  * 0, or -1 with "DIR/env.json:1: no "KEY" (why)" for the first key absent

@@ -630,6 +630,17 @@ head -c -20 "$work/hw/b/results.jsonl" > "$work/hw/r" && mv "$work/hw/r" "$work/
 regress_check "regress: a torn record while the writer runs: in progress, exit 0" hw \
 	"^0\|regress: skipping .*/hw/b: in progress \(its last record is incomplete; its writer, pid $$, is running\)~"
 
+# compare and report say when a run did not end (its numbers may be partial)
+hwb "$me"
+out=$("$CB" compare "$work/hw/a" "$work/hp2/b" "$work/hw/b")
+check "compare: a note names each run without run_end, in progress or killed" \
+	has "$out" "~note: B b has no run_end: in progress or killed~note: C b has no run_end: in progress \(its writer, pid $$, is[ ~]+running\)~"
+check "compare: runs that ended: no note" hasnt "$("$CB" compare "$work/hw/a" "$work/hp2/a")" '^note:'
+hwb "$dead 100 $boot"
+"$CB" report "$work/hw/a" "$work/hw/b" -o "$work/hwrep" > /dev/null 2>&1
+check "report: the page names a killed run, a line of its own" \
+	has "$(grep -c 'has no run_end' "$work/hwrep/index.html")|$(grep '^<p class="fail">' "$work/hwrep/index.html")" "^2\|<p class=\"fail\">B b has no run_end: killed \(its writer, pid $dead, is gone\)</p>~$"
+
 # a metric the old release had and the new one lost (its passes skipped)
 mkdir -p "$work/hm"
 mkrel hm 6.17.0 10 1.0 1440 3
