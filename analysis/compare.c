@@ -661,27 +661,40 @@ static bool machine_differs(const struct column *cols, int n)
 	       field_differs(cols, n, offsetof(struct run, thp));
 }
 
+/* Beside a label, what tells the columns apart: kernel, host (-v: all). */
+static bool named_apart(const struct column *cols, int n, size_t off)
+{
+	return verbose || field_differs(cols, n, off);
+}
+
 static void header_column(FILE *out, const struct column *cols, int n, int i,
 			  bool cmdline)
 {
+	static const size_t apart[] = { offsetof(struct run, kernel),
+					offsetof(struct run, host) };
 	const struct column *c = &cols[i];
 	const struct run *r = &c->runs[0];
-	char buf[2048], kernels[300], lead[8];
+	char buf[2048], vals[300], lead[8];
 	int j, len;
+	size_t k;
 
-	column_values_str(c, offsetof(struct run, kernel), kernels,
-			  sizeof(kernels));
 	if (c->n == 1)
-		snprintf(buf, sizeof(buf), "%s %s (%s) %s", r->name, r->label,
-			 kernels, r->host);
+		len = snprintf(buf, sizeof(buf), "%s %s", r->name, r->label);
 	else {
 		len = snprintf(buf, sizeof(buf), "%s: %d runs (", c->name,
 			       c->n);
 		for (j = 0; j < c->n && len < (int)sizeof(buf); j++)
 			len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
 					j ? " " : "", c->runs[j].name);
-		snprintf(buf + len, sizeof(buf) - len, ") %s (%s) %s", r->label,
-			 kernels, r->host);
+		len += snprintf(buf + len, sizeof(buf) - len, ") %s",
+				r->label);
+	}
+	for (k = 0; k < ARRAY_SIZE(apart) && len < (int)sizeof(buf); k++) {
+		if (!named_apart(cols, n, apart[k]))
+			continue;
+		column_values_str(c, apart[k], vals, sizeof(vals));
+		len += snprintf(buf + len, sizeof(buf) - len,
+				k ? " %s" : " (%s)", vals);
 	}
 	snprintf(lead, sizeof(lead), "  %c ", 'A' + i);
 	wrap(out, lead, buf, 4);
@@ -705,11 +718,31 @@ static void header_column(FILE *out, const struct column *cols, int n, int i,
 	wrap(out, "    cmdline, what differs: ", *buf ? buf : "(none)", 28);
 }
 
+/* What no column differs in, said once: "kernel 6.18.0, host lab1, ...". */
+static void header_common(FILE *out, const struct column *cols, int n)
+{
+	const struct run *r = &cols[0].runs[0];
+	char buf[600] = "";
+	int len = 0;
+
+	if (!named_apart(cols, n, offsetof(struct run, kernel)))
+		len += snprintf(buf + len, sizeof(buf) - len, "kernel %s, ",
+				r->kernel);
+	if (!named_apart(cols, n, offsetof(struct run, host)))
+		len += snprintf(buf + len, sizeof(buf) - len, "host %s, ",
+				r->host);
+	if (!verbose && !machine_differs(cols, n))
+		machine_str(r, buf + len, sizeof(buf) - len);
+	else if (len)
+		buf[len - 2] = '\0';
+	if (*buf)
+		wrap(out, "  every run: ", buf, 13);
+}
+
 void compare_header(FILE *out, const struct column *cols, int n)
 {
 	bool same = same_cmdline(cols, n);
 	int i, runs = 0;
-	char buf[400];
 
 	for (i = 0; i < n; i++)
 		runs += cols[i].n;
@@ -717,10 +750,7 @@ void compare_header(FILE *out, const struct column *cols, int n)
 		n, n == 1 ? "" : "s", runs, runs == 1 ? "" : "s");
 	for (i = 0; i < n; i++)
 		header_column(out, cols, n, i, !same);
-	if (!verbose && !machine_differs(cols, n)) {
-		machine_str(&cols[0].runs[0], buf, sizeof(buf));
-		wrap(out, "  every run: ", buf, 13);
-	}
+	header_common(out, cols, n);
 	if (same && verbose)
 		wrap(out, "  cmdline: ", cols[0].runs[0].cmdline, 11);
 	else if (same)

@@ -198,7 +198,7 @@ check "per fault: no t/fault row where every op faults" hasnt "$("$CB" compare "
 mk lbl my-label 6.18.0-rc1-00042-gabcdef012345 2026-11-02T00:00:00Z 1.0 0.01 8 33
 out=$("$CB" compare "$work/base" "$work/lbl")
 check "labels: the column header is the label, the header keeps the full uname -r" \
-	has "$out" '~  B lbl my-label \(6\.18\.0-rc1-00042-gabcdef012345\) lab1~.*~ +stock-6\.18 +my-label~'
+	has "$out" '~  B lbl my-label \(6\.18\.0-rc1-00042-gabcdef012345\)~  every run: host lab1, .*~ +stock-6\.18 +my-label~'
 mkdir -p "$work/gmix"; cp -r "$work/ga/run-1" "$work/ga/run-2" "$work/gmix/"
 mk gmix/run-3 stock-6.18 6.18.0 2026-11-03T00:00:00Z 1.0 0.05 8 34 0 tcg
 echo '{"runs":["run-1","run-2","run-3"],"label":null}' > "$work/gmix/group.json"
@@ -666,7 +666,21 @@ check "compare: a 3-run group against 20 single runs of one kernel: at most 2 st
 
 out=$("$CB" compare -s cow-child --changed "$work/ga" "$work/gb")
 check "compare: what every run shares is said once, not per column" \
-	has "$(grep -c 'Test CPU' <<< "$out")|$out" '^1\|.*~  every run: Test CPU, accelerator kvm, THP madvise~'
+	has "$(grep -c 'Test CPU' <<< "$out")|$out" '^1\|.*~  every run: kernel 6\.18\.0, host lab1, Test CPU, accelerator kvm, THP~ +madvise~'
+# two policies of one kernel in one guest: the kernel and host once, the
+# labels per column (they name the columns)
+for p in stock policy; do
+	mkdir -p "$work/pol_$p"
+	for i in 1 2; do
+		MKRUN_HOST=debian-6.12-policy mk "pol_$p/run-$i" "$p-6.12@debian-6.12-policy" 6.12.117 2026-11-0${i}T00:00:00Z 1.0 0.02 3 $((1700 + i))
+	done
+	echo '{"runs":["run-1","run-2"],"label":null}' > "$work/pol_$p/group.json"
+done
+out=$("$CB" compare "$work/pol_stock" "$work/pol_policy")
+check "compare: a kernel and host every column shares: once, not per column" \
+	has "$(grep -c '6\.12\.117' <<< "$out")|$out" '^1\|.*~  A pol_stock: 2 runs \(run-1 run-2\) stock-6\.12@debian-6\.12-policy~  B pol_policy: 2 runs \(run-1 run-2\) policy-6\.12@debian-6\.12-policy~  every run: kernel 6\.12\.117, host debian-6\.12-policy, Test CPU,~ +accelerator kvm, THP madvise~'
+check "compare -v: every column's kernel and host" \
+	has "$("$CB" compare -v "$work/pol_stock" "$work/pol_policy")" '~  A pol_stock: 2 runs \(run-1 run-2\) stock-6\.12@debian-6\.12-policy~ +\(6\.12\.117\) debian-6\.12-policy~'
 check "compare -s cow-child --changed on two groups: within 72 columns" \
 	test -z "$(sed 's/±/+/g' <<< "$out" | awk 'length > 72' | head -n 3)"
 
