@@ -1107,13 +1107,16 @@ static void print_text(FILE *out, const struct table *t)
 			group_tables(out, t, i, text_table);
 }
 
-/* Markdown cell text: '|' would end the cell, a newline the row. */
+/*
+ * Markdown cell text: '|' would end the cell, a newline the row; '~' (a
+ * cut label's, a Debian version's) would strike through.
+ */
 static void md_esc(char *buf, int len, const char *s)
 {
 	int k = 0;
 
 	for (; *s && k < len - 2; s++) {
-		if (*s == '|' || *s == '\\' || *s == '*' || *s == '_')
+		if (strchr("|\\*_~", *s))
 			buf[k++] = '\\';
 		buf[k++] = *s == '\n' ? ' ' : *s;
 	}
@@ -1156,17 +1159,21 @@ static void md_cell(char *buf, const struct table *t, const struct cell *cells,
 	md_esc(buf, MD_CELL, strtrim(raw));
 }
 
-/* One md row: cells padded to w, so the raw text lines up in a mail. */
-static void md_line(FILE *out, char (*cell)[MD_CELL], const int *w, int nc)
+/*
+ * One md row: cells padded to w, so the raw text lines up in a mail; pad
+ * 0 drops the blanks around the '|' where the values alone fill a line.
+ */
+static void md_line(FILE *out, char (*cell)[MD_CELL], const int *w, int nc,
+		    int pad)
 {
 	struct line l = { .len = 0 };
 	int c;
 
 	put(&l, "|", 0);
 	for (c = 0; c < nc; c++) {
-		put(&l, " ", 0);
+		put(&l, pad ? " " : "", 0);
 		put(&l, cell[c], c ? w[c] : -w[c]);
-		put(&l, " |", 0);
+		put(&l, pad ? " |" : "|", 0);
 	}
 	fprintf(out, "%s\n", l.buf);
 }
@@ -1177,25 +1184,19 @@ static int md_column(int c, int from)
 	return c == 1 ? 0 : from + c - 2;
 }
 
-/* The cells of an md table, headers first; returns the rows. */
+/* The cells of an md table, the header row's after (md_head); the rows. */
 static int md_fill(const struct table *t, int gi, int from, int nc,
 		   char (*cell)[MD_CELL])
 {
-	char col[240];
+	char label[32];
 	int c, k, rows = 1;
 
 	snprintf(cell[0], MD_CELL, "metric");
-	for (c = 1; c < nc; c++) {
-		column_name(t->cols, t->n, md_column(c, from), col,
-			    sizeof(col));
-		snprintf(cell[c], MD_CELL, "%c: ", 'A' + md_column(c, from));
-		md_esc(cell[c] + 3, MD_CELL - 3, col);
-	}
 	for (k = 0; k < nr_metrics; k++) {
 		if (!row_shown(t, gi, k))
 			continue;
-		metric_label(col, sizeof(col), &metrics[k]);
-		md_esc(cell[rows * nc], MD_CELL, col);
+		metric_label(label, sizeof(label), &metrics[k]);
+		md_esc(cell[rows * nc], MD_CELL, label);
 		for (c = 1; c < nc; c++)
 			md_cell(cell[rows * nc + c], t, cell_at(t, gi, k),
 				md_column(c, from), &metrics[k]);
@@ -1204,14 +1205,61 @@ static int md_fill(const struct table *t, int gi, int from, int nc,
 	return rows;
 }
 
+/*
+ * Column i's name in room columns: "B: label", its end after a '~' (as
+ * the text cuts it: the header above names it in full), or "B" alone.
+ */
+static void md_name(const struct table *t, int i, int room, char *buf)
+{
+	char col[240], cut[240];
+	int keep;
+
+	column_name(t->cols, t->n, i, col, sizeof(col));
+	snprintf(buf, MD_CELL, "%c: ", 'A' + i);
+	for (keep = room - 3; keep > 1; keep--) {
+		md_esc(buf + 3, MD_CELL - 3,
+		       fit(col, keep, cut, sizeof(cut)));
+		if (dwidth(buf) <= room)
+			return;
+	}
+	buf[1] = '\0';
+}
+
+/*
+ * The header row within WIDTH: each name gets its values' width and a
+ * share of what the line has left, the least needy first.
+ */
+static void md_head(const struct table *t, int from, int nc,
+		    char (*cell)[MD_CELL], int *w, int spare)
+{
+	int need[COLS_PER_TABLE + 2], done[COLS_PER_TABLE + 2] = { 0 };
+	int c, k, left = nc - 1, give;
+
+	for (c = 1; c < nc; c++) {
+		md_name(t, md_column(c, from), MD_CELL, cell[c]);
+		need[c] = dwidth(cell[c]) - w[c];
+	}
+	for (; left; left--) {
+		for (k = 0, c = 1; c < nc; c++)
+			if (!done[c] && (!k || need[c] < need[k]))
+				k = c;
+		done[k] = 1;
+		give = need[k] < spare / left ? need[k] : spare / left;
+		give = give > 0 ? give : 0;
+		spare -= give;
+		md_name(t, md_column(k, from), w[k] + give, cell[k]);
+		w[k] = dwidth(cell[k]) > w[k] ? dwidth(cell[k]) : w[k];
+	}
+}
+
 /* "|---|---:|": the metric left-aligned, the values right. */
-static void md_rule(FILE *out, const int *w, int nc)
+static void md_rule(FILE *out, const int *w, int nc, int pad)
 {
 	int c, x;
 
 	fputc('|', out);
 	for (c = 0; c < nc; c++) {
-		for (x = 0; x < w[c] + 1 + !c; x++)
+		for (x = 0; x < w[c] + 2 * pad - !!c; x++)
 			fputc('-', out);
 		fputs(c ? ":|" : "|", out);
 	}
@@ -1220,23 +1268,35 @@ static void md_rule(FILE *out, const int *w, int nc)
 
 /*
  * One md table, a row per metric: the metric, the baseline and the
- * columns from..to - 1, as the text's tables are split.
+ * columns from..to - 1, as the text's tables are split; within WIDTH
+ * whatever the labels.
  */
 static void md_table(FILE *out, const struct table *t, int gi, int from, int to)
 {
 	int nc = 2 + to - from, rows, c, r, w[COLS_PER_TABLE + 2] = { 0 };
 	char(*cell)[MD_CELL] = xcalloc((nr_metrics + 1) * nc, MD_CELL);
+	int pad = 1, line;
 
 	rows = md_fill(t, gi, from, nc, cell);
 	for (r = 0; r < rows * nc; r++) {
 		c = r % nc;
 		w[c] = dwidth(cell[r]) > w[c] ? dwidth(cell[r]) : w[c];
 	}
+	for (line = 1, c = 0; c < nc; c++)
+		line += w[c] + 3;
+	if (line > WIDTH) { /* wide values: no blanks around the '|' */
+		pad = 0;
+		for (line = 1, c = 0; c < nc; c++) {
+			w[c] = w[c] > 2 ? w[c] : 2;
+			line += w[c] + 1;
+		}
+	}
+	md_head(t, from, nc, cell, w, WIDTH - line);
 	fputc('\n', out);
-	md_line(out, cell, w, nc);
-	md_rule(out, w, nc);
+	md_line(out, cell, w, nc, pad);
+	md_rule(out, w, nc, pad);
 	for (r = 1; r < rows; r++)
-		md_line(out, cell + r * nc, w, nc);
+		md_line(out, cell + r * nc, w, nc, pad);
 	free(cell);
 }
 

@@ -701,6 +701,37 @@ check "mail: md fits 72 columns (two 3-run groups)" fits72 "$md"
 five=("$work/base" "$work/slow" "$work/noisy_a" "$work/noisy_b" "$work/tcg")
 check "mail: md fits 72 columns (five columns: a table per two)" \
 	fits72 "$("$CB" compare --format md "${five[@]}")"
+# a matrix's labels (policy-release@guest) are 26-40 characters: md cuts
+# them as the text does, a name's end after a '~', and fits 72 columns
+longs=()
+for l in stock-6.1@debian-6.1-stock page_count-6.12@debian-6.12-page_count \
+	mapcount-6.12@debian-6.12-mapcount always_copy-6.12@debian-6.12-always_copy \
+	stock-6.12@debian-6.12-stock; do
+	mk "ll_${l%%@*}" "$l" 6.12.0 2026-11-01T00:00:00Z 1.2 0.01 8 $((1800 + ${#longs[@]}))
+	longs+=("$work/ll_${l%%@*}")
+done
+md=$("$CB" compare --format md "${longs[0]}" "${longs[1]}")
+check "md: long labels, 2 columns: within 72 columns" fits72 "$md"
+check "md: a label too long for its place keeps its end after a '~' (escaped)" \
+	has "$md" '~\| metric +\| A: (stock-6\.1@debian-6\.1-stock|\\~[-a-z0-9.@]+stock) \| B: \\~[-a-z0-9.@]*6\.12-page\\_count \|~'
+check "md: long labels, 5 columns: within 72 columns" \
+	fits72 "$("$CB" compare --format md "${longs[@]}")"
+mkdir -p "$work/llg_a" "$work/llg_b"
+for i in 1 2; do
+	mk "llg_a/run-$i" stock-6.12@debian-6.12-policy 6.12.117 2026-11-0${i}T00:00:00Z 1.0 0.05 8 $((1810 + i))
+	mk "llg_b/run-$i" page_count-6.12@debian-6.12-policy 6.12.117 2026-11-0${i}T00:00:00Z 1.2 0.05 8 $((1820 + i))
+done
+echo '{"runs":["run-1","run-2"],"label":null}' | tee "$work/llg_a/group.json" > "$work/llg_b/group.json"
+check "md -s cow-child, 2-run groups with long labels: within 72 columns" \
+	fits72 "$("$CB" compare --format md -s cow-child "$work/llg_a" "$work/llg_b")"
+# values of seven digits with a two-digit CV and a change fill a line:
+# no blanks around the '|', the names still cut to fit
+for i in 1 2 3; do
+	mk "wide_$i" "a-long-label-of-column-$i" 6.1$i.0 2026-11-01T00:00:00Z $((1000 * i + 1000)) 0.15 8 $((1830 + i))
+done
+md=$("$CB" compare --format md "$work"/wide_{1,2,3})
+check "md: seven-digit values with their CV and change: within 72 columns" \
+	has "$(cols72 "$md")|$(grep -c '^|t/op ns *| *[0-9]\{7\} ±[0-9]*%|' <<< "$md")" '^\|1~$'
 out=$("$CB" compare -v "${five[@]}")
 check "mail: -v puts n, the mdc and n5 under each metric" \
 	has "$out" '~t/op ns [^~]*~  n +8 +8 +8~  mdc, n5 +[0-9.]+% +[0-9.]+%~'
