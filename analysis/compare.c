@@ -686,8 +686,7 @@ static void header_column(FILE *out, const struct column *cols, int n, int i,
 		for (j = 0; j < c->n && len < (int)sizeof(buf); j++)
 			len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
 					j ? " " : "", c->runs[j].name);
-		len += snprintf(buf + len, sizeof(buf) - len, ") %s",
-				r->label);
+		len += snprintf(buf + len, sizeof(buf) - len, ") %s", r->label);
 	}
 	for (k = 0; k < ARRAY_SIZE(apart) && len < (int)sizeof(buf); k++) {
 		if (!named_apart(cols, n, apart[k]))
@@ -1217,8 +1216,7 @@ static void md_name(const struct table *t, int i, int room, char *buf)
 	column_name(t->cols, t->n, i, col, sizeof(col));
 	snprintf(buf, MD_CELL, "%c: ", 'A' + i);
 	for (keep = room - 3; keep > 1; keep--) {
-		md_esc(buf + 3, MD_CELL - 3,
-		       fit(col, keep, cut, sizeof(cut)));
+		md_esc(buf + 3, MD_CELL - 3, fit(col, keep, cut, sizeof(cut)));
 		if (dwidth(buf) <= room)
 			return;
 	}

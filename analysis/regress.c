@@ -63,7 +63,8 @@ static int unreadable(const char *dir, FILE *out, struct crash *c)
 	free(text);
 	life = run_life(env, who, sizeof(who));
 	if (life != RUN_ENDED && life != RUN_KILLED) {
-		fprintf(out, "regress: skipping %s: in progress (%s%s%s)\n", dir,
+		fprintf(out, "regress: skipping %s: in progress (%s%s%s)\n",
+			dir,
 			len ? "its last record is incomplete" :
 			      "no results.jsonl yet",
 			*who ? "; " : "", who);

@@ -356,7 +356,8 @@ enum run_life run_life(const struct jval *env, char *why, int len)
 		return RUN_KILLED;
 	}
 	now = proc_start_time((int)pid);
-	if (now >= 0 && now == (long long)json_num(env, "writer.start_time", -1)) {
+	if (now >= 0 &&
+	    now == (long long)json_num(env, "writer.start_time", -1)) {
 		snprintf(why, len, "its writer, pid %lld, is running", pid);
 		return RUN_LIVE;
 	}
