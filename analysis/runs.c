@@ -348,7 +348,7 @@ enum run_life run_life(const struct jval *env, char *why, int len)
 		return env ? RUN_ENDED : RUN_UNKNOWN;
 	boot = json_str(env, "writer.boot_id");
 	pid = (long long)json_num(env, "writer.pid", -1);
-	if (!boot || pid <= 0)
+	if (!boot || !*boot || pid <= 0)
 		return RUN_UNKNOWN; /* an older run names no writer */
 	boot_id(id, sizeof(id));
 	if (strcmp(boot, id)) {
