@@ -89,6 +89,8 @@ int cmd_plot(int argc, char **argv)
 		    "plot: name at least one run directory (see --help)");
 	cols = columns_load_or_die(a.rest, a.nrest);
 	runs = columns_flatten(cols, a.nrest, &n);
+	if (plot_check(runs, n, err, sizeof(err)))
+		die(EXIT_USAGE, "%s", err);
 	ret = plot_runs(runs, n, a.out ? a.out : "plots", made, stdout, &a.plot,
 			err, sizeof(err));
 	if (ret < 0)
@@ -118,8 +120,10 @@ static void no_empty_run(const struct column *cols, int n)
 int cmd_report(int argc, char **argv)
 {
 	struct column *cols;
+	struct run *runs;
 	struct args a;
 	char err[800];
+	int n;
 
 	parse(argc, argv, "report", "o",
 	      "usage: cowbench report A [B...] -o DIR\n\n"
@@ -134,6 +138,10 @@ int cmd_report(int argc, char **argv)
 		    "report: name at least one run directory (see --help)");
 	cols = columns_load_or_die(a.rest, a.nrest);
 	no_empty_run(cols, a.nrest);
+	runs = columns_flatten(cols, a.nrest, &n);
+	if (plot_check(runs, n, err, sizeof(err)))
+		die(EXIT_USAGE, "%s", err);
+	free(runs);
 	if (report_write(cols, a.nrest, a.out, stdout, err, sizeof(err)))
 		die(1, "%s", err);
 	columns_free(cols, a.nrest);

@@ -22,8 +22,10 @@ static void usage(FILE *f)
 		"Benjamini-Hochberg over every tested row (q < 0.05); each value has\n"
 		"its noise beside it (±CV); -v adds the smallest change each row could\n"
 		"detect (mdc) and the runs a side a +5%% change needs (n5).  text and md\n"
-		"fit a 72-column mail; --json is --format json.  The header gives of\n"
-		"the kernel command lines only what differs; -v prints them whole.\n"
+		"fit a 72-column mail (a long label keeps its end after a '~'); --json\n"
+		"is --format json.  The header says once what every run shares and per\n"
+		"column only what differs (kernel, host, machine, command line words),\n"
+		"-v all of it, and notes each run without run_end.\n"
 		"-s and -m show the rows whose scenario or metric matches the glob,\n"
 		"--changed only rows with a '*' or a FAIL (the '*' is decided over\n"
 		"every row all the same); a summary of those leads the text.\n");

@@ -857,7 +857,8 @@ static int run_it(struct opts *o, const struct run_sink *sink)
 	R.ri.config = o->sel.config ? o->sel.config : "";
 	R.ri.order_seed = o->shuffle ? (int64_t)o->seed : -1;
 	snprintf(R.ri.matrix, sizeof(R.ri.matrix), "%s", R.plan.digest);
-	if (!o->resume && env_write_file(R.dir, &R.env, &R.topo, &R.ri))
+	/* a resumed run too: its writer is this process now, its end ahead */
+	if (env_write_file(R.dir, &R.env, &R.topo, &R.ri))
 		die(1, "run: writing %s/env.json: %s", R.dir, strerror(errno));
 	R.fd = result_open(R.dir);
 	if (R.fd < 0)

@@ -576,6 +576,22 @@ static void warn_group_kernels(FILE *out, const struct column *cols, int n)
 	}
 }
 
+/* A run that did not end: its numbers may be partial, or still coming. */
+static void note_unended(FILE *out, const struct column *cols, int n)
+{
+	char line[300], life[160];
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++) {
+			if (!run_unended(&cols[i].runs[j], life, sizeof(life)))
+				continue;
+			snprintf(line, sizeof(line), "%c %s %s", 'A' + i,
+				 cols[i].runs[j].name, life);
+			wrap(out, "note: ", line, 6);
+		}
+}
+
 static bool verbose;
 
 void compare_set_verbose(bool v)
@@ -645,27 +661,39 @@ static bool machine_differs(const struct column *cols, int n)
 	       field_differs(cols, n, offsetof(struct run, thp));
 }
 
+/* Beside a label, what tells the columns apart: kernel, host (-v: all). */
+static bool named_apart(const struct column *cols, int n, size_t off)
+{
+	return verbose || field_differs(cols, n, off);
+}
+
 static void header_column(FILE *out, const struct column *cols, int n, int i,
 			  bool cmdline)
 {
+	static const size_t apart[] = { offsetof(struct run, kernel),
+					offsetof(struct run, host) };
 	const struct column *c = &cols[i];
 	const struct run *r = &c->runs[0];
-	char buf[2048], kernels[300], lead[8];
+	char buf[2048], vals[300], lead[8];
 	int j, len;
+	size_t k;
 
-	column_values_str(c, offsetof(struct run, kernel), kernels,
-			  sizeof(kernels));
 	if (c->n == 1)
-		snprintf(buf, sizeof(buf), "%s %s (%s) %s", r->name, r->label,
-			 kernels, r->host);
+		len = snprintf(buf, sizeof(buf), "%s %s", r->name, r->label);
 	else {
 		len = snprintf(buf, sizeof(buf), "%s: %d runs (", c->name,
 			       c->n);
 		for (j = 0; j < c->n && len < (int)sizeof(buf); j++)
 			len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
 					j ? " " : "", c->runs[j].name);
-		snprintf(buf + len, sizeof(buf) - len, ") %s (%s) %s", r->label,
-			 kernels, r->host);
+		len += snprintf(buf + len, sizeof(buf) - len, ") %s", r->label);
+	}
+	for (k = 0; k < ARRAY_SIZE(apart) && len < (int)sizeof(buf); k++) {
+		if (!named_apart(cols, n, apart[k]))
+			continue;
+		column_values_str(c, apart[k], vals, sizeof(vals));
+		len += snprintf(buf + len, sizeof(buf) - len,
+				k ? " %s" : " (%s)", vals);
 	}
 	snprintf(lead, sizeof(lead), "  %c ", 'A' + i);
 	wrap(out, lead, buf, 4);
@@ -689,11 +717,31 @@ static void header_column(FILE *out, const struct column *cols, int n, int i,
 	wrap(out, "    cmdline, what differs: ", *buf ? buf : "(none)", 28);
 }
 
+/* What no column differs in, said once: "kernel 6.18.0, host lab1, ...". */
+static void header_common(FILE *out, const struct column *cols, int n)
+{
+	const struct run *r = &cols[0].runs[0];
+	char buf[600] = "";
+	int len = 0;
+
+	if (!named_apart(cols, n, offsetof(struct run, kernel)))
+		len += snprintf(buf + len, sizeof(buf) - len, "kernel %s, ",
+				r->kernel);
+	if (!named_apart(cols, n, offsetof(struct run, host)))
+		len += snprintf(buf + len, sizeof(buf) - len, "host %s, ",
+				r->host);
+	if (!verbose && !machine_differs(cols, n))
+		machine_str(r, buf + len, sizeof(buf) - len);
+	else if (len)
+		buf[len - 2] = '\0';
+	if (*buf)
+		wrap(out, "  every run: ", buf, 13);
+}
+
 void compare_header(FILE *out, const struct column *cols, int n)
 {
 	bool same = same_cmdline(cols, n);
 	int i, runs = 0;
-	char buf[400];
 
 	for (i = 0; i < n; i++)
 		runs += cols[i].n;
@@ -701,10 +749,7 @@ void compare_header(FILE *out, const struct column *cols, int n)
 		n, n == 1 ? "" : "s", runs, runs == 1 ? "" : "s");
 	for (i = 0; i < n; i++)
 		header_column(out, cols, n, i, !same);
-	if (!verbose && !machine_differs(cols, n)) {
-		machine_str(&cols[0].runs[0], buf, sizeof(buf));
-		wrap(out, "  every run: ", buf, 13);
-	}
+	header_common(out, cols, n);
 	if (same && verbose)
 		wrap(out, "  cmdline: ", cols[0].runs[0].cmdline, 11);
 	else if (same)
@@ -721,6 +766,7 @@ void compare_header(FILE *out, const struct column *cols, int n)
 	warn_differ(out, cols, n, "matrix digest",
 		    offsetof(struct run, matrix));
 	warn_clock(out, cols, n);
+	note_unended(out, cols, n);
 	if (inject != 1)
 		fprintf(out,
 			"warning: every timing but A's scaled by %+.1f%%: a power test,\n"
@@ -1060,13 +1106,16 @@ static void print_text(FILE *out, const struct table *t)
 			group_tables(out, t, i, text_table);
 }
 
-/* Markdown cell text: '|' would end the cell, a newline the row. */
+/*
+ * Markdown cell text: '|' would end the cell, a newline the row; '~' (a
+ * cut label's, a Debian version's) would strike through.
+ */
 static void md_esc(char *buf, int len, const char *s)
 {
 	int k = 0;
 
 	for (; *s && k < len - 2; s++) {
-		if (*s == '|' || *s == '\\' || *s == '*' || *s == '_')
+		if (strchr("|\\*_~", *s))
 			buf[k++] = '\\';
 		buf[k++] = *s == '\n' ? ' ' : *s;
 	}
@@ -1109,17 +1158,21 @@ static void md_cell(char *buf, const struct table *t, const struct cell *cells,
 	md_esc(buf, MD_CELL, strtrim(raw));
 }
 
-/* One md row: cells padded to w, so the raw text lines up in a mail. */
-static void md_line(FILE *out, char (*cell)[MD_CELL], const int *w, int nc)
+/*
+ * One md row: cells padded to w, so the raw text lines up in a mail; pad
+ * 0 drops the blanks around the '|' where the values alone fill a line.
+ */
+static void md_line(FILE *out, char (*cell)[MD_CELL], const int *w, int nc,
+		    int pad)
 {
 	struct line l = { .len = 0 };
 	int c;
 
 	put(&l, "|", 0);
 	for (c = 0; c < nc; c++) {
-		put(&l, " ", 0);
+		put(&l, pad ? " " : "", 0);
 		put(&l, cell[c], c ? w[c] : -w[c]);
-		put(&l, " |", 0);
+		put(&l, pad ? " |" : "|", 0);
 	}
 	fprintf(out, "%s\n", l.buf);
 }
@@ -1130,25 +1183,19 @@ static int md_column(int c, int from)
 	return c == 1 ? 0 : from + c - 2;
 }
 
-/* The cells of an md table, headers first; returns the rows. */
+/* The cells of an md table, the header row's after (md_head); the rows. */
 static int md_fill(const struct table *t, int gi, int from, int nc,
 		   char (*cell)[MD_CELL])
 {
-	char col[240];
+	char label[32];
 	int c, k, rows = 1;
 
 	snprintf(cell[0], MD_CELL, "metric");
-	for (c = 1; c < nc; c++) {
-		column_name(t->cols, t->n, md_column(c, from), col,
-			    sizeof(col));
-		snprintf(cell[c], MD_CELL, "%c: ", 'A' + md_column(c, from));
-		md_esc(cell[c] + 3, MD_CELL - 3, col);
-	}
 	for (k = 0; k < nr_metrics; k++) {
 		if (!row_shown(t, gi, k))
 			continue;
-		metric_label(col, sizeof(col), &metrics[k]);
-		md_esc(cell[rows * nc], MD_CELL, col);
+		metric_label(label, sizeof(label), &metrics[k]);
+		md_esc(cell[rows * nc], MD_CELL, label);
 		for (c = 1; c < nc; c++)
 			md_cell(cell[rows * nc + c], t, cell_at(t, gi, k),
 				md_column(c, from), &metrics[k]);
@@ -1157,14 +1204,60 @@ static int md_fill(const struct table *t, int gi, int from, int nc,
 	return rows;
 }
 
+/*
+ * Column i's name in room columns: "B: label", its end after a '~' (as
+ * the text cuts it: the header above names it in full), or "B" alone.
+ */
+static void md_name(const struct table *t, int i, int room, char *buf)
+{
+	char col[240], cut[240];
+	int keep;
+
+	column_name(t->cols, t->n, i, col, sizeof(col));
+	snprintf(buf, MD_CELL, "%c: ", 'A' + i);
+	for (keep = room - 3; keep > 1; keep--) {
+		md_esc(buf + 3, MD_CELL - 3, fit(col, keep, cut, sizeof(cut)));
+		if (dwidth(buf) <= room)
+			return;
+	}
+	buf[1] = '\0';
+}
+
+/*
+ * The header row within WIDTH: each name gets its values' width and a
+ * share of what the line has left, the least needy first.
+ */
+static void md_head(const struct table *t, int from, int nc,
+		    char (*cell)[MD_CELL], int *w, int spare)
+{
+	int need[COLS_PER_TABLE + 2], done[COLS_PER_TABLE + 2] = { 0 };
+	int c, k, left = nc - 1, give;
+
+	for (c = 1; c < nc; c++) {
+		md_name(t, md_column(c, from), MD_CELL, cell[c]);
+		need[c] = dwidth(cell[c]) - w[c];
+	}
+	for (; left; left--) {
+		for (k = 0, c = 1; c < nc; c++)
+			if (!done[c] && (!k || need[c] < need[k]))
+				k = c;
+		done[k] = 1;
+		give = need[k] < spare / left ? need[k] : spare / left;
+		give = give > 0 ? give : 0;
+		spare -= give;
+		md_name(t, md_column(k, from), w[k] + give, cell[k]);
+		w[k] = dwidth(cell[k]) > w[k] ? dwidth(cell[k]) : w[k];
+	}
+}
+
 /* "|---|---:|": the metric left-aligned, the values right. */
-static void md_rule(FILE *out, const int *w, int nc)
+static void md_rule(FILE *out, const int *w, int nc, int pad)
 {
 	int c, x;
 
 	fputc('|', out);
 	for (c = 0; c < nc; c++) {
-		for (x = 0; x < w[c] + 1 + !c; x++)
+		for (x = 0; x < w[c] + 2 * pad - !!c; x++)
 			fputc('-', out);
 		fputs(c ? ":|" : "|", out);
 	}
@@ -1173,23 +1266,35 @@ static void md_rule(FILE *out, const int *w, int nc)
 
 /*
  * One md table, a row per metric: the metric, the baseline and the
- * columns from..to - 1, as the text's tables are split.
+ * columns from..to - 1, as the text's tables are split; within WIDTH
+ * whatever the labels.
  */
 static void md_table(FILE *out, const struct table *t, int gi, int from, int to)
 {
 	int nc = 2 + to - from, rows, c, r, w[COLS_PER_TABLE + 2] = { 0 };
 	char(*cell)[MD_CELL] = xcalloc((nr_metrics + 1) * nc, MD_CELL);
+	int pad = 1, line;
 
 	rows = md_fill(t, gi, from, nc, cell);
 	for (r = 0; r < rows * nc; r++) {
 		c = r % nc;
 		w[c] = dwidth(cell[r]) > w[c] ? dwidth(cell[r]) : w[c];
 	}
+	for (line = 1, c = 0; c < nc; c++)
+		line += w[c] + 3;
+	if (line > WIDTH) { /* wide values: no blanks around the '|' */
+		pad = 0;
+		for (line = 1, c = 0; c < nc; c++) {
+			w[c] = w[c] > 2 ? w[c] : 2;
+			line += w[c] + 1;
+		}
+	}
+	md_head(t, from, nc, cell, w, WIDTH - line);
 	fputc('\n', out);
-	md_line(out, cell, w, nc);
-	md_rule(out, w, nc);
+	md_line(out, cell, w, nc, pad);
+	md_rule(out, w, nc, pad);
 	for (r = 1; r < rows; r++)
-		md_line(out, cell + r * nc, w, nc);
+		md_line(out, cell + r * nc, w, nc, pad);
 	free(cell);
 }
 

@@ -828,6 +828,18 @@ static int plot_trend(struct plotter *p, const struct group *g, int ng)
 	return nd ? finish(p, name, title) : discard(p, name);
 }
 
+int plot_check(const struct run *runs, int n, char *err, int errlen)
+{
+	static const char *const keys[] = { "kernel", "created" };
+	int i;
+
+	for (i = 0; n > 1 && i < n; i++)
+		if (run_require(&runs[i], keys, ARRAY_SIZE(keys),
+				"the trend orders runs by it", err, errlen))
+			return -1;
+	return 0;
+}
+
 int plot_runs(const struct run *runs, int n, const char *dir,
 	      struct plot_list *made, FILE *log, const struct plot_opts *o,
 	      char *err, int errlen)
@@ -846,6 +858,8 @@ int plot_runs(const struct run *runs, int n, const char *dir,
 	int ng, i, b, ret = 0;
 
 	memset(made, 0, sizeof(*made));
+	if (plot_check(runs, n, err, errlen))
+		return -1;
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		snprintf(err, errlen, "plot: mkdir %s: %s", dir,
 			 strerror(errno));

@@ -28,6 +28,11 @@ struct plot_opts {
 int plot_runs(const struct run *runs, int n, const char *dir,
 	      struct plot_list *made, FILE *log, const struct plot_opts *o,
 	      char *err, int errlen);
+/*
+ * The trend orders runs by kernel release and creation time: 0, or -1 with
+ * the file:line of the first run of two or more that lacks either.
+ */
+int plot_check(const struct run *runs, int n, char *err, int errlen);
 /* qsort over struct run pointers: release order (6.9 < 6.18), then date. */
 int run_release_cmp(const void *a, const void *b);
 

@@ -39,12 +39,13 @@ static bool ended(const struct run *r)
 
 /*
  * No results.jsonl, or a torn last line: a run still being written is no
- * result and no error either (skipped, said); one that ended so crashed
- * (returned in c).  0: readable.
+ * result and no error either (skipped, said); one that ended so, or whose
+ * writer is gone, crashed (returned in c).  0: readable.
  */
 static int unreadable(const char *dir, FILE *out, struct crash *c)
 {
-	char path[800], err[200];
+	char path[800], err[200], who[80];
+	enum run_life life;
 	size_t len = 0;
 	char *text;
 	struct jval *env;
@@ -60,10 +61,13 @@ static int unreadable(const char *dir, FILE *out, struct crash *c)
 	text = slurp(path, NULL);
 	env = text ? json_parse(text, err, sizeof(err)) : NULL;
 	free(text);
-	if (exit_status(env) < 0) {
-		fprintf(out, "regress: skipping %s: in progress (%s)\n", dir,
+	life = run_life(env, who, sizeof(who));
+	if (life != RUN_ENDED && life != RUN_KILLED) {
+		fprintf(out, "regress: skipping %s: in progress (%s%s%s)\n",
+			dir,
 			len ? "its last record is incomplete" :
-			      "no results.jsonl yet");
+			      "no results.jsonl yet",
+			*who ? "; " : "", who);
 		json_free(env);
 		return 1;
 	}
@@ -78,30 +82,26 @@ static int unreadable(const char *dir, FILE *out, struct crash *c)
 		 json_str(env, "matrix.digest") ?: "");
 	snprintf(c->policy, sizeof(c->policy), "%s",
 		 json_str(env, "cow_policy") ?: "");
-	snprintf(c->why, sizeof(c->why), "ended (exit status %d) with %s",
-		 exit_status(env),
-		 len ? "a torn last record" : "no results.jsonl");
+	if (life == RUN_KILLED)
+		snprintf(c->why, sizeof(c->why),
+			 "was killed (no run_end, %s), with %s", who,
+			 len ? "a torn last record" : "no results.jsonl");
+	else
+		snprintf(c->why, sizeof(c->why),
+			 "ended (exit status %d) with %s", exit_status(env),
+			 len ? "a torn last record" : "no results.jsonl");
 	json_free(env);
 	return 2;
 }
 
 /* What orders and pairs runs must be there: never a "?" sorted newest. */
-static int indexable(const struct run *r, const char *dir, char *err,
-		     int errlen)
+static int indexable(const struct run *r, char *err, int errlen)
 {
 	static const char *const keys[] = { "kernel", "created", "hostname",
 					    "cow_policy", "matrix.digest" };
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(keys); i++)
-		if (!json_str(r->env, keys[i]) || !*json_str(r->env, keys[i])) {
-			snprintf(
-				err, errlen,
-				"%s/env.json:1: no \"%s\" (regress orders and pairs runs by it)",
-				dir, keys[i]);
-			return -1;
-		}
-	return 0;
+	return run_require(r, keys, ARRAY_SIZE(keys),
+			   "regress orders and pairs runs by it", err, errlen);
 }
 
 /* The runs of a history folder, and the ones that ended unread. */
@@ -140,7 +140,7 @@ static int load_one(struct history *h, const char *path, FILE *log, char *err,
 		return -1;
 	}
 	h->n++;
-	return indexable(r, path, err, errlen);
+	return indexable(r, err, errlen);
 }
 
 static bool has_env(const char *dir)
@@ -604,9 +604,27 @@ static bool crash_in(const struct crash *c, const struct run *r)
 }
 
 /*
+ * The newest runs of a series without run_end: in progress (said,
+ * skipped), or killed when their writer is gone (a failure).
+ */
+static int newest_unended(const struct run *r, FILE *out)
+{
+	char why[80];
+
+	if (run_life(r->env, why, sizeof(why)) == RUN_KILLED) {
+		fprintf(out, "regress: %s: killed (no run_end, %s): failure\n",
+			r->dir, why);
+		return 1;
+	}
+	fprintf(out, "regress: skipping %s: in progress (no run_end%s%s)\n",
+		r->dir, *why ? ", " : "", why);
+	return 0;
+}
+
+/*
  * Runs of like's series that did not end: the newest of the series is in
- * progress (said, skipped); one that a later run of the series outlived
- * was killed, a failure when it is of the release judged (head's).
+ * progress unless its writer is gone; one that a later run of the series
+ * outlived was killed, a failure when it is of the release judged (head's).
  */
 static int unended(const struct history *h, const struct run *like,
 		   const struct run *head, const struct run *latest, FILE *out)
@@ -619,9 +637,7 @@ static int unended(const struct history *h, const struct run *like,
 		if (ended(r) || !same_series(r, like))
 			continue;
 		if (!latest || newer(r, latest) > 0)
-			fprintf(out,
-				"regress: skipping %s: in progress (no run_end)\n",
-				r->dir);
+			found += newest_unended(r, out);
 		else if (head && same_release(r, head) && ++found)
 			fprintf(out,
 				"regress: %s: killed (no run_end, a later run of its series ended): failure\n",
@@ -727,7 +743,8 @@ int regress(const char *history, const char *run, double threshold, FILE *out,
 	if (load_history(history, &h, out, err, errlen))
 		return -1;
 	write_index(history, h.runs, h.n);
-	if (run && run_load(run, &asked, err, errlen)) {
+	if (run && (run_load(run, &asked, err, errlen) ||
+		    indexable(&asked, err, errlen))) {
 		run_free(&asked);
 		history_free(&h);
 		return -1;

@@ -152,6 +152,24 @@ static void html_runs(FILE *f, const struct column *cols, int n)
 	fputs("</table>\n", f);
 }
 
+/* A run that did not end, a line each: its numbers may be partial. */
+static void html_unended(FILE *f, const struct column *cols, int n)
+{
+	char life[160];
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cols[i].n; j++) {
+			if (!run_unended(&cols[i].runs[j], life, sizeof(life)))
+				continue;
+			fprintf(f, "<p class=\"fail\">%c ", 'A' + i);
+			html_esc(f, cols[i].runs[j].name);
+			fputc(' ', f);
+			html_esc(f, life);
+			fputs("</p>\n", f);
+		}
+}
+
 static void html_verdicts(FILE *f, const struct column *cols, int n)
 {
 	struct group *g;
@@ -203,6 +221,7 @@ static int write_index(const struct column *cols, int n, const char *dir,
 	      "pre{font-size:85%}</style></head><body>\n<h1>cowbench report</h1>\n",
 	      f);
 	html_runs(f, cols, n);
+	html_unended(f, cols, n);
 	html_verdicts(f, cols, n);
 	fputs("<h2>Comparison</h2>\n<p><a href=\"compare.txt\">text</a> "
 	      "<a href=\"compare.md\">md</a> <a href=\"compare.csv\">csv</a> "

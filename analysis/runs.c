@@ -320,6 +320,71 @@ int run_load(const char *dir, struct run *r, char *err, int errlen)
 	return 0;
 }
 
+int run_require(const struct run *r, const char *const *keys, int n,
+		const char *why, char *err, int errlen)
+{
+	const char *v;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		v = json_str(r->env, keys[i]);
+		if (!v || !*v) {
+			snprintf(err, errlen, "%s/env.json:1: no \"%s\" (%s)",
+				 r->dir, keys[i], why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+enum run_life run_life(const struct jval *env, char *why, int len)
+{
+	long long pid, now;
+	const char *boot;
+	char id[64];
+
+	why[0] = '\0';
+	if (!env || json_get(env, "run_end"))
+		return env ? RUN_ENDED : RUN_UNKNOWN;
+	boot = json_str(env, "writer.boot_id");
+	pid = (long long)json_num(env, "writer.pid", -1);
+	if (!boot || !*boot || pid <= 0)
+		return RUN_UNKNOWN; /* an older run names no writer */
+	boot_id(id, sizeof(id));
+	if (strcmp(boot, id)) {
+		snprintf(why, len, "written in another boot");
+		return RUN_KILLED;
+	}
+	now = proc_start_time((int)pid);
+	if (now >= 0 &&
+	    now == (long long)json_num(env, "writer.start_time", -1)) {
+		snprintf(why, len, "its writer, pid %lld, is running", pid);
+		return RUN_LIVE;
+	}
+	if (now < 0)
+		snprintf(why, len, "its writer, pid %lld, is gone", pid);
+	else
+		snprintf(why, len, "pid %lld is another process now", pid);
+	return RUN_KILLED;
+}
+
+bool run_unended(const struct run *r, char *buf, int len)
+{
+	static const char *const what[] = { [RUN_LIVE] = "in progress",
+					    [RUN_KILLED] = "killed",
+					    [RUN_UNKNOWN] =
+						    "in progress or killed" };
+	enum run_life life;
+	char why[80];
+
+	life = run_life(r->env, why, sizeof(why));
+	if (life == RUN_ENDED)
+		return false;
+	snprintf(buf, len, "has no run_end: %s%s%s%s", what[life],
+		 *why ? " (" : "", why, *why ? ")" : "");
+	return true;
+}
+
 void run_free(struct run *r)
 {
 	json_free(r->env);

@@ -26,6 +26,24 @@ struct run {
 /* 0, or -1 with "file[:line]: what" in err. */
 int run_load(const char *dir, struct run *r, char *err, int errlen);
 void run_free(struct run *r);
+/*
+ * A run's life from env.json: ended (run_end), or without run_end in
+ * progress (its writer's pid runs, started when env.json says, in this
+ * boot) or killed (gone, reused, another boot), or unknown (an older run
+ * names no writer).  why: what says so, "" when ended or unknown.
+ */
+enum run_life { RUN_ENDED, RUN_LIVE, RUN_KILLED, RUN_UNKNOWN };
+enum run_life run_life(const struct jval *env, char *why, int len);
+/* "has no run_end: killed (its writer, pid 42, is gone)" into buf; false
+ * when the run ended (its numbers are whole). */
+bool run_unended(const struct run *r, char *buf, int len);
+/*
+ * What orders runs must be in env.json, never a "?" sorted as the newest:
+ * 0, or -1 with "DIR/env.json:1: no "KEY" (why)" for the first key absent
+ * or empty.
+ */
+int run_require(const struct run *r, const char *const *keys, int n,
+		const char *why, char *err, int errlen);
 /* Load every argument, or die with exit status 2 naming file and line. */
 struct run *runs_load_or_die(char **dirs, int n);
 /* "stock-6.18", or "stock-6.18@host" when hosts differ among runs. */

@@ -417,6 +417,23 @@ static void run_end(struct jw *w, const struct run_end *end)
 	jw_close(w, '}');
 }
 
+/*
+ * Who writes the run: a reader without run_end tells a run in progress
+ * (this process still runs) from a killed one (pid gone, reused, or of
+ * another boot).  Not part of the id.
+ */
+static void writer(struct jw *w)
+{
+	char id[64];
+
+	boot_id(id, sizeof(id));
+	jw_open(w, "writer", '{');
+	jw_i64(w, "pid", getpid());
+	jw_str(w, "boot_id", id);
+	jw_i64(w, "start_time", proc_start_time(getpid()));
+	jw_close(w, '}');
+}
+
 static void kernel_config(struct jw *w)
 {
 	size_t len = 0, i;
@@ -609,6 +626,8 @@ void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 	jw_dbl(w, "pair_ns", cb_clock.pair_ns);
 	jw_dbl(w, "pair_ns_p99", cb_clock.pair_ns_p99);
 	jw_close(w, '}');
+	if (ri)
+		writer(w);
 	if (ri && ri->end) {
 		run_end(w, ri->end);
 		env_changed(w, e->fields, body.buf);

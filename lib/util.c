@@ -146,6 +146,30 @@ char *strtrim(char *s)
 	return s;
 }
 
+long long proc_start_time(int pid)
+{
+	char path[64], buf[1024], *p;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_text(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	/* the command may hold spaces and ')': fields follow its last ')' */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return -1; /* a zombie's work is over */
+	for (field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoll(p + 1, NULL, 10) : -1;
+}
+
+void boot_id(char *buf, int len)
+{
+	if (read_text("/proc/sys/kernel/random/boot_id", buf, len) <= 0)
+		buf[0] = '\0';
+	strtrim(buf);
+}
+
 bool meminfo_u64(const char *key, uint64_t *v)
 {
 	char buf[8192], *p;

@@ -33,6 +33,13 @@ char *slurp(const char *path, size_t *lenp);
 void mkdir_p(const char *who, const char *dir);
 /* This binary's path, and the checkout it was built in (<top>/build/). */
 void exe_top(char *self, int slen, char *top, int tlen);
+/*
+ * What tells a process apart from every other (a run's writer): its start
+ * time in clock ticks after boot (/proc/PID/stat field 22), -1 when PID is
+ * no process or a zombie; and the boot's id ("" when unknown).
+ */
+long long proc_start_time(int pid);
+void boot_id(char *buf, int len);
 /* Trim trailing white space in place. */
 char *strtrim(char *s);
 

@@ -198,7 +198,7 @@ check "per fault: no t/fault row where every op faults" hasnt "$("$CB" compare "
 mk lbl my-label 6.18.0-rc1-00042-gabcdef012345 2026-11-02T00:00:00Z 1.0 0.01 8 33
 out=$("$CB" compare "$work/base" "$work/lbl")
 check "labels: the column header is the label, the header keeps the full uname -r" \
-	has "$out" '~  B lbl my-label \(6\.18\.0-rc1-00042-gabcdef012345\) lab1~.*~ +stock-6\.18 +my-label~'
+	has "$out" '~  B lbl my-label \(6\.18\.0-rc1-00042-gabcdef012345\)~  every run: host lab1, .*~ +stock-6\.18 +my-label~'
 mkdir -p "$work/gmix"; cp -r "$work/ga/run-1" "$work/ga/run-2" "$work/gmix/"
 mk gmix/run-3 stock-6.18 6.18.0 2026-11-03T00:00:00Z 1.0 0.05 8 34 0 tcg
 echo '{"runs":["run-1","run-2","run-3"],"label":null}' > "$work/gmix/group.json"
@@ -396,6 +396,15 @@ check "regress: a run that ended with exit status 130 is a failure" \
 	has "$rc|$out" '^1\|.*~regress: new ended with exit status 130: failure~'
 check "regress: a counting pass that erred is a failure, naming it" \
 	has "$out" '~cow-child base pages=512: counting pass error in stock-6.18 \(the pass crashed\): failure~'
+# timing passes that timed out, the counting pass ok: no t/op, and a failure
+mkdir -p "$work/h7t"
+mk h7t/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 32
+mk h7t/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 33
+jq -c 'if .scenario == "cow-child" and .pass == "timing" then .status = "timeout" | .reason = "no progress for 60 s" else . end' \
+	"$work/h7t/new/results.jsonl" > "$work/h7t/r" && mv "$work/h7t/r" "$work/h7t/new/results.jsonl"
+out=$("$CB" regress --history "$work/h7t"); rc=$?
+check "regress: the newest run's timing passes timed out: exit 1 naming the pass" \
+	has "$rc|$out" '^1\|.*~cow-child base pages=512: timing pass timeout in stock-6\.18 \(no progress for 60 s\): failure~regress: 1 regression~$'
 mk h8/old stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 34 3
 mk h8/new stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 35 500
 out=$("$CB" regress --history "$work/h8"); rc=$?
@@ -412,6 +421,15 @@ jq -c 'del(.kernel)' "$work/h9/old/env.json" > "$work/h9/e" && mv "$work/h9/e" "
 out=$("$CB" regress --history "$work/h9" 2>&1); rc=$?
 check "regress: a run whose env.json has no kernel: exit 2 naming the file" \
 	has "$rc|$out" '^2\|cowbench: .*/h9/old/env\.json:1: no "kernel" \(regress orders and pairs runs by it\)~$'
+out=$("$CB" regress --history "$work/h2" "$work/h9/old" 2>&1); rc=$?
+check "regress RUN: a RUN whose env.json has no kernel: the same exit 2" \
+	has "$rc|$out" '^2\|cowbench: .*/h9/old/env\.json:1: no "kernel" \(regress orders and pairs runs by it\)~$'
+out=$("$CB" plot "$work/h9/old" "$work/h9/new" -o "$work/h9plot" 2>&1); rc=$?
+check "plot: a run with no kernel would sort as the newest release: exit 2 naming the file" \
+	has "$rc|$out|$([ -e "$work/h9plot" ] && echo written)" '^2\|cowbench: .*/h9/old/env\.json:1: no "kernel" \(the trend orders runs by it\)\|~$'
+out=$("$CB" report "$work/h9/new" "$work/h9/old" -o "$work/h9rep" 2>&1); rc=$?
+check "report: the same, before anything is written" \
+	has "$rc|$out|$([ -e "$work/h9rep" ] && echo written)" '^2\|cowbench: .*/h9/old/env\.json:1: no "kernel" \(the trend orders runs by it\)\|~$'
 mk h10/rc stock 6.18.0-rc3-lab 2026-11-01T00:00:00Z 1.0 0.01 3 38
 mk h10/final stock 6.18.0-lab 2026-10-01T00:00:00Z 1.0 0.01 3 39
 mk h10/y stock 6.19.0-lab 2026-11-05T00:00:00Z 1.0 0.01 3 40
@@ -581,6 +599,48 @@ regress_check "regress: the newest run without run_end is in progress: skipped, 
 mk hp2/c stock-6.18 6.18.0 2026-11-02T00:00:00Z 1.0 0.01 3 1432
 regress_check "regress: a run without run_end that a later run outlived was killed: failure" hp2 \
 	'^1\|regress: .*/hp2/b: killed \(no run_end'
+# env.json names its writer (pid, boot id, start time): a newest run
+# without run_end is in progress while that process runs, else killed
+boot=$(cat /proc/sys/kernel/random/boot_id)
+me="$$ $(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f20) $boot"
+( exit 0 ) & dead=$!; wait $dead
+mkdir -p "$work/hw"
+mk hw/a stock-6.17 6.17.0 2026-10-01T00:00:00Z 1.0 0.01 3 1460
+hwb() { # hwb "PID START BOOT_ID": hw/b anew, no run_end, that writer
+	rm -rf "$work/hw/b"
+	MKRUN_RUNNING=1 MKRUN_WRITER=$1 mk hw/b stock-6.18 6.18.0 2026-11-01T00:00:00Z 1.0 0.01 3 1461
+}
+hwb "$me"
+regress_check "regress: the newest run without run_end whose writer runs: in progress, exit 0" hw \
+	"^0\|regress: skipping .*/hw/b: in progress \(no run_end, its writer, pid $$, is running\)~"
+hwb "$dead 100 $boot"
+regress_check "regress: the newest run's writer is gone (SIGKILL, OOM): killed, exit 1 naming it" hw \
+	"^1\|regress: .*/hw/b: killed \(no run_end, its writer, pid $dead, is gone\): failure~"
+hwb "$$ 1 $boot"
+regress_check "regress: the writer's pid now runs another process: killed" hw \
+	"^1\|regress: .*/hw/b: killed \(no run_end, pid $$ is another process now\): failure~"
+hwb "${me% *} 00000000-0000-0000-0000-000000000000"
+regress_check "regress: the writer was of another boot: killed" hw \
+	'^1\|regress: .*/hw/b: killed \(no run_end, written in another boot\): failure~'
+head -c -20 "$work/hw/b/results.jsonl" > "$work/hw/r" && mv "$work/hw/r" "$work/hw/b/results.jsonl"
+regress_check "regress: killed with a torn last record: a crash, exit 1" hw \
+	'^1\|regress: .*/hw/b: the newest run was killed \(no run_end, written in another boot\), with a torn last record: failure~'
+hwb "$me"
+head -c -20 "$work/hw/b/results.jsonl" > "$work/hw/r" && mv "$work/hw/r" "$work/hw/b/results.jsonl"
+regress_check "regress: a torn record while the writer runs: in progress, exit 0" hw \
+	"^0\|regress: skipping .*/hw/b: in progress \(its last record is incomplete; its writer, pid $$, is running\)~"
+
+# compare and report say when a run did not end (its numbers may be partial)
+hwb "$me"
+out=$("$CB" compare "$work/hw/a" "$work/hp2/b" "$work/hw/b")
+check "compare: a note names each run without run_end, in progress or killed" \
+	has "$out" "~note: B b has no run_end: in progress or killed~note: C b has no run_end: in progress \(its writer, pid $$, is[ ~]+running\)~"
+check "compare: runs that ended: no note" hasnt "$("$CB" compare "$work/hw/a" "$work/hp2/a")" '^note:'
+hwb "$dead 100 $boot"
+"$CB" report "$work/hw/a" "$work/hw/b" -o "$work/hwrep" > /dev/null 2>&1
+check "report: the page names a killed run, a line of its own" \
+	has "$(grep -c 'has no run_end' "$work/hwrep/index.html")|$(grep '^<p class="fail">' "$work/hwrep/index.html")" "^2\|<p class=\"fail\">B b has no run_end: killed \(its writer, pid $dead, is gone\)</p>~$"
+
 # a metric the old release had and the new one lost (its passes skipped)
 mkdir -p "$work/hm"
 mkrel hm 6.17.0 10 1.0 1440 3
@@ -606,7 +666,21 @@ check "compare: a 3-run group against 20 single runs of one kernel: at most 2 st
 
 out=$("$CB" compare -s cow-child --changed "$work/ga" "$work/gb")
 check "compare: what every run shares is said once, not per column" \
-	has "$(grep -c 'Test CPU' <<< "$out")|$out" '^1\|.*~  every run: Test CPU, accelerator kvm, THP madvise~'
+	has "$(grep -c 'Test CPU' <<< "$out")|$out" '^1\|.*~  every run: kernel 6\.18\.0, host lab1, Test CPU, accelerator kvm, THP~ +madvise~'
+# two policies of one kernel in one guest: the kernel and host once, the
+# labels per column (they name the columns)
+for p in stock policy; do
+	mkdir -p "$work/pol_$p"
+	for i in 1 2; do
+		MKRUN_HOST=debian-6.12-policy mk "pol_$p/run-$i" "$p-6.12@debian-6.12-policy" 6.12.117 2026-11-0${i}T00:00:00Z 1.0 0.02 3 $((1700 + i))
+	done
+	echo '{"runs":["run-1","run-2"],"label":null}' > "$work/pol_$p/group.json"
+done
+out=$("$CB" compare "$work/pol_stock" "$work/pol_policy")
+check "compare: a kernel and host every column shares: once, not per column" \
+	has "$(grep -c '6\.12\.117' <<< "$out")|$out" '^1\|.*~  A pol_stock: 2 runs \(run-1 run-2\) stock-6\.12@debian-6\.12-policy~  B pol_policy: 2 runs \(run-1 run-2\) policy-6\.12@debian-6\.12-policy~  every run: kernel 6\.12\.117, host debian-6\.12-policy, Test CPU,~ +accelerator kvm, THP madvise~'
+check "compare -v: every column's kernel and host" \
+	has "$("$CB" compare -v "$work/pol_stock" "$work/pol_policy")" '~  A pol_stock: 2 runs \(run-1 run-2\) stock-6\.12@debian-6\.12-policy~ +\(6\.12\.117\) debian-6\.12-policy~'
 check "compare -s cow-child --changed on two groups: within 72 columns" \
 	test -z "$(sed 's/±/+/g' <<< "$out" | awk 'length > 72' | head -n 3)"
 
@@ -627,6 +701,37 @@ check "mail: md fits 72 columns (two 3-run groups)" fits72 "$md"
 five=("$work/base" "$work/slow" "$work/noisy_a" "$work/noisy_b" "$work/tcg")
 check "mail: md fits 72 columns (five columns: a table per two)" \
 	fits72 "$("$CB" compare --format md "${five[@]}")"
+# a matrix's labels (policy-release@guest) are 26-40 characters: md cuts
+# them as the text does, a name's end after a '~', and fits 72 columns
+longs=()
+for l in stock-6.1@debian-6.1-stock page_count-6.12@debian-6.12-page_count \
+	mapcount-6.12@debian-6.12-mapcount always_copy-6.12@debian-6.12-always_copy \
+	stock-6.12@debian-6.12-stock; do
+	mk "ll_${l%%@*}" "$l" 6.12.0 2026-11-01T00:00:00Z 1.2 0.01 8 $((1800 + ${#longs[@]}))
+	longs+=("$work/ll_${l%%@*}")
+done
+md=$("$CB" compare --format md "${longs[0]}" "${longs[1]}")
+check "md: long labels, 2 columns: within 72 columns" fits72 "$md"
+check "md: a label too long for its place keeps its end after a '~' (escaped)" \
+	has "$md" '~\| metric +\| A: (stock-6\.1@debian-6\.1-stock|\\~[-a-z0-9.@]+stock) \| B: \\~[-a-z0-9.@]*6\.12-page\\_count \|~'
+check "md: long labels, 5 columns: within 72 columns" \
+	fits72 "$("$CB" compare --format md "${longs[@]}")"
+mkdir -p "$work/llg_a" "$work/llg_b"
+for i in 1 2; do
+	mk "llg_a/run-$i" stock-6.12@debian-6.12-policy 6.12.117 2026-11-0${i}T00:00:00Z 1.0 0.05 8 $((1810 + i))
+	mk "llg_b/run-$i" page_count-6.12@debian-6.12-policy 6.12.117 2026-11-0${i}T00:00:00Z 1.2 0.05 8 $((1820 + i))
+done
+echo '{"runs":["run-1","run-2"],"label":null}' | tee "$work/llg_a/group.json" > "$work/llg_b/group.json"
+check "md -s cow-child, 2-run groups with long labels: within 72 columns" \
+	fits72 "$("$CB" compare --format md -s cow-child "$work/llg_a" "$work/llg_b")"
+# values of seven digits with a two-digit CV and a change fill a line:
+# no blanks around the '|', the names still cut to fit
+for i in 1 2 3; do
+	mk "wide_$i" "a-long-label-of-column-$i" 6.1$i.0 2026-11-01T00:00:00Z $((1000 * i + 1000)) 0.15 8 $((1830 + i))
+done
+md=$("$CB" compare --format md "$work"/wide_{1,2,3})
+check "md: seven-digit values with their CV and change: within 72 columns" \
+	has "$(cols72 "$md")|$(grep -c '^|t/op ns *| *[0-9]\{7\} ±[0-9]*%|' <<< "$md")" '^\|1~$'
 out=$("$CB" compare -v "${five[@]}")
 check "mail: -v puts n, the mdc and n5 under each metric" \
 	has "$out" '~t/op ns [^~]*~  n +8 +8 +8~  mdc, n5 +[0-9.]+% +[0-9.]+%~'

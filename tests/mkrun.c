@@ -23,6 +23,8 @@
  *                              (absent by default, as in older runs)
  *   MKRUN_KERNEL_COMMIT        env.json's kernel_commit (absent by default)
  *   MKRUN_RUNNING              no run_end in env.json: a run in progress
+ *   MKRUN_WRITER="PID START BOOT_ID"  env.json's writer (absent by default,
+ *                              as in older runs)
  */
 #include <math.h>
 #include <stdio.h>
@@ -91,6 +93,21 @@ static void optional(FILE *f, const char *key, const char *var)
 		fprintf(f, "\"%s\":\"%s\",", key, esc(getenv(var)));
 }
 
+/* "writer":{...}, from MKRUN_WRITER="PID START BOOT_ID". */
+static void writer(FILE *f)
+{
+	long long pid, start;
+	char boot[64];
+
+	if (!getenv("MKRUN_WRITER") ||
+	    sscanf(getenv("MKRUN_WRITER"), "%lld %lld %63s", &pid, &start,
+		   boot) != 3)
+		return;
+	fprintf(f,
+		"\"writer\":{\"pid\":%lld,\"boot_id\":\"%s\",\"start_time\":%lld},",
+		pid, esc(boot), start);
+}
+
 static void write_env(const char *dir, const char *run, const char *label,
 		      const char *kernel, const char *created,
 		      const char *accel)
@@ -105,6 +122,7 @@ static void write_env(const char *dir, const char *run, const char *label,
 	fputc('{', f);
 	optional(f, "machine", "MKRUN_MACHINE");
 	optional(f, "kernel_commit", "MKRUN_KERNEL_COMMIT");
+	writer(f);
 	fprintf(f,
 		"\"id\":\"00000000000000e1\",\"run\":\"%s\",\"created\":\"%s\","
 		"\"matrix\":{\"config\":\"\",\"digest\":\"m1\"},"

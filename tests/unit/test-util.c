@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../lib/util.h"
 #include "unit.h"
@@ -42,8 +45,35 @@ static void shuffle_permutes(void)
 	shuffle_ints(NULL, 0, 3);
 }
 
+/*
+ * A run's writer: its start time is /proc/PID/stat's field 22 however its
+ * command is named (spaces and ')' in it); a reaped child is no process.
+ */
+static void writer_identity(void)
+{
+	char buf[1024], id[64], *p;
+	pid_t child;
+	int i;
+
+	read_text("/proc/self/stat", buf, sizeof(buf));
+	p = strrchr(buf, ')');
+	for (i = 2; p && i < 22; i++)
+		p = strchr(p + 1, ' ');
+	CHECK(p && proc_start_time(getpid()) == strtoll(p + 1, NULL, 10));
+	CHECK(proc_start_time(getpid()) > 0);
+	child = fork();
+	if (!child)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	CHECK_EQ(proc_start_time(child), -1);
+	boot_id(id, sizeof(id));
+	CHECK_EQ((int)strlen(id), 36);
+}
+
 const struct unit_test util_tests[] = {
 	{ "shuffle: a seed's order is pinned", shuffle_pinned },
 	{ "shuffle: a permutation of its values", shuffle_permutes },
+	{ "writer: start time and boot id; a reaped child is gone",
+	  writer_identity },
 };
 const int nr_util_tests = sizeof(util_tests) / sizeof(util_tests[0]);
