@@ -283,4 +283,17 @@ check "--resume completes a torn run without repeating a record" \
 [ "$(wc -l < "$work/rs/results.jsonl")" = "$full" ] || sed "s/^/# /" "$work/rs.out2" | tail -n 3
 check "refuses to overwrite a finished run" eq "$("$CB" run -o "$work/rs" "$rs" >/dev/null 2>&1; echo $?)" 2
 
+# ---- the peer scripts: bad input is one line and exit 2, before anything runs ----
+peer_bad() { # NAME EXPECTED SCRIPT ARGS...
+	local name=$1 want=$2 out rc; shift 2
+	out=$(COWBENCH=$CB "$@" 2>&1); rc=$?
+	if [ $rc = 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q -- "$want"; then
+		ok "bad input: $name"; else not_ok "bad input: $name" "exit $rc: $out"; fi
+}
+peer_bad "peer-mprotect PAGES 0" "positive integers" scripts/peer-mprotect.sh 0
+peer_bad "peer-mprotect four arguments" "usage" scripts/peer-mprotect.sh 1 2 3 4
+peer_bad "peer-stream ARRAY x" "" scripts/peer-stream.sh x
+peer_bad "peer-dio engine 7" "" scripts/peer-dio.sh -e 7
+peer_bad "peer-snapshot KEYS 0 (or a missing redis)" "" scripts/peer-snapshot.sh 0 1 1 1
+
 finish

@@ -112,6 +112,8 @@ struct fs {
 	uint64_t first, served;
 	struct rusage ru0, ru1; /* the parent, over the measured requests */
 	uint64_t *kid_minflt; /* MAP_SHARED: the measured children's */
+	uint64_t *kid_away; /* MAP_SHARED: children off the server's CPU */
+	int server_cpu;
 	uint64_t *last_here; /* per stripe: the parent's last id, or -1 */
 	/* timing: children not yet reaped */
 	pid_t kids[MAX_KIDS];
@@ -165,6 +167,8 @@ static void kid_minflt(struct fs *f)
 {
 	struct rusage ru;
 
+	if (sched_getcpu() != f->server_cpu)
+		__atomic_fetch_add(f->kid_away, 1, __ATOMIC_RELAXED);
 	if (f->measuring && !getrusage(RUSAGE_SELF, &ru))
 		__atomic_fetch_add(f->kid_minflt, (uint64_t)ru.ru_minflt,
 				   __ATOMIC_RELAXED);
@@ -458,7 +462,9 @@ static int fs_setup(struct fs *f, struct sc *sc, char *why, int len)
 	f->linger = 0;
 	wl_forks_init(&f->forks);
 	f->kid_minflt = wl_shared(sizeof(*f->kid_minflt));
-	if (!f->kid_minflt) {
+	f->kid_away = wl_shared(sizeof(*f->kid_away));
+	f->server_cpu = sched_getcpu();
+	if (!f->kid_minflt || !f->kid_away) {
 		snprintf(why, len, "mmap: %s", strerror(errno));
 		return -1;
 	}
@@ -554,13 +560,11 @@ static void timing_extra(struct fs *f, const struct wl_lat *l)
 /*
  * A child inherits the server's affinity: with the server pinned to one
  * CPU its children run there too, and a child's work delays the server's
- * next request, as on a one-core server.
+ * next request, as on a one-core server.  Each child says where it ended.
  */
-static int shares_cpu(void)
+static int shares_cpu(const struct fs *f)
 {
-	cpu_set_t set;
-
-	return !sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) == 1;
+	return !*f->kid_away;
 }
 
 static void fs_extra(struct fs *f, const struct wl_lat *l)
@@ -570,7 +574,7 @@ static void fs_extra(struct fs *f, const struct wl_lat *l)
 	kv_set(x, "answered", l->answered);
 	kv_set(x, "forks", f->forks.ns.n);
 	kv_set(x, "touch_pages", f->touch);
-	kv_set(x, "children_share_cpu", shares_cpu());
+	kv_set(x, "children_share_cpu", shares_cpu(f));
 	/* minor faults of the whole tasks, over the measured requests */
 	kv_set(x, "parent_minflt", minflt(&f->ru0, &f->ru1));
 	kv_set(x, "child_minflt", *f->kid_minflt);
@@ -665,6 +669,7 @@ static int fs_drive(struct sc *sc, struct record *r, char *why, int len)
 	wl_lat_free(l);
 	wl_hand_close(&f.hand);
 	wl_shared_free(f.kid_minflt, sizeof(*f.kid_minflt));
+	wl_shared_free(f.kid_away, sizeof(*f.kid_away));
 	wl_shared_free(f.out, sizeof(*f.out));
 	free(f.kids_sum);
 	free(f.parent_sum);

@@ -54,6 +54,8 @@
  */
 #define SLEEP_MIN_NS 300000
 #define WAKE_EARLY_NS 150000
+/* COWBENCH_TEST_FAULT=stall: the first thread stops this long near the end */
+#define STALL_NS 100000000ULL
 
 /* The defaults are configs/quick.conf's: a pass takes well under a second. */
 static const struct param_spec params[] = {
@@ -138,6 +140,8 @@ struct db {
 	int nthr;
 	struct writer *w;
 	atomic_int gate, alive, ready, go, stop;
+	atomic_int abort; /* a thread failed: the others stop at once */
+	bool stall; /* test fault */
 	struct page_view *pv; /* counting pass */
 	struct snap_out *out;
 	pid_t child;
@@ -464,6 +468,8 @@ static bool over(struct writer *w)
 {
 	struct db *d = w->d;
 
+	if (atomic_load_explicit(&d->abort, memory_order_acquire))
+		return true;
 	if (w->n < w->n_end)
 		return false;
 	if (w->k)
@@ -527,6 +533,8 @@ static int writer_loop(struct writer *w, uint64_t ns, uint64_t snap_ns)
 			ret = snapshot_step(d, ns, snap_ns, &next_snap);
 		if (ret < 0 || over(w))
 			break;
+		if (!w->k && n + 10 == w->n_end && d->stall)
+			wl_sleep_until(wl_now() + STALL_NS);
 		wl_pace_wait(&w->pace, due, w->k ? told_to_stop : NULL, w);
 		if (w->k && over(w))
 			break;
@@ -617,11 +625,13 @@ static int updates(struct db *d, struct record *r, uint64_t ns,
 	atomic_store(&d->go, 1);
 	if (started == d->nthr)
 		ret = writer_loop(&d->w[0], ns, snap_ns);
+	if (started != d->nthr || ret < 0)
+		atomic_store_explicit(&d->abort, 1, memory_order_release);
 	if (d->child > 0 && snapshot_poll(d, true, true) < 0 && !ret)
 		ret = -EIO;
 	atomic_store_explicit(&d->stop, 1, memory_order_release);
-	r->window_ns = clk_ns(clk_now() - d->t0);
 	err = writers_join(d, r, started);
+	r->window_ns = clk_ns(clk_now() - d->t0); /* every thread's backlog */
 	return ret < 0 ? ret : err;
 }
 
@@ -764,6 +774,7 @@ static int setup(struct db *d, struct sc *sc, char *why, int len)
 	int ret;
 
 	d->sc = sc;
+	d->stall = test_fault("stall");
 	d->rsize = (size_t)kv_get(sc->params, "record", 256);
 	d->nslots = sc->len / d->rsize;
 	d->nkeys = d->nslots * 3 / 4;

@@ -60,6 +60,8 @@ run own "$own"
 check "<scenario>.reps: its combinations run its repetitions, the others the run's; --reps overrides both" \
 	eq "$(jq -r 'select(.pass=="counting") | .scenario' "$work/own/results.jsonl" | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}'),$(grep -c 'some scenarios their own' "$work/own.out"),$("$CB" run --reps 1 -o "$work/own1" "$own" > /dev/null 2>&1; jq -r 'select(.pass=="counting") | .scenario' "$work/own1/results.jsonl" | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')" \
 	"cow-child:3 first-touch:2 ,1,cow-child:1 first-touch:1 "
+check "<scenario>.warmup: its warm-up repetition runs, the others' (warmup = 0) do not" \
+	eq "$(grep -c 'cow-child base .* rep -1' "$work/own.out"),$(grep -c 'first-touch base .* rep -1' "$work/own.out")" "1,0"
 bad "<scenario>.reps 0" "cow-child.reps" run -o "$work/never" "$(conf own0 "scenarios = cow-child" "backings = base" "cow-child.reps = 0")"
 bad "--runs 0" "--runs: '0' is not a number" run -o "$work/never" --runs 0 "$small"
 bad "--label empty" "--label: 1 to 100 characters" run -o "$work/never" --label "" "$small"

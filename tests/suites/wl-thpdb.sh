@@ -88,6 +88,15 @@ run tp "$(conf tp "scenarios = thpdb" "backings = base" "reps = 1" "warmup = 0" 
 check "thpdb rate=1000: 1 ms gaps are slept, not spun (naps taken; how many depends on the host)" \
 	eq "$(rec tp thpdb base timing '[.status, .ops, (.counts.extra.writer_naps > 0)] | map(tostring) | join(",")')" "ok,200,true"
 
+# ---- a stall near the end: every update due is still done, counted late ----
+# the first thread stops 100 ms ten updates before the end (test fault);
+# a pass that ended on the clock dropped those ten
+COWBENCH_TEST_FAULT=stall run ts "$(conf ts "scenarios = thpdb" "backings = base" "reps = 1" "warmup = 0" \
+	"thpdb.db = 8M" "thpdb.rate = 1000" "thpdb.duration_ms = 200" "thpdb.snapshot_ms = 50")"
+check "thpdb stall 100 ms before the end: all 200 updates due done, the late ones counted from their due time" \
+	eq "$(rec ts thpdb base timing '[.status, .ops >= 200, .latency_ns.n == .ops, .latency_ns.max >= 90000000] | map(tostring) | join(",")')" \
+	"ok,true,true,true"
+
 # ---- more threads than CPUs: a skip ----
 if [ "$cpus" -lt 64 ]; then
 	run tbs "$(conf tbs "scenarios = thpdb" "backings = base" "reps = 1" "warmup = 0" \
