@@ -804,10 +804,7 @@ static void report(struct dio *d, struct record *r, uint64_t ns)
 		report_dir(d, x, DIR_READ, ns);
 		report_dir(d, x, DIR_WRITE, ns);
 	}
-	if (d->sc->pass == PASS_COUNTING)
-		r->has_counts = true;
-	else
-		wl_timing_counts(r);
+	wl_pass_counts(d->sc, r);
 	r->window_ns = (double)ns;
 	report_fail(d, r);
 }

@@ -162,8 +162,8 @@ static int reply(struct fs *f, uint64_t id, uint32_t flags)
 	return wl_send_all(f->conn, &rp, sizeof(rp));
 }
 
-/* The child's own minor faults, for the parent's sum; before _exit. */
-static void kid_minflt(struct fs *f)
+/* A child's end: where it ran, and (measured requests) its minor faults. */
+static void kid_report(struct fs *f)
 {
 	struct rusage ru;
 
@@ -215,7 +215,7 @@ static int kid_main(void *arg)
 		touch(p, f->touch, id);
 		if (reply(f, id, WL_MARKED))
 			return 1;
-		kid_minflt(f);
+		kid_report(f);
 		return 0;
 	}
 	if (kid_count(f, p, o->why, sizeof(o->why)))
@@ -226,7 +226,7 @@ static int kid_main(void *arg)
 	if (wl_hand_done(&f->hand, o->failed))
 		return 1;
 	wl_hand_hold(&f->hand);
-	kid_minflt(f);
+	kid_report(f);
 	return 0;
 }
 

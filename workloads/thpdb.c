@@ -891,10 +891,7 @@ static int thpdb_drive(struct sc *sc, struct record *r, char *why, int len)
 		snprintf(why, len, "%s", d->why[0] ? d->why : strerror(-ret));
 		return -1;
 	}
-	if (sc->pass == PASS_COUNTING)
-		r->has_counts = true;
-	else
-		wl_timing_counts(r);
+	wl_pass_counts(sc, r);
 	report(d, r);
 	if (d->failed_newer || d->failed_torn) {
 		r->status = ST_FAIL;

@@ -760,6 +760,14 @@ void wl_timing_counts(struct record *r)
 	cs_skip_all(&r->c.hw, "%s", why);
 }
 
+void wl_pass_counts(const struct sc *sc, struct record *r)
+{
+	if (sc->pass == PASS_COUNTING)
+		r->has_counts = true;
+	else
+		wl_timing_counts(r);
+}
+
 void wl_put_procs(struct kvset *s, pid_t gen)
 {
 	kv_set(s, "pgid", getpgrp());

@@ -16,6 +16,7 @@
 #include "../lib/classify.h"
 #include "../lib/hist.h"
 #include "../lib/result.h"
+#include "../lib/scenario.h"
 #include "../lib/supervise.h"
 
 /* ---- processes ---- */
@@ -225,6 +226,8 @@ void wl_put_forks(struct kvset *s, const struct wl_forks *f);
  * reads as a measured 0.
  */
 void wl_timing_counts(struct record *r);
+/* Counts taken (the counting pass), or the timing pass's marker. */
+void wl_pass_counts(const struct sc *sc, struct record *r);
 /*
  * The pass's process group and the generator's pid, so that a test can
  * check by pid that nothing outlived the pass.
