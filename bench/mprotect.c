@@ -29,6 +29,7 @@ const struct scenario_ops sc_mprotect = {
 	.share = &share_none,
 	.backings = BK_ANON,
 	.expect = EXP_EXCLUSIVE,
+	.rehearse = true,
 	MPROTECT_OPS,
 };
 

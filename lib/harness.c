@@ -713,6 +713,22 @@ static int hold_still(struct sc *sc, enum role r, char *why, int len)
 	return -1;
 }
 
+/* The writer's untimed round of a window that leaves the pages as found. */
+static int rehearse(struct sc *sc, enum role r, char *why, int len)
+{
+	int ret = 0;
+
+	if (!sc->ops->rehearse || r != ROLE_WRITER)
+		return 0;
+	if (sc->ops->prepare)
+		ret = sc->ops->prepare(sc, r, why, len);
+	if (!ret) {
+		run_ops(sc, 0, sc->nops);
+		after_ops(sc, 0, sc->nops);
+	}
+	return ret;
+}
+
 /* The backing's hook after the share, then the scenario's, for a role. */
 static int share_hooks(struct sc *sc, struct pass_shm *s, enum role r)
 {
@@ -722,6 +738,8 @@ static int share_hooks(struct sc *sc, struct pass_shm *s, enum role r)
 
 	if (!ret && bk->after_share)
 		ret = bk->after_share(sc, r, why, sizeof(why));
+	if (!ret)
+		ret = rehearse(sc, r, why, sizeof(why));
 
 	if (!ret && sc->ops->prepare)
 		ret = sc->ops->prepare(sc, r, why, sizeof(why));

@@ -149,6 +149,13 @@ struct scenario_ops {
 	/* the op waits for other tasks or I/O by design (fork + wait, a
 	 * server's children): time off the CPU is not a disturbance */
 	bool blocks;
+	/*
+	 * The window leaves the pages as it found them (mprotect on
+	 * exclusive pages): the writer runs prepare and the ops once,
+	 * untimed, before its own prepare, as the paper's loop discards its
+	 * first iterations (the first writes after populate are slower).
+	 */
+	bool rehearse;
 	int batch; /* ops per timestamp pair in the timing pass (0: default) */
 	size_t (*region_pages)(
 		const struct kvset *params); /* default "pages" */

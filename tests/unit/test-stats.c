@@ -239,10 +239,10 @@ static void counting(struct record *r, int rep)
 	kv_set(&r->c.tlb_flush.v, "local_mm_shootdown", 0);
 }
 
-/* The summary line of rows built by hand, as cowbench run prints it. */
-static char *summarise(struct record *r, int n)
+/* The summary of rows built by hand, as cowbench run prints it. */
+static char *summarise_in(const struct registry *reg, struct record *r, int n)
 {
-	struct summary *s = summary_new(NULL);
+	struct summary *s = summary_new(reg);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -254,6 +254,11 @@ static char *summarise(struct record *r, int n)
 	fclose(f);
 	summary_free(s);
 	return buf;
+}
+
+static char *summarise(struct record *r, int n)
+{
+	return summarise_in(NULL, r, n);
 }
 
 /*
@@ -301,42 +306,81 @@ static void summary_time_per_fault(void)
 	free(r);
 }
 
+static const struct param_spec wl_prm[] = {
+	{ .name = "db", .type = CFG_SIZE },
+	{ .name = "record", .type = CFG_SIZE },
+	{ .name = "requests", .type = CFG_INT },
+	{ .name = "rate", .type = CFG_INT },
+	{ .name = "duration_ms", .type = CFG_INT },
+	{ .name = "snapshot_ms", .type = CFG_INT },
+};
+static const struct scenario_ops wl_ops = { .name = "wl",
+					    .params = wl_prm,
+					    .nparams = 6 };
+static const struct scenario_ops *const wl_list[] = { &wl_ops };
+static const struct registry wl_reg = { .scenarios = wl_list,
+					.nr_scenarios = 1 };
+
 /* A size parameter reads 2M; a count that is a multiple of 1 KiB stays one. */
 static void summary_sizes_by_type(void)
 {
-	static const struct param_spec prm[] = {
-		{ .name = "pinned", .type = CFG_SIZE },
-		{ .name = "requests", .type = CFG_INT },
-	};
-	static const struct scenario_ops ops = { .name = "sizes",
-						 .params = prm,
-						 .nparams = 2 };
-	static const struct scenario_ops *const list[] = { &ops };
-	static const struct registry reg = { .scenarios = list,
-					     .nr_scenarios = 1 };
-	struct summary *s = summary_new(&reg);
 	struct record *r = calloc(1, sizeof(*r));
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	char *out;
 
 	counting(r, 0);
-	snprintf(r->scenario, sizeof(r->scenario), "sizes");
-	kv_set(&r->params, "pinned", 2 << 20);
+	snprintf(r->scenario, sizeof(r->scenario), "wl");
+	kv_set(&r->params, "record", 2 << 20);
 	kv_set(&r->params, "requests", 1 << 20);
-	summary_add(s, r);
-	summary_print(s, f);
-	fclose(f);
-	summary_free(s);
-	CHECK(strstr(buf, "pinned=2M"));
-	CHECK(strstr(buf, "requests=1048576"));
-	free(buf);
+	out = summarise_in(&wl_reg, r, 1);
+	CHECK(strstr(out, "record=2M"));
+	CHECK(strstr(out, "requests=1048576"));
+	free(out);
+	free(r);
+}
+
+/*
+ * Every line of the table, a workload's long parameter list included (on
+ * a line of its own), is no wider than the header: the params were once
+ * spelled in bytes inside the row, ~190 columns.
+ */
+static void summary_rows_fit(void)
+{
+	struct record *r = calloc(2, sizeof(*r));
+	char *out, *line, *save = NULL;
+	size_t width = 0;
+	int i, rows = 0;
+
+	for (i = 0; i < 2; i++) {
+		counting(&r[i], i);
+		snprintf(r[i].scenario, sizeof(r[i].scenario), "wl");
+		kv_set(&r[i].params, "db", 1LL << 30);
+		kv_set(&r[i].params, "record", 256);
+		kv_set(&r[i].params, "requests", 200000);
+		kv_set(&r[i].params, "rate", 100000);
+		kv_set(&r[i].params, "duration_ms", 10000);
+		kv_set(&r[i].params, "snapshot_ms", 5000);
+	}
+	out = summarise_in(&wl_reg, r, 2);
+	CHECK(strstr(out, "db=1G,record=256,"));
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "scenario ", 9))
+			width = strlen(line);
+		else if (width && !strncmp(line, "t/op ", 5))
+			break; /* the legend */
+		else if (width && ++rows)
+			CHECK(strlen(line) <= width);
+	}
+	CHECK(width > 0 && rows == 2);
+	free(out);
 	free(r);
 }
 
 const struct unit_test stats_tests[] = {
 	{ "summary: size parameters as sizes, counts as numbers",
 	  summary_sizes_by_type },
+	{ "summary: a workload's row is no wider than the header",
+	  summary_rows_fit },
 	{ "stats: Student's t and Welch against table values",
 	  student_and_welch },
 	{ "stats: Benjamini-Hochberg by hand", benjamini_hochberg },
