@@ -250,28 +250,6 @@ static void cut_torn_tail(const char *dir)
 		die(1, "run: --resume: truncate %s: %s", path, strerror(errno));
 }
 
-/* What an interrupted run recorded: skipped now, and in the summary. */
-static void load_done(const char *dir, struct env *e, struct topo *t,
-		      struct done *d, struct summary *sum)
-{
-	char err[800], key[400];
-	struct run old;
-	int i;
-
-	cut_torn_tail(dir);
-	if (run_load(dir, &old, err, sizeof(err)))
-		die(EXIT_USAGE, "run: --resume: %s", err);
-	check_resume_env(&old, e, t);
-	for (i = 0; i < old.nrec; i++) {
-		record_key(&old.recs[i], key, sizeof(key));
-		d->keys = xrealloc(d->keys, (d->n + 1) * sizeof(char *));
-		d->keys[d->n++] = xstrdup(key);
-		if (old.recs[i].rep >= 0 && !record_is_verdict(&old.recs[i]))
-			summary_add(sum, &old.recs[i]);
-	}
-	run_free(&old);
-}
-
 /* ---- the machine ---- */
 
 static void fatal_signal(int sig)
@@ -411,6 +389,36 @@ struct runner {
 	char said[256]; /* the combination's skip printed last */
 	int skipped_reps; /* in a row, every pass skipped */
 };
+
+/*
+ * What an interrupted run recorded: skipped now, and in the summary.  The
+ * run goes on under its own id and start (-o DIR named neither).
+ */
+static void load_done(struct runner *R)
+{
+	char err[800], key[400];
+	struct done *d = &R->done;
+	struct run old;
+	int i;
+
+	cut_torn_tail(R->dir);
+	if (run_load(R->dir, &old, err, sizeof(err)))
+		die(EXIT_USAGE, "run: --resume: %s", err);
+	check_resume_env(&old, &R->env, &R->topo);
+	if (old.name[0] && strcmp(old.name, "?"))
+		snprintf(R->run_id, sizeof(R->run_id), "%s", old.name);
+	if (old.created[0] && strcmp(old.created, "?"))
+		snprintf(R->ri.created, sizeof(R->ri.created), "%s",
+			 old.created);
+	for (i = 0; i < old.nrec; i++) {
+		record_key(&old.recs[i], key, sizeof(key));
+		d->keys = xrealloc(d->keys, (d->n + 1) * sizeof(char *));
+		d->keys[d->n++] = xstrdup(key);
+		if (old.recs[i].rep >= 0 && !record_is_verdict(&old.recs[i]))
+			summary_add(R->sum, &old.recs[i]);
+	}
+	run_free(&old);
+}
 
 /* A skip said already for this combination: once on stderr, all in the log. */
 static bool quiet_skip(struct runner *R, const struct record *r)
@@ -850,9 +858,10 @@ static int run_it(struct opts *o, const struct run_sink *sink)
 		die(1, "run: %s: %s", path, strerror(errno));
 	/* env.json describes the machine as the run leaves it: quieted */
 	quiet_machine(R.log);
-	if (o->resume) {
-		load_done(R.dir, &R.env, &R.topo, &R.done, R.sum);
-	}
+	if (o->resume)
+		load_done(&R);
+	if (!R.ri.created[0])
+		utc_now(R.ri.created, sizeof(R.ri.created));
 	R.ri.run = R.run_id;
 	R.ri.config = o->sel.config ? o->sel.config : "";
 	R.ri.order_seed = o->shuffle ? (int64_t)o->seed : -1;

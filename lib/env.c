@@ -387,13 +387,18 @@ void env_run_start(struct run_end *e)
 	e->reported0 = reported_kib();
 }
 
+void utc_now(char *buf, size_t len)
+{
+	time_t tm = time(NULL);
+
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&tm));
+}
+
 void env_run_end(struct run_end *e, int status)
 {
 	long long all, steal, rep = reported_kib();
-	time_t tm = time(NULL);
 
-	strftime(e->finished, sizeof(e->finished), "%Y-%m-%dT%H:%M:%SZ",
-		 gmtime(&tm));
+	utc_now(e->finished, sizeof(e->finished));
 	e->status = status;
 	e->elapsed_s = (mono_ns() - e->t0_ns) / 1e9;
 	cpu_ticks(&all, &steal);
@@ -592,7 +597,6 @@ void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 {
 	struct jw body;
 	char now[64];
-	time_t tm = time(NULL);
 
 	jw_init(&body);
 	jw_open(&body, NULL, '{');
@@ -616,8 +620,8 @@ void env_write_json(struct jw *w, struct env *e, const struct topo *t,
 			jw_i64(w, "order_seed", ri->order_seed);
 		jw_close(w, '}');
 	}
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tm));
-	jw_str(w, "created", now);
+	utc_now(now, sizeof(now));
+	jw_str(w, "created", ri && ri->created[0] ? ri->created : now);
 	/* the object's members, without its braces */
 	jw_members(w, e->fields + 1, strlen(e->fields) - 2);
 	/* Measured, so it varies from run to run: not part of the id. */

@@ -55,6 +55,8 @@ struct run_end {
 /* Take the start of a run, then fill the rest at its end. */
 void env_run_start(struct run_end *e);
 void env_run_end(struct run_end *e, int status);
+/* "2026-12-03T21:42:23Z" */
+void utc_now(char *buf, size_t len);
 
 /* What a run ran, beside where: not part of the environment's id. */
 struct run_info {
@@ -63,6 +65,8 @@ struct run_info {
 	char matrix[17]; /* digest of the expanded matrix */
 	int64_t order_seed; /* of the combinations' order, -1: as planned */
 	const struct run_end *end; /* NULL while it runs */
+	/* when the run started, kept over rewrites and --resume; "": now */
+	char created[32];
 };
 
 /* The whole document; ri may be NULL (cowbench env). */

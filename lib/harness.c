@@ -713,12 +713,20 @@ static int hold_still(struct sc *sc, enum role r, char *why, int len)
 	return -1;
 }
 
-/* The writer's untimed round of a window that leaves the pages as found. */
+/*
+ * The writer's untimed round of the window, in a pass that takes time,
+ * once the last counting pass saw the window allocate nothing: no copy,
+ * first touch or swap-in, so the pages are as it found them and the
+ * counting pass's first window is the one timed.  A kernel that copies
+ * (a policy that does not reuse) gets no rehearsal: it would time other
+ * pages than the counting pass counted.
+ */
 static int rehearse(struct sc *sc, enum role r, char *why, int len)
 {
 	int ret = 0;
 
-	if (!sc->ops->rehearse || r != ROLE_WRITER)
+	if (!sc->ops->rehearse || r != ROLE_WRITER ||
+	    sc->pass == PASS_COUNTING || sc->warm_pages)
 		return 0;
 	if (sc->ops->prepare)
 		ret = sc->ops->prepare(sc, r, why, len);

@@ -150,10 +150,12 @@ struct scenario_ops {
 	 * server's children): time off the CPU is not a disturbance */
 	bool blocks;
 	/*
-	 * The window leaves the pages as it found them (mprotect on
-	 * exclusive pages): the writer runs prepare and the ops once,
-	 * untimed, before its own prepare, as the paper's loop discards its
-	 * first iterations (the first writes after populate are slower).
+	 * The window may leave the pages as it found them (mprotect on
+	 * exclusive pages): where the last counting pass saw it allocate
+	 * nothing, the writer of a pass that takes time runs prepare and
+	 * the ops once, untimed, before its own prepare, as the paper's
+	 * loop discards its first iterations (the first writes after
+	 * populate are slower).
 	 */
 	bool rehearse;
 	int batch; /* ops per timestamp pair in the timing pass (0: default) */

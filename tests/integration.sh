@@ -274,6 +274,7 @@ interrupt nr_hugepages KILL hugetlb-2048kB restore
 rs=$(conf rs "scenarios = first-touch zeropage" "backings = base" "reps = 2" "warmup = 0" "pages = 64")
 run rs "$rs"
 full=$(wc -l < "$work/rs/results.jsonl")
+rs_env=$(jq -c '[.run, .created]' "$work/rs/env.json")
 head -n 4 "$work/rs/results.jsonl" > "$work/rs/cut"
 head -n 5 "$work/rs/results.jsonl" | tail -n 1 | head -c 40 >> "$work/rs/cut"
 mv "$work/rs/cut" "$work/rs/results.jsonl"
@@ -281,6 +282,9 @@ mv "$work/rs/cut" "$work/rs/results.jsonl"
 check "--resume completes a torn run without repeating a record" \
 	eq "$(wc -l < "$work/rs/results.jsonl"),$(jq -c '[.scenario,.backing,.rep,.pass]' "$work/rs/results.jsonl" | sort -u | wc -l)" "$full,$full"
 [ "$(wc -l < "$work/rs/results.jsonl")" = "$full" ] || sed "s/^/# /" "$work/rs.out2" | tail -n 3
+check "--resume of a run made with -o DIR keeps its id and start time" \
+	eq "$(jq -c '[.run, .created]' "$work/rs/env.json") $(jq -r .run "$work/rs/results.jsonl" | sort -u)" \
+	"$rs_env $(jq -r '.[0]' <<< "$rs_env")"
 check "refuses to overwrite a finished run" eq "$("$CB" run -o "$work/rs" "$rs" >/dev/null 2>&1; echo $?)" 2
 
 # ---- the peer scripts: bad input is one line and exit 2, before anything runs ----
