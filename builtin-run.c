@@ -540,7 +540,8 @@ static size_t allocated(const struct record *r)
 {
 	const struct tally *t = &r->c.t;
 
-	if (!r->c.has_pages)
+	/* a pass that ended early has an empty tally: nothing is known */
+	if (!r->c.has_pages || (r->status != ST_OK && r->status != ST_FAIL))
 		return WARM_ALL;
 	/* a swap-in reads into a fresh page, whether it is then reused */
 	return t->copies + t->events[EV_POPULATE] + t->events[EV_SWAPIN] +

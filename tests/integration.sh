@@ -278,6 +278,7 @@ rs_env=$(jq -c '[.run, .created]' "$work/rs/env.json")
 head -n 4 "$work/rs/results.jsonl" > "$work/rs/cut"
 head -n 5 "$work/rs/results.jsonl" | tail -n 1 | head -c 40 >> "$work/rs/cut"
 mv "$work/rs/cut" "$work/rs/results.jsonl"
+sleep 1 # a later second: a created rewritten at the resume would differ
 "$CB" run --resume "$work/rs" "$rs" > "$work/rs.out2" 2>&1
 check "--resume completes a torn run without repeating a record" \
 	eq "$(wc -l < "$work/rs/results.jsonl"),$(jq -c '[.scenario,.backing,.rep,.pass]' "$work/rs/results.jsonl" | sort -u | wc -l)" "$full,$full"

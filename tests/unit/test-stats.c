@@ -366,8 +366,6 @@ static void summary_rows_fit(void)
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "scenario ", 9))
 			width = strlen(line);
-		else if (width && !strncmp(line, "t/op ", 5))
-			break; /* the legend */
 		else if (width && ++rows)
 			CHECK(strlen(line) <= width);
 	}
