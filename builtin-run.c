@@ -188,16 +188,18 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 struct done {
 	int n;
 	char **keys;
+	size_t *warm; /* a counting record's allocated() */
 };
 
-static int is_done(const struct done *d, const char *key)
+/* The index of a recorded pass, or -1. */
+static int find_done(const struct done *d, const char *key)
 {
 	int i;
 
 	for (i = 0; i < d->n; i++)
 		if (!strcmp(d->keys[i], key))
-			return 1;
-	return 0;
+			return i;
+	return -1;
 }
 
 /* Refuse to resume under another environment, naming what differs. */
@@ -391,6 +393,24 @@ struct runner {
 };
 
 /*
+ * Pages a counting pass's window allocated: what the next windows warm
+ * (harness.c warm_window()).  Exact whenever pages were viewed, whatever
+ * the verdict (a failing kernel is warmed as its baseline is); an
+ * undecided page kept its PFN.  No page view: the whole region.
+ */
+static size_t allocated(const struct record *r)
+{
+	const struct tally *t = &r->c.t;
+
+	/* a pass that ended early has an empty tally: nothing is known */
+	if (!r->c.has_pages || (r->status != ST_OK && r->status != ST_FAIL))
+		return WARM_ALL;
+	/* a swap-in reads into a fresh page, whether it is then reused */
+	return t->copies + t->events[EV_POPULATE] + t->events[EV_SWAPIN] +
+	       t->events[EV_SWAPIN_REUSE] + t->events[EV_SWAPIN_COPY];
+}
+
+/*
  * What an interrupted run recorded: skipped now, and in the summary.  The
  * run goes on under its own id and start (-o DIR named neither).
  */
@@ -413,6 +433,8 @@ static void load_done(struct runner *R)
 	for (i = 0; i < old.nrec; i++) {
 		record_key(&old.recs[i], key, sizeof(key));
 		d->keys = xrealloc(d->keys, (d->n + 1) * sizeof(char *));
+		d->warm = xrealloc(d->warm, (d->n + 1) * sizeof(*d->warm));
+		d->warm[d->n] = allocated(&old.recs[i]);
 		d->keys[d->n++] = xstrdup(key);
 		if (old.recs[i].rep >= 0 && !record_is_verdict(&old.recs[i]))
 			summary_add(R->sum, &old.recs[i]);
@@ -531,35 +553,24 @@ static void flush_held(struct runner *R)
 }
 
 /*
- * Pages a counting pass's window allocated: what the next windows warm
- * (harness.c warm_window()).  Exact whenever pages were viewed, whatever
- * the verdict (a failing kernel is warmed as its baseline is); an
- * undecided page kept its PFN.  No page view: the whole region.
+ * 1 if the pass is already in the results (--resume); a counting pass
+ * found there still says what the next windows warm.
  */
-static size_t allocated(const struct record *r)
-{
-	const struct tally *t = &r->c.t;
-
-	/* a pass that ended early has an empty tally: nothing is known */
-	if (!r->c.has_pages || (r->status != ST_OK && r->status != ST_FAIL))
-		return WARM_ALL;
-	/* a swap-in reads into a fresh page, whether it is then reused */
-	return t->copies + t->events[EV_POPULATE] + t->events[EV_SWAPIN] +
-	       t->events[EV_SWAPIN_REUSE] + t->events[EV_SWAPIN_COPY];
-}
-
-/* 1 if the pass is already in the results (--resume). */
 static int skip_done(struct runner *R, const struct combo *cb, int rep,
 		     enum pass pass)
 {
 	struct record *r = R->rec;
 	char key[400];
+	int i;
 
 	record_init(r);
 	identify(R, cb, rep, pass, r);
 	record_key(r, key, sizeof(key));
 	R->done_n++;
-	return rep >= 0 && is_done(&R->done, key);
+	i = rep >= 0 ? find_done(&R->done, key) : -1;
+	if (i >= 0 && pass == PASS_COUNTING)
+		R->warm_pages = R->done.warm[i];
+	return i >= 0;
 }
 
 /* The record's status, or -1 when --resume found the pass done. */

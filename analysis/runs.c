@@ -79,6 +79,7 @@ static const struct field fields[] = {
 	{ "reason", J_STR, false, false },
 	{ "env", J_STR, false, false },
 	{ "perturbed", J_STR, false, false },
+	{ "rehearsed", J_STR, false, false },
 	{ "params", J_OBJ, false, false },
 	{ "rep", J_NUM, true, false },
 	{ "ops", J_NUM, true, false },

@@ -173,6 +173,8 @@ char *record_json(const struct record *r)
 		kv_json(&w, "screen", &r->screen);
 	if (r->perturbed[0])
 		jw_str(&w, "perturbed", r->perturbed);
+	if (r->rehearsed[0])
+		jw_str(&w, "rehearsed", r->rehearsed);
 	jw_str(&w, "env", r->env);
 	jw_close(&w, '}');
 	return w.buf;
@@ -298,6 +300,7 @@ int record_parse(const char *line, struct record *r, char *err, int errlen)
 	r->ops = json_num(v, "ops", 0);
 	str_field(v, "reason", r->reason, sizeof(r->reason), 0);
 	str_field(v, "perturbed", r->perturbed, sizeof(r->perturbed), 0);
+	str_field(v, "rehearsed", r->rehearsed, sizeof(r->rehearsed), 0);
 	kv_parse(json_get(v, "params"), &r->params);
 	lat = json_get(v, "latency_ns");
 	h = json_str(lat, "hist");

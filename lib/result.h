@@ -59,6 +59,11 @@ struct record {
 	struct rec_counts c;
 	struct kvset screen; /* what disturbed the window: lost time, ... */
 	char perturbed[160]; /* empty: not perturbed */
+	/*
+	 * A timed pass of a scenario that rehearses (scenario_ops.rehearse):
+	 * "yes", or why the window was timed unrehearsed; empty otherwise.
+	 */
+	char rehearsed[160];
 };
 
 void record_init(struct record *r);

@@ -151,11 +151,11 @@ struct scenario_ops {
 	bool blocks;
 	/*
 	 * The window may leave the pages as it found them (mprotect on
-	 * exclusive pages): where the last counting pass saw it allocate
-	 * nothing, the writer of a pass that takes time runs prepare and
-	 * the ops once, untimed, before its own prepare, as the paper's
-	 * loop discards its first iterations (the first writes after
-	 * populate are slower).
+	 * exclusive pages): the writer of a pass that takes time runs
+	 * prepare and the ops once, untimed, before its own prepare, as the
+	 * paper's loop discards its first iterations (the first writes
+	 * after populate are slower).  A rehearsal that moved or split pages
+	 * is thrown away with its pass, which runs again unrehearsed.
 	 */
 	bool rehearse;
 	int batch; /* ops per timestamp pair in the timing pass (0: default) */

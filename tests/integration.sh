@@ -222,6 +222,10 @@ if command -v setpriv >/dev/null; then
 		eq "$(rec nocap reuse-after-exit base counting '.status + ": " + .reason' | grep -o '^error: .*CAP_SYS_ADMIN' | cut -c1-6),$(jq -r .cap_sys_admin "$work/nocap/env.json")" "error:,false"
 	check "without CAP_SYS_ADMIN: no count claims a reuse" \
 		eq "$(rec nocap reuse-after-exit base counting '.counts.reuses // "absent"')" absent
+	setpriv --bounding-set=-sys_admin -- "$CB" run -o "$work/nocapm" -s mprotect -b base \
+		--reps 1 "$(conf nocapm 'pages = 64' 'warmup = 0')" > "$work/nocapm.out" 2>&1
+	check "without CAP_SYS_ADMIN: mprotect's timed passes run unrehearsed, saying why" \
+		eq "$(jq -r 'select(.pass != "counting") | .rehearsed | .[0:15]' "$work/nocapm/results.jsonl" | sort -u)" "no: PFNs hidden"
 else
 	skip "without CAP_SYS_ADMIN" "no setpriv (util-linux)"
 fi
@@ -286,6 +290,15 @@ check "--resume completes a torn run without repeating a record" \
 check "--resume of a run made with -o DIR keeps its id and start time" \
 	eq "$(jq -c '[.run, .created]' "$work/rs/env.json") $(jq -r .run "$work/rs/results.jsonl" | sort -u)" \
 	"$rs_env $(jq -r '.[0]' <<< "$rs_env")"
+# the counting pass a resume finds recorded still says what to warm:
+# reuse-after-exit allocates nothing, so rep 1 warms nothing (not the region)
+rw=$(conf rw "scenarios = reuse-after-exit" "backings = base" "reps = 2" "warmup = 0" "pages = 64")
+run rw "$rw"
+head -n 3 "$work/rw/results.jsonl" > "$work/rw/cut"
+mv "$work/rw/cut" "$work/rw/results.jsonl"
+"$CB" run --resume "$work/rw" "$rw" > "$work/rw.out2" 2>&1
+check "--resume: the recorded counting pass sets the next pass's warming (warm_kb 256 in rep 0, 0 in rep 1)" \
+	eq "$(jq -r '"\(.rep):\(.screen.warm_kb)"' "$work/rw/results.jsonl" | sort -u | tr '\n' ' ')" "0:256 1:0 "
 check "refuses to overwrite a finished run" eq "$("$CB" run -o "$work/rs" "$rs" >/dev/null 2>&1; echo $?)" 2
 
 # ---- the peer scripts: bad input is one line and exit 2, before anything runs ----

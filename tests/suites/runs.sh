@@ -53,6 +53,37 @@ check "env changed under the run: the run loads, env_changed names it, the start
 check "env_changed: a run whose environment held names nothing it did not change" \
 	eq "$(jq -r '.env_changed | map(select(. == "machine")) | length' "$work/s1/env.json")" 0
 
+# mprotect rehearses its window once, untimed, in the timed passes, from
+# repetition 0 on; a rehearsal that moved or split pages is thrown away
+# and the pass runs again unrehearsed (one record, saying why)
+rh=$(conf rh "scenarios = mprotect" "backings = base thp" "pages = 1024" "reps = 2" "warmup = 0")
+rh_says() { # DIR: backing:pass:rehearsed of each ok record, sorted and counted
+	jq -r 'select(.status == "ok") | "\(.backing):\(.pass):\(.rehearsed // "-" | .[0:40])"' \
+		"$work/$1/results.jsonl" | sort | uniq -c | awk '{$1 = $1; print}' | tr '\n' ';'
+}
+thp_ok() { [ "$(rec "$1" mprotect thp counting .status)" = ok ]; }
+run rh "$rh"
+want="2 base:counting:-;2 base:sampled:yes;2 base:timing:yes;"
+thp_ok rh && want="${want}2 thp:counting:-;2 thp:sampled:yes;2 thp:timing:yes;"
+check "mprotect: every timed pass rehearsed, from rep 0 (warmup = 0); the counting pass never" \
+	eq "$(rh_says rh)" "$want"
+check "a rehearsal that moved nothing leaves nothing to warm (warm_kb 0)" \
+	eq "$(jq -r 'select(.rehearsed == "yes") | .screen.warm_kb' "$work/rh/results.jsonl" | sort -u)" 0
+COWBENCH_TEST_FAULT=rehearsal-moves run rhm "$rh"
+mv="no: the rehearsal moved 1024 page(s) (a"
+want="2 base:counting:-;2 base:sampled:$mv;2 base:timing:$mv;"
+thp_ok rhm && want="${want}2 thp:counting:-;2 thp:sampled:$mv;2 thp:timing:$mv;"
+check "a rehearsal that moved pages: the pass ran again unrehearsed, one ok record saying so" \
+	eq "$(rh_says rhm),$(wc -l < "$work/rhm/results.jsonl")" "$want,$(wc -l < "$work/rh/results.jsonl")"
+if thp_ok rh; then
+	COWBENCH_TEST_FAULT=rehearsal-splits run rhs "$rh"
+	check "a rehearsal that only split a THP (no PFN moved): the pass ran again unrehearsed" \
+		eq "$(jq -r 'select(.pass == "timing" and .status == "ok") | "\(.backing):\(.rehearsed | .[0:38])"' "$work/rhs/results.jsonl" | sort -u | tr '\n' ';')" \
+		"base:yes;thp:no: the rehearsal split a huge mapping;"
+else
+	skip "a rehearsal that only split a THP" "$(rec rh mprotect thp counting .reason)"
+fi
+
 # a scenario's own repetitions: cow-child 3 + 1 warm-up, the rest the run's
 own=$(conf own "pages = 64" "reps = 2" "warmup = 0" "backings = base" \
 	"scenarios = cow-child first-touch" "cow-child.reps = 3" "cow-child.warmup = 1")
