@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,7 +49,9 @@ struct pass_shm {
 	size_t size; /* of this area */
 	int nviews; /* one per writer with a page table of its own */
 	bool rehearse; /* the writer rehearses the window (rehearse()) */
-	bool rerun; /* its rehearsal moved pages: run the pass unrehearsed */
+	bool rerun; /* its rehearsal changed pages: run the pass unrehearsed */
+	uint64_t *pm; /* the rehearsal's pagemap: before, then after */
+	long rehearsal_faults; /* the faults it took */
 	struct page_view pv[];
 };
 
@@ -522,11 +525,197 @@ static void warm_window(struct sc *sc, struct record *r)
 	kv_set(&r->screen, "warm_kb", (int64_t)(tmp.len / 1024));
 }
 
+/*
+ * Map every page of this program's code and that of its libraries: the
+ * window runs the timing loop for the first time, and a fault on its
+ * text would count as one of the window's (same_faults()).
+ */
+static void map_code(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi;
+	char perm[5], line[512];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perm) == 3 &&
+		    perm[2] == 'x' && strchr(line, '/'))
+			madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+	if (f)
+		fclose(f);
+}
+
+/*
+ * The rehearsal's pagemap snapshots and its smaps buffer, set up before
+ * the region: what the writer allocates between populate and the window
+ * goes through its LRU batch and pushes the region's last pages out of it
+ * (under v5.9's rule, the ones a write would copy).  MAP_SHARED: a fork
+ * of the other party must not make them COW.
+ */
+static int rehearsal_setup(struct pass_shm *s, struct sc *sc)
+{
+	size_t len = 2 * sc->pages * sizeof(*s->pm);
+
+	if (!s->rehearse)
+		return 0;
+	map_code();
+	/* the record the window fills (fork mapped none of it here) */
+	madvise(s, s->size, MADV_POPULATE_WRITE);
+	s->pm = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (s->pm == MAP_FAILED)
+		return fail(s, "mmap of the rehearsal's pagemap: %s",
+			    strerror(errno));
+	smaps_anon_huge_kb(s->pm); /* its buffer, reused later */
+	return 0;
+}
+
+/* Minor and major faults this thread took. */
+static long thread_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+/*
+ * Pages the rehearsal changed: a PFN, its presence or the soft-dirty or
+ * uffd-wp bit changed (a copy, a swap-in, a migration), or a huge mapping
+ * went (a split; 1 for it).  0, or that, said in out; -errno.
+ */
+static long moved_pages(struct sc *sc, struct pass_shm *s, int64_t kb,
+			char *out, int len)
+{
+	const uint64_t mask = PM_PFN(~0ULL) | PM_PRESENT | PM_SWAP |
+			      PM_SOFT_DIRTY | PM_UFFD_WP;
+	const uint64_t *before = s->pm, *after = s->pm + sc->pages;
+	int64_t now_kb;
+	long moved = 0;
+	size_t i;
+	int ret;
+
+	ret = pagemap_snap(sc->buf, sc->pages, s->pm + sc->pages, NULL, 1);
+	if (ret)
+		return ret;
+	for (i = 0; i < sc->pages; i++)
+		moved += !!((after[i] ^ before[i]) & mask);
+	now_kb = smaps_anon_huge_kb(sc->buf);
+	if (now_kb < 0)
+		return -EIO;
+	if (moved)
+		snprintf(
+			out, len,
+			"no: the rehearsal moved %ld page(s) (a copy, swap-in or migration)",
+			moved);
+	else if (now_kb != kb)
+		snprintf(
+			out, len,
+			"no: the rehearsal split a huge mapping (AnonHugePages %lld -> %lld kB)",
+			(long long)kb, (long long)now_kb);
+	return moved ? moved : now_kb != kb;
+}
+
+/*
+ * COWBENCH_TEST_FAULT: a rehearsal that moves every page (its writes
+ * first-touch a dropped region) or only splits a huge mapping (a VMA
+ * split and merge back), as a kernel that copies or splits would; or
+ * pages that are no longer exclusive although no one else maps them (a
+ * child forked and gone), so the rehearsal's faults reuse them, make them
+ * exclusive, and the window after it takes none.
+ */
+static void rehearsal_fault(struct sc *sc)
+{
+	pid_t pid;
+
+	if (test_fault("rehearsal-unshares") && (pid = fork()) >= 0) {
+		if (!pid)
+			_exit(0);
+		waitpid(pid, NULL, 0);
+	}
+	if (test_fault("rehearsal-moves"))
+		madvise(sc->buf, sc->len, MADV_DONTNEED);
+	if (test_fault("rehearsal-splits") && sc->len > PAGE_SZ) {
+		mprotect(sc->buf + PAGE_SZ, PAGE_SZ, PROT_READ);
+		mprotect(sc->buf + PAGE_SZ, PAGE_SZ, PROT_READ | PROT_WRITE);
+	}
+}
+
+/*
+ * The writer's untimed round of the window, in a pass that takes time, for
+ * a window that may leave the pages as it found them (.rehearse): the
+ * first writes after populate are slow on this hypervisor, and the
+ * paper's loop discards its first iterations.  Kept only when it changed
+ * no page and the window then takes the faults it took (same_faults()),
+ * so the window timed is the one the counting pass counts; otherwise (a
+ * policy that copies, pages an LRU batch holds, a reuse that made a page
+ * exclusive) the pass runs again unrehearsed (harness_run_pass()).
+ */
+static int rehearse(struct sc *sc, struct pass_shm *s, enum role r, char *why,
+		    int len)
+{
+	char *said = s->rec.rehearsed;
+	int n = sizeof(s->rec.rehearsed);
+	int64_t kb;
+	long ret;
+
+	if (!s->rehearse || r != ROLE_WRITER)
+		return 0;
+	ret = pagemap_snap(sc->buf, sc->pages, s->pm, NULL, 1);
+	kb = ret ? -1 : smaps_anon_huge_kb(sc->buf);
+	if (kb < 0 || pagemap_hidden(s->pm, sc->pages, 1)) {
+		snprintf(
+			said, n, "no: %s",
+			kb < 0 ?
+				"pagemap or smaps unreadable" :
+				"PFNs hidden (no CAP_SYS_ADMIN): a rehearsal that moved pages could not be told");
+		s->rehearse = false;
+		return 0;
+	}
+	ret = sc->ops->prepare ? sc->ops->prepare(sc, r, why, len) : 0;
+	if (ret)
+		return ret;
+	rehearsal_fault(sc);
+	s->rehearsal_faults = thread_faults();
+	run_ops(sc, 0, sc->nops);
+	after_ops(sc, 0, sc->nops);
+	s->rehearsal_faults = thread_faults() - s->rehearsal_faults;
+	ret = moved_pages(sc, s, kb, said, n);
+	if (ret < 0) {
+		snprintf(why, len, "pagemap after the rehearsal: %s",
+			 strerror(-ret));
+		return -1;
+	}
+	if (ret) {
+		s->rerun = true;
+		snprintf(why, len, "%s", said);
+		return 1;
+	}
+	snprintf(said, n, "yes");
+	sc->warm_pages = 0; /* the window allocates nothing: nothing to warm */
+	return 0;
+}
+
+/*
+ * A rehearsed window that took other faults than its rehearsal ran in
+ * another state than the first window (a reuse fault that made a page
+ * exclusive, so the window took none): run the pass again unrehearsed.
+ */
+static void same_faults(struct pass_shm *s, long faults)
+{
+	if (!s->rehearse || faults == s->rehearsal_faults)
+		return;
+	snprintf(s->rec.rehearsed, sizeof(s->rec.rehearsed),
+		 "no: the rehearsal took %ld fault(s), the window after it %ld",
+		 s->rehearsal_faults, faults);
+	s->rerun = true;
+}
+
 /* The window: with several writers, released and ended together. */
 static int run_window(struct party *p, struct window *w, double *mean)
 {
 	struct record *r = wrec(p);
 	struct sc *sc = &p->sc;
+	long faults;
 
 	if (p->crew && p->sc.writer && w)
 		window_arm(w); /* a forked writer's own, before it arrives */
@@ -535,12 +724,14 @@ static int run_window(struct party *p, struct window *w, double *mean)
 			window_disarm(w);
 		return -1;
 	}
+	faults = thread_faults();
 	if (sc->pass == PASS_COUNTING)
 		count_ops(sc, w, r);
 	else if (sc->pass == PASS_TIMING)
 		time_batched(sc, r, mean);
 	else
 		time_each(sc, r);
+	same_faults(p->s, thread_faults() - faults);
 	return window_end(p, w);
 }
 
@@ -716,114 +907,6 @@ static int hold_still(struct sc *sc, enum role r, char *why, int len)
 	snprintf(why, len, "the other party's madvise(MADV_NOHUGEPAGE): %s",
 		 strerror(errno));
 	return -1;
-}
-
-/*
- * Pages the rehearsal moved: a PFN or its presence changed (a copy, a
- * swap-in, a migration), or a huge mapping went (a split).  0, or the
- * count, with what moved said in out; -errno.
- */
-static long moved_pages(struct sc *sc, const uint64_t *before, int64_t kb,
-			char *out, int len)
-{
-	const uint64_t mask = PM_PFN(~0ULL) | PM_PRESENT | PM_SWAP;
-	uint64_t now[512];
-	int64_t now_kb;
-	int fd = pagemap_open(), ret = 0;
-	size_t i, k, n;
-	long moved = 0;
-
-	if (fd < 0)
-		return fd;
-	for (i = 0; !ret && i < sc->pages; i += n) {
-		n = sc->pages - i < 512 ? sc->pages - i : 512;
-		ret = pagemap_read(fd, sc->buf + i * PAGE_SZ, n, now);
-		for (k = 0; !ret && k < n; k++)
-			moved += !!((now[k] ^ before[i + k]) & mask);
-	}
-	close(fd);
-	if (ret)
-		return ret;
-	now_kb = smaps_anon_huge_kb(sc->buf);
-	if (moved)
-		snprintf(
-			out, len,
-			"no: the rehearsal moved %ld page(s) (a copy, swap-in or migration)",
-			moved);
-	else if (now_kb != kb)
-		snprintf(
-			out, len,
-			"no: the rehearsal split a huge mapping (AnonHugePages %lld -> %lld kB)",
-			(long long)kb, (long long)now_kb);
-	return moved ? moved : now_kb != kb;
-}
-
-/*
- * COWBENCH_TEST_FAULT: a rehearsal that moves every page (its writes
- * first-touch a dropped region) or only splits a huge mapping (a VMA
- * split and merge back), as a kernel that copies or splits would.
- */
-static void rehearsal_fault(struct sc *sc)
-{
-	if (test_fault("rehearsal-moves"))
-		madvise(sc->buf, sc->len, MADV_DONTNEED);
-	if (test_fault("rehearsal-splits") && sc->len > PAGE_SZ) {
-		mprotect(sc->buf + PAGE_SZ, PAGE_SZ, PROT_READ);
-		mprotect(sc->buf + PAGE_SZ, PAGE_SZ, PROT_READ | PROT_WRITE);
-	}
-}
-
-/*
- * The writer's untimed round of the window, in a pass that takes time, for
- * a window that may leave the pages as it found them (.rehearse): the
- * first writes after populate are slow on this hypervisor, and the
- * paper's loop discards its first iterations.  Kept only when it moved
- * nothing, so the window timed is the one the counting pass counts; when
- * it copied or split (a policy that does not reuse, pages an LRU batch
- * holds) the pass is run again unrehearsed (harness_run_pass()).  The
- * snapshot is never freed: memory freed just before a window perturbs it.
- */
-static int rehearse(struct sc *sc, struct pass_shm *s, enum role r, char *why,
-		    int len)
-{
-	char *said = s->rec.rehearsed;
-	int n = sizeof(s->rec.rehearsed);
-	uint64_t *before;
-	int64_t kb;
-	long ret;
-
-	if (!s->rehearse || r != ROLE_WRITER)
-		return 0;
-	before = xcalloc(sc->pages, sizeof(*before));
-	ret = pagemap_snap(sc->buf, sc->pages, before, NULL, 1);
-	if (ret || pagemap_hidden(before, sc->pages, 1)) {
-		snprintf(
-			said, n, "no: %s%s", ret ? "pagemap: " : "",
-			ret ? strerror(-ret) :
-			      "PFNs hidden (no CAP_SYS_ADMIN): a rehearsal that moved pages could not be told");
-		return 0;
-	}
-	kb = smaps_anon_huge_kb(sc->buf);
-	ret = sc->ops->prepare ? sc->ops->prepare(sc, r, why, len) : 0;
-	if (ret)
-		return ret;
-	rehearsal_fault(sc);
-	run_ops(sc, 0, sc->nops);
-	after_ops(sc, 0, sc->nops);
-	ret = moved_pages(sc, before, kb, said, n);
-	if (ret < 0) {
-		snprintf(why, len, "pagemap after the rehearsal: %s",
-			 strerror(-ret));
-		return -1;
-	}
-	if (ret) {
-		s->rerun = true;
-		snprintf(why, len, "%s", said);
-		return 1;
-	}
-	snprintf(said, n, "yes");
-	sc->warm_pages = 0; /* the window allocates nothing: nothing to warm */
-	return 0;
 }
 
 /* The backing's hook after the share, then the scenario's, for a role. */
@@ -1419,7 +1502,7 @@ static int pass_main(void *arg)
 	if (sc->nwriters > 1 && !(p.crew = crew_alloc(&p)))
 		return s->rec.status == ST_SKIP ? 0 : 1;
 	warm_up(sc->len);
-	if (build_region(&p) || run_parties(&p))
+	if (rehearsal_setup(s, sc) || build_region(&p) || run_parties(&p))
 		return s->rec.status == ST_SKIP ? 0 : 1;
 	if (p.crew) {
 		crew_merge(s, p.crew);
@@ -1494,8 +1577,8 @@ static void end_reason(struct record *r, const struct sv_result *res,
 
 /*
  * One attempt at the pass; unrehearsed: why its writer must not rehearse
- * (NULL: it does if the scenario asks).  *again: the rehearsal moved
- * pages, why in again_why.
+ * (NULL: it does if the scenario asks).  *again: the rehearsal changed
+ * pages or faults, why in again_why.
  */
 static int attempt(const struct pass_args *a, struct record *rec,
 		   const char *unrehearsed, bool *again, char *again_why)
@@ -1518,8 +1601,9 @@ static int attempt(const struct pass_args *a, struct record *rec,
 		return 0;
 	}
 	s->a = a;
-	s->rehearse =
-		a->ops->rehearse && a->pass != PASS_COUNTING && !unrehearsed;
+	/* one writer: its page table and its faults are the window's */
+	s->rehearse = a->ops->rehearse && a->pass != PASS_COUNTING &&
+		      writers_of(a->ops, a->params) == 1 && !unrehearsed;
 	if (unrehearsed)
 		snprintf(s->rec.rehearsed, sizeof(s->rec.rehearsed), "%s",
 			 unrehearsed);
@@ -1530,7 +1614,7 @@ static int attempt(const struct pass_args *a, struct record *rec,
 		       s->other_extra.kv[i].val);
 	classify_pages(s);
 	*rec = s->rec;
-	*again = s->rerun && res.end != SV_SIGNAL;
+	*again = s->rerun && res.end == SV_EXITED;
 	snprintf(again_why, sizeof(rec->rehearsed), "%s", s->rec.rehearsed);
 	munmap(s, s->size);
 	return res.end == SV_SIGNAL ? res.sig : 0;

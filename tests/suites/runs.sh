@@ -58,7 +58,7 @@ check "env_changed: a run whose environment held names nothing it did not change
 # and the pass runs again unrehearsed (one record, saying why)
 rh=$(conf rh "scenarios = mprotect" "backings = base thp" "pages = 1024" "reps = 2" "warmup = 0")
 rh_says() { # DIR: backing:pass:rehearsed of each ok record, sorted and counted
-	jq -r 'select(.status == "ok") | "\(.backing):\(.pass):\(.rehearsed // "-" | .[0:40])"' \
+	jq -r 'select(.status == "ok") | "\(.backing):\(.pass):\(.rehearsed // "-" | gsub("[0-9]+"; "N") | .[0:40])"' \
 		"$work/$1/results.jsonl" | sort | uniq -c | awk '{$1 = $1; print}' | tr '\n' ';'
 }
 thp_ok() { [ "$(rec "$1" mprotect thp counting .status)" = ok ]; }
@@ -70,11 +70,17 @@ check "mprotect: every timed pass rehearsed, from rep 0 (warmup = 0); the counti
 check "a rehearsal that moved nothing leaves nothing to warm (warm_kb 0)" \
 	eq "$(jq -r 'select(.rehearsed == "yes") | .screen.warm_kb' "$work/rh/results.jsonl" | sort -u)" 0
 COWBENCH_TEST_FAULT=rehearsal-moves run rhm "$rh"
-mv="no: the rehearsal moved 1024 page(s) (a"
+mv="no: the rehearsal moved N page(s) (a cop"
 want="2 base:counting:-;2 base:sampled:$mv;2 base:timing:$mv;"
 thp_ok rhm && want="${want}2 thp:counting:-;2 thp:sampled:$mv;2 thp:timing:$mv;"
 check "a rehearsal that moved pages: the pass ran again unrehearsed, one ok record saying so" \
 	eq "$(rh_says rhm),$(wc -l < "$work/rhm/results.jsonl")" "$want,$(wc -l < "$work/rh/results.jsonl")"
+COWBENCH_TEST_FAULT=rehearsal-unshares run rhu "$rh"
+un="no: the rehearsal took N fault(s), the w"
+want="2 base:counting:-;2 base:sampled:$un;2 base:timing:$un;"
+thp_ok rhu && want="${want}2 thp:counting:-;2 thp:sampled:$un;2 thp:timing:$un;"
+check "a rehearsal whose reuse faults made the pages exclusive (no PFN moved): the window took other faults, the pass ran again unrehearsed" \
+	eq "$(rh_says rhu)" "$want"
 if thp_ok rh; then
 	COWBENCH_TEST_FAULT=rehearsal-splits run rhs "$rh"
 	check "a rehearsal that only split a THP (no PFN moved): the pass ran again unrehearsed" \
