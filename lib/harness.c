@@ -394,7 +394,6 @@ static void time_batched(struct sc *sc, struct record *r, double *mean)
 		hist_record_n(&r->lat, (uint64_t)(mean[b] + 0.5), end - i);
 	}
 	r->batches = nb;
-	r->t_op_ns = nb ? median_sort(mean, nb) : 0;
 	r->overhead_ns = cb_clock.pair_ns / sc->batch;
 	r->window_ns = clk_ns(total);
 	r->has_lat = true;
@@ -557,6 +556,7 @@ static int rehearsal_setup(struct pass_shm *s, struct sc *sc)
 
 	if (!s->rehearse)
 		return 0;
+	prefault_stack();
 	map_code();
 	/* the record the window fills (fork mapped none of it here) */
 	madvise(s, s->size, MADV_POPULATE_WRITE);
@@ -702,7 +702,7 @@ static int rehearse(struct sc *sc, struct pass_shm *s, enum role r, char *why,
  */
 static void same_faults(struct pass_shm *s, long faults)
 {
-	if (!s->rehearse || faults == s->rehearsal_faults)
+	if (faults == s->rehearsal_faults)
 		return;
 	snprintf(s->rec.rehearsed, sizeof(s->rec.rehearsed),
 		 "no: the rehearsal took %ld fault(s), the window after it %ld",
@@ -724,14 +724,18 @@ static int run_window(struct party *p, struct window *w, double *mean)
 			window_disarm(w);
 		return -1;
 	}
-	faults = thread_faults();
+	faults = p->s->rehearse ? thread_faults() : 0;
 	if (sc->pass == PASS_COUNTING)
 		count_ops(sc, w, r);
 	else if (sc->pass == PASS_TIMING)
 		time_batched(sc, r, mean);
 	else
 		time_each(sc, r);
-	same_faults(p->s, thread_faults() - faults);
+	if (p->s->rehearse)
+		same_faults(p->s, thread_faults() - faults);
+	/* after the count: qsort may allocate */
+	if (sc->pass == PASS_TIMING && r->batches)
+		r->t_op_ns = median_sort(mean, r->batches);
 	return window_end(p, w);
 }
 
@@ -1614,7 +1618,9 @@ static int attempt(const struct pass_args *a, struct record *rec,
 		       s->other_extra.kv[i].val);
 	classify_pages(s);
 	*rec = s->rec;
-	*again = s->rerun && res.end == SV_EXITED;
+	/* a pass that then failed is recorded as it failed */
+	*again = s->rerun && res.end == SV_EXITED && WIFEXITED(res.status) &&
+		 !WEXITSTATUS(res.status);
 	snprintf(again_why, sizeof(rec->rehearsed), "%s", s->rec.rehearsed);
 	munmap(s, s->size);
 	return res.end == SV_SIGNAL ? res.sig : 0;

@@ -154,8 +154,9 @@ struct scenario_ops {
 	 * exclusive pages): the writer of a pass that takes time runs
 	 * prepare and the ops once, untimed, before its own prepare, as the
 	 * paper's loop discards its first iterations (the first writes
-	 * after populate are slower).  A rehearsal that moved or split pages
-	 * is thrown away with its pass, which runs again unrehearsed.
+	 * after populate are slower).  A rehearsal that moved or split pages,
+	 * or took other faults than the window after it, is thrown away with
+	 * its pass, which runs again unrehearsed.
 	 */
 	bool rehearse;
 	int batch; /* ops per timestamp pair in the timing pass (0: default) */
