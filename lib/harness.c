@@ -28,6 +28,13 @@
 #include "topo.h"
 #include "window.h"
 
+/* AddressSanitizer maps its shadow of what the window touches, as faults */
+#if defined(__SANITIZE_ADDRESS__)
+static const bool sanitized = true;
+#else
+static const bool sanitized = false;
+#endif
+
 const char *const pass_names[PASS_NR] = { "timing", "sampled", "counting" };
 
 const struct share share_none = { .other = OTHER_NONE };
@@ -668,6 +675,13 @@ static int rehearse(struct sc *sc, struct pass_shm *s, enum role r, char *why,
 			kb < 0 ?
 				"pagemap or smaps unreadable" :
 				"PFNs hidden (no CAP_SYS_ADMIN): a rehearsal that moved pages could not be told");
+		s->rehearse = false;
+		return 0;
+	}
+	if (sanitized) {
+		snprintf(
+			said, n,
+			"no: a sanitizer build (its shadow memory faults in the window: the rehearsal cannot be checked)");
 		s->rehearse = false;
 		return 0;
 	}
